@@ -1,0 +1,162 @@
+"""Regenerate the offline demo from demo/corpus.yaml (synthetic records only).
+
+    python scripts/make_demo.py
+
+Writes:
+  cassettes/trd-pharmacogenomics.yaml  the reference protocol's harvest, recorded by evsynth's own client
+                                       against the local E-utilities server serving the corpus's PubMed part;
+                                       URLs are then rewritten to NCBI's so that a default `evsynth run
+                                       --replay` matches them
+  demo/scopus-export.csv               the corpus's Scopus part, in Scopus's CSV export layout
+  demo/hand-search.ris                 the corpus's RIS part
+
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evsynth.config import NCBI_EUTILS_URL, Settings
+from evsynth.eutils import EUtils, recording
+from evsynth.eutils_server import Corpus, serving
+from evsynth.harvest import harvest
+from evsynth.protocol import load_protocol
+from evsynth.store import Store
+from evsynth.synthetic import article_set, article_xml, author_names
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "demo" / "corpus.yaml"
+PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"
+CASSETTE = ROOT / "cassettes" / "trd-pharmacogenomics.yaml"
+SCOPUS = ROOT / "demo" / "scopus-export.csv"
+RIS = ROOT / "demo" / "hand-search.ris"
+NOTE = "SYNTHETIC demo record written for evsynth; not a real paper"
+HEADER = f"""\
+# SYNTHETIC DEMO CASSETTE. Recorded by scripts/make_demo.py from demo/corpus.yaml: every record in it was
+# written for evsynth's demo (PMIDs from 90000001, DOIs with the 10.5555 example prefix) and is not a real paper.
+# The exchange was recorded by evsynth's own client against its local E-utilities server; the URLs were then
+# rewritten to {NCBI_EUTILS_URL}. api_key and email are filtered out.
+"""
+SCOPUS_COLUMNS = (
+    "Authors", "Author full names", "Author(s) ID", "Title", "Year", "Source title", "Volume", "Issue",
+    "Art. No.", "Page start", "Page end", "Cited by", "DOI", "Link", "Abstract", "Author Keywords",
+    "Index Keywords", "Language of Original Document", "Abbreviated Source Title", "Document Type",
+    "Publication Stage", "Open Access", "Source", "EID", "PubMed ID", "Note",
+)  # fmt: skip
+
+
+def record_cassette(corpus: dict[str, Any]) -> None:
+    defaults = corpus["defaults"]
+    articles = [article_xml(entry, defaults) for entry in corpus["pubmed"]]
+    served = Corpus.from_xml(article_set(articles))
+    protocol = load_protocol(PROTOCOL)
+    with tempfile.TemporaryDirectory() as tmp, serving(served) as server:
+        partial = Path(tmp) / "cassette.yaml"
+        with recording(partial), Store.open(Path(tmp) / "demo.sqlite") as store:
+            client = EUtils(Settings(eutils_url=server.url, rate=None))
+            result = harvest(protocol, store, client)
+        data = yaml.safe_load(partial.read_text())
+    for interaction in data["interactions"]:
+        request = interaction["request"]
+        request["uri"] = request["uri"].replace(server.url, NCBI_EUTILS_URL)
+        headers = interaction["response"]["headers"]
+        for name in ("Date", "Server"):
+            headers.pop(name, None)
+    CASSETTE.parent.mkdir(exist_ok=True)
+    CASSETTE.write_text(HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+    print(f"{CASSETTE.relative_to(ROOT)}: {len(data['interactions'])} requests, {result.total} records")
+
+
+def _pubmed_entry(corpus: dict[str, Any], pmid: int) -> dict[str, Any]:
+    for entry in corpus["pubmed"]:
+        if int(entry["pmid"]) == pmid:
+            return {**corpus["defaults"], **entry}
+    raise KeyError(pmid)
+
+
+def write_scopus(corpus: dict[str, Any]) -> None:
+    rows = []
+    for item in corpus["scopus"]:
+        if "duplicate_of" in item:
+            base = _pubmed_entry(corpus, int(item["duplicate_of"]))
+            abstract = base.get("abstract") or ""
+            if isinstance(abstract, dict):
+                abstract = " ".join(abstract.values())
+            row = {
+                "Title": item.get("title_variant") or base["title"],
+                "Year": str(base["date"])[:4],
+                "Source title": base["journal"],
+                "Abbreviated Source Title": base["journal_iso"],
+                "DOI": f"10.5555/evsynth-demo.{base['pmid']}" if item["with_doi"] else "",
+                "Abstract": abstract,
+                "Language of Original Document": "English",
+                "Document Type": "Review" if "Review" in base.get("types", []) else "Article",
+                "EID": f"2-s2.0-{base['pmid']}",
+                "PubMed ID": item["pmid"],
+                "_pmid": int(base["pmid"]),
+            }
+        else:
+            row = {
+                "Title": item["title"], "Year": str(item["year"]),
+                "Source title": item.get("journal", corpus["defaults"]["journal"]),
+                "Abbreviated Source Title": "", "DOI": item["doi"], "Abstract": item["abstract"],
+                "Language of Original Document": item.get("language", "English"),
+                "Document Type": item["document_type"], "EID": item["eid"], "PubMed ID": "",
+                "_pmid": int(item["eid"].rsplit("-", 1)[-1]),
+            }  # fmt: skip
+        names = author_names(row.pop("_pmid"))
+        row.update({
+            "Authors": "; ".join(n.split(",")[0] + " " + n.split(", ")[1][0] + "." for n in names),
+            "Author full names": "; ".join(names), "Publication Stage": "Final", "Source": "Scopus",
+            "Note": NOTE,
+        })  # fmt: skip
+        rows.append(row)
+    with open(SCOPUS, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SCOPUS_COLUMNS, restval="", quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{SCOPUS.relative_to(ROOT)}: {len(rows)} rows")
+
+
+def write_ris(corpus: dict[str, Any]) -> None:
+    lines = []
+    for item in corpus["ris"]:
+        if "duplicate_of" in item:
+            base = _pubmed_entry(corpus, int(item["duplicate_of"]))
+            abstract = base.get("abstract") or ""
+            if isinstance(abstract, dict):
+                abstract = " ".join(abstract.values())
+            fields = [("TY", "JOUR"), ("TI", base["title"]), ("T2", base["journal"]), ("J2", base["journal_iso"]),
+                      ("PY", str(base["date"])[:4]), ("AB", abstract), ("LA", "English")]  # fmt: skip
+            fields += [("AU", n) for n in author_names(int(base["pmid"]))]
+            if item["with_doi"]:
+                fields.append(("DO", f"10.5555/evsynth-demo.{base['pmid']}"))
+            if item["with_pmid"]:
+                fields.append(("AN", str(base["pmid"])))
+        else:
+            fields = [("TY", "JOUR"), ("TI", item["title"]), ("T2", item["journal"]), ("PY", str(item["year"])),
+                      ("AB", item["abstract"]), ("LA", "English"), ("DO", item["doi"])]  # fmt: skip
+            fields += [("AU", n) for n in author_names(90_000_900 + len(lines))]
+        fields.append(("N1", NOTE))
+        lines += [f"{tag}  - {value}" for tag, value in fields] + ["ER  - ", ""]
+    RIS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"{RIS.relative_to(ROOT)}: {len(corpus['ris'])} entries")
+
+
+def main() -> int:
+    corpus = yaml.safe_load(CORPUS.read_text())
+    record_cassette(corpus)
+    write_scopus(corpus)
+    write_ris(corpus)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Settings, resolved once by the CLI and passed down. The only module that reads the environment.
+
+Precedence: command-line flag > environment variable > default.
+
+=====================  ======================  ==============================================
+setting                environment             default
+=====================  ======================  ==============================================
+eutils_url             EVSYNTH_EUTILS_URL      https://eutils.ncbi.nlm.nih.gov/entrez/eutils/
+email                  NCBI_EMAIL              "" (NCBI asks for one; sent when set)
+api_key                NCBI_API_KEY            none (3 requests/s; 10/s with a key)
+tool                   EVSYNTH_TOOL            evsynth
+=====================  ======================  ==============================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from urllib.parse import urlparse
+
+from evsynth.errors import EvsynthError
+
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach E-utilities and how politely.
+
+    ``rate`` is requests per second (3 without an API key, 10 with one); ``None``
+    disables the limiter (replaying a cassette, where nothing goes on the wire).
+    """
+
+    eutils_url: str = NCBI_EUTILS_URL
+    email: str = ""
+    api_key: str = ""
+    tool: str = "evsynth"
+    rate: float | None = 3.0
+    timeout: float = 60.0
+    max_attempts: int = 8
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    give_up_after: float = 600.0
+
+    def with_rate(self, rate: float | None) -> Settings:
+        """A copy with another request rate."""
+        return replace(self, rate=rate)
+
+
+def resolve_settings(
+    *,
+    eutils_url: str | None = None,
+    email: str | None = None,
+    api_key: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings` from flags, then the environment, then defaults.
+
+    Raises:
+        EvsynthError: the E-utilities URL is not an http(s) URL.
+    """
+    env = os.environ if environ is None else environ
+    url = eutils_url or env.get("EVSYNTH_EUTILS_URL") or NCBI_EUTILS_URL
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise EvsynthError(f"--eutils-url: {url!r} is not an http(s) URL")
+    if not url.endswith("/"):
+        url += "/"
+    key = api_key if api_key is not None else env.get("NCBI_API_KEY", "")
+    return Settings(
+        eutils_url=url,
+        email=email if email is not None else env.get("NCBI_EMAIL", ""),
+        api_key=key.strip(),
+        tool=env.get("EVSYNTH_TOOL", "evsynth"),
+        rate=10.0 if key.strip() else 3.0,
+    )

@@ -1,0 +1,327 @@
+"""A local E-utilities server on 127.0.0.1 for tests, benchmarks and the demo cassette.
+
+It serves PubMed XML records from memory the way E-utilities does, closely
+enough for evsynth's client:
+
+* ``esearch.fcgi`` (GET or POST, XML): history server (WebEnv/QueryKey),
+  ``retstart``/``retmax``, the 9,999-id limit (configurable), a date window
+  (``datetype`` pdat/edat/mdat with ``mindate``/``maxdate``), and a PMID range
+  clause ``lo:hi[uid]``. Any other term matches the whole corpus: the corpus *is*
+  the search result. ``QueryTranslation`` echoes the term.
+* ``efetch.fcgi`` (GET or POST): ``id`` lists, or ``WebEnv`` + ``query_key`` with
+  ``retstart``/``retmax``.
+* Faults, injected at a chosen rate with a seeded RNG: HTTP 429 (NCBI's JSON
+  body), 500/502/503, a dropped connection, truncated XML, an HTTP 200 with an
+  ``<ERROR>`` body.
+
+Start it with :func:`serving` (a context manager yielding the base URL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import random
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
+
+from evsynth.models import Record
+from evsynth.pubmed_xml import iter_pubmed_xml
+
+FAULTS = ("429", "500", "502", "503", "drop", "truncate", "error200")
+_UID_RANGE = re.compile(r"\s+AND\s+(\d+):(\d+)\[uid\]\s*$")
+_HEAD = (
+    b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
+    b' "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n'
+)
+
+
+def _day(iso: str, *, last: bool = False) -> dt.date | None:
+    """First (or last) day of a partial ISO date."""
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        if not last:
+            return dt.date(parts[0], parts[1], 1)
+        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31) if last else dt.date(parts[0], 1, 1)
+
+
+@dataclass(frozen=True)
+class ServedRecord:
+    """One record the server knows: its XML and the dates esearch filters on."""
+
+    pmid: str
+    xml: bytes
+    pdat: tuple[dt.date, ...]
+    edat: dt.date | None
+    mdat: dt.date | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> ServedRecord:
+        """Build from a parsed record that kept its raw XML."""
+        pdat = tuple(d for d in (_day(record.pub_date), _day(record.electronic_date)) if d)
+        return cls(record.pmid, record.raw, pdat, _day(record.entrez_date), _day(record.revised_date))
+
+
+@dataclass
+class FaultPlan:
+    """Which faults to inject, how often, from a seeded RNG."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULTS
+    seed: int = 0
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def draw(self) -> str | None:
+        """A fault for this request, or None."""
+        if self.rate and self.rng.random() < self.rate:
+            return self.rng.choice(self.kinds)
+        return None
+
+
+class Corpus:
+    """The records a server serves, in PMID order, and its history server."""
+
+    def __init__(self, records: Iterable[ServedRecord], *, id_limit: int = 9999) -> None:
+        self.records = {r.pmid: r for r in records}
+        self.order = sorted(self.records, key=int, reverse=True)
+        self.id_limit = id_limit
+        self.history: dict[str, list[str]] = {}
+        self._counter = itertools.count(1)
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+    @classmethod
+    def from_xml(cls, *sources: bytes | str, id_limit: int = 9999) -> Corpus:
+        """Build from PubMed XML files or bytes."""
+        served = [
+            ServedRecord.from_record(record)
+            for source in sources
+            for record in iter_pubmed_xml(source, keep_raw=True)
+        ]
+        return cls(served, id_limit=id_limit)
+
+    def add(self, records: Iterable[ServedRecord]) -> None:
+        """Add (or replace) records, as PubMed does when new papers are indexed."""
+        with self.lock:
+            for record in records:
+                self.records[record.pmid] = record
+            self.order = sorted(self.records, key=int, reverse=True)
+
+    def search(self, params: dict[str, str]) -> list[str]:
+        """PMIDs matching the date window and PMID range of ``params``."""
+        term = params.get("term", "")
+        low, high = 0, 10**10
+        match = _UID_RANGE.search(term)
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+        field_name = params.get("datetype", "pdat")
+        start = _parse_date(params.get("mindate", ""))
+        end = _parse_date(params.get("maxdate", ""), last=True)
+        hits = []
+        for pmid in self.order:
+            if not low <= int(pmid) <= high:
+                continue
+            record = self.records[pmid]
+            if start or end:
+                if field_name == "pdat":
+                    dates: tuple[dt.date | None, ...] = record.pdat
+                else:
+                    dates = (record.edat if field_name == "edat" else record.mdat,)
+                lo, hi = start or dt.date.min, end or dt.date.max
+                if not any(d and lo <= d <= hi for d in dates):
+                    continue
+            hits.append(pmid)
+        return hits
+
+    def remember(self, ids: list[str]) -> tuple[str, str]:
+        """Store a result on the history server; return (WebEnv, query_key)."""
+        number = next(self._counter)
+        webenv = f"MCID_{number:024x}"
+        self.history[webenv] = ids
+        return webenv, "1"
+
+
+def _parse_date(text: str, *, last: bool = False) -> dt.date | None:
+    parts = [p for p in re.split(r"[/-]", text.strip()) if p]
+    if not parts:
+        return None
+    return _day("-".join(parts), last=last)
+
+
+def esearch_xml(count: int, ids: list[str], retstart: int, webenv: str, query_key: str, term: str) -> bytes:
+    """An eSearchResult body in NCBI's layout."""
+    id_lines = "".join(f"<Id>{i}</Id>\n" for i in ids)
+    history = f"<QueryKey>{query_key}</QueryKey><WebEnv>{webenv}</WebEnv>" if webenv else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8" ?>\n'
+        '<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
+        '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
+        f"<eSearchResult><Count>{count}</Count><RetMax>{len(ids)}</RetMax><RetStart>{retstart}</RetStart>"
+        f"{history}<IdList>\n{id_lines}</IdList><TranslationSet/>"
+        f"<QueryTranslation>{escape(term)}</QueryTranslation></eSearchResult>\n"
+    ).encode()
+
+
+def _error_xml(root: str, message: str) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n\t<ERROR>{escape(message)}</ERROR>\n</{root}>\n'.encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr logging."""
+
+    def _params(self) -> dict[str, str]:
+        query = parse_qs(urlparse(self.path).query)
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            query.update(parse_qs(self.rfile.read(length).decode("utf-8")))
+        return {key: values[-1] for key, values in query.items()}
+
+    def _send(
+        self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str
+    ) -> None:
+        if getattr(self, "truncate", False) and status == 200:
+            body = body[: max(40, len(body) // 2)]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        """Answer GET like POST."""
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        """Answer an E-utilities call."""
+        self._answer()
+
+    def _answer(self) -> None:
+        self.truncate = False
+        endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
+        params = self._params()
+        corpus = self.server.corpus
+        with corpus.lock:
+            corpus.requests.append((endpoint, params))
+        fault = self.server.faults.draw()
+        if fault and self._inject(fault, endpoint):
+            return
+        if endpoint == "esearch.fcgi":
+            self._esearch(params)
+        elif endpoint == "efetch.fcgi":
+            self._efetch(params)
+        else:
+            self._send(404, _error_xml("eResult", f"unknown endpoint {endpoint}"))
+
+    def _inject(self, fault: str, endpoint: str) -> bool:
+        self.server.injected[fault] = self.server.injected.get(fault, 0) + 1
+        if fault == "429":
+            body = b'{"error":"API rate limit exceeded","api-key":"127.0.0.1","count":"4","limit":"3"}\n'
+            self._send(429, body, "application/json", Retry_After="0")
+        elif fault in ("500", "502", "503"):
+            self._send(int(fault), b"<html><body>Service unavailable</body></html>", "text/html")
+        elif fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif fault == "error200":
+            root = "eSearchResult" if endpoint == "esearch.fcgi" else "eFetchResult"
+            self._send(200, _error_xml(root, "Search Backend failed: temporary fault"))
+        else:
+            self.truncate = True  # applied to the real answer by _send
+            return False
+        return True
+
+    def _esearch(self, params: dict[str, str]) -> None:
+        corpus = self.server.corpus
+        retstart = int(params.get("retstart", "0"))
+        retmax = int(params.get("retmax", "20"))
+        if retstart > corpus.id_limit - 1:
+            message = (
+                f"Search Backend failed: Exception:\n'retstart' cannot be larger than {corpus.id_limit - 1}. "
+                f"For PubMed, ESearch can only retrieve the first {corpus.id_limit} records matching the query."
+            )
+            self._send(200, _error_xml("eSearchResult", message))
+            return
+        with corpus.lock:
+            hits = corpus.search(params)
+            webenv, key = corpus.remember(hits) if params.get("usehistory") == "y" else ("", "")
+        visible = hits[: corpus.id_limit]
+        ids = visible[retstart : retstart + min(retmax, corpus.id_limit)]
+        self._send(200, esearch_xml(len(hits), ids, retstart, webenv, key, params.get("term", "")))
+
+    def _efetch(self, params: dict[str, str]) -> None:
+        corpus = self.server.corpus
+        if params.get("id"):
+            ids = [i.strip() for i in params["id"].split(",") if i.strip()]
+        elif params.get("WebEnv"):
+            stored = corpus.history.get(params["WebEnv"])
+            if stored is None:
+                self._send(200, _error_xml("eFetchResult", "Unable to obtain query #1"))
+                return
+            start = int(params.get("retstart", "0"))
+            ids = stored[start : start + int(params.get("retmax", "20"))]
+        else:
+            self._send(400, _error_xml("eFetchResult", "Empty id list - nothing todo"))
+            return
+        parts = [corpus.records[i].xml for i in ids if i in corpus.records]
+        self._send(200, _HEAD + b"\n".join(parts) + b"\n</PubmedArticleSet>\n")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, corpus: Corpus, faults: FaultPlan) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.corpus = corpus
+        self.faults = faults
+        self.injected: dict[str, int] = {}
+
+
+@dataclass
+class RunningServer:
+    """A started server: its base URL, corpus and fault counters."""
+
+    url: str
+    corpus: Corpus
+    server: _Server
+
+    @property
+    def injected(self) -> dict[str, int]:
+        """Faults injected so far, by kind."""
+        return self.server.injected
+
+
+@contextlib.contextmanager
+def serving(corpus: Corpus, *, faults: FaultPlan | None = None) -> Iterator[RunningServer]:
+    """Serve ``corpus`` on 127.0.0.1 (a free port) for the duration of the block."""
+    plan = faults or FaultPlan()
+    server = _Server(corpus, plan)
+    thread = threading.Thread(target=server.serve_forever, name="eutils-server", daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield RunningServer(url=f"http://{host!s}:{port}/entrez/eutils/", corpus=corpus, server=server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

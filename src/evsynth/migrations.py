@@ -1,0 +1,94 @@
+"""Numbered schema steps for the evidence store, applied in order and recorded in ``_migrations``.
+
+Never edit a migration once released: add ``m00N_...`` instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+
+
+def m001_initial() -> str:
+    """Runs, records (parsed fields + compressed raw), run sightings, imports."""
+    return """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                 -- harvest | import
+            protocol_name TEXT,
+            protocol_hash TEXT,
+            query TEXT,
+            query_translation TEXT,
+            date_start TEXT,
+            date_end TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,               -- running | complete | failed | interrupted
+            count_total INTEGER,                -- hits of the search (or records in the file)
+            count_new INTEGER,                  -- records first seen in this run
+            count_updated INTEGER,              -- stored records whose content changed
+            manifest TEXT                       -- JSON: slices, requests, retries, timings, versions
+        );
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            record_key TEXT NOT NULL UNIQUE,    -- pmid:<PMID> or <source>:<id or hash>
+            pmid TEXT UNIQUE,
+            doi TEXT, doi_norm TEXT, pmcid TEXT,
+            title TEXT, abstract TEXT, journal TEXT, journal_iso TEXT,
+            volume TEXT, issue TEXT, pages TEXT,
+            pub_year INTEGER, pub_date TEXT, pub_date_text TEXT,
+            electronic_date TEXT, entrez_date TEXT, revised_date TEXT,
+            languages TEXT, pub_types TEXT, mesh TEXT, chemicals TEXT,
+            keywords TEXT, authors TEXT, comments_corrections TEXT,   -- JSON
+            status TEXT, source TEXT NOT NULL, source_id TEXT, source_rank INTEGER NOT NULL,
+            raw BLOB, raw_format TEXT,
+            content_hash TEXT NOT NULL,
+            first_seen_run INTEGER NOT NULL REFERENCES runs(id),
+            updated_run INTEGER REFERENCES runs(id),
+            deleted_run INTEGER REFERENCES runs(id),
+            cluster_id INTEGER,                 -- primary record of its duplicate cluster
+            duplicate_reason TEXT               -- pmid | doi | title (null for a primary)
+        );
+        CREATE INDEX records_doi ON records(doi_norm);
+        CREATE INDEX records_year ON records(pub_year);
+        CREATE TABLE run_records (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            source TEXT NOT NULL,
+            is_new INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, record_id, source)
+        );
+        CREATE INDEX run_records_record ON run_records(record_id);
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            path TEXT NOT NULL,
+            source TEXT NOT NULL,
+            format TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+    """
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (("m001_initial", m001_initial),)
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        # One transaction per step, the schema change and its record together: a crash
+        # half-way leaves the store as it was before the step.
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        conn.executescript(
+            f"BEGIN;\n{step()}\nINSERT INTO _migrations (name, applied_at) VALUES ('{name}', '{stamp}');\nCOMMIT;"
+        )
+        applied.append(name)
+    return applied

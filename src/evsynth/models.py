@@ -1,0 +1,141 @@
+"""Frozen, typed values that cross stage boundaries.
+
+A :class:`Record` is one bibliographic record, whichever source it came from
+(E-utilities efetch, a PubMed XML file, MEDLINE, RIS, Scopus CSV). Fields a
+source does not provide are empty (``""``, ``None`` or ``()``). Dates are ISO
+strings, as precise as the source allows ("2021", "2021-03", "2021-03-05").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def normalize_doi(doi: str | None) -> str:
+    """Return a DOI in the canonical comparable form (lower case, no resolver prefix).
+
+    >>> normalize_doi(" https://doi.org/10.1000/ABC.1 ")
+    '10.1000/abc.1'
+    """
+    if not doi:
+        return ""
+    text = _DOI_PREFIX.sub("", doi.strip()).strip().rstrip(".")
+    return text.lower() if text.startswith("10.") else ""
+
+
+@dataclass(frozen=True, slots=True)
+class MeshHeading:
+    """A MeSH heading: descriptor, whether it is a major topic, and its qualifiers."""
+
+    ui: str
+    name: str
+    major: bool = False
+    qualifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Chemical:
+    """An entry of the record's ChemicalList."""
+
+    ui: str
+    name: str
+    registry_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An author (a person or a collective) with affiliations."""
+
+    last_name: str = ""
+    fore_name: str = ""
+    initials: str = ""
+    collective_name: str = ""
+    affiliations: tuple[str, ...] = ()
+    orcid: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """Return "Last FI" style name, or the collective name."""
+        if self.collective_name:
+            return self.collective_name
+        return f"{self.last_name} {self.initials}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class CommentCorrection:
+    """A CommentsCorrections link (erratum, retraction, comment, update)."""
+
+    ref_type: str
+    ref_source: str = ""
+    pmid: str = ""
+
+
+RETRACTION_TYPES = frozenset({"RetractionIn", "RetractionOf", "ExpressionOfConcernIn"})
+ERRATUM_TYPES = frozenset({"ErratumIn", "ErratumFor", "CorrectedandRepublishedIn"})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One bibliographic record.
+
+    ``raw`` holds the record's original bytes when the parser was asked to keep
+    them; it takes no part in equality or ``repr``.
+    """
+
+    pmid: str = ""
+    source: str = "pubmed"
+    doi: str = ""
+    pmcid: str = ""
+    title: str = ""
+    abstract: str = ""
+    journal: str = ""
+    journal_iso: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    pub_year: int | None = None
+    pub_date: str = ""
+    pub_date_text: str = ""
+    electronic_date: str = ""
+    entrez_date: str = ""
+    revised_date: str = ""
+    languages: tuple[str, ...] = ()
+    pub_types: tuple[str, ...] = ()
+    mesh: tuple[MeshHeading, ...] = ()
+    chemicals: tuple[Chemical, ...] = ()
+    keywords: tuple[str, ...] = ()
+    authors: tuple[Author, ...] = ()
+    comments_corrections: tuple[CommentCorrection, ...] = ()
+    status: str = ""
+    source_id: str = ""
+    raw: bytes = field(default=b"", compare=False, repr=False)
+
+    @property
+    def doi_normalized(self) -> str:
+        """The DOI in comparable form."""
+        return normalize_doi(self.doi)
+
+    @property
+    def is_retracted(self) -> bool:
+        """Whether PubMed marks this record as retracted."""
+        return "Retracted Publication" in self.pub_types or any(
+            c.ref_type == "RetractionIn" for c in self.comments_corrections
+        )
+
+    @property
+    def first_author(self) -> str:
+        """The first author's display name, or ""."""
+        return self.authors[0].display_name if self.authors else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """One esearch date slice that fits PubMed's 9,999-id limit."""
+
+    start: str
+    end: str
+    count: int
+    pmid_range: tuple[int, int] | None = None
