@@ -101,9 +101,7 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Store file [default: <out>/evsynth.sqlite].",
 )
-@click.option(
-    "--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."
-)
+@click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
 @click.option(
     "--replay",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -217,9 +215,7 @@ def _http(replay: Path | None, record: Path | None) -> Iterator[None]:
     type=click.Choice(FORMATS),
     help="File format [default: detected from the content].",
 )
-def import_command(
-    files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None
-) -> None:
+def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None) -> None:
     """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
 
     Every file is read and checked before anything is written. Duplicates are

@@ -78,9 +78,7 @@ def _compatible(group: list[Candidate], other: list[Candidate]) -> bool:
     return len(pmids) <= 1 and len(dois) <= 1
 
 
-def find_duplicates(
-    candidates: list[Candidate], *, threshold: float = 95.0
-) -> dict[int, tuple[int, str | None]]:
+def find_duplicates(candidates: list[Candidate], *, threshold: float = 95.0) -> dict[int, tuple[int, str | None]]:
     """Cluster ``candidates``; return record id -> (primary id, reason or None for a primary)."""
     by_id = {c.id: c for c in candidates}
     clusters = _UnionFind(candidates)
@@ -148,9 +146,7 @@ def deduplicate(store: Store, *, threshold: float = 95.0) -> dict[str, int]:
             rank=row["source_rank"],
             has_abstract=bool(row["abstract"]),
         )
-        for row in store.conn.execute(
-            "SELECT id, pmid, doi_norm, title, pub_year, source_rank, abstract FROM records"
-        )
+        for row in store.conn.execute("SELECT id, pmid, doi_norm, title, pub_year, source_rank, abstract FROM records")
     ]
     clusters = find_duplicates(candidates, threshold=threshold)
     store.set_clusters((record_id, primary, reason) for record_id, (primary, reason) in clusters.items())

@@ -125,9 +125,7 @@ def parse_esearch(body: bytes) -> ESearchResult:
         RetryableBody: the body is not a complete eSearchResult, or carries ``<ERROR>``.
     """
     try:
-        root = etree.fromstring(
-            body, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-        )
+        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
     except etree.XMLSyntaxError as err:
         raise RetryableBody(f"unparsable esearch XML: {err.msg}") from None
     if root.tag != "eSearchResult":
@@ -145,14 +143,10 @@ def parse_esearch(body: bytes) -> ESearchResult:
         webenv=(root.findtext("WebEnv") or "").strip(),
         query_key=(root.findtext("QueryKey") or "").strip(),
         warnings=tuple(
-            f"{w.tag}: {(w.text or '').strip()}"
-            for w in root.iterfind("WarningList/*")
-            if (w.text or "").strip()
+            f"{w.tag}: {(w.text or '').strip()}" for w in root.iterfind("WarningList/*") if (w.text or "").strip()
         ),
         errors=tuple(
-            f"{e.tag}: {(e.text or '').strip()}"
-            for e in root.iterfind("ErrorList/*")
-            if (e.text or "").strip()
+            f"{e.tag}: {(e.text or '').strip()}" for e in root.iterfind("ErrorList/*") if (e.text or "").strip()
         ),
     )
 

@@ -109,9 +109,7 @@ class Corpus:
     def from_xml(cls, *sources: bytes | str, id_limit: int = 9999) -> Corpus:
         """Build from PubMed XML files or bytes."""
         served = [
-            ServedRecord.from_record(record)
-            for source in sources
-            for record in iter_pubmed_xml(source, keep_raw=True)
+            ServedRecord.from_record(record) for source in sources for record in iter_pubmed_xml(source, keep_raw=True)
         ]
         return cls(served, id_limit=id_limit)
 
@@ -178,12 +176,15 @@ def esearch_xml(count: int, ids: list[str], retstart: int, webenv: str, query_ke
 
 
 def _error_xml(root: str, message: str) -> bytes:
-    return f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n\t<ERROR>{escape(message)}</ERROR>\n</{root}>\n'.encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n\t<ERROR>{escape(message)}</ERROR>\n</{root}>\n'.encode()
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         """Silence the default stderr logging."""
@@ -195,9 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             query.update(parse_qs(self.rfile.read(length).decode("utf-8")))
         return {key: values[-1] for key, values in query.items()}
 
-    def _send(
-        self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str) -> None:
         if getattr(self, "truncate", False) and status == 200:
             body = body[: max(40, len(body) // 2)]
         self.send_response(status)
@@ -316,7 +315,7 @@ def serving(corpus: Corpus, *, faults: FaultPlan | None = None) -> Iterator[Runn
     """Serve ``corpus`` on 127.0.0.1 (a free port) for the duration of the block."""
     plan = faults or FaultPlan()
     server = _Server(corpus, plan)
-    thread = threading.Thread(target=server.serve_forever, name="eutils-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="eutils-server", daemon=True)
     thread.start()
     host, port = server.server_address[:2]
     try:

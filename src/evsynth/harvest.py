@@ -80,9 +80,7 @@ class _Planner:
         self.seen: dict[str, None] = {}
         self.slices: list[Slice] = []
 
-    def search(
-        self, start: dt.date | None, end: dt.date | None, pmids: tuple[int, int] | None
-    ) -> ESearchResult:
+    def search(self, start: dt.date | None, end: dt.date | None, pmids: tuple[int, int] | None) -> ESearchResult:
         term = self.query if pmids is None else f"({self.query}) AND {pmids[0]}:{pmids[1]}[uid]"
         return self.client.esearch(
             term,
@@ -92,9 +90,7 @@ class _Planner:
             retmax=self.limit,
         )
 
-    def take(
-        self, result: ESearchResult, start: dt.date, end: dt.date, pmids: tuple[int, int] | None
-    ) -> None:
+    def take(self, result: ESearchResult, start: dt.date, end: dt.date, pmids: tuple[int, int] | None) -> None:
         self.slices.append(Slice(start.isoformat(), end.isoformat(), result.count, pmids))
         self.seen.update(dict.fromkeys(result.ids))
 
@@ -110,9 +106,7 @@ class _Planner:
         else:
             low, high = pmids or (1, MAX_PMID)
             if low >= high:
-                raise EvsynthError(
-                    f"cannot split the search below PMID {low} on {start}: {result.count} hits"
-                )
+                raise EvsynthError(f"cannot split the search below PMID {low} on {start}: {result.count} hits")
             middle = (low + high) // 2
             self.split(start, end, (low, middle))
             self.split(start, end, (middle + 1, high))
@@ -149,9 +143,7 @@ def plan_search(
     plan.slices = planner.slices
     plan.ids = list(planner.seen)
     if plan.slice_sum < plan.total:
-        plan.warnings.append(
-            f"slices add up to {plan.slice_sum}, fewer than the {plan.total} hits of the search"
-        )
+        plan.warnings.append(f"slices add up to {plan.slice_sum}, fewer than the {plan.total} hits of the search")
     elif plan.slice_sum > plan.total:
         plan.warnings.append(
             f"slices add up to {plan.slice_sum} for {plan.total} hits: "
@@ -270,8 +262,7 @@ def harvest(
             distinct_ids=len(plan.ids),
             slice_sum=plan.slice_sum,
             slices=[
-                {"start": s.start, "end": s.end, "count": s.count, "pmid_range": s.pmid_range}
-                for s in plan.slices
+                {"start": s.start, "end": s.end, "count": s.count, "pmid_range": s.pmid_range} for s in plan.slices
             ],
             webenv=plan.webenv,
             query_key=plan.query_key,
@@ -281,17 +272,13 @@ def harvest(
             batch_size=protocol.batch_size,
             versions=_versions(),
         )
-        store.update_run(
-            run_id, query_translation=plan.query_translation, count_total=plan.total, manifest=manifest
-        )
+        store.update_run(run_id, query_translation=plan.query_translation, count_total=plan.total, manifest=manifest)
         clock = time.monotonic()
         fetched, not_returned = _fetch(client, store, run_id, to_fetch, protocol.batch_size, report)
         timings["fetch_s"] = round(time.monotonic() - clock, 3)
         manifest["not_returned"] = not_returned
     except BaseException as err:
-        manifest.update(
-            requests=client.stats.as_dict(), timings=timings, error=str(err) or type(err).__name__
-        )
+        manifest.update(requests=client.stats.as_dict(), timings=timings, error=str(err) or type(err).__name__)
         interrupted = isinstance(err, KeyboardInterrupt)
         store.update_run(
             run_id, status="interrupted" if interrupted else "failed", finished_at=_now(), manifest=manifest

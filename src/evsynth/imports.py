@@ -240,9 +240,7 @@ def _scopus_record(row: dict[str, str], source: str) -> Record:
     if abstract.lower().startswith("[no abstract available]"):
         abstract = ""
     start, end = col("Page start"), col("Page end")
-    kinds = (
-        [SCOPUS_TYPES.get(col("Document Type").lower(), col("Document Type"))] if col("Document Type") else []
-    )
+    kinds = [SCOPUS_TYPES.get(col("Document Type").lower(), col("Document Type"))] if col("Document Type") else []
     if col("Publication Stage").lower().startswith("article in press"):
         kinds.append("Article in Press")
     names = col("Author full names") or col("Authors")
@@ -341,9 +339,7 @@ def detect_format(path: Path) -> str:
         return "scopus_csv"
     if text.lstrip().startswith("<"):
         return "pubmed_xml"
-    raise InputFileError(
-        f"{path}: unknown format (evsynth reads PubMed XML, MEDLINE/.nbib, RIS and Scopus CSV)"
-    )
+    raise InputFileError(f"{path}: unknown format (evsynth reads PubMed XML, MEDLINE/.nbib, RIS and Scopus CSV)")
 
 
 def read_records(path: Path, *, format_name: str | None = None, source: str | None = None) -> list[Record]:

@@ -58,7 +58,7 @@ def check_writable(directory: Path) -> None:
 @contextmanager
 def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place below
         "w",
         dir=path.parent,
         prefix=f".{path.name}.",
@@ -112,9 +112,7 @@ def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
 
 
 def _author_name(author: dict[str, Any]) -> str:
-    return str(
-        author.get("collective_name") or f"{author.get('last_name', '')} {author.get('initials', '')}"
-    ).strip()
+    return str(author.get("collective_name") or f"{author.get('last_name', '')} {author.get('initials', '')}").strip()
 
 
 def write_records_csv(store: Store, path: Path) -> int:
@@ -161,9 +159,7 @@ def run_protocol(
     if files:
         stage("import")
         for source in protocol.sources:
-            result.imports += import_files(
-                store, [source.path], source=source.name, format_name=source.format
-            )
+            result.imports += import_files(store, [source.path], source=source.name, format_name=source.format)
         if extra_imports:
             result.imports += import_files(store, list(extra_imports))
     stage("deduplicate")

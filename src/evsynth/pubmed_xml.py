@@ -34,9 +34,7 @@ _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 _WS = re.compile(r"\s+")
 _MONTHS = {
     m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
-    )
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
 }
 # Seasons are mapped to the month they start in (documented in the README).
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
@@ -116,9 +114,9 @@ def _authors(author_list: Any) -> tuple[Author, ...]:
         return ()
     authors = []
     for author in author_list.iterfind("Author"):
-        affiliations = tuple(
-            _text(a) for a in author.iterfind("AffiliationInfo/Affiliation") if _text(a)
-        ) or tuple(_text(a) for a in author.iterfind("Affiliation") if _text(a))
+        affiliations = tuple(_text(a) for a in author.iterfind("AffiliationInfo/Affiliation") if _text(a)) or tuple(
+            _text(a) for a in author.iterfind("Affiliation") if _text(a)
+        )
         orcid = ""
         for ident in author.iterfind("Identifier"):
             if ident.get("Source") == "ORCID":
@@ -256,9 +254,7 @@ def _book_record(elem: Any, source: str) -> Record:
     pubmed_data = elem.find("PubmedBookData")
     year, pub_date, pub_text = _date_of(book.find("PubDate") if book is not None else None)
     ids = _article_ids(document.find("ArticleIdList"))
-    title = _text(document.find("ArticleTitle")) or _text(
-        book.find("BookTitle") if book is not None else None
-    )
+    title = _text(document.find("ArticleTitle")) or _text(book.find("BookTitle") if book is not None else None)
     return Record(
         pmid=_text(document.find("PMID")),
         source=source,
@@ -280,8 +276,9 @@ def _book_record(elem: Any, source: str) -> Record:
     )
 
 
-def _open(source: Source) -> tuple[IO[bytes], str]:
-    """Open ``source`` as a binary stream (gunzipping if needed) and name it for errors."""
+def _open(source: Source) -> tuple[IO[bytes], str, list[IO[bytes]]]:
+    """Open ``source`` as a binary stream (gunzipping if needed), name it for errors, and list what to close."""
+    opened: list[IO[bytes]] = []
     if isinstance(source, bytes):
         stream: IO[bytes] = io.BytesIO(source)
         name = "<response>"
@@ -289,6 +286,7 @@ def _open(source: Source) -> tuple[IO[bytes], str]:
         name = str(source)
         try:
             stream = open(source, "rb")  # noqa: SIM115 - closed by the caller
+            opened.append(stream)
         except OSError as err:
             raise PubmedXMLError(f"{name}: cannot open ({err.strerror})") from None
     else:
@@ -298,8 +296,10 @@ def _open(source: Source) -> tuple[IO[bytes], str]:
     if not head and isinstance(stream, io.BytesIO):
         head = stream.getvalue()[:2]
     if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream), name
-    return stream, name
+        unzipped = gzip.GzipFile(fileobj=stream)
+        opened.insert(0, unzipped)
+        return unzipped, name, opened
+    return stream, name, opened
 
 
 def iter_pubmed_xml(
@@ -326,7 +326,7 @@ def iter_pubmed_xml(
         >>> recs
         []
     """
-    stream, name = _open(source)
+    stream, name, opened = _open(source)
     parser = etree.iterparse(
         stream,
         events=("end",),
@@ -357,19 +357,15 @@ def iter_pubmed_xml(
                 while elem.getprevious() is not None:
                     del parent[0]
         root = getattr(parser, "root", None)
-        if (
-            root is not None
-            and not seen_root
-            and root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet")
-        ):
+        if root is not None and not seen_root and root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
             raise PubmedXMLError(f"{name}: not PubMed XML (root element <{root.tag}>)")
     except etree.XMLSyntaxError as err:
         raise PubmedXMLError(f"{name}: malformed XML at line {err.lineno}: {err.msg}") from None
     except (OSError, EOFError) as err:
         raise PubmedXMLError(f"{name}: cannot read ({err})") from None
     finally:
-        if isinstance(source, str | Path):
-            stream.close()
+        for handle in opened:
+            handle.close()
 
 
 def _with_raw(record: Record, elem: Any) -> Record:

@@ -97,9 +97,7 @@ def row_to_record(row: sqlite3.Row) -> Record:
         keywords=tuple(loads(row["keywords"])),
         mesh=tuple(MeshHeading(**{**m, "qualifiers": tuple(m["qualifiers"])}) for m in loads(row["mesh"])),
         chemicals=tuple(Chemical(**c) for c in loads(row["chemicals"])),
-        authors=tuple(
-            Author(**{**a, "affiliations": tuple(a["affiliations"])}) for a in loads(row["authors"])
-        ),
+        authors=tuple(Author(**{**a, "affiliations": tuple(a["affiliations"])}) for a in loads(row["authors"])),
         comments_corrections=tuple(CommentCorrection(**c) for c in loads(row["comments_corrections"])),
     )
 
@@ -189,9 +187,7 @@ class Store:
         columns = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
         with self.transaction():
-            cursor = self.conn.execute(
-                f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(fields.values())
-            )
+            cursor = self.conn.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(fields.values()))
         return int(cursor.lastrowid or 0)
 
     def update_run(self, run_id: int, **fields: Any) -> None:

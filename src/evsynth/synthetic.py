@@ -106,9 +106,7 @@ def article_xml(entry: Mapping[str, Any], defaults: Mapping[str, Any] | None = N
         article.append(abstract)
     article.append(_authors(pmid))
     article.append(E.Language(item.get("language", "eng")))
-    article.append(
-        E.PublicationTypeList(*(E.PublicationType(t) for t in item.get("types", ["Journal Article"])))
-    )
+    article.append(E.PublicationTypeList(*(E.PublicationType(t) for t in item.get("types", ["Journal Article"]))))
     if epub:
         article.append(_date("ArticleDate", epub, DateType="Electronic"))
     citation = E.MedlineCitation(
@@ -139,9 +137,7 @@ def article_xml(entry: Mapping[str, Any], defaults: Mapping[str, Any] | None = N
             )
         )
     if item.get("keywords"):
-        citation.append(
-            E.KeywordList(*(E.Keyword(k, MajorTopicYN="N") for k in item["keywords"]), Owner="NOTNLM")
-        )
+        citation.append(E.KeywordList(*(E.Keyword(k, MajorTopicYN="N") for k in item["keywords"]), Owner="NOTNLM"))
     entrez = epub or published
     pubmed_data = E.PubmedData(
         E.History(

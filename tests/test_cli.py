@@ -1,0 +1,146 @@
+"""The command line as a user runs it: the offline demo, incremental re-runs, and every user mistake."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from tests.conftest import ROOT, fast_client, make_corpus
+
+from evsynth.cli import cli
+from evsynth.store import Store
+
+PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
+CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+SCOPUS = str(ROOT / "demo" / "scopus-export.csv")
+RIS = str(ROOT / "demo" / "hand-search.ris")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_cli_offline_demo_replay(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--import", SCOPUS, "--import", RIS])
+    assert result.exit_code == 0, result.output
+    assert "52 PubMed hits in 1 slice(s); 52 new" in result.output
+    out = tmp_path / "output" / "trd-pharmacogenomics"
+    rows = _rows(out / "records.csv")
+    assert len(rows) == 63
+    assert set(rows[0]) >= {"pmid", "doi", "title", "year", "journal", "language", "pub_types", "source",
+                            "first_seen_run"}  # fmt: skip
+    by_pmid = {r["pmid"]: r for r in rows if r["pmid"]}
+    assert by_pmid["90000001"]["source"] == "pubmed;scopus_csv"
+    assert by_pmid["90000005"]["source"] == "pubmed;ris"
+    assert by_pmid["90000040"]["language"] == "ger"
+    assert by_pmid["90000044"]["is_retracted"] == "1"
+    duplicates = {(r["duplicate_of"], r["duplicate_reason"]) for r in rows if r["duplicate_of"]}
+    assert duplicates == {("90000003", "doi"), ("90000004", "doi"), ("90000034", "doi"), ("90000013", "doi"),
+                          ("90000009", "title"), ("90000016", "title")}  # fmt: skip
+    manifest = json.loads((out / "run-manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["manifest"]["window"] == {"start": "2021-01-01", "end": "2025-06-01", "field": "pdat"}
+    with Store.open(out / "evsynth.sqlite") as store:
+        assert store.integrity_ok()
+
+
+def test_cli_rerun_fetches_nothing_new(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE]).exit_code == 0
+    again = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE])
+    assert again.exit_code == 0, again.output
+    assert "0 new, 0 updated, 0 fetched" in again.output
+
+
+def test_cli_record_then_replay(runner: CliRunner, server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(30))
+    cassette = tmp_path / "c.yaml"
+    env = {"NCBI_API_KEY": "KEY-SHOULD-NOT-LEAK", "NCBI_EMAIL": "leak@example.org"}
+    recorded = runner.invoke(cli, ["run", PROTOCOL, "--out", "a", "--eutils-url", server.url, "--record",
+                                   str(cassette)], env=env)  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    assert "KEY-SHOULD-NOT-LEAK" not in cassette.read_text() and "leak" not in cassette.read_text()
+    replayed = runner.invoke(cli, ["run", PROTOCOL, "--out", "b", "--eutils-url", server.url, "--replay",
+                                   str(cassette)], env=env)  # fmt: skip
+    assert replayed.exit_code == 0, replayed.output
+    assert _rows(Path("a/records.csv")) == _rows(Path("b/records.csv"))
+
+
+def _one_line_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return str(lines[0])
+
+
+def test_cli_missing_protocol(runner: CliRunner) -> None:
+    line = _one_line_error(runner.invoke(cli, ["run", "queries/none.yaml"]))
+    assert line == "evsynth: error: queries/none.yaml: protocol file not found"
+
+
+def test_cli_malformed_protocol(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("name: x\nsearch:\n  query: '(a OR b'\n")
+    line = _one_line_error(runner.invoke(cli, ["run", str(path)]))
+    assert f"{path}: search.query: unbalanced parenthesis" in line
+
+
+def test_cli_wrong_flag_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", PROTOCOL, "--fast"])
+    assert result.exit_code == 2 and "No such option '--fast'" in result.output
+    both = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--record", "x.yaml"])
+    assert both.exit_code == 2 and "cannot be used together" in both.output
+
+
+def test_cli_replay_miss_names_the_request(runner: CliRunner, tmp_path: Path) -> None:
+    other = ROOT / "queries" / "trd-diagnostic-biomarkers.yaml"
+    line = _one_line_error(runner.invoke(cli, ["run", str(other), "--replay", CASSETTE]))
+    assert "the cassette has no recorded answer for POST esearch.fcgi" in line
+
+
+def test_cli_missing_cassette(runner: CliRunner) -> None:
+    line = _one_line_error(runner.invoke(cli, ["run", PROTOCOL, "--replay", "nope.yaml"]))
+    assert line == "evsynth: error: nope.yaml: cassette not found"
+
+
+def test_cli_unwritable_output_keeps_store_and_outputs(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", "out"]).exit_code == 0
+    before = Path("out/records.csv").read_bytes()
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where a folder should be")
+    line = _one_line_error(runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(blocker / "sub"),
+                                               "--db", "out/evsynth.sqlite"]))  # fmt: skip
+    assert str(blocker) in line
+    assert Path("out/records.csv").read_bytes() == before
+    with Store.open("out/evsynth.sqlite") as store:
+        assert store.count_records() == 52 and len(store.runs("harvest")) == 1
+
+
+def test_cli_corrupt_store(runner: CliRunner, tmp_path: Path) -> None:
+    Path("bad.sqlite").write_bytes(b"garbage" * 1000)
+    line = _one_line_error(runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--db", "bad.sqlite"]))
+    assert "bad.sqlite: cannot use as an evsynth store" in line
+    assert Path("bad.sqlite").read_bytes() == b"garbage" * 1000
+
+
+def test_cli_gives_up_with_exit_3_and_keeps_records(runner: CliRunner, server_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from evsynth import cli as cli_module
+    from evsynth.eutils_server import FaultPlan
+
+    server = server_factory(make_corpus(5), FaultPlan(rate=1.0, kinds=("502",)))
+    monkeypatch.setattr(cli_module, "EUtils", lambda settings: fast_client(server.url, max_attempts=2))
+    result = runner.invoke(cli, ["run", PROTOCOL, "--eutils-url", server.url])
+    assert result.exit_code == 3
+    assert "gave up after 2 attempts" in result.output and "Traceback" not in result.output
+
+
+def test_cli_import_command(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["import", SCOPUS, RIS, "--db", "s.sqlite", "--source", "exports"])
+    assert result.exit_code == 0, result.output
+    assert "11 records (scopus_csv, source exports)" in result.output
+    line = _one_line_error(runner.invoke(cli, ["import", "missing.csv", "--db", "s.sqlite"]))
+    assert "missing.csv: file not found" in line
+    assert runner.invoke(cli, ["import", SCOPUS]).exit_code == 2  # --db is required

