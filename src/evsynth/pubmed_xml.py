@@ -31,7 +31,6 @@ from evsynth.models import Author, Chemical, CommentCorrection, MeshHeading, Rec
 Source = str | Path | bytes | IO[bytes]
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
-_WS = re.compile(r"\s+")
 _MONTHS = {
     m: i
     for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
@@ -43,14 +42,17 @@ _MONTH_WORD = re.compile(r"\b([A-Za-z]{3,})")
 
 
 def _fold(text: str) -> str:
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _text(el: Any) -> str:
     """All text below ``el`` (inline markup kept as text), whitespace folded."""
     if el is None:
         return ""
-    return _fold("".join(el.itertext()))
+    if len(el) == 0:  # a leaf, the common case: no need to walk the subtree
+        text = el.text
+        return " ".join(text.split()) if text else ""
+    return " ".join("".join(el.itertext()).split())
 
 
 def _month_number(token: str) -> int | None:
@@ -109,29 +111,37 @@ def _abstract(abstract_el: Any) -> str:
     return "\n".join(sections)
 
 
+def _author(author: Any) -> Author:
+    """One Author element, read in a single pass over its children (this is the parser's hot loop)."""
+    fields = {"LastName": "", "ForeName": "", "Initials": "", "CollectiveName": ""}
+    affiliations: list[str] = []
+    orcid = ""
+    for child in author:
+        tag = child.tag
+        if tag in fields:
+            fields[tag] = _text(child)
+        elif tag == "AffiliationInfo":
+            affiliations += [text for a in child.iterfind("Affiliation") if (text := _text(a))]
+        elif tag == "Affiliation":
+            text = _text(child)
+            if text:
+                affiliations.append(text)
+        elif tag == "Identifier" and child.get("Source") == "ORCID":
+            orcid = _text(child)
+    return Author(
+        last_name=fields["LastName"],
+        fore_name=fields["ForeName"],
+        initials=fields["Initials"],
+        collective_name=fields["CollectiveName"],
+        affiliations=tuple(affiliations),
+        orcid=orcid,
+    )
+
+
 def _authors(author_list: Any) -> tuple[Author, ...]:
     if author_list is None:
         return ()
-    authors = []
-    for author in author_list.iterfind("Author"):
-        affiliations = tuple(_text(a) for a in author.iterfind("AffiliationInfo/Affiliation") if _text(a)) or tuple(
-            _text(a) for a in author.iterfind("Affiliation") if _text(a)
-        )
-        orcid = ""
-        for ident in author.iterfind("Identifier"):
-            if ident.get("Source") == "ORCID":
-                orcid = _text(ident)
-        authors.append(
-            Author(
-                last_name=_text(author.find("LastName")),
-                fore_name=_text(author.find("ForeName")),
-                initials=_text(author.find("Initials")),
-                collective_name=_text(author.find("CollectiveName")),
-                affiliations=affiliations,
-                orcid=orcid,
-            )
-        )
-    return tuple(authors)
+    return tuple(_author(author) for author in author_list.iterfind("Author"))
 
 
 def _mesh(citation: Any) -> tuple[MeshHeading, ...]:
