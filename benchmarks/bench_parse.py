@@ -33,13 +33,14 @@ if kind == "evsynth":
 else:
     from Bio import Entrez
     class HttpsDoctype(io.RawIOBase):
-        def __init__(self, raw): self.raw, self.first = raw, True
+        def __init__(self, raw): self.raw, self.first, self.spill = raw, True, b""
         def readable(self): return True
         def readinto(self, buffer):
-            data = self.raw.read(len(buffer))
+            data = self.spill + self.raw.read(len(buffer) - len(self.spill))
             if self.first:
                 self.first = False
-                data = data.replace(b"http://dtd.nlm.nih.gov", b"https://dtd.nlm.nih.gov")[: len(buffer)]
+                data = data.replace(b"http://dtd.nlm.nih.gov", b"https://dtd.nlm.nih.gov")
+            data, self.spill = data[: len(buffer)], data[len(buffer):]
             buffer[: len(data)] = data
             return len(data)
     def stream():
@@ -61,10 +62,10 @@ print(json.dumps({"records": count, "seconds": seconds, "method": method,
 
 
 def measure(path: Path, kind: str, limit: int = 0) -> dict[str, float | str]:
-    output = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), kind, str(limit)], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), kind, str(limit)], capture_output=True, text=True)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -81,6 +82,9 @@ def main() -> int:
                 f"(after 1,000 records: {early['peak_rss_mb']:.0f} MB)")  # fmt: skip
         if not args.quick:
             base = measure(path, "biopython")
+            if "error" in base:
+                print(f"{line}; Bio.Entrez failed on this file: {base['error']}", flush=True)
+                continue
             line += (f"; Bio.Entrez [{base['method']}] {base['records']} records in {base['seconds']:.1f} s = "
                      f"{base['records'] / base['seconds']:,.0f} records/s, peak RSS {base['peak_rss_mb']:.0f} MB; "
                      f"speed-up {base['seconds'] / ours['seconds']:.1f}x, "

@@ -297,15 +297,21 @@ READERS: dict[str, Callable[[Path, str], list[Record]]] = {
 }
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """The file's bytes (the first ``limit`` of them), or a one-line error naming the file."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read(limit)
     except FileNotFoundError:
         raise InputFileError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise InputFileError(f"{path}: is a directory") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def _read_text(path: Path) -> str:
+    data = _read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -318,15 +324,7 @@ def detect_format(path: Path) -> str:
     Raises:
         InputFileError: missing file, or a format evsynth does not read.
     """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
+    head = _read_bytes(path, 4096)
     if head[:2] == b"\x1f\x8b" or b"<PubmedArticleSet" in head or b"<!DOCTYPE PubmedArticleSet" in head:
         return "pubmed_xml"
     text = head.decode("utf-8-sig", "replace")
