@@ -77,16 +77,17 @@ def _date_of(el: Any) -> tuple[int | None, str, str]:
     """Return (year, ISO date, original text) for a PubDate-like element."""
     if el is None:
         return None, "", ""
-    year_text = el.findtext("Year")
+    parts = {child.tag: child.text or "" for child in el}
+    year_text = parts.get("Year")
     if year_text and year_text.strip().isdigit():
         year = int(year_text)
-        month_text = el.findtext("Month") or el.findtext("Season") or ""
+        month_text = parts.get("Month") or parts.get("Season") or ""
         month = _month_number(month_text) if month_text else None
-        day_text = el.findtext("Day") or ""
+        day_text = parts.get("Day", "")
         day = int(day_text) if day_text.strip().isdigit() and month else None
         original = " ".join(t for t in (year_text, month_text, day_text) if t)
         return year, _iso(year, month, day), _fold(original)
-    medline = el.findtext("MedlineDate") or ""
+    medline = parts.get("MedlineDate", "")
     match = _YEAR.search(medline)
     if not match:
         return None, "", _fold(medline)
@@ -145,21 +146,24 @@ def _authors(author_list: Any) -> tuple[Author, ...]:
 
 
 def _mesh(citation: Any) -> tuple[MeshHeading, ...]:
+    """MeSH headings, each read in one pass over its children (hot on old, heavily indexed records)."""
+    mesh_list = citation.find("MeshHeadingList")
+    if mesh_list is None:
+        return ()
     headings = []
-    for heading in citation.iterfind("MeshHeadingList/MeshHeading"):
-        descriptor = heading.find("DescriptorName")
-        if descriptor is None:
-            continue
-        qualifiers = [q for q in heading.iterfind("QualifierName")]
-        major = descriptor.get("MajorTopicYN") == "Y" or any(q.get("MajorTopicYN") == "Y" for q in qualifiers)
-        headings.append(
-            MeshHeading(
-                ui=descriptor.get("UI", ""),
-                name=_text(descriptor),
-                major=major,
-                qualifiers=tuple(_text(q) for q in qualifiers),
-            )
-        )
+    for heading in mesh_list:
+        descriptor = None
+        qualifiers = []
+        major = False
+        for child in heading:
+            if child.tag == "DescriptorName":
+                descriptor = child
+                major = major or child.get("MajorTopicYN") == "Y"
+            elif child.tag == "QualifierName":
+                qualifiers.append(_text(child))
+                major = major or child.get("MajorTopicYN") == "Y"
+        if descriptor is not None:
+            headings.append(MeshHeading(descriptor.get("UI", ""), _text(descriptor), major, tuple(qualifiers)))
     return tuple(headings)
 
 
