@@ -183,8 +183,8 @@ def run(
         click.echo(f"warning: {warning}", err=True)
     if manifest.get("not_returned"):
         click.echo(f"warning: efetch did not return {len(manifest['not_returned'])} PMID(s)", err=True)
-    for name, path in result.outputs.items():
-        click.echo(f"wrote {path}" if name else "")
+    for path in result.outputs.values():
+        click.echo(f"wrote {path}")
 
 
 @contextlib.contextmanager

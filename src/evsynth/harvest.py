@@ -246,7 +246,8 @@ def harvest(
         refreshed: list[str] = []
         if refresh_modified and previous and previous["finished_at"]:
             refreshed = _modified_since(client, protocol, previous["finished_at"], stored)
-            to_fetch += [p for p in refreshed if p not in set(to_fetch)]
+            queued = set(to_fetch)
+            to_fetch += [p for p in refreshed if p not in queued]
         timings["search_s"] = round(time.monotonic() - clock, 3)
         store.mark_seen(run_id, (p for p in plan.ids if p in stored))
         manifest.update(
@@ -325,7 +326,8 @@ def _fetch(
         missing = [p for p in batch if p not in returned]
         if missing and len(missing) < len(batch):
             # A partial answer is retried once for the missing ids before they are reported.
-            keep += [r for r in client.efetch(missing, parse_efetch) if r.pmid in set(missing)]
+            still_wanted = set(missing)
+            keep += [r for r in client.efetch(missing, parse_efetch) if r.pmid in still_wanted]
             returned = {r.pmid for r in keep}
             missing = [p for p in batch if p not in returned]
         not_returned += missing

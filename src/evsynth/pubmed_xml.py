@@ -50,9 +50,8 @@ def _text(el: Any) -> str:
     if el is None:
         return ""
     if len(el) == 0:  # a leaf, the common case: no need to walk the subtree
-        text = el.text
-        return " ".join(text.split()) if text else ""
-    return " ".join("".join(el.itertext()).split())
+        return _fold(el.text) if el.text else ""
+    return _fold("".join(el.itertext()))
 
 
 def _month_number(token: str) -> int | None:
