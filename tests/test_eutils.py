@@ -70,12 +70,15 @@ def test_eutils_retries_each_fault_kind(fault: str, server_factory) -> None:  # 
     assert client.stats.retries == sum(server.injected.values())
 
 
-def test_eutils_gives_up_after_bounded_attempts(server_factory) -> None:  # type: ignore[no-untyped-def]
-    server = server_factory(make_corpus(3), FaultPlan(rate=1.0, kinds=("503",)))
-    client = fast_client(server.url, max_attempts=4)
-    with pytest.raises(HarvestGaveUp, match="gave up after 4 attempts.*HTTP 503"):
+@pytest.mark.parametrize(("fault", "attempts"), [("503", 4), ("429", 3)])
+def test_eutils_gives_up_after_bounded_attempts(fault: str, attempts: int, server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(3), FaultPlan(rate=1.0, kinds=(fault,)))
+    client = fast_client(server.url, max_attempts=attempts)
+    with pytest.raises(HarvestGaveUp, match=f"gave up after {attempts} attempts.*HTTP {fault}"):
         client.esearch("anything")
-    assert client.stats.requests == 4
+    assert client.stats.requests == attempts
+    assert client.stats.http_429 == (attempts if fault == "429" else 0)
+    assert json.loads(json.dumps(client.stats.as_dict()))["retries"] == attempts - 1
 
 
 def test_eutils_gives_up_after_bounded_time() -> None:
@@ -168,12 +171,3 @@ def test_eutils_recording_filters_secrets(server_factory, tmp_path: Path) -> Non
     text = cassette.read_text()
     assert "efetch.fcgi" in text and "esearch.fcgi" in text
     assert "SECRETKEY42" not in text and "secret@example.org" not in text and "secret%40example.org" not in text
-
-
-def test_eutils_json_error_is_retried(server_factory) -> None:  # type: ignore[no-untyped-def]
-    server = server_factory(make_corpus(2), FaultPlan(rate=1.0, kinds=("429",)))
-    client = fast_client(server.url, max_attempts=3)
-    with pytest.raises(HarvestGaveUp, match="HTTP 429"):
-        client.esearch("x")
-    assert client.stats.http_429 == 3
-    assert json.loads(json.dumps(client.stats.as_dict()))["retries"] == 2
