@@ -139,3 +139,47 @@ class Slice:
     end: str
     count: int
     pmid_range: tuple[int, int] | None = None
+
+
+DECISIONS = ("include", "exclude", "uncertain")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a criterion fired (or could not be decided): the field read and what it held.
+
+    For text, ``value`` is the matched span and ``start``/``end`` its offsets in the
+    field; for other fields (language, publication type, MeSH, date) ``value`` is the
+    field value and the offsets are -1.
+    """
+
+    criterion: str
+    field: str
+    value: str
+    start: int = -1
+    end: int = -1
+
+    def describe(self) -> str:
+        """One readable line, e.g. ``animal-only: abstract 'mice' [12:16]``."""
+        where = f" [{self.start}:{self.end}]" if self.start >= 0 else ""
+        return f"{self.criterion}: {self.field} '{self.value}'{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A screening decision for one record.
+
+    ``reasons`` are criterion names: for ``exclude`` the exclusion criteria that fired
+    and then the inclusion criteria that failed (protocol order; the first is the
+    reason PRISMA counts); for ``uncertain`` the criteria that could not be decided;
+    for ``include`` the inclusion criteria that held.
+    """
+
+    decision: str
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def is_included(self) -> bool:
+        """Whether the record is included."""
+        return self.decision == "include"
