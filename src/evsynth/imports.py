@@ -361,7 +361,12 @@ class ImportResult:
 
 
 def import_files(
-    store: Store, paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    source: str | None = None,
+    format_name: str | None = None,
+    parent_run: int | None = None,
 ) -> list[ImportResult]:
     """Import each file as its own ``import`` run. Every file is read before anything is written,
     so one bad file leaves the store unchanged."""
@@ -374,7 +379,7 @@ def import_files(
     for path, fmt, records in loaded:
         name = source or fmt
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        run_id = store.start_run("import", query=str(path), count_total=len(records))
+        run_id = store.start_run("import", query=str(path), count_total=len(records), parent_run=parent_run)
         outcome = store.upsert_records(records, run_id, format_name=fmt, sighting=name)
         store.add_import(run_id, str(path), name, fmt, digest, len(records))
         store.update_run(run_id, status="complete", finished_at=utc_now(), count_new=outcome.new,

@@ -73,7 +73,50 @@ def m001_initial() -> str:
     """
 
 
-MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (("m001_initial", m001_initial),)
+def m002_screening() -> str:
+    """Screening passes and their decisions; runs get a parent (imports made by one ``evsynth run``).
+
+    ``decisions`` holds a row only when a record's decision (or what it was decided
+    from) changed, so the state as of screening S is, per record, its latest row with
+    ``screening_id <= S``; a record that stopped being screened (it became a duplicate
+    or PubMed deleted it) gets a row with decision ``removed``.
+    """
+    return """
+        ALTER TABLE runs ADD COLUMN parent_run INTEGER REFERENCES runs(id);
+        CREATE TABLE screenings (
+            id INTEGER PRIMARY KEY,
+            protocol_name TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),     -- the harvest run it followed (null: screen/decide alone)
+            kind TEXT NOT NULL,                     -- rules | override
+            criteria_hash TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            screened INTEGER NOT NULL DEFAULT 0,    -- records the rules evaluated
+            reused INTEGER NOT NULL DEFAULT 0,      -- records whose inputs and criteria were unchanged
+            changed INTEGER NOT NULL DEFAULT 0,     -- decision rows written
+            summary TEXT                            -- JSON: final decisions by kind
+        );
+        CREATE TABLE decisions (
+            screening_id INTEGER NOT NULL REFERENCES screenings(id),
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            protocol_name TEXT NOT NULL,
+            content_hash TEXT NOT NULL,             -- the record content the rules read
+            criteria_hash TEXT NOT NULL,
+            rule_decision TEXT NOT NULL,            -- include | exclude | uncertain | removed
+            decision TEXT NOT NULL,                 -- final: a reviewer's override wins
+            reasons TEXT NOT NULL,                  -- JSON list of criterion names
+            evidence TEXT NOT NULL,                 -- JSON list of [criterion, field, value, start, end]
+            override_reason TEXT,                   -- the reviewer's reason when an override decided
+            PRIMARY KEY (screening_id, record_id)
+        );
+        CREATE INDEX decisions_latest ON decisions(protocol_name, record_id, screening_id);
+    """
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("m001_initial", m001_initial),
+    ("m002_screening", m002_screening),
+)
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -1,7 +1,8 @@
 """``evsynth run``: every stage that exists, in order, for one protocol.
 
 Stages so far: harvest (E-utilities) -> file sources (protocol ``sources`` and
-``--import`` files) -> duplicate clustering -> outputs (``records.csv`` and
+``--import`` files) -> duplicate clustering -> screening (when the protocol has
+``criteria``) -> outputs (``records.csv``, the screening outputs and PRISMA,
 ``run-manifest.json``). Outputs are written to a temporary file and renamed into
 place, so a crash never leaves a half-written file and earlier outputs survive
 a failed run.
@@ -11,20 +12,20 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from evsynth.dedupe import deduplicate
-from evsynth.errors import OutputError
 from evsynth.eutils import EUtils
+from evsynth.fileio import atomic_writer, check_writable
 from evsynth.harvest import HarvestResult, Progress, harvest
 from evsynth.imports import ImportResult, import_files
+from evsynth.overrides import load_overrides
 from evsynth.protocol import Protocol
+from evsynth.screen import ScreenResult, screen_store
+from evsynth.screen_outputs import write_screening_outputs
 from evsynth.store import Store
 
 RECORD_COLUMNS = (
@@ -37,45 +38,6 @@ RECORD_COLUMNS = (
 def default_out_dir(protocol: Protocol) -> Path:
     """``output/<protocol-name>`` under the current directory."""
     return Path("output") / protocol.name
-
-
-def check_writable(directory: Path) -> None:
-    """Create ``directory`` if needed and prove a file can be written in it.
-
-    Raises:
-        OutputError: the folder cannot be created or written (named in the message).
-    """
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".evsynth-check-"):
-            pass
-    except FileExistsError:
-        raise OutputError(f"{directory}: exists and is not a folder") from None
-    except OSError as err:
-        raise OutputError(f"{directory}: output folder is not writable ({err.strerror})") from None
-
-
-@contextmanager
-def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place below
-        "w",
-        dir=path.parent,
-        prefix=f".{path.name}.",
-        suffix=".tmp",
-        delete=False,
-        encoding="utf-8",
-        newline=newline,
-    )
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
@@ -136,6 +98,7 @@ class RunResult:
     duplicates: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     records: int = 0
+    screening: ScreenResult | None = None
 
 
 def run_protocol(
@@ -152,23 +115,37 @@ def run_protocol(
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``."""
     stage = on_stage or (lambda name: None)
     check_writable(out_dir)
+    overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
     stage("harvest")
     harvested = harvest(protocol, store, client, refresh_modified=refresh_modified, progress=progress)
     result = RunResult(harvest=harvested)
     files = [s.path for s in protocol.sources] + list(extra_imports)
     if files:
         stage("import")
+        parent = harvested.run_id
         for source in protocol.sources:
-            result.imports += import_files(store, [source.path], source=source.name, format_name=source.format)
+            result.imports += import_files(
+                store, [source.path], source=source.name, format_name=source.format, parent_run=parent
+            )
         if extra_imports:
-            result.imports += import_files(store, list(extra_imports))
+            result.imports += import_files(store, list(extra_imports), parent_run=parent)
     stage("deduplicate")
     result.duplicates = deduplicate(store)
+    if protocol.criteria is not None:
+        stage("screen")
+        result.screening = screen_store(
+            store, protocol.name, protocol.criteria, overrides, run_id=harvested.run_id, progress=progress
+        )
     stage("outputs")
     records_csv = out_dir / "records.csv"
     result.records = write_records_csv(store, records_csv)
+    result.outputs = {"records": records_csv}
+    if protocol.criteria is not None:
+        result.outputs.update(
+            write_screening_outputs(store, protocol.name, protocol.criteria, out_dir, title=protocol.title)
+        )
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)
-    result.outputs = {"records": records_csv, "manifest": manifest_path}
+    result.outputs["manifest"] = manifest_path
     return result

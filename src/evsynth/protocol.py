@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from evsynth.criteria import Criteria, load_criteria
 from evsynth.errors import ProtocolError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -89,6 +90,14 @@ class Protocol:
     sources: tuple[FileSource, ...] = ()
     sections: dict[str, Any] = field(default_factory=dict, compare=False)
     digest: str = ""
+    criteria: Criteria | None = field(default=None, compare=False)
+
+    @property
+    def overrides_path(self) -> Path:
+        """The reviewer decisions file: ``criteria.overrides_file`` or ``<protocol>.decisions.csv`` beside it."""
+        if self.criteria and self.criteria.overrides_file:
+            return self.criteria.overrides_file
+        return self.path.with_name(f"{self.path.stem}.decisions.csv")
 
     def section(self, name: str) -> Any:
         """Return a later-stage section (``criteria``, ``extraction`` ...) or None."""
@@ -324,4 +333,5 @@ def load_protocol(path: str | Path) -> Protocol:
         sources=_sources(check, top.get("sources")),
         sections=sections,
         digest=digest,
+        criteria=load_criteria(sections["criteria"], path) if sections.get("criteria") is not None else None,
     )

@@ -1,0 +1,124 @@
+"""Reviewer decisions: a CSV file next to the protocol that wins over the screening rules.
+
+The file (default ``<protocol>.decisions.csv``, or ``criteria.overrides_file``) is the
+single source of truth, meant to be kept under version control with the protocol:
+``evsynth decide`` edits it, a reviewer may edit it by hand, and every run and
+re-screen applies it, so a decision survives refreshes and criteria changes.
+
+Columns: ``pmid`` or ``doi`` (one is needed; the PMID wins when both are given),
+``decision`` (include / exclude), ``reason`` (required), ``reviewer``, ``decided_at``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from evsynth.errors import EvsynthError, InputFileError
+from evsynth.fileio import atomic_writer
+from evsynth.models import normalize_doi
+
+COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at")
+OVERRIDE_DECISIONS = ("include", "exclude")
+_PMID = re.compile(r"^\d{1,9}$")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One reviewer decision about one record."""
+
+    target: str  # "pmid:<PMID>" or "doi:<normalised DOI>"
+    decision: str
+    reason: str
+    reviewer: str = ""
+    decided_at: str = ""
+
+    @property
+    def pmid(self) -> str:
+        """The PMID, if the target is one."""
+        return self.target[5:] if self.target.startswith("pmid:") else ""
+
+    @property
+    def doi(self) -> str:
+        """The DOI, if the target is one."""
+        return self.target[4:] if self.target.startswith("doi:") else ""
+
+
+def parse_target(text: str) -> str:
+    """Turn a PMID or a DOI as typed into a target key.
+
+    >>> parse_target("PMID: 90000001"), parse_target("https://doi.org/10.5555/X")
+    ('pmid:90000001', 'doi:10.5555/x')
+
+    Raises:
+        EvsynthError: neither a PMID nor a DOI.
+    """
+    value = text.strip()
+    bare = re.sub(r"^pmid:?\s*", "", value, flags=re.IGNORECASE)
+    if _PMID.match(bare):
+        return f"pmid:{int(bare)}"
+    doi = normalize_doi(value)
+    if doi:
+        return f"doi:{doi}"
+    raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...)")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def load_overrides(path: Path) -> dict[str, Override]:
+    """Read the decisions file; a missing file means no decisions.
+
+    Raises:
+        InputFileError: a malformed row, named by file, line and column.
+    """
+    if not path.exists():
+        return {}
+    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in ("decision", "reason") if c not in header]
+    if missing or not {"pmid", "doi"} & set(header):
+        need = missing or ["pmid or doi"]
+        raise InputFileError(f"{path}: not a decisions file (missing column(s) {', '.join(need)})")
+    reader.fieldnames = header
+    decisions: dict[str, Override] = {}
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            raise InputFileError(f"{path}: line {line}: more fields than the header")
+        cells = {k: (v or "").strip() for k, v in row.items()}
+        if not any(cells.values()):
+            continue
+        key = cells.get("pmid") or cells.get("doi") or ""
+        try:
+            target = parse_target(key)
+        except EvsynthError:
+            raise InputFileError(f"{path}: line {line}: pmid/doi {key!r} is neither a PMID nor a DOI") from None
+        if cells["decision"].lower() not in OVERRIDE_DECISIONS:
+            raise InputFileError(f"{path}: line {line}: decision {cells['decision']!r} must be include or exclude")
+        if not cells["reason"]:
+            raise InputFileError(f"{path}: line {line}: reason is empty (every reviewer decision needs one)")
+        if target in decisions:
+            raise InputFileError(f"{path}: line {line}: a second decision for {key} (keep one row per record)")
+        decisions[target] = Override(
+            target, cells["decision"].lower(), cells["reason"], cells.get("reviewer", ""), cells.get("decided_at", "")
+        )
+    return decisions
+
+
+def save_overrides(path: Path, decisions: dict[str, Override]) -> None:
+    """Write the decisions file atomically, one row per record, sorted by target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for item in sorted(decisions.values(), key=lambda o: (o.target[:4], o.target.zfill(20))):
+            writer.writerow((item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at))
