@@ -75,8 +75,20 @@ def test_protocol_digest_changes_with_content(tmp_path: Path) -> None:
 
 
 def test_protocol_later_stage_sections_are_kept(tmp_path: Path) -> None:
-    protocol = load_protocol(_write(tmp_path, _with(criteria={"include": []})))
-    assert protocol.section("criteria") == {"include": []}
+    protocol = load_protocol(_write(tmp_path, _with(extraction={"genes": True})))
+    assert protocol.section("extraction") == {"genes": True}
+    assert protocol.criteria is None
+
+
+def test_protocol_criteria_are_validated_on_load(tmp_path: Path) -> None:
+    criteria = {"exclude": [{"name": "comment", "label": "Comment", "when": {"pub_type": ["Comment"]}}]}
+    path = _write(tmp_path, _with(criteria=criteria))
+    protocol = load_protocol(path)
+    assert protocol.criteria is not None and protocol.criteria.exclude[0].label == "Comment"
+    assert protocol.overrides_path == path.with_name(f"{path.stem}.decisions.csv")
+    bad = _write(tmp_path, _with(criteria={"exclude": [{"name": "c", "when": {"pubtype": ["Comment"]}}]}))
+    with pytest.raises(ProtocolError, match=r"criteria.exclude\[0\].when.pubtype: unknown test"):
+        load_protocol(bad)
 
 
 BAD = [

@@ -24,13 +24,18 @@ from typing import Any
 import click
 
 from evsynth import __version__
-from evsynth.config import resolve_settings
+from evsynth.config import default_reviewer, resolve_settings
+from evsynth.criteria import Criteria
 from evsynth.errors import EvsynthError
 from evsynth.eutils import EUtils, recording, replaying
+from evsynth.fileio import check_writable
 from evsynth.imports import FORMATS, import_files
+from evsynth.overrides import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
 from evsynth.pipeline import default_out_dir, run_protocol
-from evsynth.protocol import load_protocol
-from evsynth.store import Store
+from evsynth.protocol import Protocol, load_protocol
+from evsynth.screen import ScreenResult, screen_store
+from evsynth.screen_outputs import write_screening_outputs
+from evsynth.store import Store, utc_now
 
 EXIT_CODES = """\b
 Exit codes:
@@ -179,12 +184,33 @@ def run(
         click.echo(f"imported {item.path}: {item.records} records ({item.format}), {item.new} new")
     duplicates = sum(n for reason, n in result.duplicates.items() if reason != "primary")
     click.echo(f"store: {result.records} records, {duplicates} duplicate(s) clustered")
+    if result.screening is not None:
+        _echo_screening(result.screening, loaded)
     for warning in manifest.get("warnings", []):
         click.echo(f"warning: {warning}", err=True)
     if manifest.get("not_returned"):
         click.echo(f"warning: efetch did not return {len(manifest['not_returned'])} PMID(s)", err=True)
     for path in result.outputs.values():
         click.echo(f"wrote {path}")
+
+
+def _echo_screening(result: ScreenResult, protocol: Protocol) -> None:
+    counts = result.counts
+    click.echo(
+        f"screened: {counts.get('include', 0)} include, {counts.get('exclude', 0)} exclude, "
+        f"{counts.get('uncertain', 0)} uncertain ({result.screened} by the rules, {result.reused} unchanged"
+        + (", criteria changed: all re-screened" if result.criteria_changed else "")
+        + ")"
+    )
+    for target in result.unmatched_overrides:
+        click.echo(f"warning: {protocol.overrides_path}: {target} is not in the store (kept for later)", err=True)
+
+
+def _screening_protocol(path: Path) -> tuple[Protocol, Criteria]:
+    loaded = load_protocol(path)
+    if loaded.criteria is None:
+        raise EvsynthError(f"{path}: criteria: the protocol has no criteria section to screen with")
+    return loaded, loaded.criteria
 
 
 @contextlib.contextmanager
@@ -233,6 +259,98 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
         )
     clustered = sum(n for reason, n in duplicates.items() if reason != "primary")
     click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder [default: output/<protocol name>].")  # fmt: skip
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bool) -> None:
+    """Screen the stored records of PROTOCOL again, without harvesting (no network).
+
+    Use it after editing the protocol's criteria or its decisions file: records are
+    re-evaluated when the criteria changed or their content did, reviewer decisions
+    are applied, and screening.csv, included.ris, asreview.csv and prisma.* are
+    rewritten.
+    """
+    loaded, criteria = _screening_protocol(protocol)
+    out = out_dir or default_out_dir(loaded)
+    overrides = load_overrides(loaded.overrides_path)
+    with Store.open(db_path or out / "evsynth.sqlite", create=False) as store:
+        check_writable(out)
+        result = screen_store(store, loaded.name, criteria, overrides)
+        paths = write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
+    if not quiet:
+        _echo_screening(result, loaded)
+        for path in paths.values():
+            click.echo(f"wrote {path}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record")
+@click.argument("decision", required=False, type=click.Choice(OVERRIDE_DECISIONS))
+@click.option("--reason", help="Why (required unless --clear); kept in the decisions file and the outputs.")
+@click.option("--reviewer", help="Who decided [env EVSYNTH_REVIEWER, else $USER].")
+@click.option("--clear", is_flag=True, help="Remove the reviewer decision for RECORD; the rules decide again.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder to refresh [default: output/<protocol name>].")  # fmt: skip
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
+def decide(
+    protocol: Path,
+    record: str,
+    decision: str | None,
+    reason: str | None,
+    reviewer: str | None,
+    clear: bool,
+    out_dir: Path | None,
+    db_path: Path | None,
+) -> None:
+    """Record a reviewer's decision: RECORD (a PMID or DOI) is included or excluded.
+
+    The decision is written to the decisions file next to the protocol
+    (<protocol>.decisions.csv, under version control with it); it wins over the
+    rules in every later run and re-screen. If the store exists, the screening
+    outputs are refreshed at once.
+
+    \b
+    Examples:
+      evsynth decide queries/trd-pharmacogenomics.yaml 90000047 include --reason "biomarker sub-study in methods"
+      evsynth decide queries/trd-pharmacogenomics.yaml 90000047 --clear
+    """
+    loaded, criteria = _screening_protocol(protocol)
+    if clear and decision:
+        raise click.UsageError("give a DECISION or --clear, not both")
+    if not clear and not decision:
+        raise click.UsageError("missing DECISION (include or exclude), or --clear")
+    if not clear and not (reason or "").strip():
+        raise click.UsageError("--reason is required: every reviewer decision needs one")
+    target = parse_target(record)
+    path = loaded.overrides_path
+    decisions = load_overrides(path)
+    if clear:
+        if decisions.pop(target, None) is None:
+            raise EvsynthError(f"{path}: no reviewer decision for {record} to clear")
+    else:
+        who = reviewer if reviewer is not None else default_reviewer()
+        decisions[target] = Override(target, str(decision), " ".join(str(reason).split()), who, utc_now()[:10])
+    save_overrides(path, decisions)
+    click.echo(f"{path}: {record} " + ("cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"))
+    out = out_dir or default_out_dir(loaded)
+    store_path = db_path or out / "evsynth.sqlite"
+    if not store_path.exists():
+        click.echo(f"no store at {store_path} yet: the decision applies from the next run")
+        return
+    with Store.open(store_path, create=False) as store:
+        check_writable(out)
+        result = screen_store(store, loaded.name, criteria, decisions, kind="override")
+        write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
+    _echo_screening(result, loaded)
+    click.echo(f"refreshed the screening outputs in {out}")
 
 
 def main() -> None:

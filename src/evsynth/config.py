@@ -9,6 +9,7 @@ eutils_url             EVSYNTH_EUTILS_URL      https://eutils.ncbi.nlm.nih.gov/e
 email                  NCBI_EMAIL              "" (NCBI asks for one; sent when set)
 api_key                NCBI_API_KEY            none (3 requests/s; 10/s with a key)
 tool                   EVSYNTH_TOOL            evsynth
+reviewer (decide)      EVSYNTH_REVIEWER        $USER / $LOGNAME, else ""
 =====================  ======================  ==============================================
 """
 
@@ -74,3 +75,9 @@ def resolve_settings(
         tool=env.get("EVSYNTH_TOOL", "evsynth"),
         rate=10.0 if key.strip() else 3.0,
     )
+
+
+def default_reviewer(environ: dict[str, str] | None = None) -> str:
+    """Who is recording a reviewer decision when ``--reviewer`` is not given."""
+    env = os.environ if environ is None else environ
+    return env.get("EVSYNTH_REVIEWER") or env.get("USER") or env.get("LOGNAME") or ""

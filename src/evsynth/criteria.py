@@ -277,29 +277,29 @@ class _Builder:
             return _all(built) if kind == "all" else _any(built) if kind == "any" else _not(_any(built))
         if kind == "not":
             return _not(self.predicate(node[kind], where))
-        return self.leaf(kind, node, where)
+        return self.leaf(kind, node, key)
 
-    def leaf(self, kind: str, node: dict[str, Any], where: str) -> Predicate:
-        value = node[kind]
+    def leaf(self, kind: str, node: dict[str, Any], key: str) -> Predicate:
+        value, where = node[kind], f"{key}.{kind}"
         if kind == "pub_type":
-            return _values_leaf("pub_types", self.strings(value, where), self.missing(node, where, False),
+            return _values_leaf("pub_types", self.strings(value, where), self.missing(node, key, False),
                                 lambda r: list(r.pub_types))  # fmt: skip
         if kind == "language":
-            return _values_leaf("language", self.strings(value, where), self.missing(node, where, None),
+            return _values_leaf("language", self.strings(value, where), self.missing(node, key, None),
                                 lambda r: list(r.languages))  # fmt: skip
         if kind == "mesh":
             major = node.get("major", False)
             if not isinstance(major, bool):
-                raise self.fail(f"{where}.major", f"{major!r} must be true or false")
-            return _values_leaf("mesh", self.strings(value, where), self.missing(node, where, False),
+                raise self.fail(f"{key}.major", f"{major!r} must be true or false")
+            return _values_leaf("mesh", self.strings(value, where), self.missing(node, key, False),
                                 _mesh_values(major))  # fmt: skip
         if kind == "journal":
-            return _values_leaf("journal", self.strings(value, where), self.missing(node, where, False),
+            return _values_leaf("journal", self.strings(value, where), self.missing(node, key, False),
                                 lambda r: [v for v in (r.journal, r.journal_iso) if v])  # fmt: skip
         if kind == "source":
             return _values_leaf("source", self.strings(value, where), False, lambda r: [r.source])
         if kind == "date":
-            return self.date(value, where, self.missing(node, where, None))
+            return self.date(value, where, self.missing(node, key, None))
         if kind == "text":
             return _text_leaf(self.concept(value, where))
         if not isinstance(value, bool):

@@ -23,7 +23,7 @@ from evsynth.models import normalize_doi
 
 COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at")
 OVERRIDE_DECISIONS = ("include", "exclude")
-_PMID = re.compile(r"^\d{1,9}$")
+_PMID = re.compile(r"^0*\d{1,9}$")
 
 
 @dataclass(frozen=True)
@@ -120,5 +120,5 @@ def save_overrides(path: Path, decisions: dict[str, Override]) -> None:
     with atomic_writer(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for item in sorted(decisions.values(), key=lambda o: (o.target[:4], o.target.zfill(20))):
+        for item in sorted(decisions.values(), key=lambda o: (not o.pmid, o.pmid.zfill(12), o.doi)):
             writer.writerow((item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at))

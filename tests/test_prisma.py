@@ -1,0 +1,112 @@
+"""PRISMA 2020 counts from the store and the run log: a new review, an update, the template CSV, the SVG."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from lxml import etree
+from tests.conftest import ROOT, make_corpus
+
+from evsynth.cli import cli
+from evsynth.eutils_server import Corpus
+
+PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
+CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+CORPUS = yaml.safe_load((ROOT / "demo" / "corpus.yaml").read_text())
+OUT = Path("output/trd-pharmacogenomics")
+
+
+def _demo(runner: CliRunner) -> dict:  # type: ignore[type-arg]
+    args = ["run", PROTOCOL, "--replay", CASSETTE, "--import", str(ROOT / "demo" / "scopus-export.csv"),
+            "--import", str(ROOT / "demo" / "hand-search.ris")]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return json.loads((OUT / "prisma.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_prisma_new_review_counts_follow_from_the_corpus(runner: CliRunner) -> None:
+    counts = _demo(runner)
+    exports = CORPUS["scopus"] + CORPUS["ris"]
+    duplicates = sum(1 for e in exports if "duplicate_of" in e)
+    labelled = [e["expected"] for e in CORPUS["pubmed"] + exports if "expected" in e]
+    assert counts["review"] == "new" and counts["previous"] is None
+    assert counts["identification"] == {
+        "sources": {"PubMed": len(CORPUS["pubmed"]), "RIS import": len(CORPUS["ris"]), "Scopus": len(CORPUS["scopus"])},
+        "total": len(CORPUS["pubmed"]) + len(exports),
+        "duplicates_removed": duplicates,
+        "removed_other": 0,
+    }
+    screening = counts["screening"]
+    assert screening["screened"] == len(labelled) == counts["identification"]["total"] - duplicates
+    assert screening["excluded"] == labelled.count("exclude")
+    assert sum(screening["excluded_by_reason"].values()) == screening["excluded"]
+    assert screening["excluded_by_reason"]["Animal-only study without a translational (human) link"] == 3
+    assert screening["uncertain"] == 0
+    assert counts["included"] == {"new_studies": labelled.count("include"), "previous_studies": None,
+                                  "total_studies": labelled.count("include")}  # fmt: skip
+
+
+def test_prisma_template_csv_has_the_r_package_rows(runner: CliRunner) -> None:
+    counts = _demo(runner)
+    with open(OUT / "prisma.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+    n = {row["data"]: row["n"] for row in rows if row["data"] != "NA"}
+    assert n["database_results"] == str(counts["identification"]["total"])
+    assert n["database_specific_results"] == "PubMed, 52; RIS import, 4; Scopus, 11"
+    assert n["duplicates"] == "10" and n["records_screened"] == "57"
+    assert n["records_excluded"] == str(counts["screening"]["excluded"])
+    assert n["new_studies"] == n["total_studies"] == str(counts["included"]["new_studies"])
+    assert {"previous_studies", "dbr_assessed", "dbr_excluded", "citations_results", "total_reports"} <= set(n)
+
+
+def _boxes(svg: bytes) -> list[tuple[float, float, float, float]]:
+    root = etree.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    return [tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))  # type: ignore[misc]
+            for r in root.findall("s:rect", ns)[1:]]  # fmt: skip
+
+
+def test_prisma_svg_is_well_formed_with_every_count_and_no_overlapping_boxes(runner: CliRunner) -> None:
+    counts = _demo(runner)
+    svg = (OUT / "prisma.svg").read_bytes()
+    text = " ".join(" ".join(etree.fromstring(svg).itertext()).replace("\u00a0", " ").split())
+    assert "Records screened (n = 57)" in text and f"Records excluded (n = {counts['screening']['excluded']})" in text
+    for label, number in counts["screening"]["excluded_by_reason"].items():
+        assert f"(n = {number})" in text and label.split()[0] in text
+    boxes = _boxes(svg)
+    for i, (x1, y1, w1, h1) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1 :]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, "boxes overlap"
+
+
+def test_prisma_update_has_a_previous_studies_arm(runner: CliRunner, server_factory) -> None:  # type: ignore[no-untyped-def]
+    full = make_corpus(35)
+    first = Corpus([r for p, r in full.records.items() if int(p) <= 90000030])
+    server = server_factory(first)
+    assert runner.invoke(cli, ["run", PROTOCOL, "--eutils-url", server.url]).exit_code == 0
+    before = json.loads((OUT / "prisma.json").read_text())
+    assert before["included"]["new_studies"] == 30
+    server.corpus.add(r for p, r in full.records.items() if int(p) > 90000030)
+    result = runner.invoke(cli, ["run", PROTOCOL, "--eutils-url", server.url])
+    assert result.exit_code == 0, result.output
+    after = json.loads((OUT / "prisma.json").read_text())
+    assert after["review"] == "update" and after["previous"]["studies"] == 30
+    assert after["identification"]["sources"] == {"PubMed": 5} and after["screening"]["screened"] == 5
+    assert after["included"] == {"new_studies": 5, "previous_studies": 30, "total_studies": 35}
+    svg = (OUT / "prisma.svg").read_bytes()
+    text = " ".join(" ".join(etree.fromstring(svg).itertext()).replace("\u00a0", " ").split())
+    assert "Studies included in previous version of review (n = 30)" in text
+    assert "Total studies included in review (n = 35)" in text
+    with open(OUT / "prisma.csv", newline="") as handle:
+        n = {row["data"]: row["n"] for row in csv.DictReader(handle)}
+    assert (n["previous_studies"], n["new_studies"], n["total_studies"], n["database_results"]) == (
+        "30",
+        "5",
+        "35",
+        "5",
+    )
