@@ -179,7 +179,9 @@ def test_cli_run_writes_the_screening_outputs(runner: CliRunner) -> None:
     assert "animal-only: title 'mice'" in by_pmid["90000034"]["evidence"]
     assert by_pmid["90000018"]["decision"] == "include"
     included = read_records(out / "included.ris")
-    assert len(included) == 37 and {r.pmid for r in included} - {""} == {p for p, r in by_pmid.items() if r["decision"] == "include"}
+    assert len(included) == 37 and {r.pmid for r in included} - {""} == {
+        p for p, r in by_pmid.items() if r["decision"] == "include"
+    }
     asreview = pd.read_csv(out / "asreview.csv", dtype={"pmid": str})
     assert {"title", "abstract", "doi", "label"} <= set(asreview.columns) and len(asreview) == 57
     assert (asreview["label"] == 1).sum() == 37 and (asreview["label"] == 0).sum() == 20
@@ -189,12 +191,32 @@ def test_cli_run_writes_the_screening_outputs(runner: CliRunner) -> None:
 def test_cli_decide_overrides_persist_across_refreshes(runner: CliRunner, tmp_path: Path) -> None:
     protocol = _demo_copy(tmp_path)
     _demo_run(runner, protocol)
-    result = runner.invoke(cli, ["decide", str(protocol), "90000047", "include", "--reason", "genotype sub-study in the methods", "--reviewer", "ana"])
+    result = runner.invoke(
+        cli,
+        [
+            "decide",
+            str(protocol),
+            "90000047",
+            "include",
+            "--reason",
+            "genotype sub-study in the methods",
+            "--reviewer",
+            "ana",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "38 include, 19 exclude" in result.output
     decisions = protocol.with_name("trd-pharmacogenomics.decisions.csv")
-    assert _rows(decisions) == [{"pmid": "90000047", "doi": "", "decision": "include", "reason": "genotype sub-study in the methods",
-                                 "reviewer": "ana", "decided_at": _rows(decisions)[0]["decided_at"]}]
+    assert _rows(decisions) == [
+        {
+            "pmid": "90000047",
+            "doi": "",
+            "decision": "include",
+            "reason": "genotype sub-study in the methods",
+            "reviewer": "ana",
+            "decided_at": _rows(decisions)[0]["decided_at"],
+        }
+    ]
     row = next(r for r in _rows(Path("output/trd-pharmacogenomics/screening.csv")) if r["pmid"] == "90000047")
     assert (row["decision"], row["rule_decision"], row["overridden"]) == ("include", "exclude", "1")
     refreshed = runner.invoke(cli, ["run", str(protocol), "--replay", CASSETTE])
@@ -205,7 +227,9 @@ def test_cli_decide_overrides_persist_across_refreshes(runner: CliRunner, tmp_pa
 
 def test_cli_decide_before_any_run_is_kept_for_later(runner: CliRunner, tmp_path: Path) -> None:
     protocol = _demo_copy(tmp_path)
-    result = runner.invoke(cli, ["decide", str(protocol), "10.5555/evsynth-demo.s104", "exclude", "--reason", "same cohort as 90000022"])
+    result = runner.invoke(
+        cli, ["decide", str(protocol), "10.5555/evsynth-demo.s104", "exclude", "--reason", "same cohort as 90000022"]
+    )
     assert result.exit_code == 0 and "applies from the next run" in result.output
     result = runner.invoke(cli, ["run", str(protocol), "--replay", CASSETTE, "--import", SCOPUS, "--import", RIS])
     assert "36 include, 21 exclude" in result.output
@@ -214,12 +238,18 @@ def test_cli_decide_before_any_run_is_kept_for_later(runner: CliRunner, tmp_path
 def test_cli_screen_after_editing_criteria_rescreens_all(runner: CliRunner, tmp_path: Path) -> None:
     protocol = _demo_copy(tmp_path)
     _demo_run(runner, protocol)
-    text = protocol.read_text().replace("label: Not in English\n", "label: Not in English or German\n").replace(
-        "when: {language: [eng]}", "when: {language: [eng, ger]}")
+    text = (
+        protocol.read_text()
+        .replace("label: Not in English\n", "label: Not in English or German\n")
+        .replace("when: {language: [eng]}", "when: {language: [eng, ger]}")
+    )
     protocol.write_text(text)
     result = runner.invoke(cli, ["screen", str(protocol)])
     assert result.exit_code == 0, result.output
-    assert "38 include, 19 exclude, 0 uncertain (57 by the rules, 0 unchanged, criteria changed: all re-screened)" in result.output
+    assert (
+        "38 include, 19 exclude, 0 uncertain (57 by the rules, 0 unchanged, criteria changed: all re-screened)"
+        in result.output
+    )
     assert "(0 by the rules, 57 unchanged)" in runner.invoke(cli, ["screen", str(protocol)]).output
 
 
@@ -228,10 +258,15 @@ def test_cli_bad_decisions_file_fails_before_anything_changes(runner: CliRunner,
     _demo_run(runner, protocol)
     screening = Path("output/trd-pharmacogenomics/screening.csv")
     before = screening.read_bytes()
-    count = Store.open("output/trd-pharmacogenomics/evsynth.sqlite").conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    count = (
+        Store.open("output/trd-pharmacogenomics/evsynth.sqlite").conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    )
     protocol.with_name("trd-pharmacogenomics.decisions.csv").write_text("pmid,decision,reason\n90000047,keep,x\n")
-    for args in (["run", str(protocol), "--replay", CASSETTE], ["screen", str(protocol)],
-                 ["decide", str(protocol), "90000001", "exclude", "--reason", "x"]):
+    for args in (
+        ["run", str(protocol), "--replay", CASSETTE],
+        ["screen", str(protocol)],
+        ["decide", str(protocol), "90000001", "exclude", "--reason", "x"],
+    ):
         line = _one_line_error(runner.invoke(cli, args))
         assert "decisions.csv: line 2: decision 'keep' must be include or exclude" in line
     assert screening.read_bytes() == before
@@ -248,7 +283,11 @@ def test_cli_bad_decisions_file_fails_before_anything_changes(runner: CliRunner,
         (["decide", PROTOCOL, "90000001", "include", "--clear"], 2, "not both"),
         (["decide", PROTOCOL, "abc", "include", "--reason", "x"], 1, "'abc' is neither a PMID"),
         (["screen", PROTOCOL], 1, "store not found"),
-        (["screen", str(ROOT / "queries" / "trd-diagnostic-biomarkers.yaml")], 1, "criteria: the protocol has no criteria section"),
+        (
+            ["screen", str(ROOT / "queries" / "trd-diagnostic-biomarkers.yaml")],
+            1,
+            "criteria: the protocol has no criteria section",
+        ),
     ],
 )
 def test_cli_screening_mistakes(runner: CliRunner, args: list[str], code: int, message: str) -> None:
