@@ -29,6 +29,7 @@ missing field means). Unknown never excludes; it makes a decision ``uncertain``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import hashlib
@@ -206,10 +207,11 @@ def _date_leaf(start: dt.date | None, end: dt.date | None, field_name: str, miss
 
 def _text_leaf(concept: Concept) -> Predicate:
     def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        key = f"{concept.name}\0{name}"
-        if key not in cache:
-            cache[key] = concept.search(record, name)
-        return cache[key]
+        # one search per concept and record, whichever criteria use it; evidence names the criterion asking
+        found = cache.get(concept.name)
+        if found is None:
+            found = cache[concept.name] = concept.search(record)
+        return Outcome(found.value, tuple(dataclasses.replace(e, criterion=name) for e in found.evidence))
 
     return run
 
@@ -339,7 +341,7 @@ class _Builder:
                 raise self.fail(where, f"unknown concept {value!r} (concepts: {known})")
             return self.concepts[value]
         self.inline += 1
-        return build_concept(self.path, f"{where}", f"inline-{self.inline}", value)
+        return build_concept(self.path, where, f"(inline {self.inline})", value)  # cannot clash with a name
 
 
 def build_concept(path: Path, key: str, name: str, data: Any) -> Concept:
