@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import ROOT
 
-from evsynth.criteria import Criteria, load_criteria, partial_date_range, screen_record
+from evsynth.criteria import Criteria, load_criteria, screen_record
 from evsynth.errors import ProtocolError
 from evsynth.imports import read_records
 from evsynth.models import CommentCorrection, MeshHeading, Record
+from evsynth.predicates import partial_date_range
 from evsynth.protocol import load_protocol
 from evsynth.pubmed_xml import iter_pubmed_xml
 from evsynth.synthetic import article_xml

@@ -100,7 +100,8 @@ class Concept:
     _compiled: tuple[re.Pattern[str], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        sensitive, insensitive = [], []
+        sensitive: list[str] = []
+        insensitive: list[str] = []
         for term in sorted(self.terms, key=len, reverse=True):
             exact = self.case == "sensitive" or (self.case == "auto" and is_acronym(term))
             (sensitive if exact else insensitive).append(term_pattern(term))

@@ -29,20 +29,30 @@ missing field means). Unknown never excludes; it makes a decision ``uncertain``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import fnmatch
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evsynth.concepts import Concept, Outcome, concept_from_mapping
 from evsynth.errors import ProtocolError
-from evsynth.models import Decision, Evidence, Record
+from evsynth.models import Decision, Record
+from evsynth.predicates import (
+    Predicate,
+    all_of,
+    any_of,
+    date_leaf,
+    flag_leaf,
+    joined,
+    mesh_values,
+    negate,
+    retraction,
+    text_leaf,
+    values_leaf,
+)
 
 ENGINE_VERSION = "1"  # bump when a change to this module changes decisions: stored decisions are then redone
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -53,8 +63,6 @@ _DATE_FIELDS = ("pub_date", "electronic_date", "entrez_date", "earliest")
 _LEAVES = {"pub_type", "language", "mesh", "journal", "date", "text", "retracted", "source", "has_abstract"}
 _GROUPS = {"all", "any", "none", "not"}
 _MISSING = {"true": True, "false": False, "unknown": None}
-
-Predicate = Callable[[Record, dict[str, Outcome], str], Outcome]
 
 
 @dataclass(frozen=True)
@@ -83,152 +91,6 @@ class Criteria:
             if criterion.name == name:
                 return criterion.label
         return name
-
-
-# -- three-valued combinators ------------------------------------------------------------
-
-
-def _all(children: list[Predicate]) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        outcomes = [child(record, cache, name) for child in children]
-        for value in (False, None):
-            if any(o.value is value for o in outcomes):
-                return Outcome(value, _joined(o for o in outcomes if o.value is value))
-        return Outcome(True, _joined(outcomes))
-
-    return run
-
-
-def _any(children: list[Predicate]) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        outcomes = [child(record, cache, name) for child in children]
-        for value in (True, None):
-            if any(o.value is value for o in outcomes):
-                return Outcome(value, _joined(o for o in outcomes if o.value is value))
-        return Outcome(False, _joined(outcomes))
-
-    return run
-
-
-def _not(child: Predicate) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        outcome = child(record, cache, name)
-        return Outcome(None if outcome.value is None else not outcome.value, outcome.evidence)
-
-    return run
-
-
-def _joined(outcomes: Any) -> tuple[Evidence, ...]:
-    return tuple(e for o in outcomes for e in o.evidence)
-
-
-# -- leaves --------------------------------------------------------------------------------
-
-
-def _values_leaf(
-    field_name: str, wanted: list[str], missing: bool | None, get: Callable[[Record], list[str]]
-) -> Predicate:
-    patterns = [w.casefold() for w in wanted]
-
-    def matches(value: str) -> bool:
-        folded = value.casefold()
-        return any(fnmatch.fnmatchcase(folded, p) if "*" in p else folded == p for p in patterns)
-
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        values = get(record)
-        if not values:
-            return Outcome(missing, (Evidence(name, field_name, "(none)"),))
-        hits = [v for v in values if matches(v)]
-        if hits:
-            return Outcome(True, tuple(Evidence(name, field_name, v) for v in hits[:3]))
-        if field_name == "mesh":
-            return Outcome(False, (Evidence(name, field_name, f"none of {', '.join(wanted[:4])}..."),))
-        return Outcome(False, (Evidence(name, field_name, "; ".join(values)),))
-
-    return run
-
-
-def _mesh_values(major: bool) -> Callable[[Record], list[str]]:
-    def get(record: Record) -> list[str]:
-        return [v for m in record.mesh if m.major or not major for v in (m.name, m.ui)]
-
-    return get
-
-
-def partial_date_range(text: str) -> tuple[dt.date, dt.date] | None:
-    """The first and last day a partial ISO date can mean.
-
-    >>> partial_date_range("2025-02")
-    (datetime.date(2025, 2, 1), datetime.date(2025, 2, 28))
-    """
-    match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text or "")
-    if not match:
-        return None
-    year, month, day = int(match[1]), match[2], match[3]
-    try:
-        if day:
-            date = dt.date(year, int(month), int(day))
-            return date, date
-        if month:
-            first = dt.date(year, int(month), 1)
-            following = dt.date(year + (first.month == 12), first.month % 12 + 1, 1)
-            return first, following - dt.timedelta(days=1)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    except ValueError:
-        return None
-
-
-def _record_date(record: Record, field_name: str) -> str:
-    if field_name == "earliest":
-        dates = [d for d in (record.pub_date, record.electronic_date) if d]
-        return min(dates) if dates else (str(record.pub_year) if record.pub_year else "")
-    value = str(getattr(record, field_name) or "")
-    if not value and field_name == "pub_date" and record.pub_year:
-        value = str(record.pub_year)
-    return value
-
-
-def _date_leaf(start: dt.date | None, end: dt.date | None, field_name: str, missing: bool | None) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        text = _record_date(record, field_name)
-        span = partial_date_range(text)
-        evidence = (Evidence(name, field_name, text or "(none)"),)
-        if span is None:
-            return Outcome(missing, evidence)
-        low, high = span
-        if (start and high < start) or (end and low > end):
-            return Outcome(False, evidence)
-        if (start and low < start) or (end and high > end):
-            return Outcome(None, evidence)  # a year or month that straddles a window edge
-        return Outcome(True, evidence)
-
-    return run
-
-
-def _text_leaf(concept: Concept) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        # one search per concept and record, whichever criteria use it; evidence names the criterion asking
-        found = cache.get(concept.name)
-        if found is None:
-            found = cache[concept.name] = concept.search(record)
-        return Outcome(found.value, tuple(dataclasses.replace(e, criterion=name) for e in found.evidence))
-
-    return run
-
-
-def _flag_leaf(field_name: str, wanted: bool, get: Callable[[Record], tuple[bool, str]]) -> Predicate:
-    def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
-        value, shown = get(record)
-        return Outcome(value == wanted, (Evidence(name, field_name, shown),))
-
-    return run
-
-
-def _retraction(record: Record) -> tuple[bool, str]:
-    notes = [f"{c.ref_type} {c.pmid}".strip() for c in record.comments_corrections if c.ref_type == "RetractionIn"]
-    if "Retracted Publication" in record.pub_types:
-        notes.insert(0, "Retracted Publication")
-    return record.is_retracted, "; ".join(notes) or "not retracted"
 
 
 # -- validation: protocol data -> predicates -----------------------------------------------
@@ -276,44 +138,44 @@ class _Builder:
             if not isinstance(children, list) or not children:
                 raise self.fail(where, "must be a non-empty list of tests")
             built = [self.predicate(child, f"{where}[{i}]") for i, child in enumerate(children)]
-            return _all(built) if kind == "all" else _any(built) if kind == "any" else _not(_any(built))
+            return all_of(built) if kind == "all" else any_of(built) if kind == "any" else negate(any_of(built))
         if kind == "not":
-            return _not(self.predicate(node[kind], where))
+            return negate(self.predicate(node[kind], where))
         return self.leaf(kind, node, key)
 
     def leaf(self, kind: str, node: dict[str, Any], key: str) -> Predicate:
         value, where = node[kind], f"{key}.{kind}"
         if kind == "pub_type":
-            return _values_leaf("pub_types", self.strings(value, where), self.missing(node, key, False),
+            return values_leaf("pub_types", self.strings(value, where), self.missing(node, key, False),
                                 lambda r: list(r.pub_types))  # fmt: skip
         if kind == "language":
-            return _values_leaf("language", self.strings(value, where), self.missing(node, key, None),
+            return values_leaf("language", self.strings(value, where), self.missing(node, key, None),
                                 lambda r: list(r.languages))  # fmt: skip
         if kind == "mesh":
             major = node.get("major", False)
             if not isinstance(major, bool):
                 raise self.fail(f"{key}.major", f"{major!r} must be true or false")
-            return _values_leaf("mesh", self.strings(value, where), self.missing(node, key, False),
-                                _mesh_values(major))  # fmt: skip
+            return values_leaf("mesh", self.strings(value, where), self.missing(node, key, False),
+                                mesh_values(major))  # fmt: skip
         if kind == "journal":
-            return _values_leaf("journal", self.strings(value, where), self.missing(node, key, False),
+            return values_leaf("journal", self.strings(value, where), self.missing(node, key, False),
                                 lambda r: [v for v in (r.journal, r.journal_iso) if v])  # fmt: skip
         if kind == "source":
-            return _values_leaf("source", self.strings(value, where), False, lambda r: [r.source])
+            return values_leaf("source", self.strings(value, where), False, lambda r: [r.source])
         if kind == "date":
             return self.date(value, where, self.missing(node, key, None))
         if kind == "text":
-            return _text_leaf(self.concept(value, where))
+            return text_leaf(self.concept(value, where))
         if not isinstance(value, bool):
             raise self.fail(where, f"{value!r} must be true or false")
         if kind == "retracted":
-            return _flag_leaf("retraction", value, _retraction)
-        return _flag_leaf("abstract", value, lambda r: (bool(r.abstract.strip()), "present" if r.abstract else "none"))
+            return flag_leaf("retraction", value, retraction)
+        return flag_leaf("abstract", value, lambda r: (bool(r.abstract.strip()), "present" if r.abstract else "none"))
 
     def date(self, value: Any, where: str, missing: bool | None) -> Predicate:
         if not isinstance(value, dict) or not set(value) <= {"from", "to", "field"} or not value:
             raise self.fail(where, f"must be {{from: YYYY-MM-DD, to: YYYY-MM-DD, field: ...}}, got {value!r:.60}")
-        bounds = []
+        bounds: list[dt.date | None] = []
         for end in ("from", "to"):
             raw = value.get(end)
             if raw is None:
@@ -332,7 +194,7 @@ class _Builder:
         field_name = value.get("field", "pub_date")
         if field_name not in _DATE_FIELDS:
             raise self.fail(f"{where}.field", f"{field_name!r} must be one of {', '.join(_DATE_FIELDS)}")
-        return _date_leaf(bounds[0], bounds[1], field_name, missing)
+        return date_leaf(bounds[0], bounds[1], field_name, missing)
 
     def concept(self, value: Any, where: str) -> Concept:
         if isinstance(value, str):
@@ -461,8 +323,8 @@ def screen_record(record: Record, criteria: Criteria) -> Decision:
     included = [(c, c.when(record, cache, c.name)) for c in criteria.include]
     against = [(c, o) for c, o in excluded if o.value is True] + [(c, o) for c, o in included if o.value is False]
     if against:
-        return Decision("exclude", tuple(c.name for c, _ in against), _joined(o for _, o in against))
+        return Decision("exclude", tuple(c.name for c, _ in against), joined(o for _, o in against))
     open_ = [(c, o) for c, o in excluded + included if o.value is None]
     if open_:
-        return Decision("uncertain", tuple(c.name for c, _ in open_), _joined(o for _, o in open_))
-    return Decision("include", tuple(c.name for c, _ in included), _joined(o for _, o in included))
+        return Decision("uncertain", tuple(c.name for c, _ in open_), joined(o for _, o in open_))
+    return Decision("include", tuple(c.name for c, _ in included), joined(o for _, o in included))

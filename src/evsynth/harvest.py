@@ -107,9 +107,9 @@ class _Planner:
             low, high = pmids or (1, MAX_PMID)
             if low >= high:
                 raise EvsynthError(f"cannot split the search below PMID {low} on {start}: {result.count} hits")
-            middle = (low + high) // 2
-            self.split(start, end, (low, middle))
-            self.split(start, end, (middle + 1, high))
+            half = (low + high) // 2
+            self.split(start, end, (low, half))
+            self.split(start, end, (half + 1, high))
 
 
 def plan_search(

@@ -154,7 +154,7 @@ def read_medline(path: Path, source: str) -> list[Record]:
     text = _read_text(path)
     if not re.search(r"^PMID- ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a MEDLINE file (no 'PMID- ' line)")
-    records = [_medline_record(entry, source) for entry in Medline.parse(io.StringIO(text))]
+    records = [_medline_record(entry, source) for entry in Medline.parse(io.StringIO(text))]  # type: ignore[no-untyped-call]
     return [r for r in records if r.pmid]
 
 

@@ -309,7 +309,7 @@ def _open(source: Source) -> tuple[IO[bytes], str, list[IO[bytes]]]:
     if not head and isinstance(stream, io.BytesIO):
         head = stream.getvalue()[:2]
     if head == b"\x1f\x8b":
-        unzipped = gzip.GzipFile(fileobj=stream)
+        unzipped: IO[bytes] = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
         opened.insert(0, unzipped)
         return unzipped, name, opened
     return stream, name, opened

@@ -18,7 +18,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from evsynth.criteria import Criteria
 from evsynth.fileio import atomic_writer
@@ -147,7 +147,7 @@ def write_screening_outputs(
 
 
 def _write_all(
-    store: Store, protocol_name: str, criteria: Criteria, table: TextIO, ris: TextIO, asreview: TextIO
+    store: Store, protocol_name: str, criteria: Criteria, table: IO[str], ris: IO[str], asreview: IO[str]
 ) -> None:
     table_writer = csv.DictWriter(table, fieldnames=SCREENING_COLUMNS)
     table_writer.writeheader()

@@ -89,7 +89,7 @@ def row_to_record(row: sqlite3.Row) -> Record:
     """Rebuild a :class:`Record` from a ``records`` row."""
     loads = json.loads
     return Record(
-        **{name: (row[name] if row[name] is not None else "") for name in _FIELDS if name != "pub_year"},
+        **{name: (row[name] if row[name] is not None else "") for name in _FIELDS if name != "pub_year"},  # type: ignore[arg-type]
         pub_year=row["pub_year"],
         source=row["source"],
         languages=tuple(loads(row["languages"])),
