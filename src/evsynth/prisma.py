@@ -64,8 +64,13 @@ _PROTOCOL_RUNS = (
 )
 
 
-def prisma_counts(store: Store, protocol_name: str, criteria: Criteria) -> dict[str, Any]:
-    """The PRISMA 2020 counts of the protocol's latest screening (see the module docstring)."""
+def prisma_counts(
+    store: Store, protocol_name: str, criteria: Criteria, *, state: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The PRISMA 2020 counts of the protocol's latest screening (see the module docstring).
+
+    ``state`` is :func:`~evsynth.screen.latest_decisions` of that screening when the caller has it already.
+    """
     version = _version(store, protocol_name)
     if version is None:
         raise ValueError(f"protocol {protocol_name!r} has not been screened")
@@ -81,7 +86,8 @@ def prisma_counts(store: Store, protocol_name: str, criteria: Criteria) -> dict[
     ).fetchall()
     per_source = Counter(row["source"] for row in sightings)
     new_ids = {row["record_id"] for row in sightings}
-    state = latest_decisions(store, protocol_name, until=current)
+    if state is None:
+        state = latest_decisions(store, protocol_name, until=current)
     screened = {rid for rid in new_ids if rid in state and state[rid]["decision"] != "removed"}
     deleted = len(new_ids & {row[0] for row in store.conn.execute("SELECT id FROM records WHERE deleted_run")})
     decided = Counter(state[rid]["decision"] for rid in screened)

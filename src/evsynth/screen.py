@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from evsynth.criteria import Criteria, screen_record
@@ -35,7 +35,6 @@ class ScreenResult:
     counts: dict[str, int]
     criteria_changed: bool
     unmatched_overrides: tuple[str, ...] = ()
-    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def evidence_json(evidence: tuple[Evidence, ...]) -> str:
@@ -80,12 +79,10 @@ def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dic
     return found, missing
 
 
-def _row(decision: str, reasons: str, evidence: str, rule: str, override: Override | None) -> dict[str, Any]:
-    if override is not None:
-        decision = override.decision
+def _row(rule: str, reasons: str, evidence: str, override: Override | None) -> dict[str, Any]:
     return {
         "rule_decision": rule,
-        "decision": decision,
+        "decision": override.decision if override is not None else rule,
         "reasons": reasons,
         "evidence": evidence,
         "override_reason": override.reason if override else None,
@@ -113,7 +110,6 @@ def screen_store(
     screened = reused = 0
     counts: Counter[str] = Counter()
     pending: list[tuple[int, dict[str, Any]]] = []
-    changes = []
     seen: set[int] = set()
     rows = store.conn.execute(f"SELECT * FROM records WHERE {where} ORDER BY id")
     for done, row in enumerate(rows, start=1):
@@ -128,31 +124,27 @@ def screen_store(
             and before["criteria_hash"] == criteria.digest
         ):
             rule = before["rule_decision"]
-            values = _row(rule, before["reasons"], before["evidence"], rule, override)
+            values = _row(rule, before["reasons"], before["evidence"], override)
             reused += 1
         else:
             decision = screen_record(row_to_record(row), criteria)
             reasons = json.dumps(list(decision.reasons))
-            values = _row(decision.decision, reasons, evidence_json(decision.evidence), decision.decision, override)
+            values = _row(decision.decision, reasons, evidence_json(decision.evidence), override)
             screened += 1
         values.update(content_hash=row["content_hash"], criteria_hash=criteria.digest)
         counts[values["decision"]] += 1
         if before is None or any(before[k] != values[k] for k in _COMPARED):
             pending.append((record_id, values))
-            changes.append({"record_id": record_id, "pmid": row["pmid"] or "", "before": before and before["decision"],
-                            "after": values["decision"]})  # fmt: skip
         if progress and done % 1000 == 0:
             progress("screen", done, total)
     for record_id, before in previous.items():
         if record_id not in seen and before["decision"] != "removed":
-            values = _row("removed", json.dumps(["not-screened"]), "[]", "removed", None)
+            values = _row("removed", json.dumps(["not-screened"]), "[]", None)
             values.update(content_hash=before["content_hash"], criteria_hash=criteria.digest)
             pending.append((record_id, values))
     criteria_changed = any(b["criteria_hash"] != criteria.digest for b in previous.values())
     screening_id = _write(store, protocol_name, criteria.digest, run_id, kind, pending, screened, reused, counts)
-    return ScreenResult(
-        screening_id, screened, reused, len(pending), dict(counts), criteria_changed, tuple(missing), changes
-    )
+    return ScreenResult(screening_id, screened, reused, len(pending), dict(counts), criteria_changed, tuple(missing))
 
 
 def _write(

@@ -38,8 +38,7 @@ ASREVIEW_COLUMNS = (
 )  # fmt: skip
 
 
-def _screened(store: Store, protocol_name: str) -> Iterator[tuple[Record, dict[str, Any], int]]:
-    state = latest_decisions(store, protocol_name)
+def _screened(store: Store, state: dict[int, dict[str, Any]]) -> Iterator[tuple[Record, dict[str, Any], int]]:
     for row in store.iter_records():
         decision = state.get(row["id"])
         if decision is not None and decision["decision"] != "removed":
@@ -131,13 +130,14 @@ def write_screening_outputs(
         "included_ris": out_dir / "included.ris",
         "asreview": out_dir / "asreview.csv",
     }
+    state = latest_decisions(store, protocol_name)
     with (
         atomic_writer(paths["screening"], newline="") as table,
         atomic_writer(paths["included_ris"], newline="\n") as ris,
         atomic_writer(paths["asreview"], newline="") as asreview,
     ):
-        _write_all(store, protocol_name, criteria, table, ris, asreview)
-    counts = prisma_counts(store, protocol_name, criteria)
+        _write_all(store, state, criteria, table, ris, asreview)
+    counts = prisma_counts(store, protocol_name, criteria, state=state)
     paths.update(write_prisma(counts, out_dir))
     svg_path = out_dir / "prisma.svg"
     with atomic_writer(svg_path) as handle:
@@ -147,13 +147,13 @@ def write_screening_outputs(
 
 
 def _write_all(
-    store: Store, protocol_name: str, criteria: Criteria, table: IO[str], ris: IO[str], asreview: IO[str]
+    store: Store, state: dict[int, dict[str, Any]], criteria: Criteria, table: IO[str], ris: IO[str], asreview: IO[str]
 ) -> None:
     table_writer = csv.DictWriter(table, fieldnames=SCREENING_COLUMNS)
     table_writer.writeheader()
     asreview_writer = csv.DictWriter(asreview, fieldnames=ASREVIEW_COLUMNS)
     asreview_writer.writeheader()
-    for record, decision, record_id in _screened(store, protocol_name):
+    for record, decision, record_id in _screened(store, state):
         table_writer.writerow(_screening_row(record, decision, record_id, criteria))
         _write_asreview_row(asreview_writer, record, decision, record_id)
         if decision["decision"] == "include":
