@@ -1,6 +1,6 @@
-"""Writing files safely: every output is written to a temporary file beside it and renamed
-into place, so a crash or a full disk never leaves half a file, and an earlier output
-survives a failed run."""
+"""Files in and out. Inputs are read with one-line errors naming the file; every output is
+written to a temporary file beside it and renamed into place, so a crash or a full disk
+never leaves half a file, and an earlier output survives a failed run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from evsynth.errors import OutputError
+from evsynth.errors import InputFileError, OutputError
 
 
 def check_writable(directory: Path) -> None:
@@ -51,3 +51,25 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def read_input_bytes(path: Path, limit: int = -1) -> bytes:
+    """The file's bytes (the first ``limit`` of them), or a one-line error naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def read_input_text(path: Path) -> str:
+    """The file as UTF-8 text (a byte-order mark is dropped), or a one-line error naming the file."""
+    data = read_input_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {err.start})") from None

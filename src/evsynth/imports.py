@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evsynth.errors import InputFileError
+from evsynth.fileio import read_input_bytes, read_input_text
 from evsynth.models import Author, CommentCorrection, MeshHeading, Record, normalize_doi
 from evsynth.pubmed_xml import iter_pubmed_xml
 from evsynth.store import Store, utc_now
@@ -151,7 +152,7 @@ def read_medline(path: Path, source: str) -> list[Record]:
     """MEDLINE text (PubMed 'Save as PubMed format', .nbib), via Bio.Medline."""
     from Bio import Medline
 
-    text = _read_text(path)
+    text = read_input_text(path)
     if not re.search(r"^PMID- ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a MEDLINE file (no 'PMID- ' line)")
     records = [_medline_record(entry, source) for entry in Medline.parse(io.StringIO(text))]  # type: ignore[no-untyped-call]
@@ -223,7 +224,7 @@ def _ris_record(entry: dict[str, list[str]], source: str) -> Record:
 
 def read_ris(path: Path, source: str) -> list[Record]:
     """RIS (Zotero, EndNote, Mendeley, Scopus, Web of Science exports)."""
-    text = _read_text(path)
+    text = read_input_text(path)
     if not re.search(r"^TY  - ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a RIS file (no 'TY  - ' line)")
     return [_ris_record(entry, source) for entry in _ris_entries(text, path)]
@@ -272,7 +273,7 @@ def _scopus_record(row: dict[str, str], source: str) -> Record:
 
 def read_scopus_csv(path: Path, source: str) -> list[Record]:
     """A Scopus CSV export (all columns or the citation+abstract subset)."""
-    text = _read_text(path)
+    text = read_input_text(path)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in _SCOPUS_REQUIRED if c not in header]
@@ -297,34 +298,13 @@ READERS: dict[str, Callable[[Path, str], list[Record]]] = {
 }
 
 
-def _read_bytes(path: Path, limit: int = -1) -> bytes:
-    """The file's bytes (the first ``limit`` of them), or a one-line error naming the file."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
-
-
-def _read_text(path: Path) -> str:
-    data = _read_bytes(path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {err.start})") from None
-
-
 def detect_format(path: Path) -> str:
     """Name the format of ``path`` from its first bytes (and its extension as a hint).
 
     Raises:
         InputFileError: missing file, or a format evsynth does not read.
     """
-    head = _read_bytes(path, 4096)
+    head = read_input_bytes(path, 4096)
     if head[:2] == b"\x1f\x8b" or b"<PubmedArticleSet" in head or b"<!DOCTYPE PubmedArticleSet" in head:
         return "pubmed_xml"
     text = head.decode("utf-8-sig", "replace")

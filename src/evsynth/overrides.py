@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evsynth.errors import EvsynthError, InputFileError
-from evsynth.fileio import atomic_writer
+from evsynth.fileio import atomic_writer, read_input_text
 from evsynth.models import normalize_doi
 
 COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at")
@@ -66,15 +66,6 @@ def parse_target(text: str) -> str:
     raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...)")
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputFileError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
-
-
 def load_overrides(path: Path) -> dict[str, Override]:
     """Read the decisions file; a missing file means no decisions.
 
@@ -83,7 +74,7 @@ def load_overrides(path: Path) -> dict[str, Override]:
     """
     if not path.exists():
         return {}
-    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    reader = csv.DictReader(io.StringIO(read_input_text(path)))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("decision", "reason") if c not in header]
     if missing or not {"pmid", "doi"} & set(header):

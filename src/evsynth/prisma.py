@@ -75,12 +75,12 @@ def prisma_counts(
     if version is None:
         raise ValueError(f"protocol {protocol_name!r} has not been screened")
     current, run, previous, previous_run = version
-    runs = _PROTOCOL_RUNS
     params = {"p": protocol_name, "prev": previous_run}
     # An import made by `evsynth run` belongs to the version of its parent harvest run.
     version_of = "(SELECT coalesce(parent_run, id) FROM runs WHERE runs.id = rr.run_id)"
     sightings = store.conn.execute(
-        f"SELECT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({runs}) AND {version_of} > :prev "
+        f"SELECT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
+        f"AND {version_of} > :prev "
         f"AND rr.record_id NOT IN (SELECT rr.record_id FROM run_records rr WHERE {version_of} <= :prev)",
         params,
     ).fetchall()
