@@ -183,3 +183,31 @@ class Decision:
     def is_included(self) -> bool:
         """Whether the record is included."""
         return self.decision == "include"
+
+
+ENTITY_TYPES = ("gene", "family", "variant", "mirna", "treatment")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One tagged entity mention: ``text == source[start:end]``.
+
+    ``id`` is the normalised identifier: the NCBI Gene id for a gene, ``FPLX:<id>`` for a family, the rsID or HGVS
+    form for a variant when there is one, the miRBase-style name(s) for a microRNA (``;`` joins the members of a
+    composite such as miR-132/212), the MeSH (``MESH:D...``) or ``evsynth:`` id for a treatment. ``attrs`` holds
+    the rest (``hgnc``, ``symbol``, ``members``, ``family``, ``gene``, ``alleles``, ``mesh``, ``modality`` ...).
+    """
+
+    start: int
+    end: int
+    text: str
+    type: str
+    id: str | None
+    sentence: int
+    attrs: tuple[tuple[str, object], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"start": self.start, "end": self.end, "text": self.text, "type": self.type,
+                                  "id": self.id, "sentence": self.sentence}
+        out.update(self.attrs)
+        return out

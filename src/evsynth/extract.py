@@ -1,0 +1,158 @@
+"""Tagging: genes, families, variants, microRNAs and treatments in a text, with offsets and normalised ids."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .genes import Hit, Resolver
+from .lexicon import Lexicon, default_lexicon, fold
+from .mirna import MirnaNormaliser
+from .models import Mention
+from .variants import find_alleles, find_variants
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
+_SPECIES = {
+    "human": r"humans?|patients?|wom[ae]n|m[ae]n|child(?:ren)?|subjects|participants|individuals|people|persons|"
+             r"volunteers|donors|HeLa|HEK293|Homo sapiens|cohort",
+    "mouse": r"mice|mouse|murine|Mus musculus",
+    "rat": r"rats?|Rattus",
+    "other": r"zebrafish|Drosophila|flies|yeast|Saccharomyces|Arabidopsis|elegans|worms?|chickens?|Xenopus|"
+             r"bovine|cattle|porcine|pigs?|dogs?|canine|sheep|ovine|plants?|rice|maize|Escherichia|bacteria[l]?|"
+             r"primates?|monkeys?|macaques?|rabbits?|hamsters?",
+}
+_SPECIES_RE = re.compile("|".join(f"(?P<{k}>\\b(?:{v})\\b)" for k, v in _SPECIES.items()))
+_PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Offsets where sentences start (the first is 0)."""
+    starts = [0]
+    for match in _SENTENCE_END.finditer(text):
+        if not _NOT_END.search(text, 0, match.start()):
+            starts.append(match.end())
+    return starts
+
+
+@dataclass
+class _Draft:
+    start: int
+    end: int
+    type: str
+    id: str | None
+    attrs: dict[str, object]
+
+
+class Tagger:
+    """Finds entity mentions. Build one (the lexicon loads once) and call :meth:`tag` for each text."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
+        self._resolver = Resolver(self.lexicon)
+        self._mirna = MirnaNormaliser(self.lexicon.mirbase)
+
+    def _dictionary(self, text: str) -> Iterator[_Draft]:
+        lex = self.lexicon
+        for hit in self._resolver.resolve(text, lex.lookup(f" {fold(text)} ")):
+            yield self._draft(hit)
+
+    def _draft(self, hit: Hit) -> _Draft:
+        lex = self.lexicon
+        if hit.type == "gene":
+            gene = lex.genes[hit.index]
+            return _Draft(hit.start, hit.end, "gene", gene.ncbi or None,
+                          {"hgnc": gene.hgnc, "symbol": gene.symbol, "name": gene.name, "match": hit.kind})
+        if hit.type == "family":
+            family = lex.families[hit.index]
+            return _Draft(hit.start, hit.end, "family", f"FPLX:{family.id}", {"members": list(family.members)})
+        treatment = lex.treatments[hit.index]
+        return _Draft(hit.start, hit.end, "treatment", treatment.id,
+                      {"name": treatment.name, "mesh": f"MESH:{treatment.mesh}", "modality": treatment.modality})
+
+    def _patterns(self, text: str) -> Iterator[_Draft]:
+        for m in self._mirna.find(text):
+            members = [{"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase} for x in m.members]
+            known = [x.in_mirbase for x in m.members]
+            yield _Draft(m.start, m.end, "mirna", ";".join(x.name for x in m.members),
+                         {"members": members, "family": m.members[0].family,
+                          "in_mirbase": None if None in known else all(known)})
+        for v in find_variants(text):
+            yield _Draft(v.start, v.end, "variant", v.id, {"kind": v.kind})
+
+    def tag(self, text: str) -> list[Mention]:
+        """All mentions in text, non-overlapping (longest wins), in text order."""
+        drafts = sorted([*self._patterns(text), *self._dictionary(text)],
+                        key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
+        taken: list[_Draft] = []
+        occupied: list[tuple[int, int]] = []
+        for draft in drafts:
+            i = bisect.bisect_left(occupied, (draft.start, draft.start))
+            if (i < len(occupied) and occupied[i][0] < draft.end) or (i and occupied[i - 1][1] > draft.start):
+                continue
+            occupied.insert(i, (draft.start, draft.end))
+            taken.append(draft)
+        taken.sort(key=lambda d: d.start)
+        starts = sentence_starts(text)
+        self._species(text, taken, starts)
+        self._attach(text, taken, starts)
+        return [Mention(d.start, d.end, text[d.start:d.end], d.type, d.id, bisect.bisect_right(starts, d.start) - 1,
+                        tuple(d.attrs.items())) for d in taken]
+
+    @staticmethod
+    def _species(text: str, drafts: list[_Draft], starts: list[int]) -> None:
+        """Gene mentions take the species their sentence names, else the one the text names most (human when
+        it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id."""
+        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)]
+        if not any(d.type == "gene" for d in drafts):
+            return
+        counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
+        top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
+        overall = top if counts[top] > 2 * counts["human"] else "human"
+        for draft in drafts:
+            if draft.type != "gene":
+                continue
+            sentence = bisect.bisect_right(starts, draft.start) - 1
+            lo, hi = starts[sentence], starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
+            local = [s for pos, s in cues if lo <= pos < hi]
+            species = local[0] if len(set(local)) == 1 else overall
+            draft.attrs["species"] = species
+            if species != "human":
+                draft.id = None
+
+    def _attach(self, text: str, drafts: list[_Draft], starts: list[int]) -> None:
+        """Give each variant the gene its sentence ties it to, and each allele or genotype its variant or gene."""
+
+        def sentence(pos: int) -> int:
+            return bisect.bisect_right(starts, pos) - 1
+
+        def nearest(pos: int, types: tuple[str, ...], limit: int) -> _Draft | None:
+            best, best_distance = None, limit
+            for d in drafts:
+                if d.type in types and sentence(d.start) == sentence(pos):
+                    distance = pos - d.end if d.end <= pos else int((d.start - pos) * 1.5)
+                    if 0 <= distance < best_distance:
+                        best, best_distance = d, distance
+            return best
+
+        for draft in drafts:
+            if draft.type == "variant":
+                gene = nearest(draft.start, ("gene",), 200)
+                if gene is not None:
+                    draft.attrs.update(gene=gene.attrs["symbol"], gene_id=gene.id)
+        for allele in find_alleles(text):
+            owner = nearest(allele.start, ("variant",), 60) or nearest(allele.start, ("gene",), 80)
+            if owner is not None:
+                entry = {"allele": allele.allele, "kind": allele.kind, "start": allele.start, "end": allele.end}
+                alleles = owner.attrs.setdefault("alleles", [])
+                if isinstance(alleles, list):
+                    alleles.append(entry)
+
+
+def tag_texts(texts: Iterable[str], tagger: Tagger | None = None) -> Iterator[list[Mention]]:
+    """Tag many texts with one tagger."""
+    tagger = tagger or Tagger()
+    for text in texts:
+        yield tagger.tag(text)

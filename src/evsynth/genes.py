@@ -1,0 +1,175 @@
+"""Deciding what a dictionary hit is: case rules, ambiguous symbols, abbreviations defined in the text, families."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .lexicon import KINDS, Entry, Lexicon
+
+_ALNUM = re.compile(r"[^0-9A-Za-zα-ω]")
+GENE_CONTEXT = re.compile(
+    r"\s?(?:gene|genes|mRNA|protein|proteins|expression|polymorphisms?|variants?|alleles?|promoter|locus|genotypes?|"
+    r"SNPs?|methylation|knockout|transcripts?|receptors?|levels?)\b"
+)
+_DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
+_LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A dictionary hit that survived the rules: what it is and how sure the lexicon is."""
+
+    start: int
+    end: int
+    type: str  # gene, family, treatment
+    index: int
+    kind: str
+    rank: int  # lower is stronger
+
+
+def _compact(text: str) -> str:
+    return _ALNUM.sub("", text)
+
+
+_PROTEIN_WORD = re.compile(r"(?:in|ins|ase|ases|ogen|ulin|ectin|kine|kines|tide|mone|ase\w)$")
+
+
+def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) -> bool:
+    """Whether the text's spelling may stand for the term.
+
+    Names of several words match in any case, one-word names only when they look like protein names
+    (osteopontin, neuraminidase). A symbol matches as written, in capitals (MTOR for mTOR), or capitalised the
+    way rodent and some human genes are written (Bdnf, Fos) when not the first word of a sentence; never in
+    lower case (cat is not CAT).
+    """
+    s, t = _compact(surface), _compact(term)
+    if len(s) < 2 or not any(c.isalpha() for c in s):
+        return False
+    if s == t:
+        return True
+    lower_term = not any(c.isupper() for c in t)
+    if kind == "name" or (lower_term and len(t) >= 7):
+        if " " in term.strip() or "-" in term or any(c.isdigit() for c in t) or _PROTEIN_WORD.search(t):
+            return s.lower() == t.lower() or kind == "name"
+        return False
+    if lower_term:  # p11: as written or capitalised
+        return s.lower() == t.lower() and (s.islower() or s[:1].isupper() and s[1:] == t[1:])
+    if s.upper() != t.upper():
+        return False
+    if not any(c.islower() for c in s):
+        return True
+    capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])
+    return capitalised and len(s) >= 3 and (not sentence_start or any(c.isdigit() for c in s))
+
+
+def _acronym_of(short: str, words: Sequence[str]) -> bool:
+    """Schwartz-Hearst style: the letters of short appear, in order, starting words of the long form."""
+    letters = [c.lower() for c in short if c.isalpha()]
+    if not letters or not words:
+        return False
+    i = len(letters) - 1
+    for word in reversed(words):
+        w = word.lower()
+        while i >= 0 and letters[i] in w[1:] and not w.startswith(letters[i]):
+            i -= 1
+        if i >= 0 and w.startswith(letters[i]):
+            i -= 1
+        if i < 0:
+            return True
+    return False
+
+
+class Resolver:
+    """Turns the automaton's raw hits in one text into typed, disambiguated hits."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+
+    def _gene_hit(self, text: str, start: int, end: int, entries: list[Entry]) -> Hit | None:
+        surface = text[start:end]
+        if text[end:end + 1] == "+" or text[end:end + 3] == "(2+":  # Ca2+, Mg(2+): ions
+            return None
+        first = not text[:start].rstrip() or text[:start].rstrip()[-1] in ".!?"
+        valid = [e for e in entries if case_ok(surface, e.term, e.kind, first)]
+        if not valid:
+            return None
+        best = min(KINDS.index(e.kind) for e in valid)
+        genes = {e.index for e in valid if KINDS.index(e.kind) == best}
+        if len(genes) > 1:
+            coding = {g for g in genes if self.lexicon.genes[g].locus == "protein"}
+            genes = coding or genes
+        if len(genes) > 1:
+            return Hit(start, end, "gene", -1, KINDS[best], best)  # ambiguous: settled by the document or dropped
+        return Hit(start, end, "gene", genes.pop(), KINDS[best], best)
+
+    def resolve(self, text: str, raw: list[tuple[int, int, tuple[Entry, ...]]]) -> list[Hit]:
+        hits: list[Hit] = []
+        ambiguous: list[tuple[Hit, list[Entry]]] = []
+        for start, end, entries in raw:
+            surface = text[start:end]
+            by_type: dict[str, list[Entry]] = {}
+            for entry in entries:
+                by_type.setdefault(entry.type, []).append(entry)
+            gene = self._gene_hit(text, start, end, by_type["gene"]) if "gene" in by_type else None
+            family = next((e for e in by_type.get("family", []) if case_ok(surface, e.term, "alias")), None)
+            treatment = next((e for e in by_type.get("treatment", [])
+                              if e.kind == "term" or _compact(surface) == _compact(e.term)), None)
+            if treatment and not (gene and gene.kind == "symbol" and GENE_CONTEXT.match(text, end)):
+                hits.append(Hit(start, end, "treatment", treatment.index, treatment.kind, 0))
+            elif family and not (gene and gene.kind == "symbol" and _compact(surface) == _compact(
+                    self.lexicon.genes[gene.index].symbol if gene.index >= 0 else "")):
+                hits.append(Hit(start, end, "family", family.index, "name", 1))
+            elif gene and gene.index < 0:
+                ambiguous.append((gene, by_type["gene"]))
+            elif gene:
+                hits.append(gene)
+        hits.extend(self._settle(ambiguous, hits))
+        return self._abbreviations(text, hits)
+
+    def _settle(self, ambiguous: list[tuple[Hit, list[Entry]]], hits: list[Hit]) -> list[Hit]:
+        """An ambiguous symbol takes the gene the same text names unambiguously, if exactly one of its genes."""
+        named = {h.index for h in hits if h.type == "gene"}
+        settled = []
+        for hit, entries in ambiguous:
+            options = {e.index for e in entries if KINDS.index(e.kind) == hit.rank} & named
+            if len(options) == 1:
+                settled.append(Hit(hit.start, hit.end, "gene", options.pop(), hit.kind, hit.rank))
+        return settled
+
+    def _abbreviations(self, text: str, hits: list[Hit]) -> list[Hit]:
+        """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
+        'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene. Stop-listed abbreviations need a
+        definition or a gene word after them ('ECT gene')."""
+        ends = {h.end: h for h in hits}
+        defined: dict[str, Hit | None] = {}
+        for match in _DEFINITION.finditer(text):
+            short = match.group(1)
+            if not any(c.isupper() for c in short):
+                continue
+            before = text[: match.start()].rstrip()
+            long_hit = ends.get(len(before))
+            if long_hit is not None and long_hit.start < len(before) - len(short):
+                defined.setdefault(short, long_hit)
+                continue
+            words = _LONG_WORDS.findall(before[-120:])[-(len(short) + 4):]
+            if _acronym_of(short, words):
+                defined.setdefault(short, None)
+        out = []
+        for hit in hits:
+            surface = text[hit.start:hit.end]
+            if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
+                out.append(hit)
+                continue
+            if surface in defined:
+                definition = defined[surface]
+                if definition is None:
+                    continue
+                if definition.type == hit.type and definition.start != hit.start:
+                    hit = Hit(hit.start, hit.end, hit.type, definition.index, hit.kind, hit.rank)
+            elif (_compact(surface).upper() in self.lexicon.not_genes or len(_compact(surface)) < 3) and not (
+                    GENE_CONTEXT.match(text, hit.end)):
+                continue
+            out.append(hit)
+        return out

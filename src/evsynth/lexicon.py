@@ -1,0 +1,167 @@
+"""The tagging lexicon: HGNC genes, FamPlex families, miRBase names and treatments, compiled into one automaton.
+
+The data file (data/lexicon.json.gz) is built by scripts/build_lexicon.py; its provenance travels inside it.
+Matching folds case and punctuation without changing string length, so automaton offsets are text offsets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from .errors import InputFileError
+
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
+_SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
+_FOLD = str.maketrans({c: " " for c in _SEPARATORS + "\t\n\r\f\v\u00a0"})
+_SPLIT_DIGITS = re.compile(r"^([a-z]{2,})(\d{1,2}[a-z]?)$")
+# kinds of gene term, strongest first
+KINDS = ("symbol", "protein", "previous", "alias", "name")
+
+
+def fold(text: str) -> str:
+    """Lower-case and turn punctuation into spaces, keeping every character where it was."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters (İ) lengthen when lowered
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.translate(_FOLD)
+
+
+_GREEK_WORD = re.compile(r"(?<=[a-z0-9])\s?(alpha|beta|gamma|delta|kappa)(?![a-z])")
+GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k"}
+
+
+def _greek(join: str, table: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: join + table[match.group(1)]
+
+
+def key_variants(term: str, kind: str) -> set[str]:
+    """The folded spellings a term may take in text: IL-6, IL 6, IL6; TNF-alpha, TNF-α, TNFα, TNFa; receptors."""
+    tokens = fold(term).split()
+    if not tokens or not any(c.isalpha() for c in term):
+        return set()
+    forms = {" ".join(tokens)}
+    if kind != "name" and len(tokens) <= 3 and sum(map(len, tokens)) <= 8 and any(c.isdigit() for c in term):
+        forms.add("".join(tokens))
+    split = _SPLIT_DIGITS.match(tokens[0]) if len(tokens) == 1 else None
+    if split:
+        forms.add(f"{split.group(1)} {split.group(2)}")
+    for form in list(forms):
+        for letter in GREEK.values():
+            if letter in form:
+                forms.add(form.replace(letter, " " + [w for w, g in GREEK.items() if g == letter][0]).strip())
+    for form in list(forms):
+        if _GREEK_WORD.search(form):
+            tables = [GREEK, {w: w for w in GREEK}] + ([GREEK_SHORT] if kind != "name" else [])
+            for join in ("", " "):
+                for table in tables:
+                    forms.add(_GREEK_WORD.sub(_greek(join, table), form))
+    if kind in ("name", "protein", "family", "term"):
+        forms |= {form + "s" for form in forms if len(form.split()[-1]) > 3 and form[-1].isalpha()}
+    return {" ".join(form.split()) for form in forms}
+
+
+@dataclass(frozen=True)
+class Gene:
+    hgnc: str  # HGNC:1033
+    symbol: str
+    name: str
+    ncbi: str  # NCBI Gene id, "" when HGNC gives none
+    locus: str  # protein, mirna, other
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str  # FamPlex id: GRIN, GRIA, AKT, ERK
+    members: tuple[str, ...]  # HGNC symbols
+
+
+@dataclass(frozen=True)
+class Treatment:
+    key: str
+    id: str  # MESH:D007649 or evsynth:arketamine
+    name: str
+    mesh: str  # the MeSH UI of the concept or of the broader one it falls under
+    modality: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one folded key may stand for. `term` is the spelling it came from, for case checks."""
+
+    type: str  # gene, family, treatment
+    index: int
+    kind: str  # gene: a KINDS value; family: name; treatment: term or abbrev
+    term: str
+
+
+class Lexicon:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.provenance: dict[str, Any] = data["provenance"]
+        self.genes = [Gene(f"HGNC:{n}", s, name, ncbi, locus) for n, s, name, ncbi, locus in data["genes"]]
+        self.families = [Family(fid, tuple(members)) for fid, members, _ in data["families"]]
+        self.treatments = [Treatment(k, i, name, mesh, mod) for k, i, name, mesh, mod, _, _ in data["treatments"]]
+        self.mirbase: list[str] = data["mirbase"]
+        self.not_genes = frozenset(data["not_genes"])
+        self.by_symbol = {gene.symbol: i for i, gene in enumerate(self.genes)}
+        self.by_ncbi = {gene.ncbi: i for i, gene in enumerate(self.genes) if gene.ncbi}
+        self.family_by_id = {family.id: i for i, family in enumerate(self.families)}
+        keys: dict[str, list[Entry]] = {}
+
+        def add(term: str, entry: Entry, kind: str) -> None:
+            for key in key_variants(term, kind):
+                keys.setdefault(key, []).append(entry)
+
+        for term, index, kind in data["gene_terms"]:
+            add(term, Entry("gene", index, kind, term), kind)
+        for index, (_, _, names) in enumerate(data["families"]):
+            for name in names:
+                add(name, Entry("family", index, "name", name), "family")
+        for index, (*_, terms, abbrevs) in enumerate(data["treatments"]):
+            for term in terms:
+                add(term, Entry("treatment", index, "term", term), "term")
+            for abbrev in abbrevs:
+                add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
+        self.automaton = ahocorasick.Automaton()
+        for key, entries in keys.items():
+            self.automaton.add_word(f" {key} ", (len(key), tuple(dict.fromkeys(entries))))
+        self.automaton.make_automaton()
+        self.size = len(keys)
+
+    def lookup(self, padded_folded: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
+        """(start, end, entries) of every key in the text; give it ' ' + fold(text) + ' '."""
+        found = []
+        for last, (length, entries) in self.automaton.iter(padded_folded):
+            start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
+            found.append((start, start + length, entries))
+        return found
+
+
+def read_lexicon(path: Path | None = None) -> Lexicon:
+    """Load a lexicon file (the packaged one when path is None)."""
+    try:
+        if path is None:
+            raw = resources.files("evsynth").joinpath("data/lexicon.json.gz").read_bytes()
+        else:
+            raw = path.read_bytes()
+        data = json.loads(gzip.decompress(raw))
+    except (OSError, ValueError, EOFError) as exc:
+        where = path or "the packaged lexicon (src/evsynth/data/lexicon.json.gz)"
+        raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
+    if data.get("format") != 1:
+        raise InputFileError(f"{path}: unknown lexicon format {data.get('format')!r}")
+    return Lexicon(data)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return read_lexicon()

@@ -1,0 +1,107 @@
+"""Sequence variant mentions: rsIDs, protein and DNA changes (HGVS and the forms papers use), genotypes and alleles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+AMINO = {"Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G", "His": "H",
+         "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F", "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W",
+         "Tyr": "Y", "Val": "V", "Ter": "*", "Sec": "U"}
+THREE = {one: three for three, one in AMINO.items()}
+NAMES = {"alanine": "Ala", "arginine": "Arg", "asparagine": "Asn", "aspartic acid": "Asp", "aspartate": "Asp",
+         "cysteine": "Cys", "glutamine": "Gln", "glutamic acid": "Glu", "glutamate": "Glu", "glycine": "Gly",
+         "histidine": "His", "isoleucine": "Ile", "leucine": "Leu", "lysine": "Lys", "methionine": "Met",
+         "phenylalanine": "Phe", "proline": "Pro", "serine": "Ser", "threonine": "Thr", "tryptophan": "Trp",
+         "tyrosine": "Tyr", "valine": "Val"}
+
+A3 = "(?:" + "|".join(AMINO) + ")"
+A1 = "[ACDEFGHIKLMNPQRSTVWY]"
+AN = "(?:" + "|".join(sorted(NAMES, key=len, reverse=True)) + ")"
+NT = "[ACGTU]"
+_POS = r"[-*]?\d+(?:[+-]\d+)?"
+_UNIT = r"(?:bp|kb|kbp|Mb|Mbp|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
+_EVENT = r"(?:(?:deletions?|insertions?|duplications?|insert|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
+_NUC = r"(?:adenine|guanine|cytosine|thymine|adenosine|guanosine|cytidine|thymidine)"
+_WHERE = r"(?:\s(?:at|in|of)\s(?:the\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)(?:\s+position)?\s+[-+]?\d+)"
+
+_PCHANGE = rf"(?:{A3}|{A1})\d+(?:_(?:{A3}|{A1})\d+)?(?:{A3}|{A1}|\*|X|del|dup|ins|=)?(?:fs(?:\*|X|Ter)?\d*)?"
+_PATTERNS: list[tuple[str, str]] = [
+    ("rsid", r"rs\s?\d{3,}"),
+    ("hgvs_dna", rf"[cgmnr]\.{_POS}(?:_{_POS})?(?:{NT}+\s?(?:>|-->)\s?{NT}+|(?:delins|del|dup|ins|inv)(?:{NT}+|\d+|\({NT}+\)\(\d+\))?|\s{NT}\s>\s{NT})"),
+    ("hgvs_protein", rf"p\.(?:\({_PCHANGE}\)|{_PCHANGE})"),
+    ("protein", rf"{A3}-?\d+-?(?:{A3}|\*|X|fs(?:X|\*)?\d*)"),
+    ("protein", rf"{A3}\s?(?:-->|->|>)\s?{A3}"),
+    ("protein", rf"{A1}-?\d{{2,}}(?:{A1}|\*|X|fs(?:X|\*)?\d*)"),
+    ("protein", rf"{A1}\d+_{A1}\d+(?:_{A1}\d+)*\s(?:deletion|del)"),
+    ("dna", rf"(?:[-+*]?\d+(?:[-+]\d+)?|IVS[-\dIVX]*\d(?:\s?[-+]\s?\d+)?,?)\s?(?:\({NT}\s?(?:>|-->|/)\s?{NT}\)|{NT}\s?(?:>|-->|->|/)\s?{NT})"),
+    ("dna", rf"(?:[Dd]elta|Δ)\s?\d+|DD\d+(?:\sdeletion)?|-\d+{NT}|\d+X|\d{{2,}}{NT}(?=[\s-](?:alleles?|and|or|genotypes?|carriers?))"),
+    ("dna", rf"{NT}\s?(?:>|-->)\s?{NT}(?:\s(?:substitution|transition|transversion))?{_WHERE}?|{NT}/{NT}(?=\s(?:substitution|polymorphism|single|SNP|transition|variant))"),
+    ("dna", rf"{NT}-?\d{{2,}}{NT}"),
+    ("dna", rf"[-+]?\d+(?:[-_]\d+)?\s?(?:del|dup|ins)(?:{NT}+|\d+|\({NT}+\)\d+)?(?:\s?{NT}{{1,4}}\b)?"),
+    ("dna", rf"(?:IVS[-\dIVX]*\d|[-+]\d+),?\s(?:{NT}/{NT}|{NT}{{2}})"),
+    ("dna", rf"(?:dup|del|ins)\d+bp|del{NT}{{2,}}|\({NT}{{3,5}}\)\d+(?:\({NT}+\)\d*)*{NT}*"),
+    ("size", rf"\d+(?:[.,]\d+)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d+(?:[.,]\d+)?\s?{_UNIT}|\(?{NT}+\)?\d*)"),
+    ("size", rf"(?:{_NUC}\s)?(?:deletion|insertion)\s(?:of\s(?:a\s)?{NT}\s)?(?:at\s)?(?:the\s)?nucleotide(?:\sposition)?\s-?\d+|\d+\s{_NUC}\sdeletion"),
+    ("protein", rf"{AN}(?:\s\({A3}\))?\s(?:residue\s)?(?:to|for|by)\s(?:a\s|an\s)?{AN}(?:\s\({A3}\))?(?:\sresidue)?(?:\s(?:substitution|change|mutation))?{_WHERE}?"),
+    ("protein", rf"{AN}\s\d+\s(?:to\s|by\s)?{AN}|{AN}\s\d+(?=\s(?:residue|variant|mutation|polymorphism))"),
+    ("dna", rf"{NT}(?:\sto\s|-to-){NT}(?:\s(?:point\s)?(?:substitution|transition|transversion|mutation|change))?{_WHERE}?"),
+    ("dna", rf"codon\s\d+,\s{NT}{{3}}-->{NT}{{3}}|\({NT}{{2,3}}\s?-->\s?{NT}{{2,3}}\)(?:\sat\scodon\s\d+)?"),
+]
+ALLELE_RE = re.compile(
+    rf"(?<![\w/+-])(?P<allele>{NT}{{1,2}}|{NT}/{NT}|{A3}(?:/{A3})?|{NT}{{2}}\+{NT}{{2}})"
+    rf"(?=[\s-](?P<what>alleles?|genotypes?|homozygotes?|heterozygotes?|carriers?)\b)"
+)
+VARIANT_RE = re.compile("|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)))
+_BOUND_BEFORE = re.compile(r"[\w.>]$")
+
+
+@dataclass(frozen=True)
+class AlleleMatch:
+    start: int
+    end: int
+    allele: str  # G, CT, Met, Val/Met
+    kind: str  # allele or genotype
+
+
+def find_alleles(text: str) -> Iterator[AlleleMatch]:
+    """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
+    for match in ALLELE_RE.finditer(text):
+        what = match.group("what")
+        kind = "allele" if what.startswith(("allele", "carrier")) and "/" not in match.group("allele") else "genotype"
+        yield AlleleMatch(match.start(), match.end("allele"), match.group("allele"), kind)
+
+
+@dataclass(frozen=True)
+class VariantMatch:
+    start: int
+    end: int
+    kind: str  # rsid, hgvs_dna, hgvs_protein, protein, dna, size
+    id: str | None  # rs6265, p.Val66Met, c.196G>A; None when there is no standard form
+
+
+def _normal(kind: str, text: str) -> str | None:
+    if kind == "rsid":
+        return "rs" + re.sub(r"\D", "", text)
+    if kind == "hgvs_dna":
+        return re.sub(r"\s|-(?=->)", "", text).replace(">>", ">").replace("->", ">")
+    protein = re.fullmatch(rf"(?:p\.)?\(?({A3}|{A1})-?(\d+)-?({A3}|{A1}|\*|X)\)?", text)
+    if protein and kind in ("protein", "hgvs_protein"):
+        ref, pos, alt = protein.groups()
+        alt = "Ter" if alt in ("*", "X") else alt
+        return f"p.{THREE.get(ref, ref)}{pos}{THREE.get(alt, alt)}"
+    return None
+
+
+def find_variants(text: str) -> Iterator[VariantMatch]:
+    """Every variant mention in text, leftmost-longest, on word boundaries."""
+    for match in VARIANT_RE.finditer(text):
+        start, end = match.span()
+        kind = (match.lastgroup or "dna").rstrip("0123456789")
+        before = text[start - 1] if start else " "
+        if _BOUND_BEFORE.search(before) and not (kind == "protein" and before.isalnum() and end - start >= 4):
+            continue
+        if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            continue
+        yield VariantMatch(start, end, kind, _normal(kind, match.group(0)))
