@@ -186,6 +186,10 @@ def run(
     click.echo(f"store: {result.records} records, {duplicates} duplicate(s) clustered")
     if result.screening is not None:
         _echo_screening(result.screening, loaded)
+    if result.tagging is not None:
+        tagged = result.tagging
+        click.echo(f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} tagged now, "
+                   f"{tagged.reused} unchanged)")
     for warning in manifest.get("warnings", []):
         click.echo(f"warning: {warning}", err=True)
     if manifest.get("not_returned"):
@@ -351,6 +355,42 @@ def decide(
         write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
     _echo_screening(result, loaded)
     click.echo(f"refreshed the screening outputs in {out}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--in", "in_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help='JSONL lines {"pmid" or "id", "text"}, or a PubMed XML file (.gz too).')
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL output: the input lines with an added 'entities' list.")
+@click.option("--pubtator", type=click.Path(dir_okay=False, path_type=Path), help="Also write PubTator here.")
+@click.option("--bioc", type=click.Path(dir_okay=False, path_type=Path), help="Also write BioC-JSON here.")
+def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None) -> None:
+    """Tag genes, families, variants, microRNAs and treatments in texts.
+
+    Each entity has start, end, text, type (gene, family, variant, mirna, treatment), id and sentence: for a
+    gene the NCBI Gene id (with `hgnc` and `symbol`), for a microRNA its miRBase-style name(s).
+    """
+    from evsynth.annotations import read_documents, write_bioc_json, write_jsonl, write_pubtator
+    from evsynth.extract import Tagger
+
+    docs = read_documents(in_path)
+    for target in (out_path, pubtator, bioc):
+        if target is not None:
+            check_writable(target.parent)
+    tagger = Tagger()
+    for doc in docs:
+        doc.mentions = tagger.tag(doc.text)
+    write_jsonl(docs, out_path)
+    if pubtator:
+        write_pubtator(docs, pubtator)
+    if bioc:
+        write_bioc_json(docs, bioc)
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for mention in doc.mentions:
+            counts[mention.type] = counts.get(mention.type, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no entities"
+    click.echo(f"tagged {len(docs)} document(s): {summary}; wrote {out_path}", err=True)
 
 
 def main() -> None:

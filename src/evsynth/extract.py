@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .genes import Hit, Resolver
-from .lexicon import Lexicon, default_lexicon, fold
-from .mirna import MirnaNormaliser
-from .models import Mention
-from .variants import find_alleles, find_variants
+from evsynth.genes import Hit, Resolver
+from evsynth.lexicon import Lexicon, default_lexicon, fold
+from evsynth.mirna import MirnaNormaliser
+from evsynth.models import Mention
+from evsynth.variants import AMINO, find_alleles, find_variants
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
@@ -72,6 +72,12 @@ class Tagger:
         return _Draft(hit.start, hit.end, "treatment", treatment.id,
                       {"name": treatment.name, "mesh": f"MESH:{treatment.mesh}", "modality": treatment.modality})
 
+    def _alleles_and_residues(self, text: str, drafts: list[_Draft]) -> list[_Draft]:
+        """Drop gene hits that are really amino acids or alleles: 'Met carriers' is not the MET gene."""
+        alleles = [(a.start, a.end) for a in find_alleles(text)]
+        return [d for d in drafts if not (d.type == "gene" and (
+            text[d.start:d.end] in AMINO or any(s < d.end and d.start < e for s, e in alleles)))]
+
     def _patterns(self, text: str) -> Iterator[_Draft]:
         for m in self._mirna.find(text):
             members = [{"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase} for x in m.members]
@@ -84,7 +90,8 @@ class Tagger:
 
     def tag(self, text: str) -> list[Mention]:
         """All mentions in text, non-overlapping (longest wins), in text order."""
-        drafts = sorted([*self._patterns(text), *self._dictionary(text)],
+        found = self._alleles_and_residues(text, [*self._patterns(text), *self._dictionary(text)])
+        drafts = sorted(found,
                         key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []
         occupied: list[tuple[int, int]] = []

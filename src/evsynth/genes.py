@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .lexicon import KINDS, Entry, Lexicon
+from evsynth.lexicon import KINDS, Entry, Lexicon
 
 _ALNUM = re.compile(r"[^0-9A-Za-zα-ω]")
 GENE_CONTEXT = re.compile(

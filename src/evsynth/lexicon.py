@@ -7,6 +7,7 @@ Matching folds case and punctuation without changing string length, so automaton
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 
 import ahocorasick
 
-from .errors import InputFileError
+from evsynth.errors import InputFileError
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
 _SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
@@ -107,6 +108,7 @@ class Entry:
 class Lexicon:
     def __init__(self, data: dict[str, Any]) -> None:
         self.provenance: dict[str, Any] = data["provenance"]
+        self.digest = hashlib.sha256(json.dumps(self.provenance, sort_keys=True).encode()).hexdigest()[:12]
         self.genes = [Gene(f"HGNC:{n}", s, name, ncbi, locus) for n, s, name, ncbi, locus in data["genes"]]
         self.families = [Family(fid, tuple(members)) for fid, members, _ in data["families"]]
         self.treatments = [Treatment(k, i, name, mesh, mod) for k, i, name, mesh, mod, _, _ in data["treatments"]]

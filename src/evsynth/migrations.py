@@ -113,9 +113,39 @@ def m002_screening() -> str:
     """
 
 
+def m003_mentions() -> str:
+    """Entity mentions per record, kept until the record's content or the tagger changes.
+
+    ``tagged`` says which content (hash) and tagger version a record's mentions were made from, so a
+    later run re-tags only new or changed records.
+    """
+    return """
+        CREATE TABLE tagged (
+            record_id INTEGER PRIMARY KEY REFERENCES records(id),
+            content_hash TEXT NOT NULL,
+            tagger TEXT NOT NULL,                   -- tagger version + lexicon digest
+            tagged_at TEXT NOT NULL,
+            n_mentions INTEGER NOT NULL
+        );
+        CREATE TABLE mentions (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            type TEXT NOT NULL,                     -- gene | family | variant | mirna | treatment
+            norm_id TEXT,
+            sentence INTEGER NOT NULL,
+            attrs TEXT NOT NULL,                    -- JSON object
+            PRIMARY KEY (record_id, start, end, type)
+        );
+        CREATE INDEX mentions_by_id ON mentions(type, norm_id);
+    """
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
+    ("m003_mentions", m003_mentions),
 )
 
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evsynth.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.dedupe import deduplicate
 from evsynth.eutils import EUtils
+from evsynth.extract import Tagger
 from evsynth.fileio import atomic_writer, check_writable
 from evsynth.harvest import HarvestResult, Progress, harvest
 from evsynth.imports import ImportResult, import_files
@@ -27,6 +29,7 @@ from evsynth.protocol import Protocol
 from evsynth.screen import ScreenResult, screen_store
 from evsynth.screen_outputs import write_screening_outputs
 from evsynth.store import Store
+from evsynth.tagging import TagResult, records_to_tag, stored_documents, tag_store
 
 RECORD_COLUMNS = (
     "pmid", "doi", "title", "year", "journal", "language", "pub_types", "source", "first_seen_run",
@@ -99,6 +102,17 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     records: int = 0
     screening: ScreenResult | None = None
+    tagging: TagResult | None = None
+
+
+def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path]:
+    """mentions.jsonl (the `evsynth tag` shape), mentions.pubtator and mentions.bioc.json."""
+    paths = {"mentions": out_dir / "mentions.jsonl", "pubtator": out_dir / "mentions.pubtator",
+             "bioc": out_dir / "mentions.bioc.json"}
+    write_jsonl(docs, paths["mentions"])
+    write_pubtator(docs, paths["pubtator"])
+    write_bioc_json(docs, paths["bioc"])
+    return paths
 
 
 def run_protocol(
@@ -111,6 +125,7 @@ def run_protocol(
     refresh_modified: bool = False,
     progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
+    tagger: Tagger | None = None,
 ) -> RunResult:
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``."""
     stage = on_stage or (lambda name: None)
@@ -136,6 +151,10 @@ def run_protocol(
         result.screening = screen_store(
             store, protocol.name, protocol.criteria, overrides, run_id=harvested.run_id, progress=progress
         )
+    stage("extract")
+    tagger = tagger or Tagger()
+    to_tag = records_to_tag(store, protocol.name, screened=protocol.criteria is not None)
+    result.tagging = tag_store(store, to_tag, tagger)
     stage("outputs")
     records_csv = out_dir / "records.csv"
     result.records = write_records_csv(store, records_csv)
@@ -144,6 +163,7 @@ def run_protocol(
         result.outputs.update(
             write_screening_outputs(store, protocol.name, protocol.criteria, out_dir, title=protocol.title)
         )
+    result.outputs.update(write_mention_outputs(stored_documents(store, to_tag), out_dir))
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)

@@ -21,7 +21,7 @@ from evsynth.models import Evidence
 from evsynth.overrides import Override
 from evsynth.store import Store, row_to_record, utc_now
 
-_PRIMARY = "(cluster_id IS NULL OR cluster_id = id)"
+PRIMARY = "(cluster_id IS NULL OR cluster_id = id)"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def screen_store(
     """Screen the store's primary records for one protocol (see the module docstring)."""
     previous = latest_decisions(store, protocol_name)
     by_record, missing = resolve_overrides(store, overrides)
-    where = f"{_PRIMARY} AND deleted_run IS NULL"
+    where = f"{PRIMARY} AND deleted_run IS NULL"
     total = int(store.conn.execute(f"SELECT count(*) FROM records WHERE {where}").fetchone()[0])
     screened = reused = 0
     counts: Counter[str] = Counter()
