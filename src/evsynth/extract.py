@@ -135,22 +135,26 @@ class Tagger:
         def sentence(pos: int) -> int:
             return bisect.bisect_right(starts, pos) - 1
 
-        def nearest(pos: int, types: tuple[str, ...], limit: int) -> _Draft | None:
+        def nearest(start: int, end: int, types: tuple[str, ...], limit: int) -> _Draft | None:
             best, best_distance = None, limit
             for d in drafts:
-                if d.type in types and sentence(d.start) == sentence(pos):
-                    distance = pos - d.end if d.end <= pos else int((d.start - pos) * 1.5)
+                if d.type in types and d is not current and sentence(d.start) == sentence(start):
+                    distance = start - d.end if d.end <= start else d.start - end
                     if 0 <= distance < best_distance:
                         best, best_distance = d, distance
             return best
 
+        current: _Draft | None = None
         for draft in drafts:
             if draft.type == "variant":
-                gene = nearest(draft.start, ("gene",), 200)
+                current = draft
+                gene = nearest(draft.start, draft.end, ("gene",), 200)
                 if gene is not None:
                     draft.attrs.update(gene=gene.attrs["symbol"], gene_id=gene.id)
         for allele in find_alleles(text):
-            owner = nearest(allele.start, ("variant",), 60) or nearest(allele.start, ("gene",), 80)
+            current = None
+            span = (allele.start, allele.end)
+            owner = nearest(*span, ("variant",), 60) or nearest(*span, ("gene",), 80)
             if owner is not None:
                 entry = {"allele": allele.allele, "kind": allele.kind, "start": allele.start, "end": allele.end}
                 alleles = owner.attrs.setdefault("alleles", [])

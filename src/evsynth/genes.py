@@ -47,6 +47,8 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
     s, t = _compact(surface), _compact(term)
     if len(s) < 2 or not any(c.isalpha() for c in s):
         return False
+    if s.endswith("s") and not t.endswith("s") and len(t) > 3:  # plurals the lexicon allowed: AMPARs, receptors
+        s = s[:-1]
     if s == t:
         return True
     lower_term = not any(c.isupper() for c in t)
@@ -113,7 +115,8 @@ class Resolver:
             for entry in entries:
                 by_type.setdefault(entry.type, []).append(entry)
             gene = self._gene_hit(text, start, end, by_type["gene"]) if "gene" in by_type else None
-            family = next((e for e in by_type.get("family", []) if case_ok(surface, e.term, "alias")), None)
+            family = next((e for e in by_type.get("family", [])
+                           if case_ok(surface, e.term, "name" if " " in e.term else "alias")), None)
             treatment = next((e for e in by_type.get("treatment", [])
                               if e.kind == "term" or _compact(surface) == _compact(e.term)), None)
             if treatment and not (gene and gene.kind == "symbol" and GENE_CONTEXT.match(text, end)):

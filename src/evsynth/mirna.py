@@ -15,7 +15,7 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\s]?|\s)(?P<first>{_ID})"
 # later members: "/c", "/212", "/b-1", "~96", ", -34a", " and 221", ", and -9"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
-_MEMBER = re.compile(rf"{_ID}|[a-z](?:-[12])?")
+_SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")
 
 
@@ -40,7 +40,7 @@ def _split_first(first: str) -> list[str]:
 
 def _members(first: str, more: str) -> list[str]:
     ids = _split_first(first)
-    for part in _MEMBER.findall(more):
+    for part in filter(None, (p.strip().lstrip("-") for p in _SEPARATOR.split(more))):
         if part[0].isdigit():
             ids.extend(_split_first(part))
         else:  # a letter continues the previous number: 29a/c -> 29c, 23a/b-1 -> 23b-1

@@ -1,0 +1,186 @@
+"""The tagger on synthetic sentences written for these tests (no text from real papers)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evsynth.extract import Tagger, sentence_starts
+from evsynth.models import Mention
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger()
+
+
+def _by_text(mentions: list[Mention]) -> dict[str, Mention]:
+    return {m.text: m for m in mentions}
+
+
+def _attrs(mention: Mention) -> dict[str, object]:
+    return dict(mention.attrs)
+
+
+@pytest.mark.parametrize(("text", "surface", "ncbi", "symbol"), [
+    ("Serum BDNF fell after treatment.", "BDNF", "627", "BDNF"),
+    ("Brain-derived neurotrophic factor rose in responders.", "Brain-derived neurotrophic factor", "627", "BDNF"),
+    ("Ketamine acts through TrkB signalling in this model of ours.", "TrkB", "4915", "NTRK2"),
+    ("The GluN2B subunit was blocked.", "GluN2B", "2904", "GRIN2B"),
+    ("We measured NR2B in the assay.", "NR2B", "2904", "GRIN2B"),
+    ("GluA2 trafficking changed.", "GluA2", "2891", "GRIA2"),
+    ("Plasma IL-6 and TNF-alpha were higher.", "IL-6", "3569", "IL6"),
+    ("Plasma IL-6 and TNF-alpha were higher.", "TNF-alpha", "7124", "TNF"),
+    ("Plasma TNF-α was higher.", "TNF-α", "7124", "TNF"),
+    ("The mTOR pathway was activated.", "mTOR", "2475", "MTOR"),
+    ("Levels of p11 predicted response.", "p11", "6281", "S100A10"),
+    ("FKBP5 methylation was assessed.", "FKBP5", "2289", "FKBP5"),
+])
+def test_genes_normalise_to_hgnc_and_ncbi(tagger: Tagger, text: str, surface: str, ncbi: str, symbol: str) -> None:
+    mention = _by_text(tagger.tag(text))[surface]
+    assert (mention.type, mention.id, _attrs(mention)["symbol"]) == ("gene", ncbi, symbol)
+    assert str(_attrs(mention)["hgnc"]).startswith("HGNC:")
+
+
+@pytest.mark.parametrize(("text", "surface", "family", "member"), [
+    ("The NMDA receptor antagonist was given.", "NMDA receptor", "FPLX:GRIN", "GRIN2B"),
+    ("AMPA receptors were potentiated.", "AMPA receptors", "FPLX:GRIA", "GRIA1"),
+    ("Phosphorylated AKT increased.", "AKT", "FPLX:AKT", "AKT1"),
+    ("ERK1/2 phosphorylation increased.", "ERK1/2", "FPLX:ERK", "MAPK3"),
+])
+def test_families_are_their_own_entities(tagger: Tagger, text: str, surface: str, family: str, member: str) -> None:
+    mention = _by_text(tagger.tag(text))[surface]
+    assert (mention.type, mention.id) == ("family", family)
+    assert member in _attrs(mention)["members"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("text", [
+    "Patients with MDD received ECT or TMS after TRD was confirmed on MRI and PET; SD was 4.2.",
+    "Nine CT scans were read.",
+])
+def test_psychiatry_abbreviations_are_not_genes(tagger: Tagger, text: str) -> None:
+    assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
+
+
+def test_a_definition_in_the_text_decides_an_abbreviation(tagger: Tagger) -> None:
+    text = "Electroconvulsive therapy (ECT) was given. ECT sessions numbered nine."
+    treatments = [m for m in tagger.tag(text) if m.type == "treatment"]
+    assert [m.text for m in treatments] == ["Electroconvulsive therapy", "ECT", "ECT"]
+    assert {m.id for m in treatments} == {"MESH:D004565"}
+
+
+def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
+    text = "The cat sat at rest; max values were set."
+    assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
+
+
+@pytest.mark.parametrize(("surface", "members", "family"), [
+    ("miR-29a/c", ["hsa-miR-29a", "hsa-miR-29c"], "miR-29"),
+    ("miR-132/212", ["hsa-miR-132", "hsa-miR-212"], "miR-132"),
+    ("hsa-miR-223-3p", ["hsa-miR-223-3p"], "miR-223"),
+    ("miR-146a-5p", ["hsa-miR-146a-5p"], "miR-146"),
+    ("microRNA-124", ["hsa-miR-124"], "miR-124"),
+    ("miRNA-16", ["hsa-miR-16"], "miR-16"),
+    ("let-7b", ["hsa-let-7b"], "let-7"),
+    ("let-7", ["hsa-let-7"], "let-7"),
+    ("miR-26a, -34a and -145", ["hsa-miR-26a", "hsa-miR-34a", "hsa-miR-145"], "miR-26"),
+    ("mmu-miR-1202", ["mmu-miR-1202"], "miR-1202"),
+])
+def test_micrornas_expand_and_normalise(tagger: Tagger, surface: str, members: list[str], family: str) -> None:
+    text = f"Expression of {surface} changed after ketamine."
+    mention = _by_text(tagger.tag(text))[surface]
+    assert mention.type == "mirna"
+    assert [m["id"] for m in _attrs(mention)["members"]] == members  # type: ignore[attr-defined]
+    assert mention.id == ";".join(members)
+    assert _attrs(mention)["family"] == family
+
+
+def test_microrna_names_missing_from_mirbase_are_flagged(tagger: Tagger) -> None:
+    known, unknown = (m for m in tagger.tag("Both miR-29a and miR-9999z rose.") if m.type == "mirna")
+    assert _attrs(known)["in_mirbase"] is True
+    assert _attrs(unknown)["in_mirbase"] is False
+
+
+@pytest.mark.parametrize(("surface", "norm"), [
+    ("rs6265", "rs6265"),
+    ("Val66Met", "p.Val66Met"),
+    ("p.Val66Met", "p.Val66Met"),
+    ("V66M", "p.Val66Met"),
+    ("c.196G>A", "c.196G>A"),
+])
+def test_variants_normalise_and_attach_to_their_gene(tagger: Tagger, surface: str, norm: str) -> None:
+    mention = _by_text(tagger.tag(f"The BDNF {surface} polymorphism was genotyped."))[surface]
+    assert (mention.type, mention.id) == ("variant", norm)
+    assert _attrs(mention)["gene"] == "BDNF"
+    assert _attrs(mention)["gene_id"] == "627"
+
+
+def test_alleles_and_genotypes_attach_and_are_not_genes(tagger: Tagger) -> None:
+    mentions = tagger.tag("Carriers of the rs6265 Met allele and the CT genotype of rs1360780 in FKBP5 differed.")
+    assert "Met" not in {m.text for m in mentions}
+    by_text = _by_text(mentions)
+    assert [a["allele"] for a in _attrs(by_text["rs6265"])["alleles"]] == ["Met"]  # type: ignore[index]
+    assert [a["kind"] for a in _attrs(by_text["rs1360780"])["alleles"]] == ["genotype"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("surface", "ident", "modality"), [
+    ("esketamine", "MESH:C000629870", "ketamine"),
+    ("ketamine", "MESH:D007649", "ketamine"),
+    ("arketamine", "evsynth:arketamine", "ketamine"),
+    ("rTMS", "evsynth:rtms", "tms"),
+    ("iTBS", "evsynth:itbs", "tms"),
+    ("lithium", "MESH:D008094", "lithium"),
+    ("psilocybin", "MESH:D011562", "psychedelic"),
+    ("SSRIs", "MESH:D017367", "antidepressant"),
+])
+def test_treatments_normalise(tagger: Tagger, surface: str, ident: str, modality: str) -> None:
+    mention = _by_text(tagger.tag(f"Response to {surface} was rated."))[surface]
+    assert (mention.type, mention.id, _attrs(mention)["modality"]) == ("treatment", ident, modality)
+
+
+def test_broader_mesh_kept_for_treatments_without_their_own(tagger: Tagger) -> None:
+    mention = _by_text(tagger.tag("Response to rTMS was rated."))["rTMS"]
+    assert _attrs(mention)["mesh"] == "MESH:D050781"
+
+
+def test_rodent_species_keeps_symbol_but_not_the_human_id(tagger: Tagger) -> None:
+    text = "In mice, ketamine raised Bdnf in the hippocampus of mice. Mouse Bdnf knockout mice did not respond."
+    genes = [m for m in tagger.tag(text) if m.type == "gene"]
+    assert genes and all(m.id is None and _attrs(m)["species"] == "mouse" for m in genes)
+    assert {_attrs(m)["symbol"] for m in genes} == {"BDNF"}
+
+
+def test_sentence_index(tagger: Tagger) -> None:
+    text = "BDNF was measured (e.g. in serum). Later, miR-132 was measured. Ketamine was given."
+    assert sentence_starts(text) == [0, text.index("Later"), text.index("Ketamine")]
+    assert [(m.text, m.sentence) for m in tagger.tag(text)] == [("BDNF", 0), ("miR-132", 1), ("Ketamine", 2)]
+
+
+def test_longest_mention_wins_and_none_overlap(tagger: Tagger) -> None:
+    mentions = tagger.tag("Brain-derived neurotrophic factor (BDNF) and the NMDA receptor subunit GluN2B.")
+    spans = [(m.start, m.end) for m in mentions]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert "NMDA receptor subunit" in {m.text for m in mentions}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ABCDGKMNRTVabcdeimnrst0123456789-/()., αβ+>_:;")), max_size=200))
+def test_any_text_gives_valid_non_overlapping_mentions(text: str) -> None:
+    tagger = _shared_tagger()
+    mentions = tagger.tag(text)
+    previous_end = 0
+    for m in mentions:
+        assert text[m.start:m.end] == m.text and m.start < m.end
+        assert m.start >= previous_end
+        previous_end = m.end
+        assert 0 <= m.sentence < len(sentence_starts(text))
+
+
+_TAGGER: list[Tagger] = []
+
+
+def _shared_tagger() -> Tagger:
+    if not _TAGGER:
+        _TAGGER.append(Tagger())
+    return _TAGGER[0]
