@@ -53,7 +53,10 @@ ALLELE_RE = re.compile(
     rf"(?<![\w/+-])(?P<allele>{NT}{{1,2}}|{NT}/{NT}|{A3}(?:/{A3})?|{NT}{{2}}\+{NT}{{2}})"
     rf"(?=[\s-](?P<what>alleles?|genotypes?|homozygotes?|heterozygotes?|carriers?)\b)"
 )
-VARIANT_RE = re.compile("|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)))
+# Most positions are inside words: reject them before trying twenty alternatives (JAK2V617F still starts one).
+_START = r"(?:(?<![\w.>])|(?=[A-Z]\d{2}))(?=[A-Za-z0-9(+\-*\u0394])"
+VARIANT_RE = re.compile(_START + "(?:" + "|".join(
+    f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 
 
