@@ -54,10 +54,22 @@ ALLELE_RE = re.compile(
     rf"(?=[\s-](?P<what>alleles?|genotypes?|homozygotes?|heterozygotes?|carriers?)\b)"
 )
 # Most positions are inside words: reject them before trying twenty alternatives (JAK2V617F still starts one).
+# Patterns with a digit near their start run everywhere; the few worded ones ("proline to serine", "G-->A",
+# "deletion of C") run only on texts that have one of their trigger words.
 _START = r"(?:(?<![\w.>])|(?=[A-Z]\d{2}))(?=[A-Za-z0-9(+\-*\u0394])"
-VARIANT_RE = re.compile(_START + "(?:" + "|".join(
-    f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")")
+_DIGIT_SOON = r"(?=[^\s]{0,14}\d|\S+\s\d)"
+_WORDED = {"protein", "dna", "size"}
+
+
+def _alternation(patterns: list[tuple[int, str, str]]) -> re.Pattern[str]:
+    return re.compile(_START + "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, kind, pattern in patterns) + ")")
+
+
+_INDEXED = [(i, kind, pattern) for i, (kind, pattern) in enumerate(_PATTERNS)]
+VARIANT_RE = _alternation(_INDEXED)
+_DIGIT_RE = re.compile(_START + _DIGIT_SOON + VARIANT_RE.pattern[len(_START):])
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
+_TRIGGER = re.compile(rf"-->|->|-to-|\b{NT} to {NT}\b|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s|deletion|insertion|duplication|\bcodon|nucleotide")
 
 
 @dataclass(frozen=True)
@@ -68,8 +80,13 @@ class AlleleMatch:
     kind: str  # allele or genotype
 
 
+_ALLELE_WORD = re.compile(r"allele|genotype|homozygo|heterozygo|carrier")
+
+
 def find_alleles(text: str) -> Iterator[AlleleMatch]:
     """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
+    if not _ALLELE_WORD.search(text):
+        return
     for match in ALLELE_RE.finditer(text):
         what = match.group("what")
         kind = "allele" if what.startswith(("allele", "carrier")) and "/" not in match.group("allele") else "genotype"
@@ -99,7 +116,8 @@ def _normal(kind: str, text: str) -> str | None:
 
 def find_variants(text: str) -> Iterator[VariantMatch]:
     """Every variant mention in text, leftmost-longest, on word boundaries."""
-    for match in VARIANT_RE.finditer(text):
+    pattern = VARIANT_RE if _TRIGGER.search(text) else _DIGIT_RE
+    for match in pattern.finditer(text):
         start, end = match.span()
         kind = (match.lastgroup or "dna").rstrip("0123456789")
         before = text[start - 1] if start else " "
