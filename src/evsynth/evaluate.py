@@ -43,10 +43,6 @@ class Score:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def row(self) -> str:
-        counts = f"(tp {self.tp}, fp {self.fp}, fn {self.fn})"
-        return f"P {self.precision:.3f}  R {self.recall:.3f}  F1 {self.f1:.3f}  {counts}"
-
 
 def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
     with open(path, encoding="utf-8") as handle:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from evsynth.genes import Hit, Resolver
@@ -161,9 +161,3 @@ class Tagger:
                 if isinstance(alleles, list):
                     alleles.append(entry)
 
-
-def tag_texts(texts: Iterable[str], tagger: Tagger | None = None) -> Iterator[list[Mention]]:
-    """Tag many texts with one tagger."""
-    tagger = tagger or Tagger()
-    for text in texts:
-        yield tagger.tag(text)

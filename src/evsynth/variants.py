@@ -58,7 +58,6 @@ ALLELE_RE = re.compile(
 # "deletion of C") run only on texts that have one of their trigger words.
 _START = r"(?:(?<![\w.>])|(?=[A-Z]\d{2}))(?=[A-Za-z0-9(+\-*\u0394])"
 _DIGIT_SOON = r"(?=[^\s]{0,14}\d|\S+\s\d)"
-_WORDED = {"protein", "dna", "size"}
 
 
 def _alternation(patterns: list[tuple[int, str, str]]) -> re.Pattern[str]:
