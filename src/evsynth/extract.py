@@ -11,7 +11,7 @@ from evsynth.genes import Hit, Resolver
 from evsynth.lexicon import Lexicon, default_lexicon, fold
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
-from evsynth.variants import AMINO, find_alleles, find_variants
+from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
@@ -44,6 +44,7 @@ class _Draft:
     type: str
     id: str | None
     attrs: dict[str, object]
+    sentence: int = 0
 
 
 class Tagger:
@@ -72,11 +73,11 @@ class Tagger:
         return _Draft(hit.start, hit.end, "treatment", treatment.id,
                       {"name": treatment.name, "mesh": f"MESH:{treatment.mesh}", "modality": treatment.modality})
 
-    def _alleles_and_residues(self, text: str, drafts: list[_Draft]) -> list[_Draft]:
+    @staticmethod
+    def _alleles_and_residues(text: str, drafts: list[_Draft], alleles: list[AlleleMatch]) -> list[_Draft]:
         """Drop gene hits that are really amino acids or alleles: 'Met carriers' is not the MET gene."""
-        alleles = [(a.start, a.end) for a in find_alleles(text)]
         return [d for d in drafts if not (d.type == "gene" and (
-            text[d.start:d.end] in AMINO or any(s < d.end and d.start < e for s, e in alleles)))]
+            text[d.start:d.end] in AMINO or any(a.start < d.end and d.start < a.end for a in alleles)))]
 
     def _patterns(self, text: str) -> Iterator[_Draft]:
         for m in self._mirna.find(text):
@@ -90,9 +91,9 @@ class Tagger:
 
     def tag(self, text: str) -> list[Mention]:
         """All mentions in text, non-overlapping (longest wins), in text order."""
-        found = self._alleles_and_residues(text, [*self._patterns(text), *self._dictionary(text)])
-        drafts = sorted(found,
-                        key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
+        alleles = list(find_alleles(text))
+        found = self._alleles_and_residues(text, [*self._patterns(text), *self._dictionary(text)], alleles)
+        drafts = sorted(found, key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []
         occupied: list[tuple[int, int]] = []
         for draft in drafts:
@@ -103,61 +104,58 @@ class Tagger:
             taken.append(draft)
         taken.sort(key=lambda d: d.start)
         starts = sentence_starts(text)
+        for draft in taken:
+            draft.sentence = bisect.bisect_right(starts, draft.start) - 1
         self._species(text, taken, starts)
-        self._attach(text, taken, starts)
-        return [Mention(d.start, d.end, text[d.start:d.end], d.type, d.id, bisect.bisect_right(starts, d.start) - 1,
-                        tuple(d.attrs.items())) for d in taken]
+        self._attach(taken, alleles, starts)
+        return [Mention(d.start, d.end, text[d.start:d.end], d.type, d.id, d.sentence, tuple(d.attrs.items()))
+                for d in taken]
 
     @staticmethod
     def _species(text: str, drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
         it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id."""
-        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)]
         if not any(d.type == "gene" for d in drafts):
             return
+        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)]
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
         top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
         for draft in drafts:
             if draft.type != "gene":
                 continue
-            sentence = bisect.bisect_right(starts, draft.start) - 1
-            lo, hi = starts[sentence], starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
+            lo = starts[draft.sentence]
+            hi = starts[draft.sentence + 1] if draft.sentence + 1 < len(starts) else len(text)
             local = [s for pos, s in cues if lo <= pos < hi]
             species = local[0] if len(set(local)) == 1 else overall
             draft.attrs["species"] = species
             if species != "human":
                 draft.id = None
 
-    def _attach(self, text: str, drafts: list[_Draft], starts: list[int]) -> None:
+    @staticmethod
+    def _attach(drafts: list[_Draft], alleles: list[AlleleMatch], starts: list[int]) -> None:
         """Give each variant the gene its sentence ties it to, and each allele or genotype its variant or gene."""
 
-        def sentence(pos: int) -> int:
-            return bisect.bisect_right(starts, pos) - 1
-
         def nearest(start: int, end: int, types: tuple[str, ...], limit: int) -> _Draft | None:
+            sentence = bisect.bisect_right(starts, start) - 1
             best, best_distance = None, limit
             for d in drafts:
-                if d.type in types and d is not current and sentence(d.start) == sentence(start):
+                if d.type in types and d.sentence == sentence:
                     distance = start - d.end if d.end <= start else d.start - end
                     if 0 <= distance < best_distance:
                         best, best_distance = d, distance
             return best
 
-        current: _Draft | None = None
         for draft in drafts:
             if draft.type == "variant":
-                current = draft
                 gene = nearest(draft.start, draft.end, ("gene",), 200)
                 if gene is not None:
                     draft.attrs.update(gene=gene.attrs["symbol"], gene_id=gene.id)
-        for allele in find_alleles(text):
-            current = None
+        for allele in alleles:
             span = (allele.start, allele.end)
             owner = nearest(*span, ("variant",), 60) or nearest(*span, ("gene",), 80)
             if owner is not None:
                 entry = {"allele": allele.allele, "kind": allele.kind, "start": allele.start, "end": allele.end}
-                alleles = owner.attrs.setdefault("alleles", [])
-                if isinstance(alleles, list):
-                    alleles.append(entry)
-
+                owned = owner.attrs.setdefault("alleles", [])
+                if isinstance(owned, list):
+                    owned.append(entry)
