@@ -93,7 +93,10 @@ class Resolver:
         surface = text[start:end]
         if text[end:end + 1] == "+" or text[end:end + 3] == "(2+":  # Ca2+, Mg(2+): ions
             return None
-        first = not text[:start].rstrip() or text[:start].rstrip()[-1] in ".!?"
+        before = start - 1
+        while before >= 0 and text[before].isspace():
+            before -= 1
+        first = before < 0 or text[before] in ".!?"
         valid = [e for e in entries if case_ok(surface, e.term, e.kind, first)]
         if not valid:
             return None
