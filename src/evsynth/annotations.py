@@ -95,13 +95,18 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
+def _title_abstract(doc: Document) -> tuple[str, str]:
+    """The title and the rest of the text; no title when the text does not start with it."""
+    title = doc.title if doc.title and doc.text.startswith(doc.title) else ""
+    return title, doc.text[len(title) + 1:] if title else doc.text
+
+
 def write_pubtator(docs: Iterable[Document], path: Path) -> None:
     """PubTator: `id|t|title`, `id|a|abstract`, then one tab-separated line per mention; offsets into
     title + " " + abstract."""
     with atomic_writer(path, newline="\n") as out:
         for doc in docs:
-            title = doc.title if doc.text.startswith(doc.title) else ""
-            abstract = doc.text[len(title) + 1:] if title else doc.text
+            title, abstract = _title_abstract(doc)
             out.write(f"{doc.id}|t|{_clean(title)}\n{doc.id}|a|{_clean(abstract)}\n")
             for m in doc.mentions:
                 out.write(f"{doc.id}\t{m.start}\t{m.end}\t{_clean(m.text)}\t{_type_name(m)}\t{m.id or ''}\n")
@@ -120,9 +125,8 @@ def write_bioc_json(docs: Iterable[Document], path: Path) -> None:
     """A BioC-JSON collection: one document per record, title and abstract passages, document-level offsets."""
     documents = []
     for doc in docs:
-        title = doc.title if doc.title and doc.text.startswith(doc.title) else ""
-        parts = [("title", 0, title), ("abstract", len(title) + 1, doc.text[len(title) + 1:])] if title else [
-            ("text", 0, doc.text)]
+        title, abstract = _title_abstract(doc)
+        parts = [("title", 0, title), ("abstract", len(title) + 1, abstract)] if title else [("text", 0, doc.text)]
         passages = []
         number = 0
         for kind, offset, text in parts:
