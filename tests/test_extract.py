@@ -63,6 +63,12 @@ def test_psychiatry_abbreviations_are_not_genes(tagger: Tagger, text: str) -> No
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
 
 
+def test_a_word_after_a_structured_abstract_heading_starts_a_sentence(tagger: Tagger) -> None:
+    # "Not" is NR4A2's alias NOT capitalised; first word of the sentence, so an English word
+    text = "BACKGROUND: Not every patient improves. RESULTS: BDNF rose."
+    assert [m.text for m in tagger.tag(text) if m.type == "gene"] == ["BDNF"]
+
+
 def test_a_definition_in_the_text_decides_an_abbreviation(tagger: Tagger) -> None:
     text = "Electroconvulsive therapy (ECT) was given. ECT sessions numbered nine."
     treatments = [m for m in tagger.tag(text) if m.type == "treatment"]

@@ -36,6 +36,9 @@ def _compact(text: str) -> str:
 _PROTEIN_WORD = re.compile(r"(?:in|ins|ase|ases|ogen|ulin|ectin|kine|kines|tide|mone|ase\w)$")
 
 
+_HEADING = re.compile(r"(?:^|[\s.])[A-Z][A-Z ]{2,40}$")
+
+
 def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) -> bool:
     """Whether the text's spelling may stand for the term.
 
@@ -96,7 +99,8 @@ class Resolver:
         before = start - 1
         while before >= 0 and text[before].isspace():
             before -= 1
-        first = before < 0 or text[before] in ".!?"
+        # a sentence's first word, also after a structured-abstract heading ("BACKGROUND: Not every ...")
+        first = before < 0 or text[before] in ".!?" or (text[before] == ":" and _HEADING.search(text, 0, before))
         valid = [e for e in entries if case_ok(surface, e.term, e.kind, first)]
         if not valid:
             return None
