@@ -31,7 +31,8 @@ class Document:
 
 
 def record_document(pmid: str, title: str, abstract: str, **fields: Any) -> Document:
-    text = f"{title} {abstract}".strip() if abstract else title
+    # a line break (one character, so PubTator's title + " " + abstract offsets still hold) ends the title's sentence
+    text = f"{title}\n{abstract}".strip() if abstract else title
     return Document(pmid, text, title, {"pmid": pmid, "text": text, **fields})
 
 

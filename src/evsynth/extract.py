@@ -13,7 +13,7 @@ from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\s*\n\s*(?=\S)")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
 _SPECIES = {
     "human": r"humans?|patients?|wom[ae]n|m[ae]n|child(?:ren)?|subjects|participants|individuals|people|persons|"
