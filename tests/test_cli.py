@@ -128,7 +128,7 @@ def test_cli_corrupt_store(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_cli_gives_up_with_exit_3_and_keeps_records(runner: CliRunner, server_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from evsynth import cli as cli_module
+    from evsynth.cli import run_command as cli_module
     from evsynth.eutils_server import FaultPlan
 
     server = server_factory(make_corpus(5), FaultPlan(rate=1.0, kinds=("502",)))

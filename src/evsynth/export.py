@@ -19,7 +19,7 @@ import networkx as nx
 
 from evsynth.errors import EvsynthError
 from evsynth.fileio import atomic_writer
-from evsynth.graph import LIST_ATTRIBUTES, NODE_TYPES
+from evsynth.graph import NODE_TYPES
 
 FORMATS = ("cx2", "graphml", "sif", "xgmml", "json")
 SUFFIX = {"cx2": ".cx2", "graphml": ".graphml", "sif": ".sif", "xgmml": ".xgmml", "json": ".cyjs"}

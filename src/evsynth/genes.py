@@ -100,7 +100,7 @@ class Resolver:
         while before >= 0 and text[before].isspace():
             before -= 1
         # a sentence's first word, also after a structured-abstract heading ("BACKGROUND: Not every ...")
-        first = before < 0 or text[before] in ".!?" or (text[before] == ":" and _HEADING.search(text, 0, before))
+        first = before < 0 or text[before] in ".!?" or (text[before] == ":" and bool(_HEADING.search(text, 0, before)))
         valid = [e for e in entries if case_ok(surface, e.term, e.kind, first)]
         if not valid:
             return None

@@ -158,10 +158,10 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
                 edge.records.add(number)
         keys = sorted(set().union(*by_sentence.values())) if by_sentence else []
         for a, b in combinations(keys, 2):
-            edge = edges.get((a, b))
-            if edge is None:
-                edge = edges[(a, b)] = _Edge("co-mention")
-            edge.records.add(number)
+            found = edges.get((a, b))
+            if found is None:
+                found = edges[(a, b)] = _Edge("co-mention")
+            found.records.add(number)
         for sentence, members in by_sentence.items():
             for a, b in combinations(sorted(members), 2):
                 edge = edges[(a, b)]
@@ -173,7 +173,7 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
     for key, attrs in list(node_attrs.items()):
         targets = list(_module_keys(key, attrs, index))
         if attrs["type"] == "mirna" and not targets:
-            stem = attrs["family"]
+            stem = str(attrs["family"])
             auto_id = f"{stem.lower()}-family"
             auto_modules.setdefault(auto_id, Module(id=auto_id, name=f"{stem} family", kind="mirna_family",
                                                     sources=("the microRNA's name stem (evsynth, automatic)",),

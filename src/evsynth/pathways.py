@@ -8,6 +8,7 @@ naming the file, the key and the value.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -39,6 +40,7 @@ class Module:
     families: tuple[str, ...] = ()  # FamPlex ids without the FPLX: prefix
     mirnas: tuple[str, ...] = ()  # name stems: miR-29, let-7
     origin: str = "evsynth"  # "evsynth" for the packaged set, else the file that defined it
+    defined_at: str = ""  # "<file>: <key>", for error messages
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def parse_modules(data: Any, where: Path | str, key: str = "") -> dict[str, Modu
             families=tuple(f.removeprefix("FPLX:") for f in _names(raw.get("families"), where, f"{here}.families")),
             mirnas=_names(raw.get("mirnas"), where, f"{here}.mirnas"),
             origin="evsynth" if where == "evsynth" else str(where),
+            defined_at=f"{'src/evsynth/data/pathways.yaml' if where == 'evsynth' else where}: {here}",
         )  # fmt: skip
         if not (module.genes or module.families or module.mirnas):
             raise _fail(where, here, "has no members (genes, families or mirnas)")
@@ -161,3 +164,14 @@ def convergence_settings(section: Any, protocol_path: Path) -> ConvergenceSettin
     if "ignore_treatments" in section:
         values["ignore_treatments"] = _names(section["ignore_treatments"], protocol_path, "convergence.ignore_treatments")
     return ConvergenceSettings(**values)
+
+
+def check_members(modules: dict[str, Module], symbols: Container[str], families: Container[str]) -> None:
+    """Fail on a gene symbol or FamPlex family the lexicon does not know (a typo would silently match nothing)."""
+    for module in modules.values():
+        for symbol in module.genes:
+            if symbol not in symbols:
+                raise ProtocolError(f"{module.defined_at}.genes: {symbol!r} is not an HGNC approved symbol")
+        for family in module.families:
+            if family not in families:
+                raise ProtocolError(f"{module.defined_at}.families: {family!r} is not a FamPlex family")

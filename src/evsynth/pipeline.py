@@ -29,6 +29,7 @@ from evsynth.protocol import Protocol
 from evsynth.screen import ScreenResult, screen_store
 from evsynth.screen_outputs import write_screening_outputs
 from evsynth.store import Store
+from evsynth.synthesis import Synthesis, synthesise, write_synthesis
 from evsynth.tagging import TagResult, records_to_tag, stored_documents, tag_store
 
 RECORD_COLUMNS = (
@@ -103,6 +104,7 @@ class RunResult:
     records: int = 0
     screening: ScreenResult | None = None
     tagging: TagResult | None = None
+    synthesis: Synthesis | None = None
 
 
 def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path]:
@@ -164,6 +166,9 @@ def run_protocol(
             write_screening_outputs(store, protocol.name, protocol.criteria, out_dir, title=protocol.title)
         )
     result.outputs.update(write_mention_outputs(stored_documents(store, to_tag), out_dir))
+    stage("graph")
+    result.synthesis = synthesise(protocol, store, lexicon=tagger.lexicon)
+    result.outputs.update(write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name))
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)

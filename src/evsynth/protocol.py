@@ -24,6 +24,7 @@ import yaml
 
 from evsynth.criteria import Criteria, load_criteria
 from evsynth.errors import ProtocolError
+from evsynth.pathways import convergence_settings, protocol_modules
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _DATE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})$")
@@ -319,6 +320,9 @@ def load_protocol(path: str | Path) -> Protocol:
         if top.get(key) is not None and not isinstance(top[key], dict | list):
             raise check.fail(key, f"must be a mapping or a list, got {top[key]!r:.60}")
         sections[key] = top.get(key)
+    # the graph-stage sections fail now, before any harvesting, rather than at the end of a long run
+    protocol_modules(sections["pathways"], path)
+    convergence_settings(sections["convergence"], path)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return Protocol(
         name=name,

@@ -1,0 +1,9 @@
+"""Command line: a thin click layer over the library, one module per stage. The only code that prints or exits.
+
+Exit codes: see :mod:`evsynth.cli.base`.
+"""
+
+from evsynth.cli import export_command, files, review, run_command  # noqa: F401 - each registers its commands
+from evsynth.cli.base import cli, main
+
+__all__ = ["cli", "main"]

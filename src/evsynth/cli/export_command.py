@@ -1,0 +1,66 @@
+"""`evsynth export`: the evidence graph for Cytoscape and friends, from the store (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evsynth.cli.base import EXIT_CODES, cli
+from evsynth.errors import EvsynthError
+from evsynth.export import FORMATS, SUFFIX, export_graph
+from evsynth.extract import Tagger
+from evsynth.fileio import check_writable
+from evsynth.pipeline import default_out_dir
+from evsynth.protocol import load_protocol
+from evsynth.store import Store
+from evsynth.synthesis import GRAPH_FILES, synthesise
+from evsynth.tagging import records_to_tag, tag_store
+
+
+@cli.command("export", epilog=EXIT_CODES)
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), metavar="|".join(FORMATS),
+              help="Graph format; repeat for several [default: all].")
+@click.option("--out", "out_path", type=click.Path(path_type=Path),
+              help="Output file (one format) or folder [default: output/<protocol name>/graph.<ext>].")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Store file [default: output/<protocol name>/evsynth.sqlite].")
+@click.option("--records", "include_records", is_flag=True,
+              help="Add the records as nodes (bipartite view: record -mentions- entity).")
+def export(protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_path: Path | None,
+           include_records: bool) -> None:
+    """Write PROTOCOL's evidence graph as CX2, GraphML, SIF (+ attribute tables), XGMML or Cytoscape JSON.
+
+    Reads the store `evsynth run` filled (included records and their mentions); records whose mentions are
+    missing or stale are tagged first. Every node and edge keeps its PMIDs, counts, treatments and score.
+    """
+    loaded = load_protocol(protocol)
+    chosen = formats or FORMATS
+    default_dir = default_out_dir(loaded)
+    store_path = db_path or default_dir / "evsynth.sqlite"
+    if not store_path.is_file():
+        raise EvsynthError(f"{store_path}: no store yet; run `evsynth run {protocol}` first")
+    if out_path is not None and out_path.suffix and len(chosen) > 1:
+        raise click.UsageError("--out names one file but several --format were asked for; give a folder")
+    with Store.open(store_path, create=False) as store:
+        ids = records_to_tag(store, loaded.name, screened=loaded.criteria is not None)
+        if not ids:
+            raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")
+        tag_store(store, ids, Tagger())
+        result = synthesise(loaded, store, include_records=include_records)
+    written = []
+    for fmt in chosen:
+        if out_path is not None and out_path.suffix:
+            target = out_path
+        else:
+            folder = out_path or default_dir
+            name = GRAPH_FILES[fmt] if not include_records else f"graph-records{SUFFIX[fmt]}"
+            target = folder / name
+        check_writable(target.parent)
+        written += export_graph(result.graph, fmt, target)
+    graph = result.graph
+    click.echo(f"{loaded.name}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges from "
+               f"{len(result.records)} included records", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")

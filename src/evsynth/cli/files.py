@@ -1,0 +1,86 @@
+"""`evsynth import` and `evsynth tag`: file imports and tagging texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evsynth.cli.base import EXIT_CODES, cli
+from evsynth.fileio import check_writable
+from evsynth.imports import FORMATS, import_files
+from evsynth.store import Store
+
+
+@cli.command("import", epilog=EXIT_CODES)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Store file to import into (created if missing).",
+)
+@click.option("--source", help="Source name for PRISMA counts [default: the format, e.g. scopus_csv].")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    help="File format [default: detected from the content].",
+)
+def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None) -> None:
+    """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
+
+    Every file is read and checked before anything is written. Duplicates are
+    clustered by PMID, DOI and fuzzy title + year.
+    """
+    from evsynth.dedupe import deduplicate
+
+    with Store.open(db_path) as store:
+        results = import_files(store, files, source=source, format_name=format_name)
+        duplicates = deduplicate(store)
+        total = store.count_records()
+    for item in results:
+        click.echo(
+            f"imported {item.path}: {item.records} records ({item.format}, source {item.source}), {item.new} new"
+        )
+    clustered = sum(n for reason, n in duplicates.items() if reason != "primary")
+    click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")
+
+
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--in", "in_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help='JSONL lines {"pmid" or "id", "text"}, or a PubMed XML file (.gz too).')
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL output: the input lines with an added 'entities' list.")
+@click.option("--pubtator", type=click.Path(dir_okay=False, path_type=Path), help="Also write PubTator here.")
+@click.option("--bioc", type=click.Path(dir_okay=False, path_type=Path), help="Also write BioC-JSON here.")
+def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None) -> None:
+    """Tag genes, families, variants, microRNAs and treatments in texts.
+
+    Each entity has start, end, text, type (gene, family, variant, mirna, treatment), id and sentence: for a
+    gene the NCBI Gene id (with `hgnc` and `symbol`), for a microRNA its miRBase-style name(s).
+    """
+    from evsynth.annotations import read_documents, write_bioc_json, write_jsonl, write_pubtator
+    from evsynth.extract import Tagger
+
+    docs = read_documents(in_path)
+    for target in (out_path, pubtator, bioc):
+        if target is not None:
+            check_writable(target.parent)
+    tagger = Tagger()
+    for doc in docs:
+        doc.mentions = tagger.tag(doc.text)
+    write_jsonl(docs, out_path)
+    if pubtator:
+        write_pubtator(docs, pubtator)
+    if bioc:
+        write_bioc_json(docs, bioc)
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for mention in doc.mentions:
+            counts[mention.type] = counts.get(mention.type, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no entities"
+    click.echo(f"tagged {len(docs)} document(s): {summary}; wrote {out_path}", err=True)
