@@ -20,30 +20,52 @@ _SELF = r"\b(?:this|our|the present|we (?:conducted|performed|carried out|report
 _RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("meta-analysis", ("Meta-Analysis",), _SELF + r"(?:systematic review and )?meta-?analys[ie]s\b", r"meta-?analys"),
     ("systematic review", ("Systematic Review",), _SELF + r"systematic review\b", r"\bsystematic review"),
-    ("review", ("Review",), _SELF + r"(?:narrative |scoping |literature |critical )?review\b|\bwe review\b",
-     r"\breview\b|\boverview\b"),
+    (
+        "review",
+        ("Review",),
+        _SELF + r"(?:narrative |scoping |literature |critical )?review\b|\bwe review\b",
+        r"\breview\b|\boverview\b",
+    ),
     ("GWAS", (), r"\bgenome-?wide association|\bGWAS\b", ""),
     ("polygenic score", (), r"\bpolygenic (?:risk )?scores?\b|\bPRS\b", ""),
     ("sequencing", (), r"\b(?:whole[- ])?(?:exome|genome) sequencing\b", ""),
     ("miRNA profiling", (), r"\bmicro-?RNAs?\b|\bmiRNAs?\b|\bmiR-\d|\blet-7", ""),
     ("epigenetic", (), r"\bmethylation\b|\bepigenetic", ""),
-    ("gene expression", (), r"\btranscriptom|\bRNA-?seq|\bgene expression\b|\bmRNA\b|\bexpression (?:of|levels?)\b", ""),
-    ("candidate gene", (), r"\bpolymorphisms?\b|\bgenotyp|\brs\d{3,}|\bSNPs?\b|\ballele|\b(?:Val|Met)\d+(?:Met|Val)\b"
-     r"|\bvariants? (?:in|of)\b", ""),
-    ("clinical trial", ("Randomized Controlled Trial", "Clinical Trial"),
-     r"\brandomi[sz]ed\b.{0,40}\btrial\b|\bplacebo-controlled\b", ""),
+    (
+        "gene expression",
+        (),
+        r"\btranscriptom|\bRNA-?seq|\bgene expression\b|\bmRNA\b|\bexpression (?:of|levels?)\b",
+        "",
+    ),
+    (
+        "candidate gene",
+        (),
+        r"\bpolymorphisms?\b|\bgenotyp|\brs\d{3,}|\bSNPs?\b|\ballele|\b(?:Val|Met)\d+(?:Met|Val)\b"
+        r"|\bvariants? (?:in|of)\b",
+        "",
+    ),
+    (
+        "clinical trial",
+        ("Randomized Controlled Trial", "Clinical Trial"),
+        r"\brandomi[sz]ed\b.{0,40}\btrial\b|\bplacebo-controlled\b",
+        "",
+    ),
     ("animal", (), r"\b(?:mice|mouse|rats?|rodents?)\b", ""),
 )
 DESIGNS = tuple(rule[0] for rule in _RULES)
-_COMPILED = [(name, types, re.compile(text, re.IGNORECASE), re.compile(title, re.IGNORECASE) if title else None)
-             for name, types, text, title in _RULES]
+_COMPILED = [
+    (name, types, re.compile(text, re.IGNORECASE), re.compile(title, re.IGNORECASE) if title else None)
+    for name, types, text, title in _RULES
+]
 REVIEW_DESIGNS = frozenset({"meta-analysis", "systematic review", "review"})
 # DNA designs go to Table 2, RNA designs to Table 3
 DNA_DESIGNS = frozenset({"GWAS", "polygenic score", "sequencing", "candidate gene"})
 RNA_DESIGNS = frozenset({"miRNA profiling", "gene expression", "epigenetic"})
 
-_PEOPLE = (r"(?:adults?|patients?|participants?|subjects?|individuals?|cases?|controls?|outpatients?|inpatients?|"
-           r"people|persons?|women|men|children|adolescents?|veterans?|volunteers?|responders?|non-?responders?)")
+_PEOPLE = (
+    r"(?:adults?|patients?|participants?|subjects?|individuals?|cases?|controls?|outpatients?|inpatients?|"
+    r"people|persons?|women|men|children|adolescents?|veterans?|volunteers?|responders?|non-?responders?)"
+)
 _SIZE = re.compile(
     r"\b[nN]\s*=\s*(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\b"
     # "112 adults", "48 drug-free patients"; not "miR-132 increased in responders" (a name, then a verb)
@@ -81,8 +103,11 @@ def classify(title: str, abstract: str, pub_types: Iterable[str]) -> Design:
     """Every design whose publication type or text pattern matches; the first is the primary one."""
     types = set(pub_types)
     text = f"{title} {abstract}"
-    found = [name for name, decisive, pattern, in_title in _COMPILED
-             if types.intersection(decisive) or pattern.search(text) or (in_title and in_title.search(title))]
+    found = [
+        name
+        for name, decisive, pattern, in_title in _COMPILED
+        if types.intersection(decisive) or pattern.search(text) or (in_title and in_title.search(title))
+    ]
     primary = found[0] if found else ""
     # a review's numbers are its included studies', not a sample of its own
     size, phrase = (None, "") if primary in REVIEW_DESIGNS else sample_size(abstract or title)

@@ -24,10 +24,24 @@ from evsynth.graph import NODE_TYPES
 FORMATS = ("cx2", "graphml", "sif", "xgmml", "json")
 SUFFIX = {"cx2": ".cx2", "graphml": ".graphml", "sif": ".sif", "xgmml": ".xgmml", "json": ".cyjs"}
 LIST_SEPARATOR = " | "
-TYPE_COLOURS = {"gene": "#4C78A8", "family": "#72B7B2", "variant": "#B279A2", "mirna": "#F58518",
-                "treatment": "#54A24B", "module": "#E45756", "record": "#BAB0AC"}
-TYPE_SHAPES = {"gene": "ellipse", "family": "round-rectangle", "variant": "diamond", "mirna": "triangle",
-               "treatment": "hexagon", "module": "octagon", "record": "rectangle"}
+TYPE_COLOURS = {
+    "gene": "#4C78A8",
+    "family": "#72B7B2",
+    "variant": "#B279A2",
+    "mirna": "#F58518",
+    "treatment": "#54A24B",
+    "module": "#E45756",
+    "record": "#BAB0AC",
+}
+TYPE_SHAPES = {
+    "gene": "ellipse",
+    "family": "round-rectangle",
+    "variant": "diamond",
+    "mirna": "triangle",
+    "treatment": "hexagon",
+    "module": "octagon",
+    "record": "rectangle",
+}
 
 
 def _kind(value: Any) -> str:
@@ -77,14 +91,20 @@ def to_cx2(graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = N
     node_types = attribute_types(dict(d, evsynth_id="") for _, d in graph.nodes(data=True))
     edge_types = attribute_types(dict(d, interaction="") for _, _, d in graph.edges(data=True))
     edge_types.pop("relation", None)
-    net = {"name": str(graph.graph.get("name", "evsynth")), "description": str(graph.graph.get("description", "")),
-           "score_formula": str(graph.graph.get("score_formula", "")), "n_records": int(graph.graph.get("n_records", 0)),
-           "generator": "evsynth"}
+    net = {
+        "name": str(graph.graph.get("name", "evsynth")),
+        "description": str(graph.graph.get("description", "")),
+        "score_formula": str(graph.graph.get("score_formula", "")),
+        "n_records": int(graph.graph.get("n_records", 0)),
+        "generator": "evsynth",
+    }
     ids = _node_ids(graph)
     nodes = []
     for key, data in graph.nodes(data=True):
-        node: dict[str, Any] = {"id": ids[key], "v": {"evsynth_id": key, **{
-            k: _value(v, node_types[k]) for k, v in data.items()}}}
+        node: dict[str, Any] = {
+            "id": ids[key],
+            "v": {"evsynth_id": key, **{k: _value(v, node_types[k]) for k, v in data.items()}},
+        }
         if positions and key in positions:
             node["x"], node["y"] = round(positions[key][0], 2), round(positions[key][1], 2)
         nodes.append(node)
@@ -100,10 +120,15 @@ def to_cx2(graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = N
     }
     aspects: list[dict[str, Any]] = [
         {"CXVersion": "2.0", "hasFragments": False},
-        {"metaData": [{"name": "attributeDeclarations", "elementCount": 1},
-                      {"name": "networkAttributes", "elementCount": 1},
-                      {"name": "nodes", "elementCount": len(nodes)}, {"name": "edges", "elementCount": len(edges)},
-                      {"name": "visualProperties", "elementCount": 1}]},
+        {
+            "metaData": [
+                {"name": "attributeDeclarations", "elementCount": 1},
+                {"name": "networkAttributes", "elementCount": 1},
+                {"name": "nodes", "elementCount": len(nodes)},
+                {"name": "edges", "elementCount": len(edges)},
+                {"name": "visualProperties", "elementCount": 1},
+            ]
+        },
         {"attributeDeclarations": [declarations]},
         {"networkAttributes": [net]},
         {"nodes": nodes},
@@ -120,33 +145,62 @@ def _style(graph: nx.Graph) -> dict[str, Any]:
     max_score = max((float(d.get("score", 1.0)) for _, _, d in graph.edges(data=True)), default=1.0)
 
     def ramp(attribute: str, top: float, low_vp: float, high_vp: float) -> dict[str, Any]:
-        return {"type": "CONTINUOUS", "definition": {"attribute": attribute, "map": [
-            {"max": 1.0, "maxVPValue": low_vp, "includeMax": True, "includeMin": False},
-            {"min": 1.0, "max": max(top, 1.0001), "minVPValue": low_vp, "maxVPValue": high_vp,
-             "includeMin": True, "includeMax": True},
-            {"min": max(top, 1.0001), "minVPValue": high_vp, "includeMin": False, "includeMax": False}]}}
+        return {
+            "type": "CONTINUOUS",
+            "definition": {
+                "attribute": attribute,
+                "map": [
+                    {"max": 1.0, "maxVPValue": low_vp, "includeMax": True, "includeMin": False},
+                    {
+                        "min": 1.0,
+                        "max": max(top, 1.0001),
+                        "minVPValue": low_vp,
+                        "maxVPValue": high_vp,
+                        "includeMin": True,
+                        "includeMax": True,
+                    },
+                    {"min": max(top, 1.0001), "minVPValue": high_vp, "includeMin": False, "includeMax": False},
+                ],
+            },
+        }
 
     return {
         "default": {
             "network": {"NETWORK_BACKGROUND_COLOR": "#FFFFFF"},
-            "node": {"NODE_BACKGROUND_COLOR": "#CCCCCC", "NODE_SHAPE": "ellipse", "NODE_WIDTH": 30, "NODE_HEIGHT": 30,
-                     "NODE_LABEL_COLOR": "#000000", "NODE_LABEL_FONT_SIZE": 12, "NODE_BORDER_WIDTH": 1,
-                     "NODE_BORDER_COLOR": "#555555"},
+            "node": {
+                "NODE_BACKGROUND_COLOR": "#CCCCCC",
+                "NODE_SHAPE": "ellipse",
+                "NODE_WIDTH": 30,
+                "NODE_HEIGHT": 30,
+                "NODE_LABEL_COLOR": "#000000",
+                "NODE_LABEL_FONT_SIZE": 12,
+                "NODE_BORDER_WIDTH": 1,
+                "NODE_BORDER_COLOR": "#555555",
+            },
             "edge": {"EDGE_LINE_COLOR": "#888888", "EDGE_WIDTH": 1, "EDGE_OPACITY": 0.8, "EDGE_LINE_STYLE": "solid"},
         },
         "nodeMapping": {
             "NODE_LABEL": {"type": "PASSTHROUGH", "definition": {"attribute": "name"}},
-            "NODE_BACKGROUND_COLOR": {"type": "DISCRETE", "definition": {"attribute": "type", "map": [
-                {"v": t, "vp": TYPE_COLOURS[t]} for t in NODE_TYPES]}},
-            "NODE_SHAPE": {"type": "DISCRETE", "definition": {"attribute": "type", "map": [
-                {"v": t, "vp": TYPE_SHAPES[t]} for t in NODE_TYPES]}},
+            "NODE_BACKGROUND_COLOR": {
+                "type": "DISCRETE",
+                "definition": {"attribute": "type", "map": [{"v": t, "vp": TYPE_COLOURS[t]} for t in NODE_TYPES]},
+            },
+            "NODE_SHAPE": {
+                "type": "DISCRETE",
+                "definition": {"attribute": "type", "map": [{"v": t, "vp": TYPE_SHAPES[t]} for t in NODE_TYPES]},
+            },
             "NODE_WIDTH": ramp("n_records", float(max_records), 25.0, 80.0),
             "NODE_HEIGHT": ramp("n_records", float(max_records), 25.0, 80.0),
         },
         "edgeMapping": {
             "EDGE_WIDTH": ramp("score", max_score, 1.0, 12.0),
-            "EDGE_LINE_STYLE": {"type": "DISCRETE", "definition": {"attribute": "interaction", "map": [
-                {"v": "member_of", "vp": "dashed"}, {"v": "variant_of", "vp": "dotted"}]}},
+            "EDGE_LINE_STYLE": {
+                "type": "DISCRETE",
+                "definition": {
+                    "attribute": "interaction",
+                    "map": [{"v": "member_of", "vp": "dashed"}, {"v": "variant_of", "vp": "dotted"}],
+                },
+            },
         },
     }
 
@@ -159,8 +213,13 @@ def _graphml_value(value: Any) -> str:
     return str(value)
 
 
-_GRAPHML_TYPES = {"boolean": "boolean", "long": "long", "double": "double", "list_of_string": "string",
-                  "string": "string"}
+_GRAPHML_TYPES = {
+    "boolean": "boolean",
+    "long": "long",
+    "double": "double",
+    "list_of_string": "string",
+    "string": "string",
+}
 
 
 def write_graphml(graph: nx.Graph, handle: IO[str]) -> None:
@@ -170,26 +229,31 @@ def write_graphml(graph: nx.Graph, handle: IO[str]) -> None:
     lists = sorted({k for k, t in {**node_types, **edge_types}.items() if t == "list_of_string"})
     graph_attrs = {k: v for k, v in graph.graph.items() if isinstance(v, str | int | float)}
     graph_attrs["evsynth_list_attributes"] = ",".join(lists)
-    handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
-                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.'
-                 'graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+    handle.write(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.'
+        'graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+    )
     ids: dict[tuple[str, str], str] = {}
     for scope, types in (("graph", attribute_types([graph_attrs])), ("node", node_types), ("edge", edge_types)):
         for name, kind in sorted(types.items()):
             ids[(scope, name)] = key_id = f"{scope[0]}{len(ids)}"
-            handle.write(f'  <key id="{key_id}" for="{scope}" attr.name={quoteattr(name)} '
-                         f'attr.type="{_GRAPHML_TYPES[kind]}"/>\n')
+            handle.write(
+                f'  <key id="{key_id}" for="{scope}" attr.name={quoteattr(name)} attr.type="{_GRAPHML_TYPES[kind]}"/>\n'
+            )
 
     def data(scope: str, values: dict[str, Any], indent: str) -> str:
-        return "".join(f'{indent}<data key="{ids[(scope, k)]}">{escape(_graphml_value(v))}</data>\n'
-                       for k, v in values.items())
+        return "".join(
+            f'{indent}<data key="{ids[(scope, k)]}">{escape(_graphml_value(v))}</data>\n' for k, v in values.items()
+        )
 
     handle.write('  <graph edgedefault="undirected">\n' + data("graph", graph_attrs, "    "))
     for key, values in graph.nodes(data=True):
         handle.write(f"    <node id={quoteattr(key)}>\n{data('node', values, '      ')}    </node>\n")
     for a, b, values in graph.edges(data=True):
-        handle.write(f"    <edge source={quoteattr(a)} target={quoteattr(b)}>\n{data('edge', values, '      ')}"
-                     f"    </edge>\n")
+        handle.write(
+            f"    <edge source={quoteattr(a)} target={quoteattr(b)}>\n{data('edge', values, '      ')}    </edge>\n"
+        )
     handle.write("  </graph>\n</graphml>\n")
 
 
@@ -237,8 +301,9 @@ def _xgmml_atts(values: dict[str, Any], indent: str) -> str:
     for key, value in values.items():
         kind = _kind(value)
         if kind == "list_of_string":
-            items = "".join(f'{indent}  <att name={quoteattr(key)} value={quoteattr(str(v))} type="string"/>\n'
-                            for v in value)
+            items = "".join(
+                f'{indent}  <att name={quoteattr(key)} value={quoteattr(str(v))} type="string"/>\n' for v in value
+            )
             out.append(f'{indent}<att name={quoteattr(key)} type="list">\n{items}{indent}</att>\n')
         else:
             text = ("1" if value else "0") if kind == "boolean" else str(value)
@@ -250,16 +315,22 @@ def write_xgmml(graph: nx.Graph, handle: IO[str]) -> None:
     """XGMML 1.1 (Cytoscape's XML network format), list attributes as ``type="list"``."""
     ids = _node_ids(graph)
     label = str(graph.graph.get("name", "evsynth"))
-    handle.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<graph label={quoteattr(label)} directed="0" '
-                 'xmlns="http://www.cs.rpi.edu/XGMML" xmlns:cy="http://www.cytoscape.org">\n')
+    handle.write(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<graph label={quoteattr(label)} directed="0" '
+        'xmlns="http://www.cs.rpi.edu/XGMML" xmlns:cy="http://www.cytoscape.org">\n'
+    )
     handle.write(_xgmml_atts({k: v for k, v in graph.graph.items() if isinstance(v, str | int | float)}, "  "))
     for key, data in graph.nodes(data=True):
-        handle.write(f'  <node id="{ids[key]}" label={quoteattr(str(data.get("name", key)))}>\n'
-                     f"{_xgmml_atts({'evsynth_id': key, **data}, '    ')}  </node>\n")
+        handle.write(
+            f'  <node id="{ids[key]}" label={quoteattr(str(data.get("name", key)))}>\n'
+            f"{_xgmml_atts({'evsynth_id': key, **data}, '    ')}  </node>\n"
+        )
     for number, (a, b, data) in enumerate(graph.edges(data=True)):
         relation = str(data.get("relation", ""))
-        handle.write(f'  <edge id="e{number}" source="{ids[a]}" target="{ids[b]}" label={quoteattr(f"{a} ({relation}) {b}")}>\n'
-                     f"{_xgmml_atts({'interaction': relation, **data}, '    ')}  </edge>\n")
+        handle.write(
+            f'  <edge id="e{number}" source="{ids[a]}" target="{ids[b]}" label={quoteattr(f"{a} ({relation}) {b}")}>\n'
+            f"{_xgmml_atts({'interaction': relation, **data}, '    ')}  </edge>\n"
+        )
     handle.write("</graph>\n")
 
 
@@ -268,15 +339,19 @@ def to_cytoscape_json(graph: nx.Graph) -> dict[str, Any]:
     return {
         "data": {k: v for k, v in graph.graph.items() if isinstance(v, str | int | float)},
         "elements": {
-            "nodes": [{"data": {"id": key, **data}} for key, data in graph.nodes(data=True)],
-            "edges": [{"data": {"id": f"e{n}", "source": a, "target": b, "interaction": data.get("relation", ""),
-                                **data}} for n, (a, b, data) in enumerate(graph.edges(data=True))],
+            # "value" repeats the id for networkx's cytoscape_graph reader
+            "nodes": [{"data": {"id": key, "value": key, **data}} for key, data in graph.nodes(data=True)],
+            "edges": [
+                {"data": {"id": f"e{n}", "source": a, "target": b, "interaction": data.get("relation", ""), **data}}
+                for n, (a, b, data) in enumerate(graph.edges(data=True))
+            ],
         },
     }
 
 
-def export_graph(graph: nx.Graph, fmt: str, path: Path,
-                 positions: dict[str, tuple[float, float]] | None = None) -> list[Path]:
+def export_graph(
+    graph: nx.Graph, fmt: str, path: Path, positions: dict[str, tuple[float, float]] | None = None
+) -> list[Path]:
     """Write ``graph`` in format ``fmt`` to ``path``; return every file written (SIF writes three)."""
     writers: dict[str, Callable[[IO[str]], None]] = {
         "cx2": lambda h: json.dump(to_cx2(graph, positions), h, ensure_ascii=False),

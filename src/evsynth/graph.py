@@ -74,7 +74,8 @@ class _Index:
                 self.by_mirna[stem.lower()].append(module.id)
 
 
-def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any],
+              surface: str = "") -> list[tuple[str, dict[str, Any]]]:
     """The node(s) a mention stands for: key and attributes."""
     if mention_type == "gene":
         symbol = str(attrs.get("symbol") or ident or "")
@@ -103,7 +104,9 @@ def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any]) -> li
                                                   "family_level": family_level}))
         return out
     if mention_type == "treatment" and ident:
-        return [(f"treatment:{ident}", {"type": "treatment", "name": attrs.get("name") or ident, "treatment_id": ident,
+        # MeSH concepts by their MeSH label; evsynth's own ids (rTMS, iTBS ...) as the text wrote them
+        label = attrs.get("name") if ident.startswith("MESH:") else surface
+        return [(f"treatment:{ident}", {"type": "treatment", "name": label or ident, "treatment_id": ident,
                                         "modality": attrs.get("modality", ""), "generic": ident in GENERIC_TREATMENTS})]
     return []
 
@@ -136,7 +139,7 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
         links: set[tuple[str, str]] = set()
         for mention in record.mentions:
             attrs = dict(mention.attrs)
-            for key, seed in _entities(mention.type, mention.id, attrs):
+            for key, seed in _entities(mention.type, mention.id, attrs, mention.text):
                 if key not in node_attrs:
                     node_attrs[key] = seed
                 elif seed["type"] == "gene" and seed["species"] not in node_attrs[key]["species"]:
@@ -144,7 +147,7 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
                 by_sentence[mention.sentence].add(key)
                 node_records[key].add(number)
                 if seed["type"] == "treatment":
-                    treatments.add(seed["name"])
+                    treatments.add(node_attrs[key]["name"])
                     if not seed["generic"] and seed["modality"]:
                         modalities.add(seed["modality"])
                 elif seed["type"] == "variant" and seed["gene"]:

@@ -133,7 +133,9 @@ def protocol_modules(section: Any, protocol_path: Path) -> dict[str, Module]:
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark else ""
-            raise ProtocolError(f"{path}: invalid YAML{at}: {getattr(err, 'problem', None) or 'syntax error'}") from None
+            raise ProtocolError(
+                f"{path}: invalid YAML{at}: {getattr(err, 'problem', None) or 'syntax error'}"
+            ) from None
         modules.update(parse_modules(data, path))
     if section.get("modules") is not None:
         modules.update(parse_modules(section["modules"], protocol_path, "pathways.modules"))
@@ -148,21 +150,28 @@ def convergence_settings(section: Any, protocol_path: Path) -> ConvergenceSettin
         raise _fail(protocol_path, "convergence", f"must be a mapping, got {section!r:.60}")
     unknown = sorted(set(section) - _CONVERGENCE_KEYS)
     if unknown:
-        raise _fail(protocol_path, f"convergence.{unknown[0]}",
-                    f"unknown key (allowed: {', '.join(sorted(_CONVERGENCE_KEYS))})")
+        raise _fail(
+            protocol_path, f"convergence.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(_CONVERGENCE_KEYS))})"
+        )
     values: dict[str, Any] = {}
     for key, low in (("min_modalities", 1), ("min_records", 1)):
         if key in section:
             value = section[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 10000:
-                raise _fail(protocol_path, f"convergence.{key}", f"{value!r} must be a whole number from {low} to 10000")
+                raise _fail(
+                    protocol_path, f"convergence.{key}", f"{value!r} must be a whole number from {low} to 10000"
+                )
             values[key] = value
     if "count_reviews" in section:
         if not isinstance(section["count_reviews"], bool):
-            raise _fail(protocol_path, "convergence.count_reviews", f"{section['count_reviews']!r} must be true or false")
+            raise _fail(
+                protocol_path, "convergence.count_reviews", f"{section['count_reviews']!r} must be true or false"
+            )
         values["count_reviews"] = section["count_reviews"]
     if "ignore_treatments" in section:
-        values["ignore_treatments"] = _names(section["ignore_treatments"], protocol_path, "convergence.ignore_treatments")
+        values["ignore_treatments"] = _names(
+            section["ignore_treatments"], protocol_path, "convergence.ignore_treatments"
+        )
     return ConvergenceSettings(**values)
 
 

@@ -15,13 +15,19 @@ from evsynth.graph import build_graph
 from evsynth.lexicon import Lexicon, default_lexicon
 from evsynth.pathways import ConvergenceSettings, Module, check_members, convergence_settings, protocol_modules
 from evsynth.protocol import Protocol
-from evsynth.report import layout, picture_nodes, write_report
+from evsynth.report import layout, write_report
 from evsynth.store import Store
 from evsynth.tables import write_convergence, write_evidence_tables
 from evsynth.tagging import records_to_tag
 
-GRAPH_FILES = {"cx2": "graph.cx2", "graphml": "graph.graphml", "sif": "graph.sif", "xgmml": "graph.xgmml",
-               "json": "graph.cyjs"}
+LAYOUT_LIMIT = 400
+GRAPH_FILES = {
+    "cx2": "graph.cx2",
+    "graphml": "graph.graphml",
+    "sif": "graph.sif",
+    "xgmml": "graph.xgmml",
+    "json": "graph.cyjs",
+}
 
 
 @dataclass
@@ -40,14 +46,17 @@ class Synthesis:
 
 def settings_text(settings: ConvergenceSettings) -> str:
     counted = "all records" if settings.count_reviews else "primary records (reviews are listed but not counted)"
-    return (f"Convergent: evidence from at least {settings.min_modalities} treatment modalities, or at least "
-            f"{settings.min_records} independent records; counted over {counted}. Umbrella terms "
-            f"({', '.join(settings.ignore_treatments) or 'none'}) are not a modality. Thresholds: the protocol's "
-            "`convergence:` section.")
+    return (
+        f"Convergent: evidence from at least {settings.min_modalities} treatment modalities, or at least "
+        f"{settings.min_records} independent records; counted over {counted}. Umbrella terms "
+        f"({', '.join(settings.ignore_treatments) or 'none'}) are not a modality. Thresholds: the protocol's "
+        "`convergence:` section."
+    )
 
 
-def synthesise(protocol: Protocol, store: Store, *, include_records: bool = False,
-               lexicon: Lexicon | None = None) -> Synthesis:
+def synthesise(
+    protocol: Protocol, store: Store, *, include_records: bool = False, lexicon: Lexicon | None = None
+) -> Synthesis:
     """Build the graph and the convergence rows for the protocol's included (tagged) records."""
     modules = protocol_modules(protocol.section("pathways"), protocol.path)
     lexicon = lexicon or default_lexicon()
@@ -66,17 +75,27 @@ def _inline_svg(path: Path) -> str | None:
     return re.sub(r"^<\?xml[^>]*\?>\s*", "", path.read_text(encoding="utf-8"))
 
 
-def write_synthesis(result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
+def write_synthesis(
+    result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = FORMATS
+) -> dict[str, Path]:
     """Every graph-stage output into ``out_dir``; return name -> path."""
     outputs: dict[str, Path] = {}
-    positions = layout(result.graph, picture_nodes(result.graph)) if result.graph.number_of_nodes() <= 2000 else None
+    # CX2 carries a layout when it is cheap (a few hundred nodes); bigger graphs are left to Cytoscape's layouts
+    small = result.graph.number_of_nodes() <= LAYOUT_LIMIT
+    positions = layout(result.graph, list(result.graph)) if small else None
     for fmt in formats:
         for number, path in enumerate(export_graph(result.graph, fmt, out_dir / GRAPH_FILES[fmt], positions)):
             outputs[fmt if number == 0 else path.name] = path
     outputs.update(write_convergence(result.rows, out_dir, settings_text=settings_text(result.settings)))
     outputs.update(write_evidence_tables(result.records, out_dir))
-    outputs["report"] = write_report(out_dir / "report.html", title=title, graph=result.graph, rows=result.rows,
-                                     records=result.records, prisma_svg=_inline_svg(out_dir / "prisma.svg"),
-                                     settings_text=settings_text(result.settings))
+    outputs["report"] = write_report(
+        out_dir / "report.html",
+        title=title,
+        graph=result.graph,
+        rows=result.rows,
+        records=result.records,
+        prisma_svg=_inline_svg(out_dir / "prisma.svg"),
+        settings_text=settings_text(result.settings),
+    )
     result.outputs = outputs
     return outputs
