@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from evsynth.evidence import EvidenceRecord
-from evsynth.graph import modules_of
+from evsynth.graph import gc_paused, modules_of
 from evsynth.pathways import ConvergenceSettings, Module
 
 LEVEL_ORDER = {"module": 0, "gene": 1, "family": 2, "mirna": 3}
@@ -108,6 +108,12 @@ def _row(level: str, ident: str, name: str, kind: str, keys: list[str], members:
 def convergence(graph: nx.Graph, records: list[EvidenceRecord], modules: dict[str, Module],
                 settings: ConvergenceSettings) -> list[ConvergenceRow]:
     """One row per module (all curated ones, then automatic microRNA families) and per gene, family and miRNA."""
+    with gc_paused():
+        return _convergence(graph, records, modules, settings)
+
+
+def _convergence(graph: nx.Graph, records: list[EvidenceRecord], modules: dict[str, Module],
+                 settings: ConvergenceSettings) -> list[ConvergenceRow]:
     by_key = {r.key: r for r in records}
     treatments = {r.key: _treatments(r, settings) for r in records}
     members = modules_of(graph)

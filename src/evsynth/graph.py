@@ -24,10 +24,14 @@ So the score grows with every independent record, and sentence-level evidence co
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import combinations
+from operator import or_
 from typing import Any
 
 import networkx as nx
@@ -45,7 +49,7 @@ LIST_ATTRIBUTES = frozenset({"pmids", "treatments", "modalities", "evidence", "m
                              "designs"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Edge:
     relation: str
     records: set[int] = field(default_factory=set)
@@ -122,10 +126,28 @@ def _module_keys(key: str, attrs: dict[str, Any], index: _Index) -> list[str]:
     return []
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building and writing a graph of a 100,000 records allocates millions
+    of small, acyclic containers, and the collector's repeated full scans of them cost more than the work."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *, include_records: bool = False,
                 name: str = "evsynth evidence graph") -> nx.Graph:
     """The evidence graph of ``records`` (see the module docstring for what it holds)."""
-    records = list(records)
+    with gc_paused():
+        return _build_graph(list(records), modules, include_records, name)
+
+
+def _build_graph(records: list[EvidenceRecord], modules: dict[str, Module], include_records: bool,
+                 name: str) -> nx.Graph:
     index = _Index(modules)
     node_attrs: dict[str, dict[str, Any]] = {}
     node_records: dict[str, set[int]] = defaultdict(set)
@@ -190,6 +212,7 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
     graph = nx.Graph(name=name, score_formula=__doc__.split("score = ", 1)[1].split("\n\n")[0].strip(),
                      n_records=len(records))
     texts: dict[int, tuple[str, list[int]]] = {}
+    keys = [record.key for record in records]
 
     def sentence_text(number: int, sentence: int) -> str:
         if number not in texts:
@@ -198,12 +221,33 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
         end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
         return f"{records[number].key}: {text[starts[sentence]:end].strip()}" if sentence < len(starts) else ""
 
+    # a record's treatments and modalities as bit masks: an edge's are the OR of its records' (a C-level reduce),
+    # decoded once per distinct mask; 100,000 records make millions of (edge, record) pairs
+    bit_of: dict[str, int] = {}
+    masks = []
+    for names, kinds in record_treatments:
+        mask = 0
+        for name in names:
+            mask |= 1 << bit_of.setdefault("t" + name, len(bit_of))
+        for kind in kinds:
+            mask |= 1 << bit_of.setdefault("m" + kind, len(bit_of))
+        masks.append(mask)
+    label_of = sorted(bit_of, key=bit_of.__getitem__)
+    decoded: dict[int, tuple[list[str], list[str]]] = {}
+
+    def decode(mask: int) -> tuple[list[str], list[str]]:
+        if mask not in decoded:
+            labels = [label_of[i] for i in range(mask.bit_length()) if mask >> i & 1]
+            decoded[mask] = (sorted(x[1:] for x in labels if x[0] == "t"), sorted(x[1:] for x in labels if x[0] == "m"))
+        return decoded[mask]
+
     def summary(numbers: set[int]) -> dict[str, Any]:
         ordered = sorted(numbers)
-        treatments = sorted(set().union(*(record_treatments[n][0] for n in ordered))) if ordered else []
-        modalities = sorted(set().union(*(record_treatments[n][1] for n in ordered))) if ordered else []
-        return {"pmids": [records[n].key for n in ordered], "n_records": len(ordered), "treatments": treatments,
-                "modalities": modalities}
+        treatments, modalities = decode(reduce(or_, map(masks.__getitem__, ordered), 0))
+        return {"pmids": list(map(keys.__getitem__, ordered)), "n_records": len(ordered),
+                "treatments": list(treatments), "modalities": list(modalities)}
+
+    reviews = {number for number, record in enumerate(records) if record.design.is_review}
 
     for key, attrs in node_attrs.items():
         graph.add_node(key, **attrs, **summary(node_records[key]))
@@ -213,10 +257,12 @@ def build_graph(records: Iterable[EvidenceRecord], modules: dict[str, Module], *
             graph.add_node(key, type="module", name=module.name, kind=module.kind, module=module_id,
                            sources=list(module.sources), origin=module.origin, **summary(node_records[key]))
     for (a, b), edge in edges.items():
-        weight = 0.0
-        for number in edge.records:
-            w = SENTENCE_WEIGHT if number in edge.sentence_records else ABSTRACT_WEIGHT
-            weight += w * (REVIEW_FACTOR if records[number].design.is_review else 1.0)
+        n, n_sentence = len(edge.records), len(edge.sentence_records)
+        rev = len(edge.records & reviews) if reviews else 0
+        rev_sentence = len(edge.sentence_records & reviews) if rev else 0
+        discount = 1.0 - REVIEW_FACTOR
+        weight = (SENTENCE_WEIGHT * (n_sentence - rev_sentence * discount)
+                  + ABSTRACT_WEIGHT * ((n - n_sentence) - (rev - rev_sentence) * discount))
         strength = "sentence" if edge.sentence_records else "abstract"
         graph.add_edge(a, b, relation=edge.relation, strength=strength, score=round(weight, 3),
                        n_sentence_records=len(edge.sentence_records),
