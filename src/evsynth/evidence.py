@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from evsynth.annotations import record_document
 from evsynth.design import Design, classify
@@ -35,14 +36,14 @@ class EvidenceRecord:
         return " ".join(part for part in (self.first_author, str(self.year or "")) if part) or self.key
 
 
+def author_name(author: dict[str, Any]) -> str:
+    """"Selby D", or a collective name."""
+    return str(author.get("collective_name") or f"{author.get('last_name', '')} {author.get('initials', '')}").strip()
+
+
 def _first_author(authors_json: str | None) -> str:
     authors = json.loads(authors_json or "[]")
-    if not authors:
-        return ""
-    first = authors[0]
-    if first.get("collective_name"):
-        return str(first["collective_name"])
-    return f"{first.get('last_name', '')} {first.get('initials', '')}".strip()
+    return author_name(authors[0]) if authors else ""
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -20,6 +20,7 @@ from typing import Any
 from evsynth.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.dedupe import deduplicate
 from evsynth.eutils import EUtils
+from evsynth.evidence import author_name
 from evsynth.extract import Tagger
 from evsynth.fileio import atomic_writer, check_writable
 from evsynth.harvest import HarvestResult, Progress, harvest
@@ -66,7 +67,7 @@ def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
             "record_id": row["id"],
             "pub_date": row["pub_date"] or "",
             "journal_iso": row["journal_iso"] or "",
-            "first_author": _author_name(authors[0]) if authors else "",
+            "first_author": author_name(authors[0]) if authors else "",
             "pmcid": row["pmcid"] or "",
             "duplicate_of": (pmid_of.get(primary) or f"record:{primary}") if primary else "",
             "duplicate_reason": row["duplicate_reason"] or "",
@@ -75,10 +76,6 @@ def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
             ),
             "deleted": int(row["deleted_run"] is not None),
         }
-
-
-def _author_name(author: dict[str, Any]) -> str:
-    return str(author.get("collective_name") or f"{author.get('last_name', '')} {author.get('initials', '')}").strip()
 
 
 def write_records_csv(store: Store, path: Path) -> int:
