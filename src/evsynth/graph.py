@@ -115,7 +115,7 @@ def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any],
     return []
 
 
-def _module_keys(key: str, attrs: dict[str, Any], index: _Index) -> list[str]:
+def _module_keys(attrs: dict[str, Any], index: _Index) -> list[str]:
     kind = attrs["type"]
     if kind == "gene":
         return index.by_gene.get(attrs["name"], [])
@@ -196,7 +196,7 @@ def _build_graph(records: list[EvidenceRecord], modules: dict[str, Module], incl
                         edge.evidence.append((number, sentence))
     # membership: every entity node to its modules (microRNAs outside the curated families get an automatic one)
     for key, attrs in list(node_attrs.items()):
-        targets = list(_module_keys(key, attrs, index))
+        targets = list(_module_keys(attrs, index))
         if attrs["type"] == "mirna" and not targets:
             stem = str(attrs["family"])
             auto_id = f"{stem.lower()}-family"
