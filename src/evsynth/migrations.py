@@ -142,10 +142,31 @@ def m003_mentions() -> str:
     """
 
 
+def m004_snapshots() -> str:
+    """What each run or update left the review as, so the next update can say what changed.
+
+    ``fingerprint`` digests everything the outputs are made from (records, protocol, pathways,
+    overrides, tagger); ``state`` and ``changes`` are zlib-compressed JSON.
+    """
+    return """
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            protocol_name TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            created_at TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            state BLOB NOT NULL,                    -- decisions, edges, convergent pathways, notices
+            changes BLOB NOT NULL                   -- the changes.json written with it
+        );
+        CREATE INDEX snapshots_protocol ON snapshots(protocol_name, id);
+    """
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
     ("m003_mentions", m003_mentions),
+    ("m004_snapshots", m004_snapshots),
 )
 
 

@@ -3,9 +3,12 @@
 Stages so far: harvest (E-utilities) -> file sources (protocol ``sources`` and
 ``--import`` files) -> duplicate clustering -> screening (when the protocol has
 ``criteria``) -> outputs (``records.csv``, the screening outputs and PRISMA,
-``run-manifest.json``). Outputs are written to a temporary file and renamed into
-place, so a crash never leaves a half-written file and earlier outputs survive
-a failed run.
+``run-manifest.json``) -> graph -> changes (``changes.json``/``.md`` against the
+last snapshot, which is then replaced). ``update=True`` is ``evsynth update``: it also
+re-fetches records PubMed modified, and stops after the harvest, leaving every
+output untouched, when the review's fingerprint is the last snapshot's. Outputs are
+written to a temporary file and renamed into place, so a crash never leaves a
+half-written file and earlier outputs survive a failed run.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evsynth.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
+from evsynth.changes import compare, fingerprint, has_news, review_state, write_changes
 from evsynth.dedupe import deduplicate
 from evsynth.eutils import EUtils
 from evsynth.evidence import author_name
@@ -102,6 +106,15 @@ class RunResult:
     screening: ScreenResult | None = None
     tagging: TagResult | None = None
     synthesis: Synthesis | None = None
+    changes: dict[str, Any] | None = None
+    unchanged: bool = False  # same fingerprint as the last snapshot: nothing new
+    skipped: bool = False  # an unchanged update that left every output as it was
+    rewrote_missing: bool = False  # an unchanged update that wrote outputs someone had deleted
+
+    @property
+    def news(self) -> bool:
+        """Whether this run changed the review (new, changed or re-decided records, edges, pathways, notices)."""
+        return not self.unchanged and self.changes is not None and has_news(self.changes)
 
 
 def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path]:
@@ -112,6 +125,9 @@ def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path
     write_pubtator(docs, paths["pubtator"])
     write_bioc_json(docs, paths["bioc"])
     return paths
+
+
+KEY_OUTPUTS = ("records.csv", "run-manifest.json", "changes.json", "report.html")
 
 
 def run_protocol(
@@ -125,13 +141,21 @@ def run_protocol(
     progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
     tagger: Tagger | None = None,
+    update: bool = False,
 ) -> RunResult:
-    """Run every stage for ``protocol`` and write the outputs into ``out_dir``."""
+    """Run every stage for ``protocol`` and write the outputs into ``out_dir``.
+
+    With ``update``, records PubMed modified since the last complete run are fetched
+    again, and when nothing the outputs are made from changed (same fingerprint as the
+    last snapshot) the run stops after the harvest with ``unchanged`` set and the
+    outputs untouched (those missing are written again).
+    """
     stage = on_stage or (lambda name: None)
     check_writable(out_dir)
     overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
     stage("harvest")
-    harvested = harvest(protocol, store, client, refresh_modified=refresh_modified, progress=progress)
+    refresh = refresh_modified or update
+    harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
     files = [s.path for s in protocol.sources] + list(extra_imports)
     if files:
@@ -145,13 +169,23 @@ def run_protocol(
             result.imports += import_files(store, list(extra_imports), parent_run=parent)
     stage("deduplicate")
     result.duplicates = deduplicate(store)
+    digest = fingerprint(protocol, store)
+    previous = store.latest_snapshot(protocol.name)
+    if update and previous is not None and previous["fingerprint"] == digest:
+        missing = [name for name in KEY_OUTPUTS if not (out_dir / name).is_file()]
+        result.unchanged = True
+        result.changes = previous["changes"]
+        if not missing:
+            result.skipped = True
+            return result
+        result.rewrote_missing = True
     if protocol.criteria is not None:
         stage("screen")
         result.screening = screen_store(
             store, protocol.name, protocol.criteria, overrides, run_id=harvested.run_id, progress=progress
         )
     stage("extract")
-    tagger = tagger or Tagger()
+    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once the run knows it has work
     to_tag = records_to_tag(store, protocol.name, screened=protocol.criteria is not None)
     result.tagging = tag_store(store, to_tag, tagger)
     stage("outputs")
@@ -166,8 +200,18 @@ def run_protocol(
     stage("graph")
     result.synthesis = synthesise(protocol, store, lexicon=tagger.lexicon)
     result.outputs.update(write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name))
+    stage("changes")
+    state = review_state(protocol, store, result.synthesis.graph, result.synthesis.rows)
+    same = result.unchanged = previous is not None and previous["fingerprint"] == digest
+    # outputs written again with nothing new keep the last update's changes (what a scheduler last read)
+    result.changes = previous["changes"] if same and previous else compare(
+        previous, state, protocol=protocol, store=store, graph=result.synthesis.graph, run_id=harvested.run_id)
+    result.outputs.update(write_changes(result.changes, out_dir, title=protocol.title or protocol.name))
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)
     result.outputs["manifest"] = manifest_path
+    if not same:
+        # last, after every output: a run killed before this point is reported again in full by the next one
+        store.save_snapshot(protocol.name, harvested.run_id, digest, state, result.changes)
     return result

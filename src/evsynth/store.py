@@ -357,6 +357,34 @@ class Store:
                 (run_id, path, source, format_name, sha256, n, utc_now()),
             )
 
+    # -- snapshots -------------------------------------------------------------------------
+
+    def save_snapshot(self, protocol_name: str, run_id: int | None, fingerprint: str, state: Any,
+                      changes: Any) -> int:
+        """Keep what a run left the review as (``state``) and what it found changed (JSON-able)."""
+        def pack(value: Any) -> bytes:
+            return zlib.compress(json.dumps(value, sort_keys=True, separators=(",", ":")).encode(), 6)
+
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO snapshots (protocol_name, run_id, created_at, fingerprint, state, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (protocol_name, run_id, utc_now(), fingerprint, pack(state), pack(changes)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def latest_snapshot(self, protocol_name: str) -> dict[str, Any] | None:
+        """The last snapshot of this protocol, ``state`` and ``changes`` decoded; None before the first."""
+        row = self.conn.execute(
+            "SELECT * FROM snapshots WHERE protocol_name = ? ORDER BY id DESC LIMIT 1", (protocol_name,)
+        ).fetchone()
+        if row is None:
+            return None
+        data = dict(row)
+        for name in ("state", "changes"):
+            data[name] = json.loads(zlib.decompress(data[name]))
+        return data
+
     def integrity_ok(self) -> bool:
         """Whether ``PRAGMA integrity_check`` reports ok."""
         return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")

@@ -9,6 +9,8 @@ Exit codes (also in ``evsynth --help`` and the README):
 2    a usage error: unknown option, missing argument
 3    E-utilities kept failing and the harvest gave up (what was fetched is kept;
      run again to resume)
+4    ``evsynth update`` only: nothing new; every output was left as it was
+5    another evsynth command is writing to the same store (``--wait`` queues)
 130  interrupted (Ctrl-C); run again to resume
 ===  ==========================================================================
 """
@@ -16,6 +18,8 @@ Exit codes (also in ``evsynth --help`` and the README):
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +31,10 @@ from evsynth import __version__
 from evsynth.criteria import Criteria
 from evsynth.errors import EvsynthError
 from evsynth.eutils import recording, replaying
+from evsynth.lock import describe, store_lock
 from evsynth.protocol import Protocol, load_protocol
 from evsynth.screen import ScreenResult
+from evsynth.store import Store
 
 EXIT_CODES = """\b
 Exit codes:
@@ -36,6 +42,8 @@ Exit codes:
   1    user error (bad protocol, missing/malformed file, unwritable output, bad store)
   2    usage error (unknown option, missing argument)
   3    E-utilities kept failing; fetched records are kept, run again to resume
+  4    update: nothing new, outputs left as they were
+  5    the store is in use by another evsynth command (--wait queues behind it)
   130  interrupted; run again to resume"""
 
 
@@ -46,11 +54,76 @@ class EvsynthGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EvsynthError as err:
-            click.echo(f"evsynth: error: {err}", err=True)
-            ctx.exit(err.exit_code)
+            _fail(ctx, str(err), err.exit_code)
         except KeyboardInterrupt:
-            click.echo("evsynth: interrupted; what was fetched is stored, run again to resume", err=True)
-            ctx.exit(130)
+            _fail(ctx, "interrupted; what was fetched is stored, run again to resume", 130)
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    log = ctx.meta.get("evsynth.log")
+    if isinstance(log, Log) and log.mode == "json":
+        log.emit("error", "error", message, exit_code=code)
+    click.echo(f"evsynth: error: {message}" if code != 130 else f"evsynth: {message}", err=True)
+    ctx.exit(code)
+
+
+class Log:
+    """What a command tells its user: lines for people, JSON lines for schedulers (--log-json), or nothing.
+
+    JSON lines go to stdout, one object each: ``ts``, ``level``, ``event``, ``message`` and the
+    event's fields. Errors are also printed on stderr as one line, whatever the mode.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode  # human | json | quiet
+        click.get_current_context().meta["evsynth.log"] = self
+
+    def emit(self, level: str, event: str, message: str, **fields: Any) -> None:
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+        line = {"ts": stamp, "level": level, "event": event, "message": message, **fields}
+        click.echo(json.dumps(line, ensure_ascii=False, default=str))
+
+    def info(self, event: str, message: str, **fields: Any) -> None:
+        if self.mode == "json":
+            self.emit("info", event, message, **fields)
+        elif self.mode == "human":
+            click.echo(message)
+
+    def warning(self, event: str, message: str, **fields: Any) -> None:
+        if self.mode == "json":
+            self.emit("warning", event, message, **fields)
+        elif self.mode == "human":
+            click.echo(f"warning: {message}", err=True)
+
+    def trace(self, event: str, message: str, **fields: Any) -> None:
+        """An event only schedulers want (JSON mode): start, stages."""
+        if self.mode == "json":
+            self.emit("info", event, message, **fields)
+
+    def stage(self, name: str) -> None:
+        self.trace("stage", name, stage=name)
+
+
+@contextlib.contextmanager
+def open_store(path: Path, command: str, *, create: bool = True, wait: bool = False,
+               log: Log | None = None) -> Iterator[Store]:
+    """The store at ``path``, opened under its lock (exit 5 if another command holds it)."""
+    if not create and not path.exists():
+        Store.open(path, create=False)  # raises the one-line "store not found"
+
+    def waiting(holder: dict[str, Any] | None) -> None:
+        if log:
+            log.info("lock", f"{path}: waiting for {describe(holder)}")
+
+    with store_lock(path, command, wait=wait, on_wait=waiting) as lock:
+        if lock.stale:
+            message = f"{lock.path}: cleared a stale lock left by {describe(lock.stale)}"
+            if log:
+                log.warning("stale_lock", message, holder=lock.stale)
+            else:
+                click.echo(f"warning: {message}", err=True)
+        with Store.open(path, create=create) as store:
+            yield store
 
 
 class ProgressBar:

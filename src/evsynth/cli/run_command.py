@@ -1,125 +1,166 @@
-"""`evsynth run`: every stage for one protocol."""
+"""`evsynth run` and `evsynth update`: every stage for one protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, ProgressBar, cli, echo_screening, http_session
+from evsynth.cli.base import EXIT_CODES, Log, ProgressBar, cli, http_session, open_store
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.eutils import EUtils
-from evsynth.pipeline import default_out_dir, run_protocol
-from evsynth.protocol import load_protocol
-from evsynth.store import Store
+from evsynth.pipeline import RunResult, default_out_dir, run_protocol
+from evsynth.protocol import Protocol, load_protocol
+
+NOTHING_NEW = 4
+
+
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `run` and `update` share."""
+    options = [
+        click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Output folder [default: output/<protocol name>]."),
+        click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Store file [default: <out>/evsynth.sqlite]."),
+        click.option("--eutils-url", metavar="URL",
+                     help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."),
+        click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
+                     help="Answer every request from this vcrpy cassette; no network is used."),
+        click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
+                     help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out)."),
+        click.option("--import", "imports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                     metavar="FILE",
+                     help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable."),
+        click.option("--wait", is_flag=True,
+                     help="If another evsynth command is using the store, wait for it instead of exiting with 5."),
+        click.option("--log-json", is_flag=True,
+                     help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder [default: output/<protocol name>].",
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Store file [default: <out>/evsynth.sqlite].",
-)
-@click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
-@click.option(
-    "--replay",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Answer every request from this vcrpy cassette; no network is used.",
-)
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
-)
-@click.option(
-    "--import",
-    "imports",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable.",
-)
-@click.option(
-    "--refresh-modified",
-    is_flag=True,
-    help="Also re-fetch stored records that PubMed modified since the last complete run.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def run(
-    protocol: Path,
-    out_dir: Path | None,
-    db_path: Path | None,
-    eutils_url: str | None,
-    replay: Path | None,
-    record: Path | None,
-    imports: tuple[Path, ...],
-    refresh_modified: bool,
-    quiet: bool,
-) -> None:
-    """Run PROTOCOL end to end: harvest, imports, duplicates, outputs.
+@run_options
+@click.option("--refresh-modified", is_flag=True,
+              help="Also re-fetch stored records that PubMed modified since the last complete run.")
+def run(protocol: Path, refresh_modified: bool, **options: Any) -> None:
+    """Run PROTOCOL end to end: harvest, imports, duplicates, screening, extraction, graph, outputs.
 
     A later run of the same protocol fetches only records not already stored; an
-    interrupted run is resumed.
+    interrupted run is resumed. Every output is written again.
     """
+    _execute(protocol, "run", refresh_modified=refresh_modified, **options)
+
+
+@cli.command(epilog=EXIT_CODES)
+@run_options
+def update(protocol: Path, **options: Any) -> None:
+    """Bring PROTOCOL's review up to date, for scheduled jobs.
+
+    Fetches new PMIDs and the records PubMed modified since the last complete run,
+    screens and tags only what is new or changed (every earlier decision and reviewer
+    override carries forward), rebuilds the graph and exports, and writes changes.md
+    and changes.json: new records with their decisions, newly included studies, new or
+    strengthened edges, pathways that became convergent, retractions and errata among
+    included records.
+
+    When nothing changed the outputs are left untouched and the exit code is 4, so a
+    scheduler can tell "nothing new" (4) from "new evidence" (0) from "failed" (1, 3, 5).
+    """
+    _execute(protocol, "update", refresh_modified=True, **options)
+
+
+def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path: Path | None,
+             eutils_url: str | None, replay: Path | None, record: Path | None, imports: tuple[Path, ...],
+             refresh_modified: bool, wait: bool, log_json: bool, quiet: bool) -> None:
+    log = Log("json" if log_json else "quiet" if quiet else "human")
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
-    loaded = load_protocol(protocol)
+    protocol = load_protocol(protocol_path)
     settings = resolve_settings(eutils_url=eutils_url)
     if replay:
         settings = settings.with_rate(None)
-    out = out_dir or default_out_dir(loaded)
+    out = out_dir or default_out_dir(protocol)
     for path in imports:
         if not path.is_file():
             raise EvsynthError(f"{path}: --import file not found")
-    store = Store.open(db_path or out / "evsynth.sqlite")
-    progress = ProgressBar(enabled=not quiet)
+    progress = ProgressBar(enabled=log.mode == "human")
+    log.trace("start", f"{command} {protocol.name}", command=command, protocol=protocol.name, out=str(out))
     try:
-        with http_session(replay, record):
-            client = EUtils(settings)
+        with open_store(db_path or out / "evsynth.sqlite", command, wait=wait, log=log) as store, \
+                http_session(replay, record):
             result = run_protocol(
-                loaded, store, client, out, extra_imports=imports, refresh_modified=refresh_modified,
-                progress=progress,
+                protocol, store, EUtils(settings), out, extra_imports=imports,
+                refresh_modified=refresh_modified, progress=progress, on_stage=log.stage,
+                update=command == "update",
             )  # fmt: skip
     finally:
         progress.close()
-        store.close()
-    if quiet:
-        return
+    _report(log, protocol, result, command)
+    if command == "update" and not result.news:
+        click.get_current_context().exit(NOTHING_NEW)
+
+
+def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
     harvested = result.harvest
     manifest = harvested.manifest
-    click.echo(
-        f"{loaded.name}: {harvested.total} PubMed hits in {len(manifest.get('slices', []))} slice(s); "
-        f"{harvested.new} new, {harvested.updated} updated, {harvested.fetched} fetched"
-        + (" (resumed)" if harvested.resumed else "")
-    )
+    log.info("harvest",
+             f"{protocol.name}: {harvested.total} PubMed hits in {len(manifest.get('slices', []))} slice(s); "
+             f"{harvested.new} new, {harvested.updated} updated, {harvested.fetched} fetched"
+             + (" (resumed)" if harvested.resumed else ""),
+             total=harvested.total, new=harvested.new, updated=harvested.updated, fetched=harvested.fetched,
+             resumed=harvested.resumed, requests=manifest.get("requests", {}), run_id=harvested.run_id)
     for item in result.imports:
-        click.echo(f"imported {item.path}: {item.records} records ({item.format}), {item.new} new")
+        log.info("import", f"imported {item.path}: {item.records} records ({item.format}), {item.new} new",
+                 path=str(item.path), records=item.records, new=item.new, format=item.format)
+    for warning in manifest.get("warnings", []):
+        log.warning("harvest_warning", warning)
+    if manifest.get("not_returned"):
+        log.warning("not_returned", f"efetch did not return {len(manifest['not_returned'])} PMID(s)",
+                    pmids=manifest["not_returned"])
+    if result.skipped:
+        log.info("done", "nothing new: every output left as it was", status="nothing_new", exit_code=NOTHING_NEW)
+        return
     duplicates = sum(n for reason, n in result.duplicates.items() if reason != "primary")
-    click.echo(f"store: {result.records} records, {duplicates} duplicate(s) clustered")
+    log.info("store", f"store: {result.records} records, {duplicates} duplicate(s) clustered",
+             records=result.records, duplicates=duplicates)
     if result.screening is not None:
-        echo_screening(result.screening, loaded)
+        screened = result.screening
+        counts = screened.counts
+        log.info("screen",
+                 f"screened: {counts.get('include', 0)} include, {counts.get('exclude', 0)} exclude, "
+                 f"{counts.get('uncertain', 0)} uncertain ({screened.screened} by the rules, {screened.reused} "
+                 "unchanged" + (", criteria changed: all re-screened" if screened.criteria_changed else "") + ")",
+                 counts=counts, screened=screened.screened, reused=screened.reused)
+        for target in screened.unmatched_overrides:
+            log.warning("override_pending", f"{protocol.overrides_path}: {target} is not in the store "
+                        "(kept for later)", target=target)
     if result.tagging is not None:
         tagged = result.tagging
-        click.echo(f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} tagged now, "
-                   f"{tagged.reused} unchanged)")
+        log.info("extract", f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} "
+                 f"tagged now, {tagged.reused} unchanged)", mentions=tagged.mentions, tagged=tagged.tagged,
+                 reused=tagged.reused)
     if result.synthesis is not None:
         graph = result.synthesis.graph
-        click.echo(f"graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges; convergent: "
-                   + (", ".join(result.synthesis.convergent_modules) or "none"))
-    for warning in manifest.get("warnings", []):
-        click.echo(f"warning: {warning}", err=True)
-    if manifest.get("not_returned"):
-        click.echo(f"warning: efetch did not return {len(manifest['not_returned'])} PMID(s)", err=True)
+        convergent = result.synthesis.convergent_modules
+        log.info("graph", f"graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges; convergent: "
+                 + (", ".join(convergent) or "none"), nodes=graph.number_of_nodes(), edges=graph.number_of_edges(),
+                 convergent=convergent)
     for path in result.outputs.values():
-        click.echo(f"wrote {path}")
+        log.info("output", f"wrote {path}", path=str(path))
+    summary = (result.changes or {}).get("summary", {})
+    if result.unchanged:
+        text = "nothing new" + ("; outputs that were missing written again" if result.rewrote_missing else "")
+    else:
+        text = "changes: " + (", ".join(f"{n} {name.replace('_', ' ')}" for name, n in summary.items() if n)
+                              or "none")
+    status = "new_evidence" if result.news else "nothing_new"
+    exit_code = NOTHING_NEW if command == "update" and not result.news else 0
+    log.info("done", text, status=status, changes=summary, exit_code=exit_code)
