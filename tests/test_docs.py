@@ -28,5 +28,5 @@ def test_docs_readme_starts_with_install_and_demo() -> None:
 
 
 def test_docs_exit_codes_match_readme() -> None:
-    for code in ("0", "1", "2", "3", "130"):
+    for code in ("0", "1", "2", "3", "4", "5", "130"):
         assert re.search(rf"^\|\s*{code}\s*\|", README, re.MULTILINE), code

@@ -9,7 +9,7 @@ After every run the review's state is kept in the store as a *snapshot*:
 * ``state``: every record's decision (``include``/``exclude``/``uncertain``,
   ``duplicate``, ``deleted``, ``unscreened``) and a short content hash; the graph's
   evidence edges with their PMIDs; the convergent pathways; retraction/erratum notices
-  on included records.
+  on primary records (reported when the record is or was included).
 
 :func:`compare` turns the previous and the new state into the ``changes.json``
 document; :func:`write_changes` writes it with ``changes.md``. A record is new when
@@ -107,7 +107,7 @@ def review_state(protocol: Protocol, store: Store, graph: nx.Graph, rows: Iterab
             decision = decided[row["id"]]["decision"] if row["id"] in decided else "unscreened"
         key = _record_key(row)
         records[key] = [decision, row["content_hash"][:16]]
-        if decision == "include" and (found := _notices(row)):
+        if decision not in ("duplicate", "deleted") and (found := _notices(row)):
             notices[key] = found
     edges = {
         "\t".join((*sorted((a, b)), data["relation"])): list(data["pmids"])
@@ -166,8 +166,10 @@ def compare(previous: dict[str, Any] | None, state: dict[str, Any], *, protocol:
     updated = [k for k in new_records if k in old_records and old_records[k][1] != new_records[k][1]]
     gained = [k for k, (d, _) in new_records.items() if d == "include" and old_records.get(k, [""])[0] != "include"]
     lost = [k for k, (d, _) in old_records.items() if d == "include" and new_records.get(k, [""])[0] != "include"]
+    # among included records: included now, or until now (a retraction usually ends an inclusion)
     fresh_notices = [(k, n) for k, found in state["notices"].items() for n in found
-                     if n not in before["notices"].get(k, [])]
+                     if n not in before["notices"].get(k, [])
+                     and "include" in (new_records[k][0], old_records.get(k, [""])[0])]
     details = _details(store, protocol, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
 
     def entry(key: str, **extra: Any) -> dict[str, Any]:
@@ -197,7 +199,8 @@ def compare(previous: dict[str, Any] | None, state: dict[str, Any], *, protocol:
         "strengthened_edges": sorted(strengthened, key=lambda e: (-len(e["new_pmids"]), e["source"], e["target"])),
         "newly_convergent": [{"id": i, "name": n} for i, n in convergent.items() if i not in before["convergent"]],
         "no_longer_convergent": [{"id": i, "name": n} for i, n in before["convergent"].items() if i not in convergent],
-        "notices": [entry(k, notice=n.split(":", 1)[0], notice_pmid=n.split(":", 1)[1]) for k, n in fresh_notices],
+        "notices": [entry(k, notice=n.split(":", 1)[0], notice_pmid=n.split(":", 1)[1], decision=new_records[k][0])
+                    for k, n in fresh_notices],
     }
     changes["summary"] = {name: len(changes[name]) for name in LISTS}
     return changes
@@ -246,8 +249,9 @@ def changes_markdown(changes: dict[str, Any], title: str) -> str:
         ("No longer included", ["PMID", "title", "now", "reasons"],
          [[_pmid_link(i), i.get("title"), i["now"], "; ".join(i.get("reasons", []))]
           for i in changes["no_longer_included"]]),
-        ("Retractions, errata and notices among included records", ["PMID", "title", "notice", "notice PMID"],
-         [[_pmid_link(i), i.get("title"), i["notice"], i["notice_pmid"]] for i in changes["notices"]]),
+        ("Retractions, errata and notices among included records", ["PMID", "title", "notice", "notice PMID",
+                                                                   "decision now"],
+         [[_pmid_link(i), i.get("title"), i["notice"], i["notice_pmid"], i["decision"]] for i in changes["notices"]]),
         ("Pathways that became convergent", ["id", "name"],
          [[i["id"], i["name"]] for i in changes["newly_convergent"]]),
         ("Pathways no longer convergent", ["id", "name"],

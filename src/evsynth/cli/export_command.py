@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli
+from evsynth.cli.base import EXIT_CODES, cli, open_store
 from evsynth.errors import EvsynthError
 from evsynth.export import FORMATS, SUFFIX, export_graph
 from evsynth.extract import Tagger
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
 from evsynth.protocol import load_protocol
-from evsynth.store import Store
 from evsynth.synthesis import GRAPH_FILES, synthesise
 from evsynth.tagging import records_to_tag, tag_store
 
@@ -43,7 +42,7 @@ def export(protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_p
         raise EvsynthError(f"{store_path}: no store yet; run `evsynth run {protocol}` first")
     if out_path is not None and out_path.suffix and len(chosen) > 1:
         raise click.UsageError("--out names one file but several --format were asked for; give a folder")
-    with Store.open(store_path, create=False) as store:
+    with open_store(store_path, "export", create=False) as store:
         ids = records_to_tag(store, loaded.name, screened=loaded.criteria is not None)
         if not ids:
             raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")

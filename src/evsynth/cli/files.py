@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli
+from evsynth.cli.base import EXIT_CODES, cli, open_store
 from evsynth.fileio import check_writable
 from evsynth.imports import FORMATS, import_files
-from evsynth.store import Store
 
 
 @cli.command("import", epilog=EXIT_CODES)
@@ -36,7 +35,7 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
     """
     from evsynth.dedupe import deduplicate
 
-    with Store.open(db_path) as store:
+    with open_store(db_path, "import") as store:
         results = import_files(store, files, source=source, format_name=format_name)
         duplicates = deduplicate(store)
         total = store.count_records()

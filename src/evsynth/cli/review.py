@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli, echo_screening, screening_protocol
+from evsynth.cli.base import EXIT_CODES, cli, echo_screening, open_store, screening_protocol
 from evsynth.config import default_reviewer
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
@@ -14,7 +14,7 @@ from evsynth.overrides import OVERRIDE_DECISIONS, Override, load_overrides, pars
 from evsynth.pipeline import default_out_dir
 from evsynth.screen import screen_store
 from evsynth.screen_outputs import write_screening_outputs
-from evsynth.store import Store, utc_now
+from evsynth.store import utc_now
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -35,7 +35,7 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
     loaded, criteria = screening_protocol(protocol)
     out = out_dir or default_out_dir(loaded)
     overrides = load_overrides(loaded.overrides_path)
-    with Store.open(db_path or out / "evsynth.sqlite", create=False) as store:
+    with open_store(db_path or out / "evsynth.sqlite", "screen", create=False) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, overrides)
         paths = write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
@@ -101,7 +101,7 @@ def decide(
     if not store_path.exists():
         click.echo(f"no store at {store_path} yet: the decision applies from the next run")
         return
-    with Store.open(store_path, create=False) as store:
+    with open_store(store_path, "decide", create=False) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, decisions, kind="override")
         write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
