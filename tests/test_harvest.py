@@ -60,6 +60,36 @@ def test_harvest_splits_windows_until_slices_fit(server_factory, db: Store, tmp_
     assert starts[0] == dt.date(2021, 1, 1)
 
 
+def test_later_harvest_reuses_the_slices_one_esearch_each(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    full = make_corpus(330, id_limit=40)
+    server = server_factory(Corpus([r for p, r in full.records.items() if int(p) <= 90_000_300], id_limit=40))
+    protocol = _protocol(tmp_path, limit=40)
+    first = harvest(protocol, db, fast_client(server.url))
+    planned = first.manifest["requests"]["by_endpoint"]["esearch.fcgi"]
+    assert planned > len(first.manifest["slices"])  # planning searched the halves it split
+    client = fast_client(server.url)
+    again = harvest(protocol, db, client)
+    assert client.stats.by_endpoint == {"esearch.fcgi": len(first.manifest["slices"])}
+    assert again.total == 300 and again.new == 0 and again.manifest["slices_reused"] == len(first.manifest["slices"])
+    server.corpus.add(r for p, r in full.records.items() if int(p) > 90_000_300)
+    grown = harvest(protocol, db, fast_client(server.url))
+    assert grown.new == 30 and grown.total == 330 and db.count_records() == 330
+    assert all(s["count"] <= 40 for s in grown.manifest["slices"])  # a slice that outgrew the limit was split
+
+
+def test_open_window_reuse_extends_the_last_slice_to_today(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "open.yaml"
+    path.write_text(yaml.safe_dump({"name": "open-review", "search": {"query": "ketamine[tiab]",
+                                    "date_window": {"start": "2021-01-01"}}}))
+    protocol = load_protocol(path)
+    server = server_factory(make_corpus(20))
+    harvest(protocol, db, fast_client(server.url), today=dt.date(2025, 1, 1))
+    late = {**generated_entry(500), "date": "2026-02-01"}
+    server.corpus.add(_served([late]))
+    result = harvest(protocol, db, fast_client(server.url), today=dt.date(2026, 3, 1))
+    assert result.new == 1 and result.manifest["slices"][-1]["end"] == "2026-03-01"
+
+
 def test_harvest_splits_a_single_day_by_pmid_range(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     entries = [{**generated_entry(i), "date": "2022-05-05"} for i in range(90)]
     entries += [generated_entry(i) for i in range(90, 130)]

@@ -121,9 +121,20 @@ def plan_search(
     datetype: str = "pdat",
     limit: int = 9999,
     today: dt.date | None = None,
+    reuse: Sequence[Slice] = (),
 ) -> SearchPlan:
-    """Run the search, splitting the window until every slice fits ``limit`` ids."""
+    """Run the search, splitting the window until every slice fits ``limit`` ids.
+
+    ``reuse``: the slices of the last complete run of the same search. They are searched
+    directly (one esearch each, split further only if one has outgrown the limit), and the
+    window's end is extended to ``today`` when it is open, so an update that finds nothing
+    new costs one esearch per slice.
+    """
     planner = _Planner(client, query, datetype, limit)
+    window_start = start or PUBMED_EARLIEST
+    window_end = end or today or dt.date.today()
+    if reuse:
+        return _replan(planner, list(reuse), window_start, window_end)
     first = planner.search(start, end, None)
     plan = SearchPlan(
         total=first.count,
@@ -132,14 +143,41 @@ def plan_search(
         query_key=first.query_key,
         warnings=[*first.warnings, *first.errors],
     )
-    window_start = start or PUBMED_EARLIEST
-    window_end = end or today or dt.date.today()
     if first.count <= limit:
         planner.take(first, window_start, window_end, None)
     else:
         middle = window_start + (window_end - window_start) // 2
         planner.split(window_start, middle)
         planner.split(middle + dt.timedelta(days=1), window_end)
+    return _finish(plan, planner)
+
+
+def _replan(planner: _Planner, slices: list[Slice], window_start: dt.date, window_end: dt.date) -> SearchPlan:
+    last = max(dt.date.fromisoformat(s.end) for s in slices)
+    if last < window_end:  # an open window has grown since the last run
+        slices.append(Slice((last + dt.timedelta(days=1)).isoformat(), window_end.isoformat(), 0, None))
+    plan = SearchPlan(total=0, query_translation="")
+    for piece in slices:
+        low, high = dt.date.fromisoformat(piece.start), dt.date.fromisoformat(piece.end)
+        pmids = (int(piece.pmid_range[0]), int(piece.pmid_range[1])) if piece.pmid_range else None
+        result = planner.search(low, high, pmids)
+        if not plan.query_translation and pmids is None:
+            plan.query_translation, plan.webenv, plan.query_key = (result.query_translation, result.webenv,
+                                                                   result.query_key)
+        plan.warnings += [*result.warnings, *result.errors]
+        if result.count <= planner.limit:
+            planner.take(result, low, high, pmids)
+        elif low < high:
+            middle = low + (high - low) // 2
+            planner.split(low, middle, pmids)
+            planner.split(middle + dt.timedelta(days=1), high, pmids)
+        else:
+            planner.split(low, high, pmids)
+    plan.total = len(planner.seen)  # the distinct PMIDs of the whole window: what one esearch would count
+    return _finish(plan, planner)
+
+
+def _finish(plan: SearchPlan, planner: _Planner) -> SearchPlan:
     plan.slices = planner.slices
     plan.ids = list(planner.seen)
     if plan.slice_sum < plan.total:
@@ -229,6 +267,11 @@ def harvest(
         )
     previous = store.last_complete_run(protocol.name)
     timings: dict[str, float] = {}
+    reuse: list[Slice] = []
+    if previous and previous["protocol_hash"] == protocol.digest:
+        earlier = previous["manifest"]
+        if earlier.get("window", {}).get("field") == search.date_field and earlier.get("slices"):
+            reuse = [Slice(x["start"], x["end"], x["count"], x["pmid_range"]) for x in earlier["slices"]]
     try:
         report("search", 0, 1)
         clock = time.monotonic()
@@ -240,6 +283,7 @@ def harvest(
             datetype=search.date_field,
             limit=protocol.max_ids_per_search,
             today=today,
+            reuse=reuse,
         )
         stored = store.stored_pmids(min_rank=SOURCE_RANK["pubmed_xml"])
         to_fetch = [pmid for pmid in plan.ids if pmid not in stored]
@@ -262,6 +306,7 @@ def harvest(
             total=plan.total,
             distinct_ids=len(plan.ids),
             slice_sum=plan.slice_sum,
+            slices_reused=len(reuse),
             slices=[
                 {"start": s.start, "end": s.end, "count": s.count, "pmid_range": s.pmid_range} for s in plan.slices
             ],
