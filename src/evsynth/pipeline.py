@@ -177,6 +177,7 @@ def run_protocol(
         result.changes = previous["changes"]
         if not missing:
             result.skipped = True
+            store.update_run(harvested.run_id, manifest={**harvested.manifest, "outcome": "nothing new"})
             return result
         result.rewrote_missing = True
     if protocol.criteria is not None:
