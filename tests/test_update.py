@@ -277,3 +277,16 @@ def test_killed_update_then_a_new_one_leaves_the_store_consistent_and_complete( 
         assert store.runs("harvest")[-1]["status"] == "complete"
     assert [item["pmid"] for item in _changes()["new_records"]] == [str(90_000_000 + n) for n in range(21, 61)]
     assert _update(runner, server.url, protocol=str(protocol)).exit_code == 4
+
+
+def test_update_replays_the_demo_offline_and_finds_nothing_new(runner: CliRunner) -> None:
+    cassette = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+    demo = ["--replay", cassette, "--import", str(ROOT / "demo" / "scopus-export.csv"),
+            "--import", str(ROOT / "demo" / "hand-search.ris")]  # fmt: skip
+    first = runner.invoke(cli, ["update", PROTOCOL, *demo])
+    assert first.exit_code == 0, first.output
+    assert "modified since the last run are not looked up" in first.output
+    summary = _changes()["summary"]
+    assert summary["new_records"] == 63 and summary["newly_included"] == 37
+    again = runner.invoke(cli, ["update", PROTOCOL, *demo])
+    assert again.exit_code == 4, again.output

@@ -239,7 +239,8 @@ def changes_markdown(changes: dict[str, Any], title: str) -> str:
         lines.append(f"Run {changes['run_id']} ({changes['generated_at']}): the first snapshot of this review, "
                      "so every record is new.")
     summary = changes["summary"]
-    lines += ["", ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in summary.items()) + ".", ""]
+    counted = [f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS if summary.get(name)]
+    lines += ["", (", ".join(counted) + "." if counted else ""), ""]
     if not has_news(changes):
         return "\n".join([*lines, "Nothing changed.", ""])
     sections: list[tuple[str, list[str], list[list[object]]]] = [

@@ -137,7 +137,7 @@ def run_protocol(
     out_dir: Path,
     *,
     extra_imports: tuple[Path, ...] = (),
-    refresh_modified: bool = False,
+    refresh_modified: bool | None = None,
     progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
     tagger: Tagger | None = None,
@@ -146,15 +146,15 @@ def run_protocol(
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``.
 
     With ``update``, records PubMed modified since the last complete run are fetched
-    again, and when nothing the outputs are made from changed (same fingerprint as the
-    last snapshot) the run stops after the harvest with ``unchanged`` set and the
-    outputs untouched (those missing are written again).
+    again (unless ``refresh_modified`` is False), and when nothing the outputs are made
+    from changed (same fingerprint as the last snapshot) the run stops after the harvest
+    with ``unchanged`` set and the outputs untouched (those missing are written again).
     """
     stage = on_stage or (lambda name: None)
     check_writable(out_dir)
     overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
     stage("harvest")
-    refresh = refresh_modified or update
+    refresh = update if refresh_modified is None else refresh_modified
     harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
     files = [s.path for s in protocol.sources] + list(extra_imports)

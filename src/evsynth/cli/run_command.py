@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from evsynth.changes import LISTS
 from evsynth.cli.base import EXIT_CODES, Log, ProgressBar, cli, http_session, open_store
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
@@ -74,7 +75,8 @@ def update(protocol: Path, **options: Any) -> None:
     When nothing changed the outputs are left untouched and the exit code is 4, so a
     scheduler can tell "nothing new" (4) from "new evidence" (0) from "failed" (1, 3, 5).
     """
-    _execute(protocol, "update", refresh_modified=True, **options)
+    # a cassette is a fixed copy of PubMed: nothing in it was modified since the last run
+    _execute(protocol, "update", refresh_modified=not options["replay"], **options)
 
 
 def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path: Path | None,
@@ -92,6 +94,9 @@ def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path
         if not path.is_file():
             raise EvsynthError(f"{path}: --import file not found")
     progress = ProgressBar(enabled=log.mode == "human")
+    if command == "update" and replay:
+        log.warning("replay", "--replay: records modified since the last run are not looked up "
+                    "(a cassette is a fixed copy of PubMed)")
     log.trace("start", f"{command} {protocol.name}", command=command, protocol=protocol.name, out=str(out))
     try:
         with open_store(db_path or out / "evsynth.sqlite", command, wait=wait, log=log) as store, \
@@ -159,8 +164,8 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
     if result.unchanged:
         text = "nothing new" + ("; outputs that were missing written again" if result.rewrote_missing else "")
     else:
-        text = "changes: " + (", ".join(f"{n} {name.replace('_', ' ')}" for name, n in summary.items() if n)
-                              or "none")
+        text = "changes: " + (", ".join(f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS
+                                        if summary.get(name)) or "none")
     status = "new_evidence" if result.news else "nothing_new"
     exit_code = NOTHING_NEW if command == "update" and not result.news else 0
     log.info("done", text, status=status, changes=summary, exit_code=exit_code)
