@@ -290,3 +290,17 @@ def test_update_replays_the_demo_offline_and_finds_nothing_new(runner: CliRunner
     assert summary["new_records"] == 63 and summary["newly_included"] == 37
     again = runner.invoke(cli, ["update", PROTOCOL, *demo])
     assert again.exit_code == 4, again.output
+
+
+@pytest.mark.parametrize("command", [["screen"], ["decide", "90000003", "exclude", "--reason", "x"], ["export"]])
+def test_every_command_that_writes_the_store_respects_the_lock(runner: CliRunner, server_factory,  # type: ignore[no-untyped-def]
+                                                               command: list[str], tmp_path: Path) -> None:
+    protocol = tmp_path / "review.yaml"  # decide writes its decisions file beside the protocol
+    protocol.write_text(Path(PROTOCOL).read_text())
+    server = server_factory(make_corpus(10))
+    assert _update(runner, server.url, protocol=str(protocol)).exit_code == 0
+    with store_lock(STORE, "update"):
+        result = runner.invoke(cli, [command[0], str(protocol), *command[1:]])
+    assert result.exit_code == 5, result.output
+    assert "in use by evsynth update" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "review.decisions.csv").exists()  # a refused decide writes nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -87,21 +88,23 @@ def decide(
         raise click.UsageError("--reason is required: every reviewer decision needs one")
     target = parse_target(record)
     path = loaded.overrides_path
-    decisions = load_overrides(path)
-    if clear:
-        if decisions.pop(target, None) is None:
-            raise EvsynthError(f"{path}: no reviewer decision for {record} to clear")
-    else:
-        who = reviewer if reviewer is not None else default_reviewer()
-        decisions[target] = Override(target, str(decision), " ".join(str(reason).split()), who, utc_now()[:10])
-    save_overrides(path, decisions)
-    click.echo(f"{path}: {record} " + ("cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"))
     out = out_dir or default_out_dir(loaded)
     store_path = db_path or out / "evsynth.sqlite"
-    if not store_path.exists():
-        click.echo(f"no store at {store_path} yet: the decision applies from the next run")
-        return
-    with open_store(store_path, "decide", create=False) as store:
+    with contextlib.ExitStack() as stack:
+        # the store's lock is taken before the decisions file is written: a refusal (exit 5) changes nothing
+        store = stack.enter_context(open_store(store_path, "decide", create=False)) if store_path.exists() else None
+        decisions = load_overrides(path)
+        if clear:
+            if decisions.pop(target, None) is None:
+                raise EvsynthError(f"{path}: no reviewer decision for {record} to clear")
+        else:
+            who = reviewer if reviewer is not None else default_reviewer()
+            decisions[target] = Override(target, str(decision), " ".join(str(reason).split()), who, utc_now()[:10])
+        save_overrides(path, decisions)
+        click.echo(f"{path}: {record} " + ("cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"))
+        if store is None:
+            click.echo(f"no store at {store_path} yet: the decision applies from the next run")
+            return
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, decisions, kind="override")
         write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
