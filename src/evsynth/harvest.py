@@ -96,7 +96,10 @@ class _Planner:
 
     def split(self, start: dt.date, end: dt.date, pmids: tuple[int, int] | None = None) -> None:
         """Search [start, end] (and PMID range), splitting until each piece fits."""
-        result = self.search(start, end, pmids)
+        self.place(self.search(start, end, pmids), start, end, pmids)
+
+    def place(self, result: ESearchResult, start: dt.date, end: dt.date, pmids: tuple[int, int] | None) -> None:
+        """Take the searched piece if it fits; otherwise split it by date, or a single day by PMID range."""
         if result.count <= self.limit:
             self.take(result, start, end, pmids)
         elif start < end:
@@ -143,12 +146,7 @@ def plan_search(
         query_key=first.query_key,
         warnings=[*first.warnings, *first.errors],
     )
-    if first.count <= limit:
-        planner.take(first, window_start, window_end, None)
-    else:
-        middle = window_start + (window_end - window_start) // 2
-        planner.split(window_start, middle)
-        planner.split(middle + dt.timedelta(days=1), window_end)
+    planner.place(first, window_start, window_end, None)
     return _finish(plan, planner)
 
 
@@ -165,14 +163,7 @@ def _replan(planner: _Planner, slices: list[Slice], window_start: dt.date, windo
             plan.query_translation, plan.webenv, plan.query_key = (result.query_translation, result.webenv,
                                                                    result.query_key)
         plan.warnings += [*result.warnings, *result.errors]
-        if result.count <= planner.limit:
-            planner.take(result, low, high, pmids)
-        elif low < high:
-            middle = low + (high - low) // 2
-            planner.split(low, middle, pmids)
-            planner.split(middle + dt.timedelta(days=1), high, pmids)
-        else:
-            planner.split(low, high, pmids)
+        planner.place(result, low, high, pmids)
     plan.total = len(planner.seen)  # the distinct PMIDs of the whole window: what one esearch would count
     return _finish(plan, planner)
 
