@@ -289,8 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, corpus: Corpus, faults: FaultPlan) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, corpus: Corpus, faults: FaultPlan, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.corpus = corpus
         self.faults = faults
         self.injected: dict[str, int] = {}
@@ -311,10 +311,10 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def serving(corpus: Corpus, *, faults: FaultPlan | None = None) -> Iterator[RunningServer]:
-    """Serve ``corpus`` on 127.0.0.1 (a free port) for the duration of the block."""
+def serving(corpus: Corpus, *, faults: FaultPlan | None = None, port: int = 0) -> Iterator[RunningServer]:
+    """Serve ``corpus`` on 127.0.0.1 (``port``, or a free one) for the duration of the block."""
     plan = faults or FaultPlan()
-    server = _Server(corpus, plan)
+    server = _Server(corpus, plan, port)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="eutils-server", daemon=True)
     thread.start()
     host, port = server.server_address[:2]

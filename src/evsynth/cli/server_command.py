@@ -1,0 +1,53 @@
+"""`evsynth test-server`: the local E-utilities server, from the command line (test tooling)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from evsynth.cli.base import EXIT_CODES, cli
+from evsynth.errors import InputFileError
+from evsynth.eutils_server import FAULTS, Corpus, FaultPlan, serving
+from evsynth.fileio import read_input_bytes
+from evsynth.synthetic import article_set, generated_corpus
+
+
+@cli.command("test-server", epilog=EXIT_CODES)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--synthetic", type=click.IntRange(0), default=0, metavar="N",
+              help="Also serve N generated synthetic records (PMIDs from 90000001).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8089, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--id-limit", type=click.IntRange(10), default=9999, show_default=True,
+              help="Most ids one esearch returns, as PubMed's 9,999.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of requests answered with an injected fault.")
+@click.option("--fault", "faults", multiple=True, type=click.Choice(FAULTS),
+              help="Fault kinds to inject [default: all]. Repeatable.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
+def test_server(files: tuple[Path, ...], synthetic: int, port: int, id_limit: int, fault_rate: float,
+                faults: tuple[str, ...], seed: int) -> None:
+    """Serve PubMed XML FILES (and/or --synthetic N records) as E-utilities on 127.0.0.1 until Ctrl-C.
+
+    Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus;
+    date windows, PMID ranges, the history server and the id limit behave as PubMed's.
+    """
+    if not files and not synthetic:
+        raise click.UsageError("give PubMed XML FILES, --synthetic N, or both")
+    for path in files:
+        read_input_bytes(path, 1)  # a missing or unreadable file: one line naming it
+    sources: list[bytes | str] = [str(path) for path in files]
+    if synthetic:
+        sources.append(article_set(list(generated_corpus(synthetic))))
+    corpus = Corpus.from_xml(*sources, id_limit=id_limit)  # PubmedXMLError names a broken file
+    plan = FaultPlan(rate=fault_rate, kinds=faults or FAULTS, seed=seed)
+    try:
+        with serving(corpus, faults=plan, port=port) as server:
+            click.echo(f"serving {len(corpus.records)} records at {server.url} (Ctrl-C stops)")
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    except OSError as err:
+        raise InputFileError(f"127.0.0.1:{port}: cannot listen ({err.strerror})") from None
