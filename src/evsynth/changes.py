@@ -183,7 +183,7 @@ def compare(previous: dict[str, Any] | None, state: dict[str, Any], *, protocol:
         if key in old_edges and not set(pmids) <= earlier:
             strengthened.append({**_edge(key, pmids, graph), "n_before": len(earlier),
                                  "new_pmids": [p for p in pmids if p not in earlier]})
-    convergent = {row_id: name for row_id, name in state["convergent"].items()}
+    convergent = state["convergent"]
     changes: dict[str, Any] = {
         "protocol": protocol.name,
         "generated_at": utc_now(),

@@ -171,9 +171,9 @@ def run_protocol(
     result.duplicates = deduplicate(store)
     digest = fingerprint(protocol, store)
     previous = store.latest_snapshot(protocol.name)
-    if update and previous is not None and previous["fingerprint"] == digest:
+    same = result.unchanged = previous is not None and previous["fingerprint"] == digest
+    if update and same and previous is not None:
         missing = [name for name in KEY_OUTPUTS if not (out_dir / name).is_file()]
-        result.unchanged = True
         result.changes = previous["changes"]
         if not missing:
             result.skipped = True
@@ -203,7 +203,6 @@ def run_protocol(
     result.outputs.update(write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name))
     stage("changes")
     state = review_state(protocol, store, result.synthesis.graph, result.synthesis.rows)
-    same = result.unchanged = previous is not None and previous["fingerprint"] == digest
     # outputs written again with nothing new keep the last update's changes (what a scheduler last read)
     result.changes = previous["changes"] if same and previous else compare(
         previous, state, protocol=protocol, store=store, graph=result.synthesis.graph, run_id=harvested.run_id)

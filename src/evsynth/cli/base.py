@@ -158,16 +158,25 @@ def cli() -> None:
     """
 
 
-def echo_screening(result: ScreenResult, protocol: Protocol) -> None:
+def screening_summary(result: ScreenResult) -> str:
+    """``screened: 37 include, 20 exclude, 0 uncertain (5 by the rules, 52 unchanged)``."""
     counts = result.counts
-    click.echo(
+    return (
         f"screened: {counts.get('include', 0)} include, {counts.get('exclude', 0)} exclude, "
         f"{counts.get('uncertain', 0)} uncertain ({result.screened} by the rules, {result.reused} unchanged"
         + (", criteria changed: all re-screened" if result.criteria_changed else "")
         + ")"
     )
+
+
+def pending_override(protocol: Protocol, target: str) -> str:
+    return f"{protocol.overrides_path}: {target} is not in the store (kept for later)"
+
+
+def echo_screening(result: ScreenResult, protocol: Protocol) -> None:
+    click.echo(screening_summary(result))
     for target in result.unmatched_overrides:
-        click.echo(f"warning: {protocol.overrides_path}: {target} is not in the store (kept for later)", err=True)
+        click.echo(f"warning: {pending_override(protocol, target)}", err=True)
 
 
 def screening_protocol(path: Path) -> tuple[Protocol, Criteria]:

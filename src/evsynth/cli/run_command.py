@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from evsynth.changes import LISTS
-from evsynth.cli.base import EXIT_CODES, Log, ProgressBar, cli, http_session, open_store
+from evsynth.cli.base import (
+    EXIT_CODES,
+    Log,
+    ProgressBar,
+    cli,
+    http_session,
+    open_store,
+    pending_override,
+    screening_summary,
+)
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.eutils import EUtils
@@ -138,15 +147,10 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
              records=result.records, duplicates=duplicates)
     if result.screening is not None:
         screened = result.screening
-        counts = screened.counts
-        log.info("screen",
-                 f"screened: {counts.get('include', 0)} include, {counts.get('exclude', 0)} exclude, "
-                 f"{counts.get('uncertain', 0)} uncertain ({screened.screened} by the rules, {screened.reused} "
-                 "unchanged" + (", criteria changed: all re-screened" if screened.criteria_changed else "") + ")",
-                 counts=counts, screened=screened.screened, reused=screened.reused)
+        log.info("screen", screening_summary(screened), counts=screened.counts, screened=screened.screened,
+                 reused=screened.reused)
         for target in screened.unmatched_overrides:
-            log.warning("override_pending", f"{protocol.overrides_path}: {target} is not in the store "
-                        "(kept for later)", target=target)
+            log.warning("override_pending", pending_override(protocol, target), target=target)
     if result.tagging is not None:
         tagged = result.tagging
         log.info("extract", f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} "
