@@ -61,8 +61,8 @@ def make_corpus(count: int, *, id_limit: int = 9999, **kwargs: object) -> Corpus
 
 def fast_client(url: str, **overrides: object) -> EUtils:
     """A client for the local server: no rate limit, tiny back-off."""
-    settings = Settings(eutils_url=url, rate=None, backoff_base=0.001, backoff_max=0.01, timeout=5, **overrides)  # type: ignore[arg-type]
-    return EUtils(settings)
+    options: dict[str, object] = {"rate": None, "backoff_base": 0.001, "backoff_max": 0.01, "timeout": 5, **overrides}
+    return EUtils(Settings(eutils_url=url, **options))  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -3,18 +3,23 @@
 It serves PubMed XML records from memory the way E-utilities does, closely
 enough for evsynth's client:
 
-* ``esearch.fcgi`` (GET or POST, XML): history server (WebEnv/QueryKey),
+* ``esearch.fcgi`` (GET or POST, XML or ``retmode=json``): history server (WebEnv/QueryKey),
   ``retstart``/``retmax``, the 9,999-id limit (configurable), a date window
   (``datetype`` pdat/edat/mdat with ``mindate``/``maxdate``), and a PMID range
   clause ``lo:hi[uid]``. Any other term matches the whole corpus: the corpus *is*
   the search result. ``QueryTranslation`` echoes the term.
 * ``efetch.fcgi`` (GET or POST): ``id`` lists, or ``WebEnv`` + ``query_key`` with
   ``retstart``/``retmax``.
-* Faults, injected at a chosen rate with a seeded RNG: HTTP 429 (NCBI's JSON
-  body), 500/502/503, a dropped connection, truncated XML, an HTTP 200 with an
-  ``<ERROR>`` body.
+* A rate limit (``Corpus.rate_limit`` requests/s, NCBI's 3 or 10): a token
+  bucket; a request over it gets HTTP 429 with NCBI's JSON body and
+  ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` headers.
+* Faults, injected at a chosen rate with a seeded RNG: HTTP 429, 500/502/503, a
+  dropped connection, a slow answer, truncated XML, an HTTP 200 with an
+  ``<ERROR>`` body, an expired WebEnv (history requests only).
 
-Start it with :func:`serving` (a context manager yielding the base URL).
+:class:`SyntheticCorpus` serves any number of generated records (100,000 and
+more), building each record's XML only when it is fetched. Start a server with
+:func:`serving` (a context manager yielding the base URL).
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import json
 import random
 import re
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -33,8 +40,9 @@ from xml.sax.saxutils import escape
 
 from evsynth.models import Record
 from evsynth.pubmed_xml import iter_pubmed_xml
+from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 
-FAULTS = ("429", "500", "502", "503", "drop", "truncate", "error200")
+FAULTS = ("429", "500", "502", "503", "drop", "slow", "truncate", "error200", "expired")
 _UID_RANGE = re.compile(r"\s+AND\s+(\d+):(\d+)\[uid\]\s*$")
 _HEAD = (
     b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
@@ -81,25 +89,53 @@ class FaultPlan:
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULTS
     seed: int = 0
+    slow_seconds: float = 1.0
     rng: random.Random = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
     def draw(self) -> str | None:
         """A fault for this request, or None."""
-        if self.rate and self.rng.random() < self.rate:
-            return self.rng.choice(self.kinds)
+        with self._lock:
+            if self.rate and self.rng.random() < self.rate:
+                return self.rng.choice(self.kinds)
         return None
+
+
+class TokenBucket:
+    """At most ``rate`` requests per second, bursts up to ``rate`` (as NCBI counts them)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self._clock = clock
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int]:
+        """Take one token if there is one; return (allowed, tokens left)."""
+        with self._lock:
+            now = self._clock()
+            self.tokens = min(self.rate, self.tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True, int(self.tokens)
+            return False, 0
 
 
 class Corpus:
     """The records a server serves, in PMID order, and its history server."""
 
-    def __init__(self, records: Iterable[ServedRecord], *, id_limit: int = 9999) -> None:
+    def __init__(
+        self, records: Iterable[ServedRecord], *, id_limit: int = 9999, rate_limit: float | None = None
+    ) -> None:
         self.records = {r.pmid: r for r in records}
         self.order = sorted(self.records, key=int, reverse=True)
         self.id_limit = id_limit
+        self.rate_limit = rate_limit
         self.history: dict[str, list[str]] = {}
         self._counter = itertools.count(1)
         self.lock = threading.Lock()
@@ -112,6 +148,10 @@ class Corpus:
             ServedRecord.from_record(record) for source in sources for record in iter_pubmed_xml(source, keep_raw=True)
         ]
         return cls(served, id_limit=id_limit)
+
+    def xml(self, pmid: str) -> bytes:
+        """The ``PubmedArticle`` XML of a served record."""
+        return self.records[pmid].xml
 
     def add(self, records: Iterable[ServedRecord]) -> None:
         """Add (or replace) records, as PubMed does when new papers are indexed."""
@@ -154,6 +194,46 @@ class Corpus:
         return webenv, "1"
 
 
+class SyntheticCorpus(Corpus):
+    """``count`` generated synthetic records (PMIDs from 90000001), each record's XML built when fetched.
+
+    Only the dates esearch filters on are kept in memory. ``crowded_day`` (a date, a
+    number) puts that many of the records on one day, for searches that must be
+    split below a single day.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        *,
+        start: dt.date = dt.date(2021, 1, 1),
+        days: int = 1612,
+        crowded_day: tuple[dt.date, int] | None = None,
+        id_limit: int = 9999,
+        rate_limit: float | None = None,
+    ) -> None:
+        self.start, self.days, self.crowded_day = start, days, crowded_day
+        served = []
+        for index in range(count):
+            day = self._date(index)
+            served.append(ServedRecord(str(FIRST_PMID + index), b"", (day,), day, day + dt.timedelta(days=30)))
+        super().__init__(served, id_limit=id_limit, rate_limit=rate_limit)
+
+    def _entry(self, index: int) -> dict[str, object]:
+        entry = generated_entry(index, start=self.start, days=self.days)
+        if self.crowded_day and index < self.crowded_day[1]:
+            entry["date"] = self.crowded_day[0].isoformat()
+        return entry
+
+    def _date(self, index: int) -> dt.date:
+        return dt.date.fromisoformat(str(self._entry(index)["date"]))
+
+    def xml(self, pmid: str) -> bytes:
+        """Build the record's XML (records added later with :meth:`add` keep theirs)."""
+        stored = self.records[pmid]
+        return stored.xml or article_xml(self._entry(int(pmid) - FIRST_PMID))
+
+
 def _parse_date(text: str, *, last: bool = False) -> dt.date | None:
     parts = [p for p in re.split(r"[/-]", text.strip()) if p]
     if not parts:
@@ -173,6 +253,18 @@ def esearch_xml(count: int, ids: list[str], retstart: int, webenv: str, query_ke
         f"{history}<IdList>\n{id_lines}</IdList><TranslationSet/>"
         f"<QueryTranslation>{escape(term)}</QueryTranslation></eSearchResult>\n"
     ).encode()
+
+
+def esearch_json(count: int, ids: list[str], retstart: int, webenv: str, query_key: str, term: str) -> bytes:
+    """An esearch ``retmode=json`` body in NCBI's layout (numbers as strings)."""
+    result: dict[str, object] = {
+        "count": str(count), "retmax": str(len(ids)), "retstart": str(retstart), "idlist": ids,
+        "translationset": [], "querytranslation": term,
+    }  # fmt: skip
+    if webenv:
+        result.update(querykey=query_key, webenv=webenv)
+    header = {"type": "esearch", "version": "0.3"}
+    return json.dumps({"header": header, "esearchresult": result}).encode()
 
 
 def _error_xml(root: str, message: str) -> bytes:
@@ -202,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
+        for name, value in {**getattr(self, "rate_headers", {}), **headers}.items():
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
         self.wfile.write(body)
@@ -217,13 +309,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         self.truncate = False
+        self.rate_headers: dict[str, str] = {}
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
         params = self._params()
         corpus = self.server.corpus
         with corpus.lock:
             corpus.requests.append((endpoint, params))
+        if self.server.bucket and not self._within_rate():
+            return
         fault = self.server.faults.draw()
-        if fault and self._inject(fault, endpoint):
+        if fault and self._inject(fault, endpoint, params):
             return
         if endpoint == "esearch.fcgi":
             self._esearch(params)
@@ -232,11 +327,38 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, _error_xml("eResult", f"unknown endpoint {endpoint}"))
 
-    def _inject(self, fault: str, endpoint: str) -> bool:
-        self.server.injected[fault] = self.server.injected.get(fault, 0) + 1
+    def _within_rate(self) -> bool:
+        bucket = self.server.bucket
+        assert bucket is not None
+        allowed, left = bucket.take()
+        self.rate_headers = {"X_RateLimit_Limit": str(int(bucket.rate)), "X_RateLimit_Remaining": str(left)}
+        if not allowed:
+            with self.server.corpus.lock:
+                self.server.refused += 1
+            self._too_many(int(bucket.rate))
+        return allowed
+
+    def _too_many(self, limit: int) -> None:
+        body = json.dumps(
+            {"error": "API rate limit exceeded", "api-key": self.client_address[0], "count": str(limit + 1),
+             "limit": str(limit)}  # fmt: skip
+        ).encode()
+        self._send(429, body + b"\n", "application/json", Retry_After="1")
+
+    def _inject(self, fault: str, endpoint: str, params: dict[str, str]) -> bool:
+        if fault == "expired" and not params.get("WebEnv"):
+            return False  # only a history request can meet an expired WebEnv
+        with self.server.corpus.lock:
+            self.server.injected[fault] = self.server.injected.get(fault, 0) + 1
         if fault == "429":
-            body = b'{"error":"API rate limit exceeded","api-key":"127.0.0.1","count":"4","limit":"3"}\n'
-            self._send(429, body, "application/json", Retry_After="0")
+            self._too_many(3)
+        elif fault == "slow":
+            time.sleep(self.server.faults.slow_seconds)
+            return False  # then the real answer, late
+        elif fault == "expired":
+            with self.server.corpus.lock:
+                self.server.corpus.history.pop(params["WebEnv"], None)
+            return False  # the history lookup now fails as NCBI's does
         elif fault in ("500", "502", "503"):
             self._send(int(fault), b"<html><body>Service unavailable</body></html>", "text/html")
         elif fault == "drop":
@@ -254,26 +376,36 @@ class _Handler(BaseHTTPRequestHandler):
         corpus = self.server.corpus
         retstart = int(params.get("retstart", "0"))
         retmax = int(params.get("retmax", "20"))
+        as_json = params.get("retmode") == "json"
         if retstart > corpus.id_limit - 1:
             message = (
                 f"Search Backend failed: Exception:\n'retstart' cannot be larger than {corpus.id_limit - 1}. "
                 f"For PubMed, ESearch can only retrieve the first {corpus.id_limit} records matching the query."
             )
-            self._send(200, _error_xml("eSearchResult", message))
+            if as_json:
+                body = json.dumps({"header": {"type": "esearch"}, "esearchresult": {"ERROR": message}}).encode()
+                self._send(200, body, "application/json; charset=UTF-8")
+            else:
+                self._send(200, _error_xml("eSearchResult", message))
             return
         with corpus.lock:
             hits = corpus.search(params)
             webenv, key = corpus.remember(hits) if params.get("usehistory") == "y" else ("", "")
         visible = hits[: corpus.id_limit]
         ids = visible[retstart : retstart + min(retmax, corpus.id_limit)]
-        self._send(200, esearch_xml(len(hits), ids, retstart, webenv, key, params.get("term", "")))
+        if as_json:
+            body = esearch_json(len(hits), ids, retstart, webenv, key, params.get("term", ""))
+            self._send(200, body, "application/json; charset=UTF-8")
+        else:
+            self._send(200, esearch_xml(len(hits), ids, retstart, webenv, key, params.get("term", "")))
 
     def _efetch(self, params: dict[str, str]) -> None:
         corpus = self.server.corpus
         if params.get("id"):
             ids = [i.strip() for i in params["id"].split(",") if i.strip()]
         elif params.get("WebEnv"):
-            stored = corpus.history.get(params["WebEnv"])
+            with corpus.lock:
+                stored = corpus.history.get(params["WebEnv"])
             if stored is None:
                 self._send(200, _error_xml("eFetchResult", "Unable to obtain query #1"))
                 return
@@ -282,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(400, _error_xml("eFetchResult", "Empty id list - nothing todo"))
             return
-        parts = [corpus.records[i].xml for i in ids if i in corpus.records]
+        parts = [corpus.xml(i) for i in ids if i in corpus.records]
         self._send(200, _HEAD + b"\n".join(parts) + b"\n</PubmedArticleSet>\n")
 
 
@@ -294,6 +426,8 @@ class _Server(ThreadingHTTPServer):
         self.corpus = corpus
         self.faults = faults
         self.injected: dict[str, int] = {}
+        self.bucket = TokenBucket(corpus.rate_limit) if corpus.rate_limit else None
+        self.refused = 0
 
 
 @dataclass
@@ -308,6 +442,11 @@ class RunningServer:
     def injected(self) -> dict[str, int]:
         """Faults injected so far, by kind."""
         return self.server.injected
+
+    @property
+    def refused(self) -> int:
+        """Requests answered 429 by the rate limit (injected 429 faults not counted)."""
+        return self.server.refused
 
 
 @contextlib.contextmanager

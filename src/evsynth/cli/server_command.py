@@ -9,9 +9,9 @@ import click
 
 from evsynth.cli.base import EXIT_CODES, cli
 from evsynth.errors import InputFileError
-from evsynth.eutils_server import FAULTS, Corpus, FaultPlan, serving
+from evsynth.eutils_server import FAULTS, Corpus, FaultPlan, ServedRecord, SyntheticCorpus, serving
 from evsynth.fileio import read_input_bytes
-from evsynth.synthetic import article_set, generated_corpus
+from evsynth.pubmed_xml import iter_pubmed_xml
 
 
 @cli.command("test-server", epilog=EXIT_CODES)
@@ -26,9 +26,13 @@ from evsynth.synthetic import article_set, generated_corpus
               help="Share of requests answered with an injected fault.")
 @click.option("--fault", "faults", multiple=True, type=click.Choice(FAULTS),
               help="Fault kinds to inject [default: all]. Repeatable.")
+@click.option("--slow-seconds", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="How late a 'slow' fault answers.")
+@click.option("--rate-limit", type=click.FloatRange(0, min_open=True), default=None, metavar="N",
+              help="Answer HTTP 429 (NCBI's JSON body) above N requests/s, as NCBI does with 3 or 10.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
 def test_server(files: tuple[Path, ...], synthetic: int, port: int, id_limit: int, fault_rate: float,
-                faults: tuple[str, ...], seed: int) -> None:
+                faults: tuple[str, ...], slow_seconds: float, rate_limit: float | None, seed: int) -> None:
     """Serve PubMed XML FILES (and/or --synthetic N records) as E-utilities on 127.0.0.1 until Ctrl-C.
 
     Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus;
@@ -38,11 +42,15 @@ def test_server(files: tuple[Path, ...], synthetic: int, port: int, id_limit: in
         raise click.UsageError("give PubMed XML FILES, --synthetic N, or both")
     for path in files:
         read_input_bytes(path, 1)  # a missing or unreadable file: one line naming it
-    sources: list[bytes | str] = [str(path) for path in files]
-    if synthetic:
-        sources.append(article_set(list(generated_corpus(synthetic))))
-    corpus = Corpus.from_xml(*sources, id_limit=id_limit)  # PubmedXMLError names a broken file
-    plan = FaultPlan(rate=fault_rate, kinds=faults or FAULTS, seed=seed)
+    # A broken file: PubmedXMLError names it.
+    served = [ServedRecord.from_record(r) for path in files for r in iter_pubmed_xml(str(path), keep_raw=True)]
+    corpus = (
+        SyntheticCorpus(synthetic, id_limit=id_limit, rate_limit=rate_limit)
+        if synthetic
+        else Corpus([], id_limit=id_limit, rate_limit=rate_limit)
+    )
+    corpus.add(served)
+    plan = FaultPlan(rate=fault_rate, kinds=faults or FAULTS, seed=seed, slow_seconds=slow_seconds)
     try:
         with serving(corpus, faults=plan, port=port) as server:
             click.echo(f"serving {len(corpus.records)} records at {server.url} (Ctrl-C stops)")
