@@ -30,6 +30,7 @@ import itertools
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -343,7 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
             {"error": "API rate limit exceeded", "api-key": self.client_address[0], "count": str(limit + 1),
              "limit": str(limit)}  # fmt: skip
         ).encode()
-        self._send(429, body + b"\n", "application/json", Retry_After="1")
+        self._send(429, body + b"\n", "application/json")
 
     def _inject(self, fault: str, endpoint: str, params: dict[str, str]) -> bool:
         if fault == "expired" and not params.get("WebEnv"):
@@ -420,6 +421,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a timed-out slow answer, a killed harvest) is not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def __init__(self, corpus: Corpus, faults: FaultPlan, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
