@@ -148,14 +148,15 @@ def test_pubmed_xml_inline_markup_and_structured_abstract() -> None:
     assert record.pub_date == "2021-03"
 
 
-def test_pubmed_xml_does_not_resolve_external_entities(tmp_path: Path) -> None:
+def test_pubmed_xml_refuses_external_entities(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
     body = f"""<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [<!ENTITY xxe SYSTEM "file://{secret}">]>
     <PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>90000002</PMID><Article>
     <ArticleTitle>A &xxe; title</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>"""
-    (record,) = iter_pubmed_xml(body.encode())
-    assert "TOP-SECRET" not in record.title
+    with pytest.raises(PubmedXMLError, match=r"declares XML entities \(xxe\)") as raised:
+        list(iter_pubmed_xml(body.encode()))
+    assert "TOP-SECRET" not in str(raised.value)
 
 
 def test_pubmed_xml_does_not_expand_entity_bombs() -> None:

@@ -305,9 +305,16 @@ def detect_format(path: Path) -> str:
         InputFileError: missing file, or a format evsynth does not read.
     """
     head = read_input_bytes(path, 4096)
+    if not head.strip():
+        raise InputFileError(f"{path}: empty file ({'0 bytes' if not head else 'only blank lines'})")
     if head[:2] == b"\x1f\x8b" or b"<PubmedArticleSet" in head or b"<!DOCTYPE PubmedArticleSet" in head:
         return "pubmed_xml"
-    text = head.decode("utf-8-sig", "replace")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 3:  # not merely a character cut at the 4,096-byte boundary
+            raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {err.start})") from None
+        text = head[: err.start].decode("utf-8-sig")
     if re.search(r"^PMID- ", text, re.MULTILINE):
         return "medline"
     if re.search(r"^TY  - ", text, re.MULTILINE):

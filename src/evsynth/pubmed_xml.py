@@ -354,6 +354,8 @@ def iter_pubmed_xml(
     seen_root = False
     try:
         for _, elem in parser:
+            if not seen_root:
+                _refuse_entities(elem, name)
             seen_root = True
             tag = elem.tag
             if tag == "DeleteCitation":
@@ -379,6 +381,15 @@ def iter_pubmed_xml(
     finally:
         for handle in opened:
             handle.close()
+
+
+def _refuse_entities(elem: Any, name: str) -> None:
+    """PubMed XML never declares entities; a document that does is refused (XXE, entity tricks)."""
+    dtd = elem.getroottree().docinfo.internalDTD
+    entities = [entity.name for entity in dtd.iterentities()] if dtd is not None else []
+    if entities:
+        shown = ", ".join(entities[:3]) + (", ..." if len(entities) > 3 else "")
+        raise PubmedXMLError(f"{name}: declares XML entities ({shown}); PubMed XML never does, so it is refused")
 
 
 def _with_raw(record: Record, elem: Any) -> Record:
