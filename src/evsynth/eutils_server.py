@@ -15,7 +15,8 @@ enough for evsynth's client:
   ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` headers.
 * Faults, injected at a chosen rate with a seeded RNG: HTTP 429, 500/502/503, a
   dropped connection, a slow answer, truncated XML, an HTTP 200 with an
-  ``<ERROR>`` body, an expired WebEnv (history requests only).
+  ``<ERROR>`` body or an empty body, invalid UTF-8 in the XML, an entity bomb
+  (billion laughs) in the document type, an expired WebEnv (history requests only).
 
 :class:`SyntheticCorpus` serves any number of generated records (100,000 and
 more), building each record's XML only when it is fetched. Start a server with
@@ -43,7 +44,12 @@ from evsynth.models import Record
 from evsynth.pubmed_xml import iter_pubmed_xml
 from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 
-FAULTS = ("429", "500", "502", "503", "drop", "slow", "truncate", "error200", "expired")
+FAULTS = (
+    "429", "500", "502", "503", "drop", "slow", "truncate", "error200", "empty", "garbled", "entities", "expired",
+)  # fmt: skip
+_LAUGHS = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+    f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+)
 _UID_RANGE = re.compile(r"\s+AND\s+(\d+):(\d+)\[uid\]\s*$")
 _HEAD = (
     b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
@@ -268,6 +274,21 @@ def esearch_json(count: int, ids: list[str], retstart: int, webenv: str, query_k
     return json.dumps({"header": header, "esearchresult": result}).encode()
 
 
+def _spoiled(body: bytes, how: str) -> bytes:
+    """The answer cut in half, with invalid UTF-8 inside, or with an entity bomb the document uses."""
+    if how == "truncate":
+        return body[: max(40, len(body) // 2)]
+    if how == "garbled":
+        middle = len(body) // 2
+        cut = body.rfind(b">", 0, middle) + 1  # between elements, so only the encoding is wrong
+        return body[:cut] + b"<Note>caf\xe9 \xff\xfe</Note>" + body[cut:]
+    root = next(m.start() for m in re.finditer(rb"<[^?!]", body))  # the root element, after prolog and DOCTYPE
+    close = body.index(b">", root) + 1
+    name = re.split(rb"[\s>/]", body[root + 1 : close])[0]
+    bomb = b'<?xml version="1.0"?>\n<!DOCTYPE ' + name + b" [" + _LAUGHS.encode() + b"]>\n"
+    return bomb + body[root:close] + b"<Note>&i;</Note>" + body[close:]
+
+
 def _error_xml(root: str, message: str) -> bytes:
     return (
         f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n\t<ERROR>{escape(message)}</ERROR>\n</{root}>\n'.encode()
@@ -290,8 +311,9 @@ class _Handler(BaseHTTPRequestHandler):
         return {key: values[-1] for key, values in query.items()}
 
     def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str) -> None:
-        if getattr(self, "truncate", False) and status == 200:
-            body = body[: max(40, len(body) // 2)]
+        spoil = getattr(self, "spoil", "")
+        if spoil and status == 200:
+            body = _spoiled(body, spoil)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -309,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
     def _answer(self) -> None:
-        self.truncate = False
+        self.spoil = ""
         self.rate_headers: dict[str, str] = {}
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
         params = self._params()
@@ -368,8 +390,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "error200":
             root = "eSearchResult" if endpoint == "esearch.fcgi" else "eFetchResult"
             self._send(200, _error_xml(root, "Search Backend failed: temporary fault"))
+        elif fault == "empty":
+            self._send(200, b"")
         else:
-            self.truncate = True  # applied to the real answer by _send
+            self.spoil = fault  # truncate, garbled or entities: applied to the real answer by _send
             return False
         return True
 

@@ -347,6 +347,47 @@ class ImportResult:
     run_id: int
 
 
+@dataclass(frozen=True)
+class LoadedFile:
+    """An import file read and checked, not yet stored."""
+
+    path: Path
+    format: str
+    source: str
+    records: list[Record]
+    digest: str
+
+
+def load_files(
+    paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None
+) -> list[LoadedFile]:
+    """Read and check every file; nothing is stored.
+
+    Raises:
+        InputFileError: a file is missing, unreadable, empty or not in a format evsynth reads.
+        PubmedXMLError: a PubMed XML file is malformed or hostile.
+    """
+    loaded = []
+    for path in paths:
+        fmt = format_name or detect_format(path)
+        records = read_records(path, format_name=fmt, source=source or fmt)
+        loaded.append(LoadedFile(path, fmt, source or fmt, records, hashlib.sha256(path.read_bytes()).hexdigest()))
+    return loaded
+
+
+def store_files(store: Store, loaded: Iterable[LoadedFile], *, parent_run: int | None = None) -> list[ImportResult]:
+    """Store loaded files, each as its own ``import`` run."""
+    results = []
+    for item in loaded:
+        run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run)
+        outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
+        store.add_import(run_id, str(item.path), item.source, item.format, item.digest, len(item.records))
+        store.update_run(run_id, status="complete", finished_at=utc_now(), count_new=outcome.new,
+                         count_updated=outcome.updated)  # fmt: skip
+        results.append(ImportResult(item.path, item.format, item.source, len(item.records), outcome.new, run_id))
+    return results
+
+
 def import_files(
     store: Store,
     paths: Iterable[Path],
@@ -357,19 +398,4 @@ def import_files(
 ) -> list[ImportResult]:
     """Import each file as its own ``import`` run. Every file is read before anything is written,
     so one bad file leaves the store unchanged."""
-    loaded = []
-    for path in paths:
-        fmt = format_name or detect_format(path)
-        records = read_records(path, format_name=fmt, source=source or fmt)
-        loaded.append((path, fmt, records))
-    results = []
-    for path, fmt, records in loaded:
-        name = source or fmt
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        run_id = store.start_run("import", query=str(path), count_total=len(records), parent_run=parent_run)
-        outcome = store.upsert_records(records, run_id, format_name=fmt, sighting=name)
-        store.add_import(run_id, str(path), name, fmt, digest, len(records))
-        store.update_run(run_id, status="complete", finished_at=utc_now(), count_new=outcome.new,
-                         count_updated=outcome.updated)  # fmt: skip
-        results.append(ImportResult(path, fmt, name, len(records), outcome.new, run_id))
-    return results
+    return store_files(store, load_files(paths, source=source, format_name=format_name), parent_run=parent_run)

@@ -28,7 +28,7 @@ from evsynth.evidence import author_name
 from evsynth.extract import Tagger
 from evsynth.fileio import atomic_writer, check_writable
 from evsynth.harvest import HarvestResult, Progress, harvest
-from evsynth.imports import ImportResult, import_files
+from evsynth.imports import ImportResult, load_files, store_files
 from evsynth.overrides import load_overrides
 from evsynth.protocol import Protocol
 from evsynth.screen import ScreenResult, screen_store
@@ -153,20 +153,19 @@ def run_protocol(
     stage = on_stage or (lambda name: None)
     check_writable(out_dir)
     overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
+    # Every import file is read and checked before the harvest, so a bad one changes nothing.
+    loaded = [
+        item
+        for source in protocol.sources
+        for item in load_files([source.path], source=source.name, format_name=source.format)
+    ] + load_files(extra_imports)
     stage("harvest")
     refresh = update if refresh_modified is None else refresh_modified
     harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
-    files = [s.path for s in protocol.sources] + list(extra_imports)
-    if files:
+    if loaded:
         stage("import")
-        parent = harvested.run_id
-        for source in protocol.sources:
-            result.imports += import_files(
-                store, [source.path], source=source.name, format_name=source.format, parent_run=parent
-            )
-        if extra_imports:
-            result.imports += import_files(store, list(extra_imports), parent_run=parent)
+        result.imports = store_files(store, loaded, parent_run=harvested.run_id)
     stage("deduplicate")
     result.duplicates = deduplicate(store)
     digest = fingerprint(protocol, store)
