@@ -127,7 +127,7 @@ def parse_esearch(body: bytes) -> ESearchResult:
     try:
         root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
     except etree.XMLSyntaxError as err:
-        raise RetryableBody(f"unparsable esearch XML: {err.msg}") from None
+        raise RetryableBody(f"unparsable esearch XML: {' '.join(err.msg.split())}") from None
     if root.tag != "eSearchResult":
         raise RetryableBody(f"unexpected esearch root <{root.tag}>")
     error = root.findtext("ERROR")

@@ -375,7 +375,7 @@ def iter_pubmed_xml(
         if root is not None and not seen_root and root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
             raise PubmedXMLError(f"{name}: not PubMed XML (root element <{root.tag}>)")
     except etree.XMLSyntaxError as err:
-        raise PubmedXMLError(f"{name}: malformed XML at line {err.lineno}: {err.msg}") from None
+        raise PubmedXMLError(f"{name}: malformed XML at line {err.lineno}: {' '.join(err.msg.split())}") from None
     except (OSError, EOFError) as err:
         raise PubmedXMLError(f"{name}: cannot read ({err})") from None
     finally:

@@ -60,6 +60,7 @@ class EvsynthGroup(click.Group):
 
 
 def _fail(ctx: click.Context, message: str, code: int) -> None:
+    message = " ".join(message.split())  # one line, whatever a library (libxml2, sqlite) put in it
     log = ctx.meta.get("evsynth.log")
     if isinstance(log, Log) and log.mode == "json":
         log.emit("error", "error", message, exit_code=code)
