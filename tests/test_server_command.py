@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import requests
 from click.testing import CliRunner
 from tests.conftest import ROOT
 
@@ -39,3 +41,27 @@ def test_test_server_input_errors_are_one_line(runner: CliRunner, tmp_path: Path
     assert result.exit_code == 1 and "broken.xml" in result.output and result.output.count("\n") == 1
     missing = runner.invoke(cli, ["test-server", str(tmp_path / "missing.xml")])
     assert missing.exit_code == 1 and "missing.xml" in missing.output
+
+
+def test_test_server_serves_100k_records_under_a_rate_limit() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "evsynth", "test-server", "--synthetic", "100000", "--port", "0",
+               "--rate-limit", "5"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("serving 100000 records at "), line
+        url = line.split(" at ", 1)[1].split()[0]
+        with requests.Session() as session:
+            answers = [session.get(url + "esearch.fcgi", params={"term": "x", "retmode": "json", "retmax": "2"},
+                                   timeout=10) for _ in range(8)]  # fmt: skip
+            assert answers[0].status_code == 200 and answers[0].json()["esearchresult"]["count"] == "100000"
+            refused = [a for a in answers if a.status_code == 429]
+            assert refused and refused[0].json()["error"] == "API rate limit exceeded"
+            time.sleep(1.2)  # the bucket refills
+            newest = session.post(url + "efetch.fcgi", data={"id": "90100000"}, timeout=10)
+            assert newest.status_code == 200 and b"<PMID Version=\"1\">90100000</PMID>" in newest.content
+    finally:
+        server.terminate()
+        server.wait(10)
+        server.stdout.close()  # type: ignore[union-attr]
