@@ -25,7 +25,7 @@ from tests.test_protocol import _write as write_protocol
 
 from evsynth.cli import cli
 from evsynth.errors import HarvestGaveUp
-from evsynth.eutils_server import FaultPlan, SyntheticCorpus
+from evsynth.eutils_server import ENTITY_BOMB, FaultPlan, SyntheticCorpus
 from evsynth.harvest import harvest
 from evsynth.protocol import load_protocol
 from evsynth.store import Store
@@ -49,13 +49,18 @@ def finished_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "out"
 
 
-def _state(out: Path) -> dict[str, object]:
-    """Every output file's digest, and the store's rows (all tables), so any change shows."""
-    files = {
+def _digests(out: Path, *, skip: tuple[str, ...] = (".sqlite-wal", ".sqlite-shm", ".lock")) -> dict[str, str]:
+    """Each file's digest under ``out`` (SQLite's side files and the lock file aside)."""
+    return {
         str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(out.rglob("*"))
-        if p.is_file() and not p.name.endswith((".sqlite", ".sqlite-wal", ".sqlite-shm", ".lock"))
+        if p.is_file() and not p.name.endswith(skip)
     }
+
+
+def _state(out: Path) -> dict[str, object]:
+    """Every output file's digest, and the store's rows (all tables), so any change shows."""
+    files = _digests(out, skip=(".sqlite", ".sqlite-wal", ".sqlite-shm", ".lock"))
     conn = sqlite3.connect(f"file:{out / 'evsynth.sqlite'}?mode=ro&immutable=1", uri=True)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -96,10 +101,7 @@ def _fails_cleanly(argv: list[str], review: Path, fragment: str, code: int = 1) 
 
 
 def _laughs(path: Path) -> None:
-    entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
-    )
-    path.write_bytes(b'<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [' + entities.encode()
+    path.write_bytes(b'<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [' + ENTITY_BOMB.encode()
                      + b"]><PubmedArticleSet>" + ARTICLE % b"&i;" + b"</PubmedArticleSet>")  # fmt: skip
 
 
@@ -241,20 +243,12 @@ def test_corrupt_store_is_refused_and_left_alone(review: Path, name: str, conten
         content = data[:100] + bytes(4096) + data[4196:]
     assert content is not None
     store.write_bytes(content)
-    files = _state_files(review)
+    files = _digests(review)
     result = CliRunner().invoke(cli, ["run", str(PROTOCOL), "--replay", str(CASSETTE), "--out", str(review)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1
     assert result.output.startswith("evsynth: error: ") and "evsynth.sqlite" in result.output
-    assert store.read_bytes() == content and _state_files(review) == files
-
-
-def _state_files(out: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and not p.name.endswith((".sqlite-wal", ".sqlite-shm", ".lock"))
-    }
+    assert store.read_bytes() == content and _digests(review) == files
 
 
 def test_broken_cassette_is_refused(review: Path, tmp_path: Path) -> None:

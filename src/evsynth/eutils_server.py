@@ -47,7 +47,8 @@ from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 FAULTS = (
     "429", "500", "502", "503", "drop", "slow", "truncate", "error200", "empty", "garbled", "entities", "expired",
 )  # fmt: skip
-_LAUGHS = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+# "Billion laughs": nine entities, each ten of the one before; &i; would expand to 10**9 "lol"s.
+ENTITY_BOMB = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
     f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
 )
 _UID_RANGE = re.compile(r"\s+AND\s+(\d+):(\d+)\[uid\]\s*$")
@@ -285,7 +286,7 @@ def _spoiled(body: bytes, how: str) -> bytes:
     root = next(m.start() for m in re.finditer(rb"<[^?!]", body))  # the root element, after prolog and DOCTYPE
     close = body.index(b">", root) + 1
     name = re.split(rb"[\s>/]", body[root + 1 : close])[0]
-    bomb = b'<?xml version="1.0"?>\n<!DOCTYPE ' + name + b" [" + _LAUGHS.encode() + b"]>\n"
+    bomb = b'<?xml version="1.0"?>\n<!DOCTYPE ' + name + b" [" + ENTITY_BOMB.encode() + b"]>\n"
     return bomb + body[root:close] + b"<Note>&i;</Note>" + body[close:]
 
 
