@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from evsynth.extract import Tagger, sentence_starts
 from evsynth.models import Mention
@@ -168,19 +166,6 @@ def test_longest_mention_wins_and_none_overlap(tagger: Tagger) -> None:
     spans = [(m.start, m.end) for m in mentions]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert "NMDA receptor subunit" in {m.text for m in mentions}
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ABCDGKMNRTVabcdeimnrst0123456789-/()., αβ+>_:;")), max_size=200))
-def test_any_text_gives_valid_non_overlapping_mentions(text: str) -> None:
-    tagger = _shared_tagger()
-    mentions = tagger.tag(text)
-    previous_end = 0
-    for m in mentions:
-        assert text[m.start:m.end] == m.text and m.start < m.end
-        assert m.start >= previous_end
-        previous_end = m.end
-        assert 0 <= m.sentence < len(sentence_starts(text))
 
 
 _TAGGER: list[Tagger] = []

@@ -99,6 +99,8 @@ def test_arbitrary_bytes_never_escape_as_another_exception(data: bytes) -> None:
 # --- the tagger ---------------------------------------------------------------------------------------------------
 
 any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+# Characters that entity names, variants and miRNAs are made of, so near-misses come up often.
+name_like = st.text(alphabet=st.sampled_from(list("ABCDGKMNRTVabcdeimnrst0123456789-/()., αβ+>_:;")), max_size=200)
 biomedical = st.lists(
     st.sampled_from([
         "BDNF", "Val66Met", "rs6265", "miR-29a/c", "miR-132/212", "let-7b", "ketamine", "esketamine", "ECT", "rTMS",
@@ -119,8 +121,8 @@ def _check_spans(text: str) -> list[tuple[int, int, str, str, str | None]]:
     return [(m.start, m.end, m.text, m.type, m.id) for m in mentions]
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.one_of(any_text, biomedical))
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(any_text, name_like, biomedical))
 def test_tagger_spans_are_exact_ordered_and_deterministic(text: str) -> None:
     first = _check_spans(text)
     assert _check_spans(text) == first

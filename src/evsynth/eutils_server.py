@@ -299,6 +299,8 @@ def _error_xml(root: str, message: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    spoil = ""  # a fault applied to the real answer (truncate, garbled, entities); set per request
+    rate_headers: dict[str, str]
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
@@ -312,13 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
         return {key: values[-1] for key, values in query.items()}
 
     def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str) -> None:
-        spoil = getattr(self, "spoil", "")
-        if spoil and status == 200:
-            body = _spoiled(body, spoil)
+        if self.spoil and status == 200:
+            body = _spoiled(body, self.spoil)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in {**getattr(self, "rate_headers", {}), **headers}.items():
+        for name, value in {**self.rate_headers, **headers}.items():
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
         self.wfile.write(body)
@@ -333,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         self.spoil = ""
-        self.rate_headers: dict[str, str] = {}
+        self.rate_headers = {}
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
         params = self._params()
         corpus = self.server.corpus
