@@ -159,7 +159,7 @@ def read_medline(path: Path, source: str) -> list[Record]:
     return [r for r in records if r.pmid]
 
 
-def _ris_entries(text: str, path: Path) -> Iterable[dict[str, list[str]]]:
+def ris_entries(text: str, path: Path) -> Iterable[dict[str, list[str]]]:
     entry: dict[str, list[str]] = {}
     last = ""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -227,7 +227,7 @@ def read_ris(path: Path, source: str) -> list[Record]:
     text = read_input_text(path)
     if not re.search(r"^TY  - ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a RIS file (no 'TY  - ' line)")
-    return [_ris_record(entry, source) for entry in _ris_entries(text, path)]
+    return [_ris_record(entry, source) for entry in ris_entries(text, path)]
 
 
 _SCOPUS_REQUIRED = ("Title", "Year")
