@@ -15,8 +15,8 @@ first, with :class:`~evsynth.errors.HarvestGaveUp`; everything fetched before
 stays in the store. Every request and retry is counted in :class:`RequestStats`
 for the run manifest.
 
-Both E-utilities calls use POST, so long queries and id lists never hit URL
-length limits and cassettes match on the request body.
+esearch and efetch use POST, so long queries and id lists never hit URL length
+limits and cassettes match on the request body; ecitmatch uses GET.
 """
 
 from __future__ import annotations
@@ -221,8 +221,8 @@ class EUtils:
         cap = min(self.settings.backoff_max, self.settings.backoff_base * 2**attempt)
         return self._rng.uniform(cap / 2, cap)
 
-    def call(self, endpoint: str, params: dict[str, str], parse: Callable[[bytes], T]) -> T:
-        """POST ``params`` to ``endpoint`` (e.g. ``"efetch.fcgi"``) and return ``parse(body)``.
+    def call(self, endpoint: str, params: dict[str, str], parse: Callable[[bytes], T], *, get: bool = False) -> T:
+        """POST (or GET) ``params`` to ``endpoint`` (e.g. ``"efetch.fcgi"``) and return ``parse(body)``.
 
         Retries as described in the module docstring. ``parse`` may raise
         :class:`RetryableBody` to have the request made again.
@@ -242,7 +242,10 @@ class EUtils:
             self.stats.by_endpoint[endpoint] += 1
             retry_after = None
             try:
-                response = self.session.post(url, data=self._params(params), timeout=self.settings.timeout)
+                if get:
+                    response = self.session.get(url, params=self._params(params), timeout=self.settings.timeout)
+                else:
+                    response = self.session.post(url, data=self._params(params), timeout=self.settings.timeout)
                 body = response.content
                 self.stats.bytes_received += len(body)
                 if response.status_code == 429 or response.status_code >= 500:
@@ -271,7 +274,7 @@ class EUtils:
             except Exception as err:
                 if _is_cassette_miss(err):
                     raise CassetteError(
-                        f"the cassette has no recorded answer for POST {endpoint} "
+                        f"the cassette has no recorded answer for {'GET' if get else 'POST'} {endpoint} "
                         f"({_describe(params)}); it was recorded for another protocol, window or batch size"
                     ) from None
                 raise
@@ -314,6 +317,21 @@ class EUtils:
         """Fetch PubMed XML for ``pmids`` in one POST; ``parse`` validates and converts the body."""
         params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}
         return self.call("efetch.fcgi", params, parse)
+
+    def ecitmatch(self, lines: Sequence[str]) -> list[str]:
+        """Match citations (``journal|year|volume|first_page|author|key|`` lines); the answer's lines.
+
+        ECitMatch is the one E-utility that is called with GET (NCBI documents no POST form).
+        """
+        params = {"db": "pubmed", "retmode": "xml", "bdata": "\r".join(lines)}
+
+        def parse(body: bytes) -> list[str]:
+            answer = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
+            if len(answer) < len(lines):
+                raise RetryableBody(f"ecitmatch answered {len(answer)} lines for {len(lines)} citations")
+            return answer
+
+        return self.call("ecitmatch.cgi", params, parse, get=True)
 
 
 def _describe(params: dict[str, str]) -> str:

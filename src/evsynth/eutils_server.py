@@ -6,8 +6,12 @@ enough for evsynth's client:
 * ``esearch.fcgi`` (GET or POST, XML or ``retmode=json``): history server (WebEnv/QueryKey),
   ``retstart``/``retmax``, the 9,999-id limit (configurable), a date window
   (``datetype`` pdat/edat/mdat with ``mindate``/``maxdate``), and a PMID range
-  clause ``lo:hi[uid]``. Any other term matches the whole corpus: the corpus *is*
-  the search result. ``QueryTranslation`` echoes the term.
+  clause ``lo:hi[uid]``. A term made only of ``"DOI"[aid]``/``[doi]`` clauses joined by OR,
+  or of ``word[ti]``, ``name[au]``, ``year[dp]`` and ``PMID[pmid]`` clauses joined by AND,
+  is matched against the records (what citation lookups send). Any other term matches the
+  whole corpus: the corpus *is* the search result. ``QueryTranslation`` echoes the term.
+* ``ecitmatch.cgi``: ``bdata`` lines ``journal|year|volume|first_page|author|key|``
+  answered with the line and a PMID, ``AMBIGUOUS`` or ``NOT_FOUND``, as NCBI's matcher does.
 * ``efetch.fcgi`` (GET or POST): ``id`` lists, or ``WebEnv`` + ``query_key`` with
   ``retstart``/``retmax``.
 * A rate limit (``Corpus.rate_limit`` requests/s, NCBI's 3 or 10): a token
@@ -34,13 +38,14 @@ import re
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
 
-from evsynth.models import Record
+from evsynth.models import Record, normalize_doi
 from evsynth.pubmed_xml import iter_pubmed_xml
 from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 
@@ -82,12 +87,77 @@ class ServedRecord:
     pdat: tuple[dt.date, ...]
     edat: dt.date | None
     mdat: dt.date | None
+    record: Record | None = field(default=None, compare=False, repr=False)  # for term and citation matching
 
     @classmethod
     def from_record(cls, record: Record) -> ServedRecord:
         """Build from a parsed record that kept its raw XML."""
         pdat = tuple(d for d in (_day(record.pub_date), _day(record.electronic_date)) if d)
-        return cls(record.pmid, record.raw, pdat, _day(record.entrez_date), _day(record.revised_date))
+        return cls(record.pmid, record.raw, pdat, _day(record.entrez_date), _day(record.revised_date), record)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+
+
+_CLAUSE = re.compile(r'^"?([^"\[\]]+?)"?\[(aid|doi|ti|au|dp|pmid|uid)\]$', re.IGNORECASE)
+
+
+def term_matcher(term: str) -> Callable[[Record], bool] | None:
+    """A predicate for a citation-lookup term (see the module docstring), or None for any other term."""
+    for joiner in (" OR ", " AND "):
+        clauses = [c.strip() for c in term.split(joiner)]
+        parsed = [_CLAUSE.match(c) for c in clauses]
+        if not all(parsed) or any(" OR " in c or " AND " in c for c in clauses):
+            continue
+        tests = [(m.group(2).lower(), m.group(1).strip()) for m in parsed if m]
+        if joiner == " OR " and len(tests) > 1 and any(f not in ("aid", "doi") for f, _ in tests):
+            return None
+
+        def one(record: Record, kind: str, value: str) -> bool:
+            if kind in ("aid", "doi"):
+                return normalize_doi(value) == record.doi_normalized != ""
+            if kind == "ti":
+                wanted = _words(value)
+                return bool(wanted) and set(wanted) <= set(_words(record.title))
+            if kind == "au":
+                names = [_words(a.last_name or a.collective_name) for a in record.authors]
+                return _words(value)[:1] in [n[:1] for n in names]
+            if kind == "dp":
+                return str(record.pub_year or "") == value
+            return record.pmid == value
+
+        def matches(record: Record, tests: list[tuple[str, str]] = tests, any_of: bool = joiner == " OR ") -> bool:
+            results = (one(record, kind, value) for kind, value in tests)
+            return any(results) if any_of else all(results)
+
+        return matches
+    return None
+
+
+def _journal_key(text: str) -> str:
+    return " ".join(_words(text))
+
+
+def citation_match(records: Iterable[Record], line: str) -> str:
+    """NCBI's answer for one ``ecitmatch.cgi`` bdata line: the line with a PMID, ``AMBIGUOUS`` or ``NOT_FOUND``."""
+    parts = (line.split("|") + [""] * 6)[:6]
+    journal, year, volume, page, author = (p.strip() for p in parts[:5])
+    found = []
+    for record in records:
+        if journal and _journal_key(journal) not in (_journal_key(record.journal), _journal_key(record.journal_iso)):
+            continue
+        if year and str(record.pub_year or "") != year:
+            continue
+        if volume and record.volume != volume:
+            continue
+        if page and re.split(r"[-,]", record.pages or "")[0].strip() != page:
+            continue
+        if author and record.authors and _words(author)[:1] != _words(record.authors[0].last_name)[:1]:
+            continue
+        found.append(record.pmid)
+    answer = found[0] if len(found) == 1 else f"AMBIGUOUS {','.join(found)}" if found else "NOT_FOUND"
+    return "|".join(parts) + "|" + answer
 
 
 @dataclass
@@ -178,11 +248,14 @@ class Corpus:
         field_name = params.get("datetype", "pdat")
         start = _parse_date(params.get("mindate", ""))
         end = _parse_date(params.get("maxdate", ""), last=True)
+        matcher = term_matcher(term)
         hits = []
         for pmid in self.order:
             if not low <= int(pmid) <= high:
                 continue
             record = self.records[pmid]
+            if matcher is not None and (record.record is None or not matcher(record.record)):
+                continue
             if start or end:
                 if field_name == "pdat":
                     dates: tuple[dt.date | None, ...] = record.pdat
@@ -349,6 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._esearch(params)
         elif endpoint == "efetch.fcgi":
             self._efetch(params)
+        elif endpoint == "ecitmatch.cgi":
+            self._ecitmatch(params)
         else:
             self._send(404, _error_xml("eResult", f"unknown endpoint {endpoint}"))
 
@@ -443,6 +518,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = [corpus.xml(i) for i in ids if i in corpus.records]
         self._send(200, _HEAD + b"\n".join(parts) + b"\n</PubmedArticleSet>\n")
+
+
+    def _ecitmatch(self, params: dict[str, str]) -> None:
+        corpus = self.server.corpus
+        lines = [line for line in re.split(r"[\r\n]+", params.get("bdata", "")) if line.strip()]
+        if not lines:
+            self._send(400, b"Missing bdata\n", "text/plain")
+            return
+        records = [r.record for r in corpus.records.values() if r.record is not None]
+        answer = "\n".join(citation_match(records, line) for line in lines) + "\n"
+        self._send(200, answer.encode(), "text/plain; charset=UTF-8")
 
 
 class _Server(ThreadingHTTPServer):
