@@ -9,6 +9,8 @@ Writes:
                                        --replay` matches them
   demo/scopus-export.csv               the corpus's Scopus part, in Scopus's CSV export layout
   demo/hand-search.ris                 the corpus's RIS part
+  cassettes/audit-demo.yaml            `evsynth audit` of demo/audit/references.txt, recorded against the local
+                                       server serving the corpus's PubMed part and demo/audit/records.yaml
 
 Nothing here touches the network.
 """
@@ -23,18 +25,23 @@ from typing import Any
 
 import yaml
 
+from evsynth.audit import audit
+from evsynth.claims import read_claims
 from evsynth.config import NCBI_EUTILS_URL, Settings
 from evsynth.eutils import EUtils, recording
 from evsynth.eutils_server import Corpus, serving
 from evsynth.harvest import harvest
 from evsynth.protocol import load_protocol
+from evsynth.references import read_references
 from evsynth.store import Store
-from evsynth.synthetic import article_set, article_xml, author_names
+from evsynth.synthetic import article_set, article_xml, author_names, demo_article_set
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "demo" / "corpus.yaml"
 PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"
 CASSETTE = ROOT / "cassettes" / "trd-pharmacogenomics.yaml"
+AUDIT_CASSETTE = ROOT / "cassettes" / "audit-demo.yaml"
+AUDIT = ROOT / "demo" / "audit"
 SCOPUS = ROOT / "demo" / "scopus-export.csv"
 RIS = ROOT / "demo" / "hand-search.ris"
 NOTE = "SYNTHETIC demo record written for evsynth; not a real paper"
@@ -44,12 +51,29 @@ HEADER = f"""\
 # The exchange was recorded by evsynth's own client against its local E-utilities server; the URLs were then
 # rewritten to {NCBI_EUTILS_URL}. api_key and email are filtered out.
 """
+AUDIT_HEADER = f"""\
+# SYNTHETIC AUDIT DEMO CASSETTE. Recorded by scripts/make_demo.py: `evsynth audit` of demo/audit/references.txt
+# (a synthetic reference list) against evsynth's local E-utilities server serving demo/corpus.yaml's PubMed part
+# and demo/audit/records.yaml. Every record is synthetic (PMIDs from 90000001, DOIs with the 10.5555 example
+# prefix), not a real paper. URLs rewritten to {NCBI_EUTILS_URL}; api_key and email are filtered out.
+"""
 SCOPUS_COLUMNS = (
     "Authors", "Author full names", "Author(s) ID", "Title", "Year", "Source title", "Volume", "Issue",
     "Art. No.", "Page start", "Page end", "Cited by", "DOI", "Link", "Abstract", "Author Keywords",
     "Index Keywords", "Language of Original Document", "Abbreviated Source Title", "Document Type",
     "Publication Stage", "Open Access", "Source", "EID", "PubMed ID", "Note",
 )  # fmt: skip
+
+
+def _save(data: dict[str, Any], server_url: str, path: Path, header: str) -> None:
+    for interaction in data["interactions"]:
+        request = interaction["request"]
+        request["uri"] = request["uri"].replace(server_url, NCBI_EUTILS_URL)
+        headers = interaction["response"]["headers"]
+        for name in ("Date", "Server"):
+            headers.pop(name, None)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
 
 
 def record_cassette(corpus: dict[str, Any]) -> None:
@@ -63,15 +87,26 @@ def record_cassette(corpus: dict[str, Any]) -> None:
             client = EUtils(Settings(eutils_url=server.url, rate=None))
             result = harvest(protocol, store, client)
         data = yaml.safe_load(partial.read_text())
-    for interaction in data["interactions"]:
-        request = interaction["request"]
-        request["uri"] = request["uri"].replace(server.url, NCBI_EUTILS_URL)
-        headers = interaction["response"]["headers"]
-        for name in ("Date", "Server"):
-            headers.pop(name, None)
-    CASSETTE.parent.mkdir(exist_ok=True)
-    CASSETTE.write_text(HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+    _save(data, server.url, CASSETTE, HEADER)
     print(f"{CASSETTE.relative_to(ROOT)}: {len(data['interactions'])} requests, {result.total} records")
+
+
+def audit_corpus(corpus: dict[str, Any]) -> Corpus:
+    """What the audit demo's server serves: the corpus's PubMed part and demo/audit/records.yaml."""
+    extra = yaml.safe_load((AUDIT / "records.yaml").read_text())["records"]
+    return Corpus.from_xml(demo_article_set(corpus, extra))
+
+
+def record_audit_cassette(corpus: dict[str, Any]) -> None:
+    citations = read_references(AUDIT / "references.txt")
+    with tempfile.TemporaryDirectory() as tmp, serving(audit_corpus(corpus)) as server:
+        partial = Path(tmp) / "cassette.yaml"
+        with recording(partial), Store.open(Path(tmp) / "audit.sqlite") as store:
+            client = EUtils(Settings(eutils_url=server.url, rate=None))
+            result = audit(citations, store, client, claims=read_claims(AUDIT / "claims.csv"))
+        data = yaml.safe_load(partial.read_text())
+    _save(data, server.url, AUDIT_CASSETTE, AUDIT_HEADER)
+    print(f"{AUDIT_CASSETTE.relative_to(ROOT)}: {len(data['interactions'])} requests, {result.summary()}")
 
 
 def _pubmed_entry(corpus: dict[str, Any], pmid: int) -> dict[str, Any]:
@@ -153,6 +188,7 @@ def write_ris(corpus: dict[str, Any]) -> None:
 def main() -> int:
     corpus = yaml.safe_load(CORPUS.read_text())
     record_cassette(corpus)
+    record_audit_cassette(corpus)
     write_scopus(corpus)
     write_ris(corpus)
     return 0

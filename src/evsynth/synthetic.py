@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from lxml import etree
@@ -186,3 +186,9 @@ def generated_corpus(count: int, **kwargs: Any) -> Iterator[bytes]:
 def article_set(articles: Iterator[bytes] | list[bytes]) -> bytes:
     """Wrap ``PubmedArticle`` elements in an efetch-style ``PubmedArticleSet`` document."""
     return b'<?xml version="1.0" ?>\n<PubmedArticleSet>\n' + b"\n".join(articles) + b"\n</PubmedArticleSet>\n"
+
+
+def demo_article_set(corpus: Mapping[str, Any], extra: Iterable[Mapping[str, Any]] = ()) -> bytes:
+    """The PubMed part of a demo corpus (``demo/corpus.yaml``'s shape) and ``extra`` entries, as one article set."""
+    entries = [*corpus["pubmed"], *extra]
+    return article_set([article_xml(entry, corpus["defaults"]) for entry in entries])
