@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from tests.conftest import ROOT, fast_client
-from evsynth.audit import audit, journal_matches, parse_window
+
+from evsynth.audit import audit, claim_findings, journal_matches, parse_window
 from evsynth.claims import Claim, check_claim, read_claims, sample_sizes
 from evsynth.cli import cli
 from evsynth.errors import EvsynthError, InputFileError
@@ -172,7 +172,7 @@ def test_resolution_of_every_planted_case(demo_server) -> None:  # type: ignore[
     ambiguous, unresolved = result.resolutions["14"], result.resolutions["15"]
     assert ambiguous.status == AMBIGUOUS and ambiguous.pmid == ""
     assert {p for p, _ in ambiguous.candidates} == {"90000204", "90000205"}
-    assert unresolved.status == UNRESOLVED and "found no candidate" in unresolved.notes[-1]
+    assert unresolved.status == UNRESOLVED and "no candidate scores 0.85" in unresolved.notes[-1]
     assert "leads to PMID 90000010, another paper" in result.resolutions["7"].notes[0]
     assert result.resolutions["3"].confidence == pytest.approx(0.9)  # title 1.0, year wrong, author right
     # one DOI search for all DOIs and one ECitMatch call for all that were left
@@ -219,6 +219,19 @@ def test_claim_check_normalises_families_members_and_words() -> None:
     assert ("treatment", "ketamine") in check.omitted
     assert not any(kind == "mirna" for kind, _ in check.omitted)  # the miR-29 family is the claimed members'
     assert check.abstract_sizes == (60,) and check.finding_unsupported == ("miR-124",)
+    assert not any(e.unknown for e in check.entities)
+    invented = check_claim(Claim("2", 2, (("mirna", ("miR-9999z",)),)), "Serum miR-9999z in 30 patients.",
+                           tagger.tag("Serum miR-9999z in 30 patients."), tagger)
+    assert [(e.found, e.unknown) for e in invented.entities] == [(True, True)]
+    assert [f.message for f in claim_findings(invented)] == ["microRNA 'miR-9999z' is not in miRBase"]
+
+
+def test_a_title_near_several_records_is_unresolved_with_its_nearest(demo_server) -> None:  # type: ignore[no-untyped-def]
+    [citation] = read_references(write(Path("near.txt"), "1. Pell Q. GRIN2B variants and lithium response in "
+                                       "bipolar disorder. Synth Rep. 2019;3:1-2.\n"))
+    resolution = resolve([citation], fast_client(demo_server.url)).resolutions["1"]
+    assert resolution.status == UNRESOLVED and resolution.candidates
+    assert resolution.candidates[0][1] < 0.85 and "no candidate scores 0.85" in resolution.notes[-1]
     assert sample_sizes("In 1,204 participants (n = 48 responders) and 112 adults with TRD") == (1204, 48, 112)
 
 

@@ -7,7 +7,7 @@ Findings have a severity:
   a claims row for a reference that is not in the list;
 * ``warning``: worth a look: ambiguous resolution, title, volume, pages or author count differ, an erratum or
   expression of concern, a notice cited instead of the article, a claimed entity or sample size the abstract
-  does not support;
+  does not support, a claimed microRNA that miRBase does not have;
 * ``note``: for the record: a low-confidence match, the e-publication year cited, entities the abstract names
   that the claim leaves out, a sample size the abstract does not state.
 
@@ -277,6 +277,9 @@ def _resolution_findings(citation: Citation, resolution: Resolution) -> list[Fin
 def claim_findings(check: ClaimCheck) -> list[Finding]:
     key, out = check.key, []
     for entity in check.entities:
+        if entity.unknown:
+            out.append(Finding(key, "warning", "claim_mirna", f"microRNA {entity.claimed!r} is not in miRBase",
+                               entity.claimed, ""))
         if not entity.found:
             where = "the title or abstract" if check.has_abstract else "the title (the record has no abstract)"
             out.append(Finding(key, "warning", f"claim_{entity.type}", f"{entity.type} {entity.claimed!r} is not "

@@ -55,6 +55,7 @@ class EntityCheck:
     claimed: str
     found: bool
     evidence: str = ""  # the abstract's words for it, or what is missing
+    unknown: bool = False  # a microRNA name that miRBase does not have
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,8 @@ def check_claim(claim: Claim, text: str, mentions: Iterable[Mention], tagger: Ta
                 matched |= wanted & ids
                 words = sorted({m.text for m in in_text if _members(m) & wanted})
                 evidence = ", ".join(words) if not missing else "missing: " + ", ".join(sorted(missing))
-                checks.append(EntityCheck(kind, name, not missing, evidence))
+                unknown = any(dict(m.attrs).get("in_mirbase") is False and not _family_level(m) for m in claimed)
+                checks.append(EntityCheck(kind, name, not missing, evidence, unknown))
             else:
                 found = _words(name).strip() != "" and _words(name) in _words(text)
                 checks.append(EntityCheck(kind, name, found, "same words" if found else "not normalised; words absent"))

@@ -297,9 +297,12 @@ class EUtils:
         retmax: int = 9999,
         retstart: int = 0,
         usehistory: bool = True,
+        sort: str = "",
     ) -> ESearchResult:
-        """Run an esearch on PubMed (with the history server by default)."""
+        """Run an esearch on PubMed (with the history server by default; ``sort`` e.g. ``relevance``)."""
         params = {"db": "pubmed", "term": term, "retmax": str(retmax), "retstart": str(retstart)}
+        if sort:
+            params["sort"] = sort
         if usehistory:
             params["usehistory"] = "y"
         if mindate or maxdate:

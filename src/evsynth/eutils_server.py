@@ -6,9 +6,9 @@ enough for evsynth's client:
 * ``esearch.fcgi`` (GET or POST, XML or ``retmode=json``): history server (WebEnv/QueryKey),
   ``retstart``/``retmax``, the 9,999-id limit (configurable), a date window
   (``datetype`` pdat/edat/mdat with ``mindate``/``maxdate``), and a PMID range
-  clause ``lo:hi[uid]``. A term made only of ``"DOI"[aid]``/``[doi]`` clauses joined by OR,
-  or of ``word[ti]``, ``name[au]``, ``year[dp]`` and ``PMID[pmid]`` clauses joined by AND,
-  is matched against the records (what citation lookups send). Any other term matches the
+  clause ``lo:hi[uid]``. A term made only of ``"DOI"[aid]``/``[doi]``, ``word[ti]``,
+  ``name[au]``, ``year[dp]`` and ``PMID[pmid]`` clauses, all joined by OR or all by AND, is
+  matched against the records (what citation lookups send); OR answers are not ranked. Any other term matches the
   whole corpus: the corpus *is* the search result. ``QueryTranslation`` echoes the term.
 * ``ecitmatch.cgi``: ``bdata`` lines ``journal|year|volume|first_page|author|key|``
   answered with the line and a PMID, ``AMBIGUOUS`` or ``NOT_FOUND``, as NCBI's matcher does.
@@ -111,8 +111,6 @@ def term_matcher(term: str) -> Callable[[Record], bool] | None:
         if not all(parsed) or any(" OR " in c or " AND " in c for c in clauses):
             continue
         tests = [(m.group(2).lower(), m.group(1).strip()) for m in parsed if m]
-        if joiner == " OR " and len(tests) > 1 and any(f not in ("aid", "doi") for f, _ in tests):
-            return None
 
         def one(record: Record, kind: str, value: str) -> bool:
             if kind in ("aid", "doi"):

@@ -4,8 +4,8 @@ The steps, each only for the citations the ones before left open:
 
 1. the PMID written in the reference, and the DOI (all DOIs in one esearch, ``"doi"[aid] OR ...``);
 2. ECitMatch (journal, year, volume, first page, first author; all citations in one call);
-3. a title search (``word[ti] AND ...``), each candidate scored with rapidfuzz on its title, its year and its
-   first author.
+3. a title search (``word[ti] AND ...``, relaxed step by step), each candidate scored with rapidfuzz on its
+   title, its year and its first author.
 
 A PMID, DOI or ECitMatch hit whose title is plainly another paper's is not taken: the reference goes on to
 the next step and the conflict is kept as a note. A title candidate is taken when its score is at least
@@ -115,8 +115,8 @@ class Resolver:
             for record in self.client.efetch(missing[start: start + FETCH_BATCH], parse_efetch):
                 self.records[record.pmid] = record
 
-    def _search(self, term: str, retmax: int = 20) -> list[str]:
-        return list(self.client.esearch(term, retmax=retmax, usehistory=False).ids)
+    def _search(self, term: str, retmax: int = 20, sort: str = "") -> list[str]:
+        return list(self.client.esearch(term, retmax=retmax, usehistory=False, sort=sort).ids)
 
     def by_doi(self, citations: Sequence[Citation]) -> dict[str, str]:
         """DOI -> PMID for the DOIs PubMed knows."""
@@ -156,13 +156,16 @@ class Resolver:
         return answers
 
     def by_title(self, citation: Citation) -> list[str]:
-        """Candidate PMIDs for a title: every distinctive word, then only the four longest if that finds nothing."""
+        """Candidate PMIDs for a title: all its distinctive words; if none has them all, the four longest; if
+        still none, the 20 most relevant records with any of them (so the nearest can be reported)."""
         words = title_terms(citation.title)
         if len(words) < 3:
             return []
         found = self._search(" AND ".join(f"{w}[ti]" for w in words))
         if not found and len(words) > 4:
             found = self._search(" AND ".join(f"{w}[ti]" for w in title_terms(citation.title, 4)))
+        if not found:
+            found = self._search(" OR ".join(f"{w}[ti]" for w in words), sort="relevance")
         return found
 
     def verify(self, citation: Citation, pmid: str, method: str, base: float) -> tuple[Resolution | None, str]:
