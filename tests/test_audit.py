@@ -20,7 +20,7 @@ from evsynth.errors import EvsynthError, InputFileError
 from evsynth.eutils_server import Corpus, FaultPlan, citation_match, term_matcher
 from evsynth.extract import Tagger
 from evsynth.models import Author, Record
-from evsynth.references import read_references
+from evsynth.references import parse_reference, read_references
 from evsynth.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
 from evsynth.store import Store
 from evsynth.synthetic import demo_article_set
@@ -98,6 +98,24 @@ def test_every_style_reads_the_same_citation(tmp_path: Path, style: str) -> None
     assert citation.pmid == ("" if style in ("mdpi", "apa") else "90000007")
     assert journal_matches(citation.journal, Record(journal="Journal of Synthetic Psychiatry",
                                                     journal_iso="J Synth Psychiatry"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Arden A, Belmont B. A synthetic cohort: ketamine. J Synth Psychiatry 2022;22(7):8-16.",
+     ("vancouver", ("Arden", "Belmont"), False, "A synthetic cohort: ketamine", "J Synth Psychiatry", "22", "8-16")),
+    ("Arden A, Belmont B, et al A synthetic cohort. J Synth Psychiatry. 2022 Jan-Feb;22(1):8-16.",
+     ("vancouver", ("Arden", "Belmont"), True, "A synthetic cohort", "J Synth Psychiatry", "22", "8-16")),
+    ("Arden A. A synthetic cohort [Internet]. Synth Rep. 2021 [cited 2022 Jan 1];3(2):100-10. Available from: "
+     "https://example.org/x", ("vancouver", ("Arden",), False, "A synthetic cohort", "Synth Rep", "3", "100-10")),
+    ("Arden, A.; Belmont, B. A synthetic cohort. Int. J. Synth. Sci. 2023, 24(3), 1234. doi:10.5555/abc",
+     ("mdpi", ("Arden", "Belmont"), False, "A synthetic cohort", "Int. J. Synth. Sci", "24", "1234")),
+    ("World Synthetic Health Group. Guidance for synthetic clinics. J Synth Psychiatry. 2020;10:1-5.",
+     ("vancouver", ("World Synthetic Health Group",), False, "Guidance for synthetic clinics", "J Synth Psychiatry",
+      "10", "1-5")),
+])  # fmt: skip
+def test_style_variants(text: str, expected: tuple[object, ...]) -> None:
+    c = parse_reference(text, "1")
+    assert (c.style, c.authors, c.et_al, c.title, c.journal, c.volume, c.pages) == expected
 
 
 def test_numbered_list_with_wrapped_lines_comments_and_et_al(tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ _DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|\bdoi:?\s*)?(10\.\d{4,9}/[^\s
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.IGNORECASE)
 _PMCID = re.compile(r"\bPMCID:?\s*PMC\d+\b|\bPMC\d{4,}\b", re.IGNORECASE)
 _URL = re.compile(r"(?:Available (?:from|online):?\s*)?https?://\S+", re.IGNORECASE)
-_LINKS = re.compile(r"\[(?:CrossRef|PubMed|Google Scholar|Green Version|PMC free article|DOI)\]", re.IGNORECASE)
+_LINKS = re.compile(r"\[(?:CrossRef|PubMed|Google Scholar|Green Version|PMC free article|DOI|Internet|cited[^\]]*)\]",
+                    re.IGNORECASE)
 _EPUB = re.compile(r"\bEpub(?: ahead of print)?\s*(?:\d{4}(?:\s+[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?\.?", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|(\d{1,4})[.)]|(\d{1,4})(?=\s))\s*")
 
@@ -130,12 +131,12 @@ def _inverted_authors(text: str) -> tuple[tuple[str, ...], bool]:
 
 _YEAR = r"(?P<year>(?:1[89]|20)\d\d)"
 _VANCOUVER_TAIL = re.compile(
-    r"[.?!]\s+(?P<journal>[^.?!]+?)\.\s+" + _YEAR + r"(?:\s+[A-Z][a-z]{2}(?:-[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?"
-    r"\s*(?:;\s*(?P<volume>[^(:;\s]+)?\s*(?:\((?P<issue>[^)]*)\))?)?\s*(?::\s*(?P<pages>[A-Za-z]?\d[\w]*(?:-[A-Za-z]?\d[\w]*)?))?"
-    r"\s*[.;]?\s*(?P<rest>.*)$"
+    r"[.?!]\s+(?P<journal>[^.?!]+?)\.?\s+" + _YEAR + r"(?:\s+[A-Z][a-z]{2}(?:-[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?"
+    r"\s*(?:;\s*(?P<volume>[^(:;\s]+)?\s*(?:\((?P<issue>[^)]*)\))?\s*(?::\s*(?P<pages>[A-Za-z]?\d[\w]*"
+    r"(?:-[A-Za-z]?\d[\w]*)?))?|(?=\s*\.?\s*$))\s*[.;]?\s*(?P<rest>.*)$"
 )
 _MDPI_TAIL = re.compile(
-    r"\s" + _YEAR + r",\s*(?P<volume>[^,\s]+)(?:\s*\((?P<issue>[^)]*)\))?"
+    r"\s" + _YEAR + r",\s*(?P<volume>[^,\s(]+)(?:\s*\((?P<issue>[^)]*)\))?"
     r"(?:,\s*(?P<pages>[A-Za-z]?\d[\w]*(?:-[A-Za-z]?\d[\w]*)?))?\s*\.?\s*(?P<rest>.*)$"
 )
 _APA_YEAR = re.compile(r"^(?P<authors>.+?)\s*\(" + _YEAR + r"[a-z]?(?:,[^)]*)?\)\.\s*(?P<rest>.+)$")
@@ -151,7 +152,7 @@ _CONNECTORS = frozenset({"of", "and", "the", "in", "for", "on", "&", "de", "la",
 def _split_head(head: str, *, inverted: bool) -> tuple[str, str]:
     """Split ``Authors. Title...`` into the authors and the rest."""
     match = _ET_AL.search(head)
-    if match and head[match.end() - 1: match.end()] == ".":
+    if match:
         return head[: match.end()], head[match.end():]
     if inverted:  # "Arden, A.; Belmont, B.-C. and Corvin, C. Title": names with dotted initials
         found = re.match(r"^((?:[^,;.]+?,\s*(?:[A-Z][a-z]?\.\s?-?\s?)+(?:;\s*|,?\s*(?:and|&)\s+)?)+)(.*)$", head)
