@@ -131,7 +131,7 @@ def _inverted_authors(text: str) -> tuple[tuple[str, ...], bool]:
 
 _YEAR = r"(?P<year>(?:1[89]|20)\d\d)"
 _VANCOUVER_TAIL = re.compile(
-    r"[.?!]\s+(?P<journal>[^.?!]+?)\.?\s+" + _YEAR + r"(?:\s+[A-Z][a-z]{2}(?:-[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?"
+    r"[.?!]\s+(?P<journal>[^.?!;]+?)\.?\s+" + _YEAR + r"(?:\s+[A-Z][a-z]{2}(?:-[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?"
     r"\s*(?:;\s*(?P<volume>[^(:;\s]+)?\s*(?:\((?P<issue>[^)]*)\))?\s*(?::\s*(?P<pages>[A-Za-z]?\d[\w]*"
     r"(?:-[A-Za-z]?\d[\w]*)?))?|(?=\s*\.?\s*$))\s*[.;]?\s*(?P<rest>.*)$"
 )
