@@ -26,14 +26,13 @@ from evsynth.claims import Claim, ClaimCheck, check_claim
 from evsynth.errors import EvsynthError
 from evsynth.eutils import EUtils
 from evsynth.extract import Tagger
-from evsynth.models import ERRATUM_TYPES, Record
-from evsynth.references import Citation, first_page
+from evsynth.models import ERRATUM_TYPES, Record, iso_day
+from evsynth.references import CONNECTORS, Citation, first_page
 from evsynth.resolve import AGREES, RESOLVED, Resolution, record_years, resolve, surname_key, title_similarity
 from evsynth.store import Store, utc_now
 from evsynth.tagging import stored_documents, tag_store
 
 SEVERITIES = ("critical", "warning", "note")
-_CONNECTORS = frozenset({"of", "and", "the", "in", "for", "on", "de", "la", "und", "y", "et"})
 _NOTICE_TYPES = {"Published Erratum": "an erratum", "Retraction of Publication": "a retraction notice",
                  "Comment": "a comment", "Expression of Concern": "an expression of concern"}
 
@@ -94,23 +93,15 @@ def parse_window(text: str) -> tuple[dt.date, dt.date]:
     if len(parts) != 2:
         raise EvsynthError(f"--window {text!r}: expected START:END, e.g. 2021-01-01:2025-06-01")
     try:
-        start, end = _as_day(parts[0], last=False), _as_day(parts[1], last=True)
+        if not all(re.fullmatch(r"\d{4}(?:-\d{2}){0,2}", part.strip()) for part in parts):
+            raise ValueError(text)
+        start, end = iso_day(parts[0].strip()), iso_day(parts[1].strip(), last=True)
     except ValueError:
         raise EvsynthError(f"--window {text!r}: dates must be YYYY, YYYY-MM or YYYY-MM-DD") from None
+    assert start is not None and end is not None
     if end < start:
         raise EvsynthError(f"--window {text!r}: ends before it starts")
     return start, end
-
-
-def _as_day(text: str, *, last: bool) -> dt.date:
-    text = text.strip()
-    if re.fullmatch(r"\d{4}", text):
-        return dt.date(int(text), 12, 31) if last else dt.date(int(text), 1, 1)
-    if re.fullmatch(r"\d{4}-\d{2}", text):
-        year, month = map(int, text.split("-"))
-        first = dt.date(year, month, 1)
-        return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)) if last else first
-    return dt.date.fromisoformat(text)
 
 
 # -- comparing a citation with its record --------------------------------------------------------------------
@@ -118,7 +109,7 @@ def _as_day(text: str, *, last: bool) -> dt.date:
 
 def _journal_words(name: str) -> list[str]:
     name = re.sub(r"\([^)]*\)", " ", name.lower()).replace("&", " and ")
-    return [w for w in re.findall(r"[a-z0-9]+", name) if w not in _CONNECTORS]
+    return [w for w in re.findall(r"[a-z0-9]+", name) if w not in CONNECTORS]
 
 
 def journal_matches(cited: str, record: Record) -> bool:
@@ -159,7 +150,7 @@ def _date(record: Record, which: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return _as_day(value[:10], last=False) if len(value) >= 7 else dt.date(int(value[:4]), 1, 1)
+        return iso_day(value[:10])
     except ValueError:
         return None
 

@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
 
-from evsynth.models import Record, normalize_doi
+from evsynth.models import Record, iso_day, normalize_doi
 from evsynth.pubmed_xml import iter_pubmed_xml
 from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 
@@ -63,21 +63,6 @@ _HEAD = (
 )
 
 
-def _day(iso: str, *, last: bool = False) -> dt.date | None:
-    """First (or last) day of a partial ISO date."""
-    if not iso:
-        return None
-    parts = [int(p) for p in iso.split("-")]
-    if len(parts) == 3:
-        return dt.date(*parts)
-    if len(parts) == 2:
-        if not last:
-            return dt.date(parts[0], parts[1], 1)
-        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return dt.date(parts[0], 12, 31) if last else dt.date(parts[0], 1, 1)
-
-
 @dataclass(frozen=True)
 class ServedRecord:
     """One record the server knows: its XML and the dates esearch filters on."""
@@ -92,8 +77,8 @@ class ServedRecord:
     @classmethod
     def from_record(cls, record: Record) -> ServedRecord:
         """Build from a parsed record that kept its raw XML."""
-        pdat = tuple(d for d in (_day(record.pub_date), _day(record.electronic_date)) if d)
-        return cls(record.pmid, record.raw, pdat, _day(record.entrez_date), _day(record.revised_date), record)
+        pdat = tuple(d for d in (iso_day(record.pub_date), iso_day(record.electronic_date)) if d)
+        return cls(record.pmid, record.raw, pdat, iso_day(record.entrez_date), iso_day(record.revised_date), record)
 
 
 def _words(text: str) -> list[str]:
@@ -317,7 +302,7 @@ def _parse_date(text: str, *, last: bool = False) -> dt.date | None:
     parts = [p for p in re.split(r"[/-]", text.strip()) if p]
     if not parts:
         return None
-    return _day("-".join(parts), last=last)
+    return iso_day("-".join(parts), last=last)
 
 
 def esearch_xml(count: int, ids: list[str], retstart: int, webenv: str, query_key: str, term: str) -> bytes:

@@ -8,6 +8,7 @@ strings, as precise as the source allows ("2021", "2021-03", "2021-03-05").
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,25 @@ def normalize_doi(doi: str | None) -> str:
         return ""
     text = _DOI_PREFIX.sub("", doi.strip()).strip().rstrip(".")
     return text.lower() if text.startswith("10.") else ""
+
+
+def iso_day(iso: str, *, last: bool = False) -> dt.date | None:
+    """The first (or last) day of a partial ISO date ("2021", "2021-03", "2021-03-05"); None for "".
+
+    Raises:
+        ValueError: not such a date.
+    """
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        if not last:
+            return dt.date(parts[0], parts[1], 1)
+        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31) if last else dt.date(parts[0], 1, 1)
 
 
 @dataclass(frozen=True, slots=True)

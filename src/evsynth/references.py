@@ -146,7 +146,8 @@ _APA_SOURCE = re.compile(
 )
 
 
-_CONNECTORS = frozenset({"of", "and", "the", "in", "for", "on", "&", "de", "la", "und", "y", "-", "et"})
+# words that may be lower case in a journal name
+CONNECTORS = frozenset({"of", "and", "the", "in", "for", "on", "&", "de", "la", "und", "y", "-", "et"})
 
 
 def _split_head(head: str, *, inverted: bool) -> tuple[str, str]:
@@ -167,7 +168,7 @@ def _title_and_journal(text: str) -> tuple[str, str]:
     for match in re.finditer(r"[.?!]\s+", text):
         tail = text[match.end():]
         words = tail.replace(".", " ").split()
-        if words and all(w[0].isupper() or w.lower() in _CONNECTORS for w in words):
+        if words and all(w[0].isupper() or w.lower() in CONNECTORS for w in words):
             return text[: match.start() + 1], tail
     return text, ""
 
