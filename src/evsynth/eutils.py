@@ -275,7 +275,8 @@ class EUtils:
                 if _is_cassette_miss(err):
                     raise CassetteError(
                         f"the cassette has no recorded answer for {'GET' if get else 'POST'} {endpoint} "
-                        f"({_describe(params)}); it was recorded for another protocol, window or batch size"
+                        f"({_describe(params)}); it was recorded for other input (another protocol, window, "
+                        "batch size or reference list)"
                     ) from None
                 raise
             self.stats.retry_reasons[last_problem.split(":")[0]] += 1
