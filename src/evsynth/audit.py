@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from evsynth.claims import Claim, ClaimCheck, check_claim
+from evsynth.dedupe import fold_title
 from evsynth.errors import EvsynthError
 from evsynth.eutils import EUtils
 from evsynth.extract import Tagger
@@ -108,8 +109,8 @@ def parse_window(text: str) -> tuple[dt.date, dt.date]:
 
 
 def _journal_words(name: str) -> list[str]:
-    name = re.sub(r"\([^)]*\)", " ", name.lower()).replace("&", " and ")
-    return [w for w in re.findall(r"[a-z0-9]+", name) if w not in CONNECTORS]
+    name = re.sub(r"\([^)]*\)", " ", name).replace("&", " and ")
+    return [w for w in fold_title(name).split() if w not in CONNECTORS]
 
 
 def journal_matches(cited: str, record: Record) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evsynth.dedupe import fold_title
 from evsynth.errors import InputFileError
 from evsynth.extract import Tagger
 from evsynth.fileio import read_input_text
@@ -141,7 +142,7 @@ def sample_sizes(text: str) -> tuple[int, ...]:
 
 
 def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    return f" {fold_title(text)} "
 
 
 def check_claim(claim: Claim, text: str, mentions: Iterable[Mention], tagger: Tagger, *,

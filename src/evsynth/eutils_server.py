@@ -38,15 +38,16 @@ import re
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
 
+from evsynth.dedupe import fold_title
 from evsynth.models import Record, iso_day, normalize_doi
 from evsynth.pubmed_xml import iter_pubmed_xml
+from evsynth.references import first_page
 from evsynth.synthetic import FIRST_PMID, article_xml, generated_entry
 
 FAULTS = (
@@ -82,7 +83,7 @@ class ServedRecord:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    return fold_title(text).split()
 
 
 _CLAUSE = re.compile(r'^"?([^"\[\]]+?)"?\[(aid|doi|ti|au|dp|pmid|uid)\]$', re.IGNORECASE)
@@ -134,7 +135,7 @@ def citation_match(records: Iterable[Record], line: str) -> str:
             continue
         if volume and record.volume != volume:
             continue
-        if page and re.split(r"[-,]", record.pages or "")[0].strip() != page:
+        if page and first_page(record.pages) != page:
             continue
         if author and record.authors and _words(author)[:1] != _words(record.authors[0].last_name)[:1]:
             continue

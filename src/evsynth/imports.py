@@ -181,7 +181,7 @@ def ris_entries(text: str, path: Path) -> Iterable[dict[str, list[str]]]:
         raise InputFileError(f"{path}: the last RIS entry has no 'ER  -' line")
 
 
-def _ris_record(entry: dict[str, list[str]], source: str) -> Record:
+def ris_record(entry: dict[str, list[str]], source: str) -> Record:
     def first(*tags: str) -> str:
         for tag in tags:
             if entry.get(tag):
@@ -227,7 +227,7 @@ def read_ris(path: Path, source: str) -> list[Record]:
     text = read_input_text(path)
     if not re.search(r"^TY  - ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a RIS file (no 'TY  - ' line)")
-    return [_ris_record(entry, source) for entry in ris_entries(text, path)]
+    return [ris_record(entry, source) for entry in ris_entries(text, path)]
 
 
 _SCOPUS_REQUIRED = ("Title", "Year")

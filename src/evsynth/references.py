@@ -21,7 +21,7 @@ from pathlib import Path
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
-from evsynth.imports import ris_entries
+from evsynth.imports import ris_entries, ris_record
 from evsynth.models import normalize_doi
 
 STYLES = ("vancouver", "mdpi", "apa", "ris", "bibtex", "unparsed")
@@ -280,21 +280,13 @@ def _entries(text: str) -> Iterator[tuple[str, str, int]]:
 
 
 def _ris_citation(entry: dict[str, list[str]], key: str) -> Citation:
-    def first(*tags: str) -> str:
-        return next((entry[t][0] for t in tags if entry.get(t) and entry[t][0]), "")
-
-    names = entry.get("AU", []) + entry.get("A1", [])
-    year = re.search(r"(?:1[89]|20)\d\d", first("PY", "Y1", "DA"))
-    start, end = first("SP"), first("EP")
-    pmid = next((re.sub(r"\D", "", v) for v in entry.get("AN", []) + entry.get("C2", []) if re.fullmatch(
-        r"(?:PMID:?\s*)?\d{1,9}", v.strip(), re.IGNORECASE)), "")
+    record = ris_record(entry, "references")
     text = "; ".join(f"{tag} {values[0]}" for tag, values in entry.items() if tag in ("AU", "TI", "T2", "PY"))
     return Citation(
-        key=key, text=_clean(text), style="ris", title=_clean(first("TI", "T1")),
-        authors=tuple(n.split(",")[0].strip() for n in names if n.strip()),
-        journal=_clean(first("T2", "JO", "JF", "J2", "JA")), year=int(year.group()) if year else None,
-        volume=first("VL"), issue=first("IS"), pages=f"{start}-{end}" if start and end else start,
-        doi=normalize_doi(first("DO")), pmid=pmid,
+        key=key, text=_clean(text), style="ris", title=_clean(record.title),
+        authors=tuple(a.last_name or a.collective_name for a in record.authors),
+        journal=_clean(record.journal or record.journal_iso), year=record.pub_year, volume=record.volume,
+        issue=record.issue, pages=record.pages, doi=record.doi_normalized, pmid=record.pmid,
     )  # fmt: skip
 
 

@@ -16,12 +16,12 @@ ambiguous, and a best score below :data:`ACCEPT` leaves it unresolved with its n
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
+from evsynth.dedupe import fold_title
 from evsynth.eutils import EUtils
 from evsynth.harvest import parse_efetch
 from evsynth.models import Record
@@ -60,20 +60,15 @@ class ResolveResult:
     steps: dict[str, int] = field(default_factory=dict)  # citations resolved by each method
 
 
-def _plain(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))
-
-
 def title_similarity(cited: str, title: str) -> float:
     """0..1: how alike two titles are, ignoring case, accents and punctuation."""
     if not cited or not title:
         return 0.0
-    return float(fuzz.ratio(_plain(cited), _plain(title))) / 100
+    return float(fuzz.ratio(fold_title(cited), fold_title(title))) / 100
 
 
 def surname_key(name: str) -> str:
-    return _plain(name).replace(" ", "")
+    return fold_title(name).replace(" ", "")
 
 
 def record_years(record: Record) -> set[int]:
@@ -97,7 +92,7 @@ def candidate_score(citation: Citation, record: Record) -> float:
 
 def title_terms(title: str, limit: int = 8) -> list[str]:
     """The title's most distinctive words (longest first, at most ``limit``), in title order."""
-    words = [w for w in _plain(title).split() if len(w) > 2 and w not in _STOPWORDS]
+    words = [w for w in fold_title(title).split() if len(w) > 2 and w not in _STOPWORDS]
     keep = set(sorted(dict.fromkeys(words), key=len, reverse=True)[:limit])
     return [w for w in dict.fromkeys(words) if w in keep]
 
@@ -245,8 +240,7 @@ def resolve(citations: Sequence[Citation], client: EUtils) -> ResolveResult:
     steps: dict[str, int] = {}
     for key, resolution in done.items():
         if notes[key] and resolution.status == RESOLVED and not resolution.notes:
-            done[key] = Resolution(resolution.key, resolution.status, resolution.pmid, resolution.method,
-                                   resolution.confidence, resolution.candidates, tuple(notes[key]))
+            done[key] = replace(resolution, notes=tuple(notes[key]))
         if resolution.status == RESOLVED:
             steps[resolution.method] = steps.get(resolution.method, 0) + 1
     ordered = {c.key: done[c.key] for c in citations}
