@@ -74,6 +74,30 @@ def test_a_definition_in_the_text_decides_an_abbreviation(tagger: Tagger) -> Non
     assert {m.id for m in treatments} == {"MESH:D004565"}
 
 
+def test_a_gene_product_long_form_keeps_its_symbol_a_method_long_form_drops_it(tagger: Tagger) -> None:
+    # the long forms are spelt so that the lexicon does not know them: only their last word decides
+    text = ("The copper zinc super-oxide dismutase (SOD1) was assayed by fluorescence in situ hybridization (FISH). "
+            "SOD1 rose; FISH was repeated.")
+    genes = [(m.text, m.id) for m in tagger.tag(text) if m.type == "gene"]
+    assert genes == [("SOD1", "6647"), ("SOD1", "6647")]
+
+
+def test_a_short_alias_needs_support_from_the_text(tagger: Tagger) -> None:
+    # FISH and HEK are HGNC aliases (of SH3PXD2A and EPHA3) but here a method and a cell line
+    assert [m.text for m in tagger.tag("Loci were counted by FISH in HEK cells.") if m.type == "gene"] == []
+    # the same kind of alias with a gene word after it, or named by its symbol elsewhere, is kept
+    assert [m.text for m in tagger.tag("HEK expression rose.") if m.type == "gene"] == ["HEK"]
+
+
+@pytest.mark.parametrize(("text", "surface", "symbol"), [
+    ("The PTHrP protein was measured in the cells.", "PTHrP", "PTHLH"),
+    ("Binding of rac1 to the effector was measured.", "rac1", "RAC1"),
+    ("The apoE isoform mattered here.", "apoE", "APOE"),
+])
+def test_symbols_in_the_capitals_papers_give_them(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
+    assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
+
+
 def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
     text = "The cat sat at rest; max values were set."
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []

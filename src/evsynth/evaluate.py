@@ -92,11 +92,27 @@ def variant_spans(path: Path, tagger: Tagger) -> tuple[Score, Score]:
     return spans, rsids
 
 
+def predicted_gene_ids(mentions: list[Mention]) -> set[str]:
+    """The NCBI Gene ids a text's mentions name: genes, the canonical member a family is named after
+    (VEGF -> VEGFA), which is what the corpora's annotators normalise such a mention to, and the HGNC genes of
+    human microRNAs (miR-98 -> MIR98)."""
+    ids = {m.id for m in mentions if m.type == "gene" and m.id}
+    for m in mentions:
+        attrs = dict(m.attrs)
+        canonical = attrs.get("canonical") if m.type == "family" else None
+        if isinstance(canonical, dict) and canonical.get("id"):
+            ids.add(str(canonical["id"]))
+        members = attrs.get("members") if m.type == "mirna" else None
+        if isinstance(members, list):
+            ids.update(str(x["gene_id"]) for x in members if isinstance(x, dict) and x.get("gene_id"))
+    return ids
+
+
 def gene_ids(path: Path, tagger: Tagger, *, alternatives: bool) -> Score:
     """Per-document sets of human NCBI Gene ids; gold ids count only when HGNC lists them."""
     human = set(tagger.lexicon.by_ncbi)
     result = Score()
     _measure(path, tagger, lambda doc, ms: result.add(
         {i for e in doc["entities"] if e["type"] == "gene" for i in _human_gene_ids(e["id"], human, alternatives)},
-        {m.id for m in ms if m.type == "gene" and m.id}))
+        predicted_gene_ids(ms)))
     return result

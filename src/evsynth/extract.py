@@ -6,9 +6,10 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from evsynth.genes import Hit, Resolver
-from evsynth.lexicon import Lexicon, default_lexicon, fold
+from evsynth.lexicon import Gene, Lexicon, default_lexicon, fold
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
@@ -25,6 +26,15 @@ _SPECIES = {
              r"primates?|monkeys?|macaques?|rabbits?|hamsters?",
 }
 _SPECIES_RE = re.compile("|".join(f"(?P<{k}>\\b(?:{v})\\b)" for k, v in _SPECIES.items()))
+# species words that name a method, not the genes' species: yeast two-hybrid screens, E. coli expression,
+# antibodies raised in rabbits, bovine serum, Chinese hamster ovary cells
+_METHOD_SPECIES = re.compile(
+    r"\b(?:yeast|bacterial)\s+(?:one|two|three|1|2|3)[- ]hybrid|\bEscherichia\s+coli\b|"
+    r"\b(?:bacteria|bacterial|E\.\s?coli)\s+(?:expression|expressed|cells)|"
+    r"\b(?:mouse|rabbit|goat|rat|sheep|chicken|donkey|hamster)\s+(?:anti|monoclonal|polyclonal|IgG|antibod)|"
+    r"\b(?:fetal\s+|foetal\s+)?(?:bovine|calf)\s+serum|\bChinese\s+hamster\s+ovary|\bmonkey\s+kidney|"
+    r"\b(?:in|into|from)\s+(?:the\s+)?yeast\b", re.IGNORECASE)
+_ARM = re.compile(r"-[35]p$")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -68,7 +78,11 @@ class Tagger:
                           {"hgnc": gene.hgnc, "symbol": gene.symbol, "name": gene.name, "match": hit.kind})
         if hit.type == "family":
             family = lex.families[hit.index]
-            return _Draft(hit.start, hit.end, "family", f"FPLX:{family.id}", {"members": list(family.members)})
+            attrs: dict[str, object] = {"members": list(family.members)}
+            if hit.canonical >= 0:  # named like one member: kept a family, the member said
+                gene = lex.genes[hit.canonical]
+                attrs["canonical"] = {"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None}
+            return _Draft(hit.start, hit.end, "family", f"FPLX:{family.id}", attrs)
         treatment = lex.treatments[hit.index]
         return _Draft(hit.start, hit.end, "treatment", treatment.id,
                       {"name": treatment.name, "mesh": f"MESH:{treatment.mesh}", "modality": treatment.modality})
@@ -79,9 +93,23 @@ class Tagger:
         return [d for d in drafts if not (d.type == "gene" and (
             text[d.start:d.end] in AMINO or any(a.start < d.end and d.start < a.end for a in alleles)))]
 
+    def _mirna_gene(self, name: str) -> Gene | None:
+        """The HGNC gene of a human microRNA: hsa-miR-29a -> MIR29A, hsa-let-7b -> MIRLET7B."""
+        if not name.startswith("hsa-"):
+            return None
+        stem = _ARM.sub("", name[4:]).replace("miR-", "MIR").replace("let-", "MIRLET").replace("-", "").upper()
+        index = self.lexicon.by_symbol.get(stem)
+        return self.lexicon.genes[index] if index is not None else None
+
     def _patterns(self, text: str) -> Iterator[_Draft]:
         for m in self._mirna.find(text):
-            members = [{"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase} for x in m.members]
+            members: list[dict[str, object]] = []
+            for x in m.members:
+                member: dict[str, object] = {"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase}
+                gene = self._mirna_gene(x.name)
+                if gene is not None:
+                    member.update(hgnc=gene.hgnc, gene_id=gene.ncbi or None)
+                members.append(member)
             known = [x.in_mirbase for x in m.members]
             yield _Draft(m.start, m.end, "mirna", ";".join(x.name for x in m.members),
                          {"members": members, "family": m.members[0].family,
@@ -114,23 +142,29 @@ class Tagger:
     @staticmethod
     def _species(text: str, drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
-        it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id."""
-        if not any(d.type == "gene" for d in drafts):
+        it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so does a
+        family's canonical member."""
+        named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs]
+        if not named:
             return
-        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)]
+        methods = [(m.start(), m.end()) for m in _METHOD_SPECIES.finditer(text)]
+        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)
+                if not any(lo <= m.start() < hi for lo, hi in methods)]
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
         top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
-        for draft in drafts:
-            if draft.type != "gene":
-                continue
+        for draft in named:
             lo = starts[draft.sentence]
             hi = starts[draft.sentence + 1] if draft.sentence + 1 < len(starts) else len(text)
             local = [s for pos, s in cues if lo <= pos < hi]
             species = local[0] if len(set(local)) == 1 else overall
             draft.attrs["species"] = species
-            if species != "human":
+            if species == "human":
+                continue
+            if draft.type == "gene":
                 draft.id = None
+            else:
+                draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
 
     @staticmethod
     def _attach(drafts: list[_Draft], alleles: list[AlleleMatch], starts: list[int]) -> None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evsynth.lexicon import KINDS, Entry, Lexicon
+from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
 
 _ALNUM = re.compile(r"[^0-9A-Za-zα-ω]")
 GENE_CONTEXT = re.compile(
@@ -15,6 +15,14 @@ GENE_CONTEXT = re.compile(
 )
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
+# the last word of a long form that names a gene product: 'superoxide dismutase (SOD1)', 'osteoprotegerin (OPG)'
+_PRODUCT_WORD = re.compile(
+    r"(?:ase|ases|in|ins|ogen|factor|receptor|inhibitor|activator|suppressor|regulator|repressor|transducer|"
+    r"adaptor|adapter|exchanger|protein|proteins|gene|subunit|homolog|homologue|ligand|channel|transporter|"
+    r"antigen|hormone|peptide|molecule|enzyme|chain|member|like|[0-9]+[A-Za-z]?|[ivx]+|alpha|beta|gamma|delta|"
+    r"kappa|[α-ω])$", re.IGNORECASE)
+_NOT_PRODUCT = re.compile(r"(?:tion|sion|ment|ing|ness|ity|ics|therapy|disease|disorder|syndrome|sclerosis|"
+                          r"scale|index|test|score|score|imaging|tomography|group)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class Hit:
     index: int
     kind: str
     rank: int  # lower is stronger
+    canonical: int = -1  # a family's member that HGNC gives the family's name to (AKT -> AKT1), else -1
 
 
 def _compact(text: str) -> str:
@@ -54,6 +63,10 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
         s = s[:-1]
     if s == t:
         return True
+    if s != (short := greek_short(s)) or t != greek_short(t):
+        s, t = short, greek_short(t)  # TGF-b1 for TGF-beta1
+        if s == t:
+            return True
     lower_term = not any(c.isupper() for c in t)
     if kind == "name" or (lower_term and len(t) >= 7):
         if " " in term.strip() or "-" in term or any(c.isdigit() for c in t) or _PROTEIN_WORD.search(t):
@@ -65,6 +78,12 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
         return False
     if not any(c.islower() for c in s):
         return True
+    letters = [c for c in s if c.isalpha()]
+    uppers = sum(c.isupper() for c in letters)
+    if len(s) >= 4 and (uppers >= 2 or (uppers == 1 and s[-1].isupper() and s[0].islower())):
+        return True  # PTHrP, hnRNP, apoE: a symbol written with the capitals papers give it
+    if len(s) >= 4 and not uppers and any(c.isdigit() for c in s) and s[0].isalpha() and kind != "alias":
+        return True  # rac1, cdc2: a symbol with a number is not an English word in any case
     capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])
     return capitalised and len(s) >= 3 and (not sentence_start or any(c.isdigit() for c in s))
 
@@ -84,6 +103,11 @@ def _acronym_of(short: str, words: Sequence[str]) -> bool:
         if i < 0:
             return True
     return False
+
+
+WEAK_KINDS = ("alias", "previous")
+WEAK_LENGTH = 5
+_PRODUCT = Hit(-1, -1, "product", -1, "name", 0)  # a definition by a gene-product name the lexicon lacks
 
 
 class Resolver:
@@ -130,13 +154,21 @@ class Resolver:
                 hits.append(Hit(start, end, "treatment", treatment.index, treatment.kind, 0))
             elif family and not (gene and gene.kind == "symbol" and _compact(surface) == _compact(
                     self.lexicon.genes[gene.index].symbol if gene.index >= 0 else "")):
-                hits.append(Hit(start, end, "family", family.index, "name", 1))
+                hits.append(Hit(start, end, "family", family.index, "name", 1,
+                                self._canonical(surface, by_type.get("gene", []), family.index)))
             elif gene and gene.index < 0:
                 ambiguous.append((gene, by_type["gene"]))
             elif gene:
                 hits.append(gene)
         hits.extend(self._settle(ambiguous, hits))
         return self._abbreviations(text, hits)
+
+    def _canonical(self, surface: str, entries: list[Entry], family: int) -> int:
+        """The one member of the family whose symbol, previous symbol or alias the surface is (VEGF -> VEGFA)."""
+        members = self.lexicon.families[family].members
+        found = {e.index for e in entries if e.kind != "name" and case_ok(surface, e.term, e.kind)
+                 and self.lexicon.genes[e.index].symbol in members}
+        return found.pop() if len(found) == 1 else -1
 
     def _settle(self, ambiguous: list[tuple[Hit, list[Entry]]], hits: list[Hit]) -> list[Hit]:
         """An ambiguous symbol takes the gene the same text names unambiguously, if exactly one of its genes."""
@@ -152,7 +184,7 @@ class Resolver:
         """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
         'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene. Stop-listed abbreviations need a
         definition or a gene word after them ('ECT gene')."""
-        ends = {h.end: h for h in hits}
+        ends = {h.end: h for h in hits}  # a long form the lexicon knows
         defined: dict[str, Hit | None] = {}
         for match in _DEFINITION.finditer(text):
             short = match.group(1)
@@ -165,10 +197,16 @@ class Resolver:
                 continue
             words = _LONG_WORDS.findall(before[-120:])[-(len(short) + 4):]
             if _acronym_of(short, words):
-                defined.setdefault(short, None)
+                product = bool(_PRODUCT_WORD.search(words[-1])) and not _NOT_PRODUCT.search(words[-1])
+                defined.setdefault(short, _PRODUCT if product else None)
+        strong = {h.index for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
         out = []
         for hit in hits:
             surface = text[hit.start:hit.end]
+            if (hit.type == "gene" and hit.kind in WEAK_KINDS and _compact(surface).isalpha()
+                    and len(_compact(surface)) <= WEAK_LENGTH and surface not in defined
+                    and hit.index not in strong and not GENE_CONTEXT.match(text, hit.end)):
+                continue  # FISH, SDS, HEK: a short word-like alias needs the text's support
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
                 out.append(hit)
                 continue
@@ -176,7 +214,7 @@ class Resolver:
                 definition = defined[surface]
                 if definition is None:
                     continue
-                if definition.type == hit.type and definition.start != hit.start:
+                if definition is not _PRODUCT and definition.type == hit.type and definition.start != hit.start:
                     hit = Hit(hit.start, hit.end, hit.type, definition.index, hit.kind, hit.rank)
             elif (_compact(surface).upper() in self.lexicon.not_genes or len(_compact(surface)) < 3) and not (
                     GENE_CONTEXT.match(text, hit.end)):

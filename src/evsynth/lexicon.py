@@ -21,7 +21,7 @@ import ahocorasick
 
 from evsynth.errors import InputFileError
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
 _SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
 _FOLD = str.maketrans({c: " " for c in _SEPARATORS + "\t\n\r\f\v\u00a0"})
 _SPLIT_DIGITS = re.compile(r"^([a-z]{2,})(\d{1,2}[a-z]?)$")
@@ -37,8 +37,17 @@ def fold(text: str) -> str:
     return lowered.translate(_FOLD)
 
 
-_GREEK_WORD = re.compile(r"(?<=[a-z0-9])\s?(alpha|beta|gamma|delta|kappa)(?![a-z])")
-GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k"}
+_GREEK_WORD = re.compile(r"(?<=[a-z0-9])\s?(alpha|beta|gamma|delta|kappa|epsilon|zeta)(?![a-z])")
+# a leading Greek word: beta-catenin, also written b-catenin (not alpha: 'a catenin' is English)
+_GREEK_LEAD = re.compile(r"^(beta|gamma|delta|kappa|zeta) (?=[a-z])")
+GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k", "epsilon": "e", "zeta": "z"}
+_GREEK_ANY = re.compile("(alpha|beta|gamma|delta|kappa|epsilon|zeta)(?![a-z])|([αβγδκεζ])", re.IGNORECASE)
+_LETTER_OF = {**GREEK_SHORT, **{g: GREEK_SHORT[w] for w, g in GREEK.items()}}
+
+
+def greek_short(text: str) -> str:
+    """Greek words and letters as the one Latin letter papers also write: TNF-alpha, TNFα -> TNFa."""
+    return _GREEK_ANY.sub(lambda m: _LETTER_OF[m.group(0).lower()], text)
 
 
 def _greek(join: str, table: dict[str, str]) -> Callable[[re.Match[str]], str]:
@@ -66,6 +75,10 @@ def key_variants(term: str, kind: str) -> set[str]:
             for join in ("", " "):
                 for table in tables:
                     forms.add(_GREEK_WORD.sub(_greek(join, table), form))
+    if kind != "name":
+        forms |= {_GREEK_LEAD.sub(lambda m: GREEK_SHORT[m.group(1)] + " ", form) for form in forms}
+    elif len(tokens) == 2 and tokens[1].isdigit() and len(tokens[0]) > 3:  # talin 1 -> talin1
+        forms.add("".join(tokens))
     if kind in ("name", "protein", "family", "term"):
         forms |= {form + "s" for form in forms if len(form.split()[-1]) > 3 and form[-1].isalpha()}
     return {" ".join(form.split()) for form in forms}
@@ -125,6 +138,9 @@ class Lexicon:
 
         for term, index, kind in data["gene_terms"]:
             add(term, Entry("gene", index, kind, term), kind)
+            if kind == "name" and term.startswith("interleukin "):  # interleukin 1 alpha -> IL-1 alpha
+                short = "IL-" + term.removeprefix("interleukin ")
+                add(short, Entry("gene", index, "protein", short), "protein")
         for index, (_, _, names) in enumerate(data["families"]):
             for name in names:
                 add(name, Entry("family", index, "name", name), "family")
