@@ -130,6 +130,36 @@ def test_microrna_names_missing_from_mirbase_are_flagged(tagger: Tagger) -> None
     assert _attrs(unknown)["in_mirbase"] is False
 
 
+@pytest.mark.parametrize(("text", "surface"), [
+    ("The proband carried a C deletion in codon 211 of the gene.", "C deletion in codon 211"),
+    ("We found a deletion of a T nucleotide in exon 3.", "deletion of a T nucleotide"),
+    ("This predicts Gln 415 to stop in the second exon.", "Gln 415 to stop"),
+    ("It creates a premature stop codon at position 512, truncating it.", "stop codon at position 512"),
+    ("Carriers of the IVS7+22 AG genotype differed.", "IVS7+22 AG"),
+    ("A GACT deletion was found in both sisters.", "GACT deletion"),
+    ("The A allele of -712 was rarer in cases.", "A allele of -712"),
+    ("A cytosine to thymidine mutation at position 41 was found.", "cytosine to thymidine mutation at position 41"),
+    ("The mutation p.K233stop truncates the protein.", "p.K233stop"),
+    ("A short (CTTA)n tract lies in intron 2.", "(CTTA)n"),
+])
+def test_worded_variants_are_whole_spans(tagger: Tagger, text: str, surface: str) -> None:
+    assert [m.text for m in tagger.tag(text) if m.type == "variant"] == [surface]
+
+
+def test_a_family_is_named_with_the_member_hgnc_gives_its_name(tagger: Tagger) -> None:
+    vegf = _by_text(tagger.tag("VEGF rose in the serum of these patients."))["VEGF"]
+    assert vegf.type == "family"
+    assert _attrs(vegf)["canonical"] == {"symbol": "VEGFA", "hgnc": "HGNC:12680", "id": "7422"}
+    mapk = _by_text(tagger.tag("MAPK signalling was studied."))["MAPK"]
+    assert "canonical" not in _attrs(mapk)  # a name HGNC gives no one member stays a plain family
+
+
+def test_a_human_microrna_carries_its_hgnc_gene(tagger: Tagger) -> None:
+    members = _attrs(_by_text(tagger.tag("miR-132 rose after ECT."))["miR-132"])["members"]
+    assert members == [{"id": "hsa-miR-132", "family": "miR-132", "in_mirbase": True, "hgnc": "HGNC:31516",
+                        "gene_id": "406921"}]
+
+
 @pytest.mark.parametrize(("surface", "norm"), [
     ("rs6265", "rs6265"),
     ("Val66Met", "p.Val66Met"),

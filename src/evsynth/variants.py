@@ -21,12 +21,14 @@ A1 = "[ACDEFGHIKLMNPQRSTVWY]"
 AN = "(?:" + "|".join(sorted(NAMES, key=len, reverse=True)) + ")"
 NT = "[ACGTU]"
 _POS = r"[-*]?\d+(?:[+-]\d+)?"
-_UNIT = r"(?:bp|kb|kbp|Mb|Mbp|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
-_EVENT = r"(?:(?:deletions?|insertions?|duplications?|insert|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
+_UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
+_EVENT = r"(?:(?:deletions?|insertions?|duplications?|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
 _NUC = r"(?:adenine|guanine|cytosine|thymine|adenosine|guanosine|cytidine|thymidine)"
-_WHERE = r"(?:\s(?:at|in|of)\s(?:the\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)(?:\s+position)?\s+[-+]?\d+)"
+_COUNT = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
+_WHERE = (r"(?:\s(?:at|in|of)\s(?:the\s)?(?:cDNA\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)"
+          r"(?:\s+position)?\s+[-+]?(?:c\.)?\d+)")
 
-_PCHANGE = rf"(?:{A3}|{A1})\d+(?:_(?:{A3}|{A1})\d+)?(?:{A3}|{A1}|\*|X|del|dup|ins|=)?(?:fs(?:\*|X|Ter)?\d*)?"
+_PCHANGE = rf"(?:{A3}|{A1})\d+(?:_(?:{A3}|{A1})\d+)?(?:{A3}|{A1}|\*|X|del|dup|ins|=|stop)?(?:fs\s?(?:\*|X|Ter)?\d*)?"
 _PATTERNS: list[tuple[str, str]] = [
     ("rsid", r"rs\s?\d{3,}"),
     ("hgvs_dna", rf"[cgmnr]\.{_POS}(?:_{_POS})?(?:{NT}+\s?(?:>|-->)\s?{NT}+|(?:delins|del|dup|ins|inv)(?:{NT}+|\d+|\({NT}+\)\(\d+\))?|\s{NT}\s>\s{NT})"),
@@ -42,12 +44,35 @@ _PATTERNS: list[tuple[str, str]] = [
     ("dna", rf"[-+]?\d+(?:[-_]\d+)?\s?(?:del|dup|ins)(?:{NT}+|\d+|\({NT}+\)\d+)?(?:\s?{NT}{{1,4}}\b)?"),
     ("dna", rf"(?:IVS[-\dIVX]*\d|[-+]\d+),?\s(?:{NT}/{NT}|{NT}{{2}})"),
     ("dna", rf"(?:dup|del|ins)\d+bp|del{NT}{{2,}}|\({NT}{{3,5}}\)\d+(?:\({NT}+\)\d*)*{NT}*"),
-    ("size", rf"\d+(?:[.,]\d+)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d+(?:[.,]\d+)?\s?{_UNIT}|\(?{NT}+\)?\d*)"),
+    ("size", rf"\d+(?:[.,]\d+)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d+(?:[.,]\d+)?\s?{_UNIT}|\(?{NT}+\)?\d*){_WHERE}?"),
     ("size", rf"(?:{_NUC}\s)?(?:deletion|insertion)\s(?:of\s(?:a\s)?{NT}\s)?(?:at\s)?(?:the\s)?nucleotide(?:\sposition)?\s-?\d+|\d+\s{_NUC}\sdeletion"),
     ("protein", rf"{AN}(?:\s\({A3}\))?\s(?:residue\s)?(?:to|for|by)\s(?:a\s|an\s)?{AN}(?:\s\({A3}\))?(?:\sresidue)?(?:\s(?:substitution|change|mutation))?{_WHERE}?"),
     ("protein", rf"{AN}\s\d+\s(?:to\s|by\s)?{AN}|{AN}\s\d+(?=\s(?:residue|variant|mutation|polymorphism))"),
     ("dna", rf"{NT}(?:\sto\s|-to-){NT}(?:\s(?:point\s)?(?:substitution|transition|transversion|mutation|change))?{_WHERE}?"),
     ("dna", rf"codon\s\d+,\s{NT}{{3}}-->{NT}{{3}}|\({NT}{{2,3}}\s?-->\s?{NT}{{2,3}}\)(?:\sat\scodon\s\d+)?"),
+    # worded changes: "C deletion in codon 241", "deletion of a G nucleotide", "Glu 272 to stop"
+    ("dna", rf"(?<=[a-z,]\s){NT}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d+(?:\sand\s\d+)?)?|"
+            rf"{_NUC}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d+(?:\sand\s\d+)?)"),
+    ("dna", rf"(?:deletion|insertion|duplication)\sof\s(?:a\s|an\s|one\s|the\s)?(?:(?:single|{_COUNT})\s)?"
+            rf"(?:successive\s)?(?:(?:{NT}|{_NUC})\s)?(?:nucleotides?|residues?|bases?|base[-\s]pairs?)"
+            rf"(?:\s{NT}+)?{_WHERE}?|(?:deletion|insertion)\sof\s\({NT}+\)\d*{NT}*"),
+    ("protein", rf"(?:{AN}|{A3})\s?\d+\s(?:to|>|-->)\s(?:a\s)?(?:stop|termination)|p\.{A1}\d+stop"),
+    ("protein", rf"(?:termination|stop)(?:\scodon)?(?:\sfor\s{AN})?\s(?:at|in)\s(?:amino[-\s]acid\s)?"
+                rf"(?:codons?|positions?|residues?|nucleotides?)(?:\sposition)?\s\d+(?:\sto\s\d+)?"),
+    ("dna", rf"codon\s\d+\s(?:deletion|insertion|duplication)|codon\s\d+\s{NT}{{3}}/{NT}{{3}}|"
+            rf"(?:deletion|insertion|duplication)\smutation{_WHERE}"),
+    ("dna", rf"\(?{NT}{{2,6}}\)?\s(?:deletion|insertion|duplication)(?:[/-](?:deletion|insertion))?|"
+            rf"(?:deletion|insertion|duplication)\s{NT}{{2,6}}\b|ins/del\s\d+\s?bp|del-?\(\d+-\d+\)|"
+            rf"\d+\({NT}{{2,6}}\)\(\d+-\d+\)|(?:\d+|{_COUNT})\s{NT}{{2,6}}\srepeats?"),
+    ("dna", rf"(?:{NT}|[DI])\sallele\s(?:of|for)\s(?:the\s)?-\d+|-\d+\s(?:{NT}|{_NUC})\b|"
+            rf"{_NUC}\sto\s{_NUC}(?:\s(?:substitution|transition|transversion|mutation|change))?{_WHERE}?"),
+    ("protein", rf"{A1}-\d+{A1}(?![a-z])|{A3}\s\d+\s{A3}|(?:{AN}\swith\s)?{AN}\sat\sresidue\s\d+"),
+    ("dna", rf"IVS\d+\s?[-+]\s?\d+(?:{NT}|\s{NT}{{2}}(?:\+{NT}{{2}})?|,\s[acgt]\s?-->\s?[acgt])"),
+    ("dna", rf"{NT}\d{{3,}}(?=\s(?:alleles?|genotypes?|variants?|polymorphisms?))|\d{{2,}}{NT}(?=\s(?:deletion|insertion))"),
+    ("dna", rf"\({NT}{{2,6}}\)n|{NT}{{3,6}}\s(?:repeats?|expansion)|{NT}{{3}}\(\d+\){NT}{{3}}|{NT}{{2,3}}\s?-->\s?{NT}{{2,3}}"
+            rf"(?:\s(?:substitution|transition|transversion))?{_WHERE}?|{NT}\d+\s(?:by|to|for)\s{NT}\b|"
+            rf"\({NT}\s?-->\s?{NT}\)\s(?:substitution|transition|transversion){_WHERE}?"),
+    ("size", rf"(?:\d+|{_COUNT})[-\s]?{_UNIT}(?:[\s-](?:\w+|\(\w+\)|in-frame)){{0,2}}\s{_EVENT}|{_EVENT}\s\({NT}+\)"),
 ]
 ALLELE_RE = re.compile(
     rf"(?<![\w/+-])(?P<allele>{NT}{{1,2}}|{NT}/{NT}|{A3}(?:/{A3})?|{NT}{{2}}\+{NT}{{2}})"
@@ -68,7 +93,7 @@ _INDEXED = [(i, kind, pattern) for i, (kind, pattern) in enumerate(_PATTERNS)]
 VARIANT_RE = _alternation(_INDEXED)
 _DIGIT_RE = re.compile(_START + _DIGIT_SOON + VARIANT_RE.pattern[len(_START):])
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
-_TRIGGER = re.compile(rf"-->|->|-to-|\b{NT} to {NT}\b|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s|deletion|insertion|duplication|\bcodon|nucleotide")
+_TRIGGER = re.compile(rf"-->|->|-to-|{AN}\s\d|{_NUC}\sto\s|\ballele\s(?:of|for)\s|stop|termination|repeat|expansion|IVS|\({NT}+\)|\b{NT} to {NT}\b|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s|deletion|insertion|duplication|\bcodon|nucleotide")
 
 
 @dataclass(frozen=True)
