@@ -42,7 +42,7 @@ def sentence_starts(text: str) -> list[int]:
     """Offsets where sentences start (the first is 0)."""
     starts = [0]
     for match in _SENTENCE_END.finditer(text):
-        if not _NOT_END.search(text, 0, match.start()):
+        if not _NOT_END.search(text, max(0, match.start() - 12), match.start()):
             starts.append(match.end())
     return starts
 

@@ -110,67 +110,95 @@ WEAK_LENGTH = 5
 _PRODUCT = Hit(-1, -1, "product", -1, "name", 0)  # a definition by a gene-product name the lexicon lacks
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What a surface with given lexicon entries may be, wherever it stands."""
+
+    gene: tuple[int, str, int] | None  # (gene index or -1 when ambiguous, kind, rank)
+    genes: tuple[Entry, ...]
+    family: int  # -1: none
+    canonical: int
+    treatment: Entry | None
+
+
 class Resolver:
     """Turns the automaton's raw hits in one text into typed, disambiguated hits."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        # what a surface with these entries may be does not depend on where it stands: decided once
+        self._decided: dict[tuple[str, bool, int], _Decision] = {}
 
-    def _gene_hit(self, text: str, start: int, end: int, entries: list[Entry]) -> Hit | None:
-        surface = text[start:end]
-        if text[end:end + 1] == "+" or text[end:end + 3] == "(2+":  # Ca2+, Mg(2+): ions
-            return None
+    @staticmethod
+    def _first_word(text: str, start: int) -> bool:
+        """Whether the word at start begins a sentence, also after a structured-abstract heading
+        ("BACKGROUND: Not every ...")."""
         before = start - 1
         while before >= 0 and text[before].isspace():
             before -= 1
-        # a sentence's first word, also after a structured-abstract heading ("BACKGROUND: Not every ...")
-        first = before < 0 or text[before] in ".!?" or (text[before] == ":" and bool(_HEADING.search(text, 0, before)))
-        valid = [e for e in entries if case_ok(surface, e.term, e.kind, first)]
+        return before < 0 or text[before] in ".!?" or (
+            text[before] == ":" and bool(_HEADING.search(text, max(0, before - 45), before)))
+
+    def _gene_choice(self, surface: str, first: bool, genes: tuple[Entry, ...]) -> tuple[int, str, int] | None:
+        """(gene index, or -1 when ambiguous; kind; rank) of the strongest entries the spelling allows."""
+        valid = [e for e in genes if case_ok(surface, e.term, e.kind, first)]
         if not valid:
             return None
         best = min(KINDS.index(e.kind) for e in valid)
-        genes = {e.index for e in valid if KINDS.index(e.kind) == best}
-        if len(genes) > 1:
-            coding = {g for g in genes if self.lexicon.genes[g].locus == "protein"}
-            genes = coding or genes
-        if len(genes) > 1:
-            return Hit(start, end, "gene", -1, KINDS[best], best)  # ambiguous: settled by the document or dropped
-        return Hit(start, end, "gene", genes.pop(), KINDS[best], best)
+        indexes = {e.index for e in valid if KINDS.index(e.kind) == best}
+        if len(indexes) > 1:
+            coding = {g for g in indexes if self.lexicon.genes[g].locus == "protein"}
+            indexes = coding or indexes
+        return (indexes.pop() if len(indexes) == 1 else -1), KINDS[best], best
+
+    def _decide(self, surface: str, first: bool, entries: tuple[Entry, ...]) -> _Decision:
+        key = (surface, first, id(entries))  # entry tuples live as long as the lexicon's automaton
+        decision = self._decided.get(key)
+        if decision is None:
+            if len(self._decided) > 500_000:
+                self._decided.clear()
+            genes = tuple(e for e in entries if e.type == "gene")
+            family = next((e for e in entries if e.type == "family"
+                           and case_ok(surface, e.term, "name" if " " in e.term else "alias")), None)
+            treatment = next((e for e in entries if e.type == "treatment"
+                              and (e.kind == "term" or _compact(surface) == _compact(e.term))), None)
+            decision = _Decision(self._gene_choice(surface, first, genes) if genes else None, genes,
+                                 family.index if family else -1,
+                                 self._canonical(surface, genes, family.index) if family else -1, treatment)
+            self._decided[key] = decision
+        return decision
 
     def resolve(self, text: str, raw: list[tuple[int, int, tuple[Entry, ...]]]) -> list[Hit]:
         hits: list[Hit] = []
-        ambiguous: list[tuple[Hit, list[Entry]]] = []
+        ambiguous: list[tuple[Hit, tuple[Entry, ...]]] = []
         for start, end, entries in raw:
             surface = text[start:end]
-            by_type: dict[str, list[Entry]] = {}
-            for entry in entries:
-                by_type.setdefault(entry.type, []).append(entry)
-            gene = self._gene_hit(text, start, end, by_type["gene"]) if "gene" in by_type else None
-            family = next((e for e in by_type.get("family", [])
-                           if case_ok(surface, e.term, "name" if " " in e.term else "alias")), None)
-            treatment = next((e for e in by_type.get("treatment", [])
-                              if e.kind == "term" or _compact(surface) == _compact(e.term)), None)
+            decision = self._decide(surface, self._first_word(text, start), entries)
+            choice = decision.gene
+            if choice and (text[end:end + 1] == "+" or text[end:end + 3] == "(2+"):  # Ca2+, Mg(2+): ions
+                choice = None
+            gene = Hit(start, end, "gene", *choice) if choice else None
+            treatment = decision.treatment
             if treatment and not (gene and gene.kind == "symbol" and GENE_CONTEXT.match(text, end)):
                 hits.append(Hit(start, end, "treatment", treatment.index, treatment.kind, 0))
-            elif family and not (gene and gene.kind == "symbol" and _compact(surface) == _compact(
+            elif decision.family >= 0 and not (gene and gene.kind == "symbol" and _compact(surface) == _compact(
                     self.lexicon.genes[gene.index].symbol if gene.index >= 0 else "")):
-                hits.append(Hit(start, end, "family", family.index, "name", 1,
-                                self._canonical(surface, by_type.get("gene", []), family.index)))
+                hits.append(Hit(start, end, "family", decision.family, "name", 1, decision.canonical))
             elif gene and gene.index < 0:
-                ambiguous.append((gene, by_type["gene"]))
+                ambiguous.append((gene, decision.genes))
             elif gene:
                 hits.append(gene)
         hits.extend(self._settle(ambiguous, hits))
         return self._abbreviations(text, hits)
 
-    def _canonical(self, surface: str, entries: list[Entry], family: int) -> int:
+    def _canonical(self, surface: str, entries: tuple[Entry, ...], family: int) -> int:
         """The one member of the family whose symbol, previous symbol or alias the surface is (VEGF -> VEGFA)."""
         members = self.lexicon.families[family].members
         found = {e.index for e in entries if e.kind != "name" and case_ok(surface, e.term, e.kind)
                  and self.lexicon.genes[e.index].symbol in members}
         return found.pop() if len(found) == 1 else -1
 
-    def _settle(self, ambiguous: list[tuple[Hit, list[Entry]]], hits: list[Hit]) -> list[Hit]:
+    def _settle(self, ambiguous: list[tuple[Hit, tuple[Entry, ...]]], hits: list[Hit]) -> list[Hit]:
         """An ambiguous symbol takes the gene the same text names unambiguously, if exactly one of its genes."""
         named = {h.index for h in hits if h.type == "gene"}
         settled = []
