@@ -78,22 +78,35 @@ ALLELE_RE = re.compile(
     rf"(?<![\w/+-])(?P<allele>{NT}{{1,2}}|{NT}/{NT}|{A3}(?:/{A3})?|{NT}{{2}}\+{NT}{{2}})"
     rf"(?=[\s-](?P<what>alleles?|genotypes?|homozygotes?|heterozygotes?|carriers?)\b)"
 )
-# Most positions are inside words: reject them before trying twenty alternatives (JAK2V617F still starts one).
-# Patterns with a digit near their start run everywhere; the few worded ones ("proline to serine", "G-->A",
-# "deletion of C") run only on texts that have one of their trigger words.
-_START = r"(?:(?<![\w.>])|(?=[A-Z]\d{2}))(?=[A-Za-z0-9(+\-*\u0394])"
+# Most positions are inside words or far from a digit: the scanners start on the one character before a
+# variant (not a word character, '.' or '>'), which the regex engine finds by a fast character-class scan,
+# and try twenty alternatives only where a digit is near. The worded patterns ("proline to serine", "G-->A",
+# "deletion of C") run only on texts that have one of their trigger words. Protein changes inside a word
+# (JAK2V617F) start at a capital followed by two digits.
+_BODY = r"(?=[A-Za-z0-9(+\-*\u0394])"
 _DIGIT_SOON = r"(?=[^\s]{0,14}\d|\S+\s\d)"
-
-
-def _alternation(patterns: list[tuple[int, str, str]]) -> re.Pattern[str]:
-    return re.compile(_START + "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, kind, pattern in patterns) + ")")
-
-
-_INDEXED = [(i, kind, pattern) for i, (kind, pattern) in enumerate(_PATTERNS)]
-VARIANT_RE = _alternation(_INDEXED)
-_DIGIT_RE = re.compile(_START + _DIGIT_SOON + VARIANT_RE.pattern[len(_START):])
+_ALTERNATIVES = "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")"
+VARIANT_RE = re.compile(_BODY + _ALTERNATIVES)
+_SCAN_ALL = re.compile(r"[^\w.>]" + _BODY + _ALTERNATIVES)
+_SCAN_DIGIT = re.compile(r"[^\w.>]" + _BODY + _DIGIT_SOON + _ALTERNATIVES)
+_IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
-_TRIGGER = re.compile(rf"-->|->|-to-|{AN}\s\d|{_NUC}\sto\s|\ballele\s(?:of|for)\s|stop|termination|repeat|expansion|IVS|\({NT}+\)|\b{NT} to {NT}\b|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s|deletion|insertion|duplication|\bcodon|nucleotide")
+# what makes a text need the worded patterns; literal words first (substring tests are cheap), then the
+# nucleotide and amino-acid phrasings, only when the text has such a name at all
+_TRIGGER_WORDS = ("-->", "->", "-to-", "stop", "termination", "repeat", "expansion", "IVS", "deletion", "insertion",
+                  "duplication", "codon", "nucleotide", "allele of", "allele for")
+_TRIGGER_BASES = re.compile(rf"\({NT}+\)|{NT} to {NT}\b")
+_NAMED = tuple(NAMES) + ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
+_TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
+
+
+def _triggered(text: str) -> bool:
+    if any(word in text for word in _TRIGGER_WORDS):
+        return True
+    for match in _TRIGGER_BASES.finditer(text):
+        if match.group(0)[0] == "(" or not match.start() or not text[match.start() - 1].isalnum():
+            return True
+    return any(name in text for name in _NAMED) and bool(_TRIGGER_NAMED.search(text))
 
 
 @dataclass(frozen=True)
@@ -138,15 +151,30 @@ def _normal(kind: str, text: str) -> str | None:
     return None
 
 
+def _matches(text: str) -> list[re.Match[str]]:
+    """Candidate matches, leftmost first and not overlapping."""
+    padded = " " + text  # the scanners consume the character before a variant; offsets shift by one
+    scan = _SCAN_ALL if _triggered(text) else _SCAN_DIGIT
+    found = list(scan.finditer(padded))
+    inside = [m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded)
+                          if padded[c.start() - 1].isalnum()) if m and m.lastgroup and m.lastgroup.startswith("protein")]
+    if inside:
+        found = sorted(found + inside, key=lambda m: m.start())
+    return found
+
+
 def find_variants(text: str) -> Iterator[VariantMatch]:
-    """Every variant mention in text, leftmost-longest, on word boundaries."""
-    pattern = VARIANT_RE if _TRIGGER.search(text) else _DIGIT_RE
-    for match in pattern.finditer(text):
-        start, end = match.span()
+    """Every variant mention in text, leftmost, on word boundaries."""
+    last = 0
+    for match in _matches(text):
         kind = (match.lastgroup or "dna").rstrip("0123456789")
+        start, end = match.start(match.lastgroup or 0) - 1, match.end() - 1
+        if start < last:
+            continue
         before = text[start - 1] if start else " "
         if _BOUND_BEFORE.search(before) and not (kind == "protein" and before.isalnum() and end - start >= 4):
             continue
         if end < len(text) and (text[end].isalnum() or text[end] == "_"):
             continue
-        yield VariantMatch(start, end, kind, _normal(kind, match.group(0)))
+        last = end
+        yield VariantMatch(start, end, kind, _normal(kind, text[start:end]))
