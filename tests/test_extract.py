@@ -98,6 +98,18 @@ def test_symbols_in_the_capitals_papers_give_them(tagger: Tagger, text: str, sur
     assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
 
 
+@pytest.mark.parametrize(("text", "surface", "symbol"), [
+    ("Cleavage by separase was measured.", "separase", "ESPL1"),  # HGNC: 'extra spindle pole bodies like 1, separase'
+    ("We assayed histone deacetylase II in the cells.", "histone deacetylase II", "HDAC2"),
+    ("Recombinant hXPC was purified.", "hXPC", "XPC"),
+    ("Levels of IL-1 alpha were raised.", "IL-1 alpha", "IL1A"),
+    ("The b-catenin signal rose.", "b-catenin", "CTNNB1"),
+    ("The TGF-b1 signal rose.", "TGF-b1", "TGFB1"),
+])
+def test_spellings_derived_from_hgnc_terms(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
+    assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
+
+
 def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
     text = "The cat sat at rest; max values were set."
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []

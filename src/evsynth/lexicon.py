@@ -84,6 +84,30 @@ def key_variants(term: str, kind: str) -> set[str]:
     return {" ".join(form.split()) for form in forms}
 
 
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+_TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
+_HUMAN_PREFIXABLE = re.compile(r"^[A-Z][A-Z0-9-]{2,}$")
+
+
+def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
+    """Spellings papers use that HGNC does not list, derived from an HGNC term:
+    'interleukin 1 alpha' -> IL-1 alpha; 'extra spindle pole bodies like 1, separase' -> separase;
+    'histone deacetylase 2' -> histone deacetylase II; the human prefix h on a symbol (hMRE11B)."""
+    derived: list[tuple[str, str]] = []
+    if kind == "name":
+        if term.startswith("interleukin "):
+            derived.append(("IL-" + term.removeprefix("interleukin "), "protein"))
+        head, comma, tail = term.rpartition(", ")
+        if comma and head and len(tail) > 5 and " " not in tail and tail.islower() and tail.endswith(("in", "ase")):
+            derived.append((tail, "name"))
+        number = _TRAILING_NUMBER.match(term)
+        if number and len(number.group(1)) > 6:
+            derived.append((f"{number.group(1)} {_ROMAN[int(number.group(2)) - 1]}", "name"))
+    elif kind in ("symbol", "previous") and _HUMAN_PREFIXABLE.match(term) and any(c.isalpha() for c in term[1:]):
+        derived.append(("h" + term, kind))
+    return derived
+
+
 @dataclass(frozen=True)
 class Gene:
     hgnc: str  # HGNC:1033
@@ -138,9 +162,8 @@ class Lexicon:
 
         for term, index, kind in data["gene_terms"]:
             add(term, Entry("gene", index, kind, term), kind)
-            if kind == "name" and term.startswith("interleukin "):  # interleukin 1 alpha -> IL-1 alpha
-                short = "IL-" + term.removeprefix("interleukin ")
-                add(short, Entry("gene", index, "protein", short), "protein")
+            for extra, extra_kind in _derived_terms(term, kind):
+                add(extra, Entry("gene", index, extra_kind, extra), extra_kind)
         for index, (_, _, names) in enumerate(data["families"]):
             for name in names:
                 add(name, Entry("family", index, "name", name), "family")
