@@ -86,13 +86,12 @@ def key_variants(term: str, kind: str) -> set[str]:
 
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 _TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
-_HUMAN_PREFIXABLE = re.compile(r"^[A-Z][A-Z0-9-]{2,}$")
 
 
 def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
     """Spellings papers use that HGNC does not list, derived from an HGNC term:
     'interleukin 1 alpha' -> IL-1 alpha; 'extra spindle pole bodies like 1, separase' -> separase;
-    'histone deacetylase 2' -> histone deacetylase II; the human prefix h on a symbol (hMRE11B)."""
+    'histone deacetylase 2' -> histone deacetylase II."""
     derived: list[tuple[str, str]] = []
     if kind == "name":
         if term.startswith("interleukin "):
@@ -103,8 +102,6 @@ def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
         number = _TRAILING_NUMBER.match(term)
         if number and len(number.group(1)) > 6:
             derived.append((f"{number.group(1)} {_ROMAN[int(number.group(2)) - 1]}", "name"))
-    elif kind in ("symbol", "previous") and _HUMAN_PREFIXABLE.match(term) and any(c.isalpha() for c in term[1:]):
-        derived.append(("h" + term, kind))
     return derived
 
 
