@@ -22,7 +22,7 @@ _PRODUCT_WORD = re.compile(
     r"antigen|hormone|peptide|molecule|enzyme|chain|member|like|[0-9]+[A-Za-z]?|[ivx]+|alpha|beta|gamma|delta|"
     r"kappa|[α-ω])$", re.IGNORECASE)
 _NOT_PRODUCT = re.compile(r"(?:tion|sion|ment|ing|ness|ity|ics|therapy|disease|disorder|syndrome|sclerosis|"
-                          r"scale|index|test|score|score|imaging|tomography|group)$", re.IGNORECASE)
+                          r"scale|index|test|score|imaging|tomography|group)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
