@@ -107,7 +107,8 @@ def _acronym_of(short: str, words: Sequence[str]) -> bool:
 
 WEAK_KINDS = ("alias", "previous")
 WEAK_LENGTH = 5
-_PRODUCT = Hit(-1, -1, "product", -1, "name", 0)  # a definition by a gene-product name the lexicon lacks
+# a definition by a gene-product name the lexicon lacks: keeps the abbreviation as it is (its type is no hit's)
+_PRODUCT = Hit(-1, -1, "product", -1, "name", 0)
 
 
 @dataclass(frozen=True)
@@ -210,8 +211,9 @@ class Resolver:
 
     def _abbreviations(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
-        'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene. Stop-listed abbreviations need a
-        definition or a gene word after them ('ECT gene')."""
+        'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene, 'superoxide dismutase (SOD1)' keeps SOD1
+        a gene. Stop-listed abbreviations, and short word-like aliases whose gene the text names no other way,
+        need a definition or a gene word after them ('ECT gene')."""
         ends = {h.end: h for h in hits}  # a long form the lexicon knows
         defined: dict[str, Hit | None] = {}
         for match in _DEFINITION.finditer(text):
@@ -242,7 +244,7 @@ class Resolver:
                 definition = defined[surface]
                 if definition is None:
                     continue
-                if definition is not _PRODUCT and definition.type == hit.type and definition.start != hit.start:
+                if definition.type == hit.type and definition.start != hit.start:
                     hit = Hit(hit.start, hit.end, hit.type, definition.index, hit.kind, hit.rank)
             elif (_compact(surface).upper() in self.lexicon.not_genes or len(_compact(surface)) < 3) and not (
                     GENE_CONTEXT.match(text, hit.end)):

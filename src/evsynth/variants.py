@@ -23,7 +23,8 @@ NT = "[ACGTU]"
 _POS = r"[-*]?\d+(?:[+-]\d+)?"
 _UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
 _EVENT = r"(?:(?:deletions?|insertions?|duplications?|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
-_NUC = r"(?:adenine|guanine|cytosine|thymine|adenosine|guanosine|cytidine|thymidine)"
+NUCLEOSIDES = ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
+_NUC = "(?:" + "|".join(NUCLEOSIDES) + ")"
 _COUNT = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
 _WHERE = (r"(?:\s(?:at|in|of)\s(?:the\s)?(?:cDNA\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)"
           r"(?:\s+position)?\s+[-+]?(?:c\.)?\d+)")
@@ -96,7 +97,7 @@ _BOUND_BEFORE = re.compile(r"[\w.>]$")
 _TRIGGER_WORDS = ("-->", "->", "-to-", "stop", "termination", "repeat", "expansion", "IVS", "deletion", "insertion",
                   "duplication", "codon", "nucleotide", "allele of", "allele for")
 _TRIGGER_BASES = re.compile(rf"\({NT}+\)|{NT} to {NT}\b")
-_NAMED = tuple(NAMES) + ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
+_NAMED = (*NAMES, *NUCLEOSIDES)
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
 
 
