@@ -6,15 +6,17 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 from evsynth.genes import Hit, Resolver
-from evsynth.lexicon import Gene, Lexicon, default_lexicon, fold
+from evsynth.lexicon import Gene, Lexicon, default_lexicon
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\s*\n\s*(?=\S)")
+# starts on the punctuation (or line break) itself, so the engine skips to candidates by a character scan
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*(?=\S)")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
 _SPECIES = {
     "human": r"humans?|patients?|wom[ae]n|m[ae]n|child(?:ren)?|subjects|participants|individuals|people|persons|"
@@ -25,7 +27,10 @@ _SPECIES = {
              r"bovine|cattle|porcine|pigs?|dogs?|canine|sheep|ovine|plants?|rice|maize|Escherichia|bacteria[l]?|"
              r"primates?|monkeys?|macaques?|rabbits?|hamsters?",
 }
-_SPECIES_RE = re.compile("|".join(f"(?P<{k}>\\b(?:{v})\\b)" for k, v in _SPECIES.items()))
+# one alternation of words that all start with a letter, so the engine skips to candidates by a character
+# scan; the word boundary before a cue is checked on the match, and its species read back from _SPECIES_OF
+_SPECIES_RE = re.compile("(?:" + "|".join(_SPECIES.values()) + r")(?!\w)")
+_SPECIES_OF = [(kind, re.compile(f"(?:{words})")) for kind, words in _SPECIES.items()]
 # species words that name a method, not the genes' species: yeast two-hybrid screens, E. coli expression,
 # antibodies raised in rabbits, bovine serum, Chinese hamster ovary cells
 _METHOD_SPECIES = re.compile(
@@ -42,9 +47,15 @@ def sentence_starts(text: str) -> list[int]:
     """Offsets where sentences start (the first is 0)."""
     starts = [0]
     for match in _SENTENCE_END.finditer(text):
-        if not _NOT_END.search(text, max(0, match.start() - 12), match.start()):
+        end = match.start() + (text[match.start()] != "\n")  # after the full stop: 'e.g.', 'Fig.'
+        if not _NOT_END.search(text, max(0, end - 12), end):
             starts.append(match.end())
     return starts
+
+
+@lru_cache(maxsize=4096)
+def _species_of(word: str) -> str:
+    return next(kind for kind, words in _SPECIES_OF if words.fullmatch(word))
 
 
 @dataclass
@@ -67,7 +78,7 @@ class Tagger:
 
     def _dictionary(self, text: str) -> Iterator[_Draft]:
         lex = self.lexicon
-        for hit in self._resolver.resolve(text, lex.lookup(f" {fold(text)} ")):
+        for hit in self._resolver.resolve(text, lex.lookup(text)):
             yield self._draft(hit)
 
     def _draft(self, hit: Hit) -> _Draft:
@@ -147,9 +158,16 @@ class Tagger:
         named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs]
         if not named:
             return
-        methods = [(m.start(), m.end()) for m in _METHOD_SPECIES.finditer(text)]
-        cues = [(m.start(), m.lastgroup or "human") for m in _SPECIES_RE.finditer(text)
-                if not any(lo <= m.start() < hi for lo, hi in methods)]
+        cues = []
+        for match in _SPECIES_RE.finditer(text):
+            start = match.start()
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
+            species = _species_of(match.group())
+            if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
+                    text, max(0, start - 25), match.end() + 30)):
+                continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
+            cues.append((start, species))
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
         top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"

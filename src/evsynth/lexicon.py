@@ -139,6 +139,14 @@ class Entry:
     term: str
 
 
+def needs_capital(entry: Entry) -> bool:
+    """Whether no all-lower-case spelling can stand for the entry (see genes.case_ok): symbols, aliases and
+    abbreviations written with a capital and no digit. Names, lower-case terms and numbered symbols (rac1) can."""
+    if entry.kind in ("name", "term") or (entry.type == "family" and " " in entry.term):
+        return False
+    return any(c.isupper() for c in entry.term) and not any(c.isdigit() for c in entry.term)
+
+
 class Lexicon:
     def __init__(self, data: dict[str, Any]) -> None:
         self.provenance: dict[str, Any] = data["provenance"]
@@ -171,15 +179,20 @@ class Lexicon:
                 add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
         self.automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
-            self.automaton.add_word(f" {key} ", (len(key), tuple(dict.fromkeys(entries))))
+            unique = tuple(dict.fromkeys(entries))
+            self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique))))
         self.automaton.make_automaton()
         self.size = len(keys)
 
-    def lookup(self, padded_folded: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
-        """(start, end, entries) of every key in the text; give it ' ' + fold(text) + ' '."""
+    def lookup(self, text: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
+        """(start, end, entries) of every key in the text that its spelling may stand for. Keys whose every entry
+        needs a capital are left out where the text writes them in lower case ('of', 'was', 'cell'): most
+        hits in running text are such words."""
         found = []
-        for last, (length, entries) in self.automaton.iter(padded_folded):
+        for last, (length, entries, capital) in self.automaton.iter(f" {fold(text)} "):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
+            if capital and text[start:start + length].islower():
+                continue
             found.append((start, start + length, entries))
         return found
 
