@@ -16,7 +16,7 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\s]?|\s)(?P<first>{_ID})"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
-_ANY_MIRNA = re.compile(r"[Mm][Ii][Rr](?:NA)?s?\W?\(?\w*\)?\W?\d|[Ll]et-?7|[Mm]icro[\s-]?RNA|MICRO")
+_MICRO_RNA = re.compile(r"micro[\s-]?rna")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")
 
 
@@ -76,7 +76,8 @@ class MirnaNormaliser:
         return MirnaMember(name, family, known)
 
     def find(self, text: str) -> Iterator[MirnaMatch]:
-        if not _ANY_MIRNA.search(text):
+        low = text.lower()  # substring tests first: most texts name no microRNA
+        if not ("mir" in low or "let7" in low or "let-7" in low or ("micro" in low and _MICRO_RNA.search(low))):
             return
         for match in MIRNA_RE.finditer(text):
             stem = match.group("stem").lower()

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import ahocorasick
+
 AMINO = {"Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G", "His": "H",
          "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F", "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W",
          "Tyr": "Y", "Val": "V", "Ter": "*", "Sec": "U"}
@@ -25,6 +27,9 @@ _UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids
 _EVENT = r"(?:(?:deletions?|insertions?|duplications?|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
 NUCLEOSIDES = ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
 _NUC = "(?:" + "|".join(NUCLEOSIDES) + ")"
+# the word naming a change is part of the mention only with the position after it ("G>A substitution at
+# nucleotide 898"); alone it is not ("the G>A substitution was ...")
+_CHANGE = r"(?:\s(?:point\s)?(?:substitution|transition|transversion|mutation|change))"
 _COUNT = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
 _WHERE = (r"(?:\s(?:at|in|of)\s(?:the\s)?(?:cDNA\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)"
           r"(?:\s+position)?\s+[-+]?(?:c\.)?\d+)")
@@ -40,16 +45,16 @@ _PATTERNS: list[tuple[str, str]] = [
     ("protein", rf"{A1}\d+_{A1}\d+(?:_{A1}\d+)*\s(?:deletion|del)"),
     ("dna", rf"(?:[-+*]?\d+(?:[-+]\d+)?|IVS[-\dIVX]*\d(?:\s?[-+]\s?\d+)?,?)\s?(?:\({NT}\s?(?:>|-->|/)\s?{NT}\)|{NT}\s?(?:>|-->|->|/)\s?{NT})"),
     ("dna", rf"(?:[Dd]elta|Δ)\s?\d+|DD\d+(?:\sdeletion)?|-\d+{NT}|\d+X|\d{{2,}}{NT}(?=[\s-](?:alleles?|and|or|genotypes?|carriers?))"),
-    ("dna", rf"{NT}\s?(?:>|-->)\s?{NT}(?:\s(?:substitution|transition|transversion))?{_WHERE}?|{NT}/{NT}(?=\s(?:substitution|polymorphism|single|SNP|transition|variant))"),
+    ("dna", rf"{NT}\s?(?:>|-->)\s?{NT}(?:{_CHANGE}?{_WHERE})?|{NT}/{NT}(?=\s(?:substitution|polymorphism|single|SNP|transition|variant))"),
     ("dna", rf"{NT}-?\d{{2,}}{NT}"),
     ("dna", rf"[-+]?\d+(?:[-_]\d+)?\s?(?:del|dup|ins)(?:{NT}+|\d+|\({NT}+\)\d+)?(?:\s?{NT}{{1,4}}\b)?"),
     ("dna", rf"(?:IVS[-\dIVX]*\d|[-+]\d+),?\s(?:{NT}/{NT}|{NT}{{2}})"),
     ("dna", rf"(?:dup|del|ins)\d+bp|del{NT}{{2,}}|\({NT}{{3,5}}\)\d+(?:\({NT}+\)\d*)*{NT}*"),
     ("size", rf"\d+(?:[.,]\d+)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d+(?:[.,]\d+)?\s?{_UNIT}|\(?{NT}+\)?\d*){_WHERE}?"),
     ("size", rf"(?:{_NUC}\s)?(?:deletion|insertion)\s(?:of\s(?:a\s)?{NT}\s)?(?:at\s)?(?:the\s)?nucleotide(?:\sposition)?\s-?\d+|\d+\s{_NUC}\sdeletion"),
-    ("protein", rf"{AN}(?:\s\({A3}\))?\s(?:residue\s)?(?:to|for|by)\s(?:a\s|an\s)?{AN}(?:\s\({A3}\))?(?:\sresidue)?(?:\s(?:substitution|change|mutation))?{_WHERE}?"),
+    ("protein", rf"{AN}(?:\s\({A3}\))?\s(?:residue\s)?(?:to|for|by)\s(?:a\s|an\s)?{AN}(?:\s\({A3}\))?(?:\sresidue)?(?:{_CHANGE}?{_WHERE})?"),
     ("protein", rf"{AN}\s\d+\s(?:to\s|by\s)?{AN}|{AN}\s\d+(?=\s(?:residue|variant|mutation|polymorphism))"),
-    ("dna", rf"{NT}(?:\sto\s|-to-){NT}(?:\s(?:point\s)?(?:substitution|transition|transversion|mutation|change))?{_WHERE}?"),
+    ("dna", rf"{NT}(?:\sto\s|-to-){NT}(?:{_CHANGE}?{_WHERE})?"),
     ("dna", rf"codon\s\d+,\s{NT}{{3}}-->{NT}{{3}}|\({NT}{{2,3}}\s?-->\s?{NT}{{2,3}}\)(?:\sat\scodon\s\d+)?"),
     # worded changes: "C deletion in codon 241", "deletion of a G nucleotide", "Glu 272 to stop"
     ("dna", rf"(?<=[a-z,]\s){NT}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d+(?:\sand\s\d+)?)?|"
@@ -66,13 +71,13 @@ _PATTERNS: list[tuple[str, str]] = [
             rf"(?:deletion|insertion|duplication)\s{NT}{{2,6}}\b|ins/del\s\d+\s?bp|del-?\(\d+-\d+\)|"
             rf"\d+\({NT}{{2,6}}\)\(\d+-\d+\)|(?:\d+|{_COUNT})\s{NT}{{2,6}}\srepeats?"),
     ("dna", rf"(?:{NT}|[DI])\sallele\s(?:of|for)\s(?:the\s)?-\d+|-\d+\s(?:{NT}|{_NUC})\b|"
-            rf"{_NUC}\sto\s{_NUC}(?:\s(?:substitution|transition|transversion|mutation|change))?{_WHERE}?"),
+            rf"{_NUC}\sto\s{_NUC}(?:{_CHANGE}?{_WHERE})?"),
     ("protein", rf"{A1}-\d+{A1}(?![a-z])|{A3}\s\d+\s{A3}|(?:{AN}\swith\s)?{AN}\sat\sresidue\s\d+"),
     ("dna", rf"IVS\d+\s?[-+]\s?\d+(?:{NT}|\s{NT}{{2}}(?:\+{NT}{{2}})?|,\s[acgt]\s?-->\s?[acgt])"),
     ("dna", rf"{NT}\d{{3,}}(?=\s(?:alleles?|genotypes?|variants?|polymorphisms?))|\d{{2,}}{NT}(?=\s(?:deletion|insertion))"),
     ("dna", rf"\({NT}{{2,6}}\)n|{NT}{{3,6}}\s(?:repeats?|expansion)|{NT}{{3}}\(\d+\){NT}{{3}}|{NT}{{2,3}}\s?-->\s?{NT}{{2,3}}"
-            rf"(?:\s(?:substitution|transition|transversion))?{_WHERE}?|{NT}\d+\s(?:by|to|for)\s{NT}\b|"
-            rf"\({NT}\s?-->\s?{NT}\)\s(?:substitution|transition|transversion){_WHERE}?"),
+            rf"(?:{_CHANGE}?{_WHERE})?|{NT}\d+\s(?:by|to|for)\s{NT}\b|"
+            rf"\({NT}\s?-->\s?{NT}\){_CHANGE}{_WHERE}"),
     ("size", rf"(?:\d+|{_COUNT})[-\s]?{_UNIT}(?:[\s-](?:\w+|\(\w+\)|in-frame)){{0,2}}\s{_EVENT}|{_EVENT}\s\({NT}+\)"),
 ]
 ALLELE_RE = re.compile(
@@ -81,33 +86,56 @@ ALLELE_RE = re.compile(
 )
 # Most positions are inside words or far from a digit: the scanners start on the one character before a
 # variant (not a word character, '.' or '>'), which the regex engine finds by a fast character-class scan,
-# and try twenty alternatives only where a digit is near. The worded patterns ("proline to serine", "G-->A",
-# "deletion of C") run only on texts that have one of their trigger words. Protein changes inside a word
-# (JAK2V617F) start at a capital followed by two digits.
+# and try the alternatives only where a digit is near (a possessive look-ahead: no backtracking). The worded
+# patterns ("proline to serine", "G-->A", "deletion of C") are tried only in windows around the words that
+# can make them, which one automaton pass finds. Protein changes inside a word (JAK2V617F) start at a capital
+# followed by two digits.
 _BODY = r"(?=[A-Za-z0-9(+\-*\u0394])"
-_DIGIT_SOON = r"(?=[^\s]{0,14}\d|\S+\s\d)"
+_DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
 _ALTERNATIVES = "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")"
 VARIANT_RE = re.compile(_BODY + _ALTERNATIVES)
 _SCAN_ALL = re.compile(r"[^\w.>]" + _BODY + _ALTERNATIVES)
 _SCAN_DIGIT = re.compile(r"[^\w.>]" + _BODY + _DIGIT_SOON + _ALTERNATIVES)
 _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
-# what makes a text need the worded patterns; literal words first (substring tests are cheap), then the
-# nucleotide and amino-acid phrasings, only when the text has such a name at all
+# the words around which worded variants are looked for; a worded variant starts at most _REACH characters
+# before its word ("five base pairs in-frame deletion") and ends at most _REACH after it
 _TRIGGER_WORDS = ("-->", "->", "-to-", "stop", "termination", "repeat", "expansion", "IVS", "deletion", "insertion",
-                  "duplication", "codon", "nucleotide", "allele of", "allele for")
-_TRIGGER_BASES = re.compile(rf"\({NT}+\)|{NT} to {NT}\b")
+                  "duplication", "codon", "nucleotide", "allele of", "allele for", "residue", "(del")
 _NAMED = (*NAMES, *NUCLEOSIDES)
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
+_TRIGGER_BASES = re.compile(rf"\({NT}+\)|{NT} to {NT}\b")
+_REACH = 100
+_TRIGGERS = ahocorasick.Automaton()
+for _word in _TRIGGER_WORDS:
+    _TRIGGERS.add_word(_word, (len(_word), "word"))
+for _word in _NAMED:
+    _TRIGGERS.add_word(_word, (len(_word), "named"))
+for _base in "ACGTU":  # (A), (CAG)n, A to G; a base then '>' or '/': G>A, C > T, G/A
+    for _word in (f"({_base}", f"{_base} to "):
+        _TRIGGERS.add_word(_word, (len(_word), "bases"))
+    for _word in (f"{_base}>", f"{_base} >", f"{_base}/"):
+        _TRIGGERS.add_word(_word, (len(_word), "base"))
+_TRIGGERS.make_automaton()
 
 
-def _triggered(text: str) -> bool:
-    if any(word in text for word in _TRIGGER_WORDS):
-        return True
-    for match in _TRIGGER_BASES.finditer(text):
-        if match.group(0)[0] == "(" or not match.start() or not text[match.start() - 1].isalnum():
-            return True
-    return any(name in text for name in _NAMED) and bool(_TRIGGER_NAMED.search(text))
+def _worded_windows(text: str) -> list[tuple[int, int]]:
+    """Merged (start, end) windows of text where a worded variant may be."""
+    windows: list[tuple[int, int]] = []
+    for last, (length, kind) in _TRIGGERS.iter(text):
+        start = last - length + 1
+        if kind == "named" and not _TRIGGER_NAMED.match(text, start):
+            continue
+        if kind in ("base", "bases") and text[start] != "(" and start and text[start - 1].isalnum():
+            continue
+        if kind == "bases" and not _TRIGGER_BASES.match(text, start):
+            continue
+        lo, hi = max(0, start - _REACH), last + 1 + _REACH
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
 
 
 @dataclass(frozen=True)
@@ -118,12 +146,12 @@ class AlleleMatch:
     kind: str  # allele or genotype
 
 
-_ALLELE_WORD = re.compile(r"allele|genotype|homozygo|heterozygo|carrier")
+_ALLELE_WORDS = ("allele", "genotype", "homozygo", "heterozygo", "carrier")
 
 
 def find_alleles(text: str) -> Iterator[AlleleMatch]:
     """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
-    if not _ALLELE_WORD.search(text):
+    if not any(word in text for word in _ALLELE_WORDS):
         return
     for match in ALLELE_RE.finditer(text):
         what = match.group("what")
@@ -153,14 +181,14 @@ def _normal(kind: str, text: str) -> str | None:
 
 
 def _matches(text: str) -> list[re.Match[str]]:
-    """Candidate matches, leftmost first and not overlapping."""
+    """Candidate matches, leftmost first (find_variants drops those that overlap)."""
     padded = " " + text  # the scanners consume the character before a variant; offsets shift by one
-    scan = _SCAN_ALL if _triggered(text) else _SCAN_DIGIT
-    found = list(scan.finditer(padded))
-    inside = [m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded)
-                          if padded[c.start() - 1].isalnum()) if m and m.lastgroup and m.lastgroup.startswith("protein")]
-    if inside:
-        found = sorted(found + inside, key=lambda m: m.start())
+    found = list(_SCAN_DIGIT.finditer(padded))
+    for lo, hi in _worded_windows(text):
+        found.extend(_SCAN_ALL.finditer(padded, lo, hi + 1))
+    found.extend(m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded)
+                             if padded[c.start() - 1].isalnum()) if m and m.lastgroup and m.lastgroup.startswith("protein"))
+    found.sort(key=lambda m: (m.start(m.lastgroup or 0), -m.end()))
     return found
 
 
