@@ -6,8 +6,9 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import cast
+
+import ahocorasick
 
 from evsynth.genes import Hit, Resolver
 from evsynth.lexicon import Gene, Lexicon, default_lexicon
@@ -19,18 +20,22 @@ from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*(?=\S)")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
 _SPECIES = {
-    "human": r"humans?|patients?|wom[ae]n|m[ae]n|child(?:ren)?|subjects|participants|individuals|people|persons|"
-             r"volunteers|donors|HeLa|HEK293|Homo sapiens|cohort",
-    "mouse": r"mice|mouse|murine|Mus musculus",
-    "rat": r"rats?|Rattus",
-    "other": r"zebrafish|Drosophila|flies|yeast|Saccharomyces|Arabidopsis|elegans|worms?|chickens?|Xenopus|"
-             r"bovine|cattle|porcine|pigs?|dogs?|canine|sheep|ovine|plants?|rice|maize|Escherichia|bacteria[l]?|"
-             r"primates?|monkeys?|macaques?|rabbits?|hamsters?",
+    "human": ("human", "humans", "patient", "patients", "woman", "women", "man", "men", "child", "children",
+              "subjects", "participants", "individuals", "people", "persons", "volunteers", "donors", "HeLa",
+              "HEK293", "Homo sapiens", "cohort"),
+    "mouse": ("mice", "mouse", "murine", "Mus musculus"),
+    "rat": ("rat", "rats", "Rattus"),
+    "other": ("zebrafish", "Drosophila", "flies", "yeast", "Saccharomyces", "Arabidopsis", "elegans", "worm", "worms",
+              "chicken", "chickens", "Xenopus", "bovine", "cattle", "porcine", "pig", "pigs", "dog", "dogs", "canine",
+              "sheep", "ovine", "plant", "plants", "rice", "maize", "Escherichia", "bacteria", "bacterial", "primate",
+              "primates", "monkey", "monkeys", "macaque", "macaques", "rabbit", "rabbits", "hamster", "hamsters"),
 }
-# one alternation of words that all start with a letter, so the engine skips to candidates by a character
-# scan; the word boundary before a cue is checked on the match, and its species read back from _SPECIES_OF
-_SPECIES_RE = re.compile("(?:" + "|".join(_SPECIES.values()) + r")(?!\w)")
-_SPECIES_OF = [(kind, re.compile(f"(?:{words})")) for kind, words in _SPECIES.items()]
+# the cue words, found (case as written) in one automaton pass; a cue is a whole word
+_SPECIES_CUES = ahocorasick.Automaton()
+for _kind, _words in _SPECIES.items():
+    for _word in _words:
+        _SPECIES_CUES.add_word(_word, (len(_word), _kind))
+_SPECIES_CUES.make_automaton()
 # species words that name a method, not the genes' species: yeast two-hybrid screens, E. coli expression,
 # antibodies raised in rabbits, bovine serum, Chinese hamster ovary cells
 _METHOD_SPECIES = re.compile(
@@ -51,11 +56,6 @@ def sentence_starts(text: str) -> list[int]:
         if not _NOT_END.search(text, max(0, end - 12), end):
             starts.append(match.end())
     return starts
-
-
-@lru_cache(maxsize=4096)
-def _species_of(word: str) -> str:
-    return next(kind for kind, words in _SPECIES_OF if words.fullmatch(word))
 
 
 @dataclass
@@ -141,6 +141,8 @@ class Tagger:
                 continue
             occupied.insert(i, (draft.start, draft.end))
             taken.append(draft)
+        if not taken:
+            return []
         taken.sort(key=lambda d: d.start)
         starts = sentence_starts(text)
         for draft in taken:
@@ -159,13 +161,13 @@ class Tagger:
         if not named:
             return
         cues = []
-        for match in _SPECIES_RE.finditer(text):
-            start = match.start()
-            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        for last, (length, species) in _SPECIES_CUES.iter(text):
+            start = last - length + 1
+            if (start and (text[start - 1].isalnum() or text[start - 1] == "_")) or (
+                    last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] == "_")):
                 continue
-            species = _species_of(match.group())
             if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
-                    text, max(0, start - 25), match.end() + 30)):
+                    text, max(0, start - 25), last + 31)):
                 continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
             cues.append((start, species))
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}

@@ -220,12 +220,14 @@ class Resolver:
             short = match.group(1)
             if not any(c.isupper() for c in short):
                 continue
-            before = text[: match.start()].rstrip()
-            long_hit = ends.get(len(before))
-            if long_hit is not None and long_hit.start < len(before) - len(short):
+            end = match.start()
+            while end and text[end - 1].isspace():
+                end -= 1
+            long_hit = ends.get(end)
+            if long_hit is not None and long_hit.start < end - len(short):
                 defined.setdefault(short, long_hit)
                 continue
-            words = _LONG_WORDS.findall(before[-120:])[-(len(short) + 4):]
+            words = _LONG_WORDS.findall(text, max(0, end - 120), end)[-(len(short) + 4):]
             if _acronym_of(short, words):
                 product = bool(_PRODUCT_WORD.search(words[-1])) and not _NOT_PRODUCT.search(words[-1])
                 defined.setdefault(short, _PRODUCT if product else None)

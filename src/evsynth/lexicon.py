@@ -23,7 +23,10 @@ from evsynth.errors import InputFileError
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
 _SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
-_FOLD = str.maketrans({c: " " for c in _SEPARATORS + "\t\n\r\f\v\u00a0"})
+_FOLDED = _SEPARATORS + "\t\n\r\f\v\u00a0"
+_FOLD_RE = re.compile("[" + re.escape(_FOLDED) + "]")
+_ASCII_FOLDED = bytes(ord(c) for c in _FOLDED if c.isascii())
+_FOLD_ASCII = bytes.maketrans(_ASCII_FOLDED, b" " * len(_ASCII_FOLDED))
 _SPLIT_DIGITS = re.compile(r"^([a-z]{2,})(\d{1,2}[a-z]?)$")
 # kinds of gene term, strongest first
 KINDS = ("symbol", "protein", "previous", "alias", "name")
@@ -31,10 +34,12 @@ KINDS = ("symbol", "protein", "previous", "alias", "name")
 
 def fold(text: str) -> str:
     """Lower-case and turn punctuation into spaces, keeping every character where it was."""
+    if text.isascii():  # most abstracts: a byte table does it at once
+        return text.encode("ascii").lower().translate(_FOLD_ASCII).decode("ascii")
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters (İ) lengthen when lowered
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return lowered.translate(_FOLD)
+    return _FOLD_RE.sub(" ", lowered)
 
 
 _GREEK_WORD = re.compile(r"(?<=[a-z0-9])\s?(alpha|beta|gamma|delta|kappa|epsilon|zeta)(?![a-z])")
