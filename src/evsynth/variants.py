@@ -97,6 +97,10 @@ VARIANT_RE = re.compile(_BODY + _ALTERNATIVES)
 _SCAN_ALL = re.compile(r"[^\w.>]" + _BODY + _ALTERNATIVES)
 _SCAN_DIGIT = re.compile(r"[^\w.>]" + _BODY + _DIGIT_SOON + _ALTERNATIVES)
 _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
+# where a variant with a digit may start, read on the reversed text from each digit: back to the start of its
+# word (at most 15 characters when no other digit comes first) and over the word before it
+_DIGIT_REACH = re.compile(r"\d[^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")
+_SEPARATOR = re.compile(r"[^\w.>]")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
 # before its word ("five base pairs in-frame deletion") and ends at most _REACH after it
@@ -180,10 +184,32 @@ def _normal(kind: str, text: str) -> str | None:
     return None
 
 
+def _digit_regions(padded: str) -> list[tuple[int, int]]:
+    """Merged (start, end) regions of padded holding every separator that has a digit soon after it: in its own
+    word within 15 characters, or starting the next word."""
+    size = len(padded)
+    regions: list[tuple[int, int]] = []
+    for match in _DIGIT_REACH.finditer(padded[::-1]):
+        lo, hi = max(0, size - match.end() - 1), size - match.start()
+        if regions and hi >= regions[-1][0]:
+            regions[-1] = (min(lo, regions[-1][0]), regions[-1][1])
+        else:
+            regions.append((lo, hi))
+    regions.reverse()
+    return regions
+
+
 def _matches(text: str) -> list[re.Match[str]]:
     """Candidate matches, leftmost first (find_variants drops those that overlap)."""
     padded = " " + text  # the scanners consume the character before a variant; offsets shift by one
-    found = list(_SCAN_DIGIT.finditer(padded))
+    found = []
+    last = 0
+    for lo, hi in _digit_regions(padded):  # only separators in these regions can pass _SCAN_DIGIT's look-ahead
+        for separator in _SEPARATOR.finditer(padded, max(lo, last), hi):
+            match = _SCAN_DIGIT.match(padded, separator.start())
+            if match is not None and match.start() >= last:
+                found.append(match)
+                last = match.end()
     for lo, hi in _worded_windows(text):
         found.extend(_SCAN_ALL.finditer(padded, lo, hi + 1))
     found.extend(m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded)
