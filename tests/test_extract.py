@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evsynth.extract import Tagger, sentence_starts
+from evsynth.genes import case_ok
+from evsynth.lexicon import fold, needs_capital
 from evsynth.models import Mention
 
 
@@ -152,6 +154,35 @@ def test_worded_variants_are_whole_spans(tagger: Tagger, text: str, surface: str
     assert [m.text for m in tagger.tag(text) if m.type == "variant"] == [surface]
 
 
+@pytest.mark.parametrize(("text", "surface"), [
+    ("The G>A substitution was common in this cohort.", "G>A"),
+    ("A G>A substitution at nucleotide 898 was found.", "G>A substitution at nucleotide 898"),
+    ("An A to G transition was seen in two of the children.", "A to G"),
+    ("An A to G transition at codon 52 was seen.", "A to G transition at codon 52"),
+])
+def test_a_change_word_joins_a_variant_only_with_its_position(tagger: Tagger, text: str, surface: str) -> None:
+    assert [m.text for m in tagger.tag(text) if m.type == "variant"] == [surface]
+
+
+def test_base_changes_are_found_whatever_else_the_text_says(tagger: Tagger) -> None:
+    plain = "The TNF rs1800629 (G > A) variant was typed."
+    worded = plain + " A deletion elsewhere was also seen."  # a trigger word far away must not change the result
+    for text in (plain, worded):
+        assert "G > A" in [m.text for m in tagger.tag(text) if m.type == "variant"]
+
+
+def test_method_species_words_are_not_species_cues(tagger: Tagger) -> None:
+    text = "BDNF was detected with a rabbit anti-BDNF antibody in serum from fetal bovine serum cultures of donors."
+    genes = [m for m in tagger.tag(text) if m.type == "gene"]
+    assert genes and all(_attrs(m)["species"] == "human" for m in genes)
+    assert all(_attrs(m)["species"] == "rat" for m in tagger.tag("In rats, Bdnf rose.") if m.type == "gene")
+
+
+def test_sentence_ends_at_line_breaks_and_not_after_abbreviations() -> None:
+    text = "First part, e.g.\nnot a new sentence. Second one.\nthird line"
+    assert sentence_starts(text) == [0, text.index("Second"), text.index("third")]
+
+
 def test_a_family_is_named_with_the_member_hgnc_gives_its_name(tagger: Tagger) -> None:
     vegf = _by_text(tagger.tag("VEGF rose in the serum of these patients."))["VEGF"]
     assert vegf.type == "family"
@@ -235,3 +266,28 @@ def _shared_tagger() -> Tagger:
     if not _TAGGER:
         _TAGGER.append(Tagger())
     return _TAGGER[0]
+
+
+def test_keys_left_out_in_lower_case_could_never_match_there() -> None:
+    """The lookup drops lower-case hits of keys whose entries all need a capital; case_ok must agree for every
+    such entry of the packaged lexicon, or a mention would be lost."""
+    lexicon = _shared_tagger().lexicon
+    flagged = [entries for _, entries, capital in lexicon.automaton.values() if capital]
+    assert len(flagged) > 10_000
+    for entries in flagged:
+        for entry in entries:
+            term = entry.term
+            kind = entry.kind if entry.type == "gene" else "alias"
+            assert needs_capital(entry)
+            assert not case_ok(term.lower(), term, kind), entry
+    hits = {text for text in ("the WAS protein was low", "the was protein") for s, e, _ in lexicon.lookup(text)
+            if text[s:e] in ("WAS", "was")}
+    assert hits == {"the WAS protein was low"}
+
+
+@pytest.mark.parametrize("text", ["IL-6/TNF (alpha); p<0.05", "IL-6/TNF–α ‘x’ İy", "A\tB\u00a0C"])
+def test_fold_keeps_length_and_maps_separators_alike_in_ascii_and_not(text: str) -> None:
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert fold(text.replace("–", "-").replace("α", "a")) == folded.replace("α", "a")
+    assert not any(c in folded for c in "-/()[];<.\t\u00a0–‘’")

@@ -146,8 +146,11 @@ class Entry:
 
 def needs_capital(entry: Entry) -> bool:
     """Whether no all-lower-case spelling can stand for the entry (see genes.case_ok): symbols, aliases and
-    abbreviations written with a capital and no digit. Names, lower-case terms and numbered symbols (rac1) can."""
+    abbreviations written with a capital, no digit and no Greek. Names, lower-case terms and numbered symbols
+    (rac1) can."""
     if entry.kind in ("name", "term") or (entry.type == "family" and " " in entry.term):
+        return False
+    if greek_short(entry.term) != entry.term:  # Greek words compare in any case: DELTA, IFN-GAMMA
         return False
     return any(c.isupper() for c in entry.term) and not any(c.isdigit() for c in entry.term)
 
