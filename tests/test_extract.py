@@ -84,6 +84,24 @@ def test_a_gene_product_long_form_keeps_its_symbol_a_method_long_form_drops_it(t
     assert genes == [("SOD1", "6647"), ("SOD1", "6647")]
 
 
+@pytest.mark.parametrize(("text", "surface", "symbol"), [
+    ("Levels of the monokine induced by IFN-gamma (Mig) rose in the serum.", "Mig", "CXCL9"),  # IFN-gamma ends the
+    ("The aryl hydrocarbon receptor nuclear translocator (Arnt) bound DNA.", "Arnt", "ARNT"),  # long form only
+])
+def test_a_long_form_defines_an_abbreviation_only_when_it_spells_it(tagger: Tagger, text: str, surface: str,
+                                                                    symbol: str) -> None:
+    assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
+
+
+@pytest.mark.parametrize("text", [
+    "The type II receptor was expressed in all samples.",  # a Roman numeral alone is no gene, even before 'receptor'
+    "The spatial pattern of the lesions was mapped.",  # a word-like alias (TBATA's 'spatial') needs support
+    "Mesenchymal stromal MSC and Th1 cells were counted after SDS lysis and pGL3 transfection.",
+])
+def test_words_and_laboratory_abbreviations_are_not_genes(tagger: Tagger, text: str) -> None:
+    assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
+
+
 def test_a_short_alias_needs_support_from_the_text(tagger: Tagger) -> None:
     # FISH and HEK are HGNC aliases (of SH3PXD2A and EPHA3) but here a method and a cell line
     assert [m.text for m in tagger.tag("Loci were counted by FISH in HEK cells.") if m.type == "gene"] == []
@@ -244,6 +262,13 @@ def test_rodent_species_keeps_symbol_but_not_the_human_id(tagger: Tagger) -> Non
     genes = [m for m in tagger.tag(text) if m.type == "gene"]
     assert genes and all(m.id is None and _attrs(m)["species"] == "mouse" for m in genes)
     assert {_attrs(m)["symbol"] for m in genes} == {"BDNF"}
+
+
+def test_a_symbol_written_the_rodent_way_in_a_text_about_mice_is_the_mouse_gene(tagger: Tagger) -> None:
+    text = "Tissue from mice was studied. The patients' samples showed Bmp4 and SMAD1 in the same cells."
+    genes = {m.text: m for m in tagger.tag(text) if m.type == "gene"}
+    assert _attrs(genes["Bmp4"])["species"] == "mouse" and genes["Bmp4"].id is None
+    assert _attrs(genes["SMAD1"])["species"] == "human" and genes["SMAD1"].id == "4086"
 
 
 def test_sentence_index(tagger: Tagger) -> None:

@@ -58,6 +58,13 @@ def sentence_starts(text: str) -> list[int]:
     return starts
 
 
+def _rodent_style(surface: str, draft: _Draft) -> bool:
+    """A symbol written the way mouse and rat genes are (Bmp4, Cdh1) where HGNC writes it in capitals."""
+    symbol = draft.attrs.get("symbol") if draft.type == "gene" else None
+    return (isinstance(symbol, str) and symbol.isupper() and len(surface) >= 3 and surface[0].isupper()
+            and surface[1:].islower() and surface.upper() == symbol)
+
+
 @dataclass
 class _Draft:
     start: int
@@ -173,11 +180,14 @@ class Tagger:
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
         top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
+        rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
         for draft in named:
             lo = starts[draft.sentence]
             hi = starts[draft.sentence + 1] if draft.sentence + 1 < len(starts) else len(text)
             local = [s for pos, s in cues if lo <= pos < hi]
             species = local[0] if len(set(local)) == 1 else overall
+            if species == "human" and rodent != "human" and _rodent_style(text[draft.start:draft.end], draft):
+                species = rodent  # 'Bmp4' in a text about mice: the mouse gene
             draft.attrs["species"] = species
             if species == "human":
                 continue

@@ -45,6 +45,7 @@ def _compact(text: str) -> str:
 _PROTEIN_WORD = re.compile(r"(?:in|ins|ase|ases|ogen|ulin|ectin|kine|kines|tide|mone|ase\w)$")
 
 
+_ROMAN = re.compile(r"[IVX]+$")
 _HEADING = re.compile(r"(?:^|[\s.])[A-Z][A-Z ]{2,40}$")
 
 
@@ -209,6 +210,14 @@ class Resolver:
                 settled.append(Hit(hit.start, hit.end, "gene", options.pop(), hit.kind, hit.rank))
         return settled
 
+    def _spells(self, short: str, hit: Hit, text: str) -> bool:
+        """Whether a long form the lexicon knows defines short: its words give the letters ('interleukin-6
+        (IL-6)') or its gene has that symbol. 'monokine induced by IFN-gamma (Mig)' ends in a known name, but
+        IFN-gamma does not spell Mig."""
+        if hit.type == "gene" and _compact(self.lexicon.genes[hit.index].symbol).upper() == _compact(short).upper():
+            return True
+        return _acronym_of(short, _LONG_WORDS.findall(text, hit.start, hit.end))
+
     def _abbreviations(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
         'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene, 'superoxide dismutase (SOD1)' keeps SOD1
@@ -224,21 +233,26 @@ class Resolver:
             while end and text[end - 1].isspace():
                 end -= 1
             long_hit = ends.get(end)
-            if long_hit is not None and long_hit.start < end - len(short):
+            if long_hit is not None and long_hit.start < end - len(short) and self._spells(short, long_hit, text):
                 defined.setdefault(short, long_hit)
                 continue
             words = _LONG_WORDS.findall(text, max(0, end - 120), end)[-(len(short) + 4):]
             if _acronym_of(short, words):
-                product = bool(_PRODUCT_WORD.search(words[-1])) and not _NOT_PRODUCT.search(words[-1])
-                defined.setdefault(short, _PRODUCT if product else None)
+                if _NOT_PRODUCT.search(words[-1]):
+                    defined.setdefault(short, None)
+                elif _PRODUCT_WORD.search(words[-1]):
+                    defined.setdefault(short, _PRODUCT)
         strong = {h.index for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
         out = []
         for hit in hits:
             surface = text[hit.start:hit.end]
-            if (hit.type == "gene" and hit.kind in WEAK_KINDS and _compact(surface).isalpha()
-                    and len(_compact(surface)) <= WEAK_LENGTH and surface not in defined
-                    and hit.index not in strong and not GENE_CONTEXT.match(text, hit.end)):
-                continue  # FISH, SDS, HEK: a short word-like alias needs the text's support
+            compact = _compact(surface)
+            if hit.type == "gene" and _ROMAN.match(compact):
+                continue  # II, IV: 'type II receptor' names no gene II
+            if (hit.type == "gene" and hit.kind in WEAK_KINDS and compact.isalpha()
+                    and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
+                    and surface not in defined and hit.index not in strong and not GENE_CONTEXT.match(text, hit.end)):
+                continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
                 out.append(hit)
                 continue
