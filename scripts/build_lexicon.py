@@ -134,6 +134,10 @@ def build(wheel: Path) -> dict[str, object]:
                 raise SystemExit(f"gene_names.yaml: names: {symbol!r} is not an approved HGNC symbol")
             terms.extend([name, by_symbol[symbol], "protein"] for name in names)
         families = build_families(zf, curated["families"])
+        members = {str(family[0]): family[1] for family in families}
+        for fid, symbol in curated["representatives"].items():
+            if symbol not in members.get(fid, ()):
+                raise SystemExit(f"gene_names.yaml: representatives: {symbol!r} is not a member of {fid!r}")
         mirbase = sorted({row[1] for row in _tsv(zf, "mirbase.tsv")[1:] if row[1].startswith("hsa-")})
         treatments = build_treatments(zf)
         dates = {info.filename.removeprefix(RES): dt.date(*info.date_time[:3]).isoformat()
@@ -158,6 +162,7 @@ def build(wheel: Path) -> dict[str, object]:
         "mirbase": mirbase,
         "treatments": treatments,
         "not_genes": sorted(set(curated["not_genes"])),
+        "representatives": dict(sorted(curated["representatives"].items())),
     }
 
 

@@ -271,6 +271,24 @@ def test_a_symbol_written_the_rodent_way_in_a_text_about_mice_is_the_mouse_gene(
     assert _attrs(genes["SMAD1"])["species"] == "human" and genes["SMAD1"].id == "4086"
 
 
+def test_a_family_name_stands_for_its_representative_member(tagger: Tagger) -> None:
+    erk = _by_text(tagger.tag("ERK was phosphorylated in the patients' cells."))["ERK"]
+    assert erk.type == "family" and _attrs(erk)["canonical"] == {"symbol": "MAPK1", "hgnc": "HGNC:6871", "id": "5594"}
+
+
+@pytest.mark.parametrize(("text", "surface", "symbols"), [
+    ("ERK1/2 rose in the cells.", "ERK1/2", ["MAPK3", "MAPK1"]),
+    ("Smad1/5/8 signalling was high in the cells.", "Smad1/5/8", ["SMAD1", "SMAD5", "SMAD9"]),
+    ("The CDK4/6 pair was blocked.", "CDK4/6", ["CDK4", "CDK6"]),
+])
+def test_a_composite_names_one_gene_per_number(tagger: Tagger, text: str, surface: str, symbols: list[str]) -> None:
+    mention = _by_text(tagger.tag(text))[surface]
+    named = _attrs(mention)["named"]
+    assert isinstance(named, list) and [x["symbol"] for x in named] == symbols and all(x["id"] for x in named)
+    rodent = _by_text(tagger.tag("In mice, " + text))[surface]
+    assert all(x["id"] is None for x in _attrs(rodent)["named"])  # type: ignore[union-attr]
+
+
 def test_sentence_index(tagger: Tagger) -> None:
     text = "BDNF was measured (e.g. in serum). Later, miR-132 was measured. Ketamine was given."
     assert sentence_starts(text) == [0, text.index("Later"), text.index("Ketamine")]

@@ -94,7 +94,8 @@ def variant_spans(path: Path, tagger: Tagger) -> tuple[Score, Score]:
 
 def predicted_gene_ids(mentions: list[Mention]) -> set[str]:
     """The NCBI Gene ids a text's mentions name: genes, the canonical member a family is named after
-    (VEGF -> VEGFA), which is what the corpora's annotators normalise such a mention to, and the HGNC genes of
+    (VEGF -> VEGFA) or the genes a composite names
+    (ERK1/2 -> MAPK3, MAPK1), which is what the corpora's annotators normalise such a mention to, and the HGNC genes of
     human microRNAs (miR-98 -> MIR98)."""
     ids = {m.id for m in mentions if m.type == "gene" and m.id}
     for m in mentions:
@@ -102,6 +103,9 @@ def predicted_gene_ids(mentions: list[Mention]) -> set[str]:
         canonical = attrs.get("canonical") if m.type == "family" else None
         if isinstance(canonical, dict) and canonical.get("id"):
             ids.add(str(canonical["id"]))
+        named = attrs.get("named")  # ERK1/2 -> MAPK3, MAPK1
+        if isinstance(named, list):
+            ids.update(str(x["id"]) for x in named if isinstance(x, dict) and x.get("id"))
         members = attrs.get("members") if m.type == "mirna" else None
         if isinstance(members, list):
             ids.update(str(x["gene_id"]) for x in members if isinstance(x, dict) and x.get("gene_id"))

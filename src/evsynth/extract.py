@@ -45,6 +45,7 @@ _METHOD_SPECIES = re.compile(
     r"\b(?:fetal\s+|foetal\s+)?(?:bovine|calf)\s+serum|\bChinese\s+hamster\s+ovary|\bmonkey\s+kidney|"
     r"\b(?:in|into|from)\s+(?:the\s+)?yeast\b", re.IGNORECASE)
 _ARM = re.compile(r"-[35]p$")
+_COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -86,7 +87,28 @@ class Tagger:
     def _dictionary(self, text: str) -> Iterator[_Draft]:
         lex = self.lexicon
         for hit in self._resolver.resolve(text, lex.lookup(text)):
-            yield self._draft(hit)
+            draft = self._draft(hit)
+            if draft.type in ("gene", "family") and "/" in text[draft.start:draft.end + 1]:
+                self._composite(text, draft)
+            yield draft
+
+    def _composite(self, text: str, draft: _Draft) -> None:
+        """'ERK1/2', 'Smad1/5/8': a name with a number and more numbers after slashes names one gene per number.
+        The mention covers them all and lists the genes as `named` (each {symbol, hgnc, id})."""
+        match = _COMPOSITE.match(text, draft.start)
+        if match is None or match.end() < draft.end:
+            return
+        named = []
+        for number in [match.group(2), *match.group(3).split("/")[1:]]:
+            name = match.group(1) + number
+            hits = [h for h in self._resolver.resolve(name, self.lexicon.lookup(name))
+                    if h.type == "gene" and (h.start, h.end) == (0, len(name))]
+            if hits:
+                gene = self.lexicon.genes[hits[0].index]
+                named.append({"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None})
+        if len(named) > 1 and len({x["symbol"] for x in named}) == len(named):
+            draft.end = match.end()
+            draft.attrs["named"] = named
 
     def _draft(self, hit: Hit) -> _Draft:
         lex = self.lexicon
@@ -164,7 +186,7 @@ class Tagger:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
         it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so does a
         family's canonical member."""
-        named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs]
+        named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs or "named" in d.attrs]
         if not named:
             return
         cues = []
@@ -191,9 +213,11 @@ class Tagger:
             draft.attrs["species"] = species
             if species == "human":
                 continue
+            if "named" in draft.attrs:
+                draft.attrs["named"] = [{**x, "id": None} for x in cast(list[dict[str, object]], draft.attrs["named"])]
             if draft.type == "gene":
                 draft.id = None
-            else:
+            elif "canonical" in draft.attrs:
                 draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
 
     @staticmethod

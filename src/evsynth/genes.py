@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
 
@@ -167,6 +167,8 @@ class Resolver:
             decision = _Decision(self._gene_choice(surface, first, genes) if genes else None, genes,
                                  family.index if family else -1,
                                  self._canonical(surface, genes, family.index) if family else -1, treatment)
+            if decision.family >= 0 and decision.canonical < 0:
+                decision = replace(decision, canonical=self.lexicon.representatives.get(decision.family, -1))
             self._decided[key] = decision
         return decision
 

@@ -167,6 +167,9 @@ class Lexicon:
         self.by_symbol = {gene.symbol: i for i, gene in enumerate(self.genes)}
         self.by_ncbi = {gene.ncbi: i for i, gene in enumerate(self.genes) if gene.ncbi}
         self.family_by_id = {family.id: i for i, family in enumerate(self.families)}
+        # family index -> the gene index of the member its name stands for (ERK -> MAPK1)
+        self.representatives = {self.family_by_id[fid]: self.by_symbol[symbol]
+                                for fid, symbol in data.get("representatives", {}).items()}
         keys: dict[str, list[Entry]] = {}
 
         def add(term: str, entry: Entry, kind: str) -> None:
