@@ -59,6 +59,10 @@ def sentence_starts(text: str) -> list[int]:
     return starts
 
 
+def _word_char(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
 def _rodent_style(surface: str, draft: _Draft) -> bool:
     """A symbol written the way mouse and rat genes are (Bmp4, Cdh1) where HGNC writes it in capitals."""
     symbol = draft.attrs.get("symbol") if draft.type == "gene" else None
@@ -184,17 +188,17 @@ class Tagger:
     @staticmethod
     def _species(text: str, drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
-        it names none). A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so does a
-        family's canonical member."""
+        it names none); a symbol written the rodent way (Bmp4) in a text naming mice or rats is the rodent gene.
+        A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so do a family's canonical
+        member and the genes a composite names."""
         named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs or "named" in d.attrs]
         if not named:
             return
         cues = []
         for last, (length, species) in _SPECIES_CUES.iter(text):
             start = last - length + 1
-            if (start and (text[start - 1].isalnum() or text[start - 1] == "_")) or (
-                    last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] == "_")):
-                continue
+            if _word_char(text, start - 1) or _word_char(text, last + 1):
+                continue  # inside a word: man in woman, rat in rate
             if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
                     text, max(0, start - 25), last + 31)):
                 continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
