@@ -264,7 +264,7 @@ class Resolver:
                     continue
                 if definition.type == hit.type and definition.start != hit.start:
                     hit = Hit(hit.start, hit.end, hit.type, definition.index, hit.kind, hit.rank)
-            elif (_compact(surface).upper() in self.lexicon.not_genes or len(_compact(surface)) < 3) and not (
+            elif (compact.upper() in self.lexicon.not_genes or len(compact) < 3) and not (
                     GENE_CONTEXT.match(text, hit.end)):
                 continue
             out.append(hit)

@@ -125,7 +125,7 @@ _TRIGGERS.make_automaton()
 
 def _worded_windows(text: str) -> list[tuple[int, int]]:
     """Merged (start, end) windows of text where a worded variant may be."""
-    windows: list[tuple[int, int]] = []
+    windows = []
     for last, (length, kind) in _TRIGGERS.iter(text):
         start = last - length + 1
         if kind == "named" and not _TRIGGER_NAMED.match(text, start):
@@ -134,12 +134,19 @@ def _worded_windows(text: str) -> list[tuple[int, int]]:
             continue
         if kind == "bases" and not _TRIGGER_BASES.match(text, start):
             continue
-        lo, hi = max(0, start - _REACH), last + 1 + _REACH
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        windows.append((max(0, start - _REACH), last + 1 + _REACH))
+    return _merged(windows)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans given in order of their ends, with those that overlap or touch joined."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if out and lo <= out[-1][1]:
+            out[-1] = (min(lo, out[-1][0]), max(hi, out[-1][1]))
         else:
-            windows.append((lo, hi))
-    return windows
+            out.append((lo, hi))
+    return out
 
 
 @dataclass(frozen=True)
@@ -188,15 +195,8 @@ def _digit_regions(padded: str) -> list[tuple[int, int]]:
     """Merged (start, end) regions of padded holding every separator that has a digit soon after it: in its own
     word within 15 characters, or starting the next word."""
     size = len(padded)
-    regions: list[tuple[int, int]] = []
-    for match in _DIGIT_REACH.finditer(padded[::-1]):
-        lo, hi = max(0, size - match.end() - 1), size - match.start()
-        if regions and hi >= regions[-1][0]:
-            regions[-1] = (min(lo, regions[-1][0]), regions[-1][1])
-        else:
-            regions.append((lo, hi))
-    regions.reverse()
-    return regions
+    regions = [(max(0, size - match.end() - 1), size - match.start()) for match in _DIGIT_REACH.finditer(padded[::-1])]
+    return _merged(regions[::-1])
 
 
 def _matches(text: str) -> list[re.Match[str]]:
