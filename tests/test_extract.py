@@ -334,3 +334,49 @@ def test_fold_keeps_length_and_maps_separators_alike_in_ascii_and_not(text: str)
     assert len(folded) == len(text)
     assert fold(text.replace("–", "-").replace("α", "a")) == folded.replace("α", "a")
     assert not any(c in folded for c in "-/()[];<.\t\u00a0–‘’")
+
+
+def test_first_character_classes_read_from_the_pattern() -> None:
+    from evsynth.variants import _starts
+
+    cases = {"(?:ab|c)d": ("ac", "bd"), "x?y": ("xy", "az"), "[^a]b": ("cZ", "a"), r"\d+X": ("09", "X"),
+             "(?=q)[A-C]": ("AC", "qD"), "(?P<n>rs)|p\\.": ("rp", "sq")}
+    for pattern, (yes, no) in cases.items():
+        starts = _starts(pattern)
+        assert starts is not None, pattern
+        assert all(starts.match(c) for c in yes) and not any(starts.match(c) for c in no), pattern
+    assert _starts("a*") is None and _starts(".b") is None  # may match empty / any character: tried everywhere
+
+
+def test_dispatched_scanners_agree_with_the_whole_alternation() -> None:
+    import re
+
+    from tests.conftest import shared_data
+
+    from evsynth import variants
+    from evsynth.evaluate import read_corpus
+
+    whole = re.compile(r"[^\w.>]" + variants._BODY + variants._DIGIT_SOON + variants._ALTERNATIVES)
+    texts = [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]
+    tried = found = 0
+    for text in texts:
+        padded = " " + text
+        for separator in variants._SEPARATOR.finditer(padded):
+            at = separator.start()
+            scanner = variants._scanner(padded[at + 1], True)
+            got = scanner.match(padded, at) if scanner else None
+            want = whole.match(padded, at)
+            assert (got and (got.span(), got.lastgroup)) == (want and (want.span(), want.lastgroup)), text[at:at + 30]
+            tried += 1
+            found += want is not None
+    assert tried > 10_000 and found > 300
+
+
+def test_species_cues_are_whole_words_written_as_listed(tagger: Tagger) -> None:
+    def species(text: str) -> str:
+        return str(_attrs(next(m for m in tagger.tag(text) if m.type == "gene"))["species"])
+
+    assert species("BDNF rose in rats.") == "rat"
+    assert species("BDNF rose at a high rate.") == "human"  # 'rat' inside a word
+    assert species("BDNF rose (RATS trial).") == "human"  # not written as the cue is
+    assert species("BDNF rose in the mouse-derived cells.") == "mouse"

@@ -11,13 +11,14 @@ from typing import cast
 import ahocorasick
 
 from evsynth.genes import Hit, Resolver
-from evsynth.lexicon import Gene, Lexicon, default_lexicon
+from evsynth.lexicon import Gene, Lexicon, default_lexicon, fold, padded_fold
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 
-# starts on the punctuation (or line break) itself, so the engine skips to candidates by a character scan
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*(?=\S)")
+# one character class first (the punctuation or line break itself), so the engine skips to candidates by a
+# character scan; an alternation first would try both branches at every position
+_SENTENCE_END = re.compile(r"[.!?\n](?:(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=\n)\s*(?=\S))")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
 _SPECIES = {
     "human": ("human", "humans", "patient", "patients", "woman", "women", "man", "men", "child", "children",
@@ -30,11 +31,12 @@ _SPECIES = {
               "sheep", "ovine", "plant", "plants", "rice", "maize", "Escherichia", "bacteria", "bacterial", "primate",
               "primates", "monkey", "monkeys", "macaque", "macaques", "rabbit", "rabbits", "hamster", "hamsters"),
 }
-# the cue words, found (case as written) in one automaton pass; a cue is a whole word
+# the cue words, found as whole words in one automaton pass over the folded text (the lexicon's); a cue counts
+# only written as listed ('rats', not 'RATS')
+_CUE_KIND = {word: kind for kind, words in _SPECIES.items() for word in words}
 _SPECIES_CUES = ahocorasick.Automaton()
-for _kind, _words in _SPECIES.items():
-    for _word in _words:
-        _SPECIES_CUES.add_word(_word, (len(_word), _kind))
+for _word in _CUE_KIND:
+    _SPECIES_CUES.add_word(f" {fold(_word)} ", len(_word))
 _SPECIES_CUES.make_automaton()
 # species words that name a method, not the genes' species: yeast two-hybrid screens, E. coli expression,
 # antibodies raised in rabbits, bovine serum, Chinese hamster ovary cells
@@ -57,10 +59,6 @@ def sentence_starts(text: str) -> list[int]:
         if not _NOT_END.search(text, max(0, end - 12), end):
             starts.append(match.end())
     return starts
-
-
-def _word_char(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 def _rodent_style(surface: str, draft: _Draft) -> bool:
@@ -88,9 +86,9 @@ class Tagger:
         self._resolver = Resolver(self.lexicon)
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
 
-    def _dictionary(self, text: str) -> Iterator[_Draft]:
+    def _dictionary(self, text: str, padded: str) -> Iterator[_Draft]:
         lex = self.lexicon
-        for hit in self._resolver.resolve(text, lex.lookup(text)):
+        for hit in self._resolver.resolve(text, lex.lookup(text, padded)):
             draft = self._draft(hit)
             if draft.type in ("gene", "family") and "/" in text[draft.start:draft.end + 1]:
                 self._composite(text, draft)
@@ -145,8 +143,8 @@ class Tagger:
         index = self.lexicon.by_symbol.get(stem)
         return self.lexicon.genes[index] if index is not None else None
 
-    def _patterns(self, text: str) -> Iterator[_Draft]:
-        for m in self._mirna.find(text):
+    def _patterns(self, text: str, padded: str) -> Iterator[_Draft]:
+        for m in self._mirna.find(text, padded):
             members: list[dict[str, object]] = []
             for x in m.members:
                 member: dict[str, object] = {"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase}
@@ -164,8 +162,10 @@ class Tagger:
     def tag(self, text: str) -> list[Mention]:
         """All mentions in text, non-overlapping (longest wins), in text order."""
         alleles = list(find_alleles(text))
-        found = self._alleles_and_residues(text, [*self._patterns(text), *self._dictionary(text)], alleles)
-        drafts = sorted(found, key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
+        padded = padded_fold(text)
+        found = [*self._patterns(text, padded), *self._dictionary(text, padded)]
+        drafts = self._alleles_and_residues(text, found, alleles)
+        drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []
         occupied: list[tuple[int, int]] = []
         for draft in drafts:
@@ -180,13 +180,13 @@ class Tagger:
         starts = sentence_starts(text)
         for draft in taken:
             draft.sentence = bisect.bisect_right(starts, draft.start) - 1
-        self._species(text, taken, starts)
+        self._species(text, padded, taken, starts)
         self._attach(taken, alleles, starts)
         return [Mention(d.start, d.end, text[d.start:d.end], d.type, d.id, d.sentence, tuple(d.attrs.items()))
                 for d in taken]
 
     @staticmethod
-    def _species(text: str, drafts: list[_Draft], starts: list[int]) -> None:
+    def _species(text: str, padded: str, drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
         it names none); a symbol written the rodent way (Bmp4) in a text naming mice or rats is the rodent gene.
         A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so do a family's canonical
@@ -195,12 +195,13 @@ class Tagger:
         if not named:
             return
         cues = []
-        for last, (length, species) in _SPECIES_CUES.iter(text):
-            start = last - length + 1
-            if _word_char(text, start - 1) or _word_char(text, last + 1):
-                continue  # inside a word: man in woman, rat in rate
+        for last, length in _SPECIES_CUES.iter(padded):
+            start = last - length - 1  # the key is padded with spaces, and so is the text
+            species = _CUE_KIND.get(text[start:start + length])
+            if species is None:
+                continue  # written otherwise: 'RATS'
             if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
-                    text, max(0, start - 25), last + 31)):
+                    text, max(0, start - 25), start + length + 30)):
                 continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
             cues.append((start, species))
         counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}

@@ -225,11 +225,14 @@ class Resolver:
         'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene, 'superoxide dismutase (SOD1)' keeps SOD1
         a gene. Stop-listed abbreviations, and short word-like aliases whose gene the text names no other way,
         need a definition or a gene word after them ('ECT gene')."""
+        if not hits:
+            return hits
         ends = {h.end: h for h in hits}  # a long form the lexicon knows
+        surfaces = {text[h.start:h.end] for h in hits}  # only definitions of what was hit can matter
         defined: dict[str, Hit | None] = {}
         for match in _DEFINITION.finditer(text):
             short = match.group(1)
-            if not any(c.isupper() for c in short):
+            if short not in surfaces or not any(c.isupper() for c in short):
                 continue
             end = match.start()
             while end and text[end - 1].isspace():

@@ -32,6 +32,11 @@ _SPLIT_DIGITS = re.compile(r"^([a-z]{2,})(\d{1,2}[a-z]?)$")
 KINDS = ("symbol", "protein", "previous", "alias", "name")
 
 
+def padded_fold(text: str) -> str:
+    """fold(text) with a space on each side, so whole words are keys between spaces; offsets shift by one."""
+    return f" {fold(text)} "
+
+
 def fold(text: str) -> str:
     """Lower-case and turn punctuation into spaces, keeping every character where it was."""
     if text.isascii():  # most abstracts: a byte table does it at once
@@ -195,12 +200,12 @@ class Lexicon:
         self.automaton.make_automaton()
         self.size = len(keys)
 
-    def lookup(self, text: str) -> list[tuple[int, int, tuple[Entry, ...]]]:
+    def lookup(self, text: str, padded: str | None = None) -> list[tuple[int, int, tuple[Entry, ...]]]:
         """(start, end, entries) of every key in the text that its spelling may stand for. Keys whose every entry
         needs a capital are left out where the text writes them in lower case ('of', 'was', 'cell'): most
-        hits in running text are such words."""
+        hits in running text are such words. padded is padded_fold(text), when the caller has it already."""
         found = []
-        for last, (length, entries, capital) in self.automaton.iter(f" {fold(text)} "):
+        for last, (length, entries, capital) in self.automaton.iter(padded or padded_fold(text)):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
             if capital and text[start:start + length].islower():
                 continue

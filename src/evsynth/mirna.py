@@ -75,10 +75,18 @@ class MirnaNormaliser:
         known = stem in self._precursors or stem in self._prefixes if species in self._species else None
         return MirnaMember(name, family, known)
 
-    def find(self, text: str) -> Iterator[MirnaMatch]:
-        low = text.lower()  # substring tests first: most texts name no microRNA
-        if not ("mir" in low or "let7" in low or "let-7" in low or ("micro" in low and _MICRO_RNA.search(low))):
-            return
+    def find(self, text: str, folded: str | None = None) -> Iterator[MirnaMatch]:
+        """The microRNA mentions in text. folded, when given, is text as lexicon.fold gives it (lower case, any
+        punctuation a space), which the caller has already: it makes the pre-check cheaper."""
+        # substring tests first: most texts name no microRNA
+        if folded is not None:
+            if not ("mir" in folded or "let7" in folded or "let 7" in folded or "micro" in folded and (
+                    "microrna" in folded or "micro rna" in folded)):
+                return
+        else:
+            low = text.lower()
+            if not ("mir" in low or "let7" in low or "let-7" in low or ("micro" in low and _MICRO_RNA.search(low))):
+                return
         for match in MIRNA_RE.finditer(text):
             stem = match.group("stem").lower()
             let = stem == "let"

@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
+
+try:  # the regex parser, read for the characters each pattern can start with
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_constants as _sre
+    import sre_parse as _sre_parse
 
 AMINO = {"Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G", "His": "H",
          "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F", "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W",
@@ -94,13 +102,11 @@ _BODY = r"(?=[A-Za-z0-9(+\-*\u0394])"
 _DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
 _ALTERNATIVES = "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")"
 VARIANT_RE = re.compile(_BODY + _ALTERNATIVES)
-_SCAN_ALL = re.compile(r"[^\w.>]" + _BODY + _ALTERNATIVES)
-_SCAN_DIGIT = re.compile(r"[^\w.>]" + _BODY + _DIGIT_SOON + _ALTERNATIVES)
 _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 # where a variant with a digit may start, read on the reversed text from each digit: back to the start of its
 # word (at most 15 characters when no other digit comes first) and over the word before it
 _DIGIT_REACH = re.compile(r"\d[^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")
-_SEPARATOR = re.compile(r"[^\w.>]")
+_SEPARATOR = re.compile(r"[^\w.>]" + _BODY)
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
 # before its word ("five base pairs in-frame deletion") and ends at most _REACH after it
@@ -191,6 +197,106 @@ def _normal(kind: str, text: str) -> str | None:
     return None
 
 
+_CATEGORIES = {_sre.CATEGORY_DIGIT: r"\d", _sre.CATEGORY_NOT_DIGIT: r"\D", _sre.CATEGORY_SPACE: r"\s",
+               _sre.CATEGORY_NOT_SPACE: r"\S", _sre.CATEGORY_WORD: r"\w", _sre.CATEGORY_NOT_WORD: r"\W"}
+
+
+def _first_classes(items: list[tuple[Any, Any]]) -> tuple[list[str], bool] | None:
+    """Character classes that together hold every character a parsed pattern can start with, and whether it can
+    match the empty string; None when the parse holds something this does not read (then: any character)."""
+    classes: list[str] = []
+    for op, arg in items:
+        if op is _sre.LITERAL or op is _sre.NOT_LITERAL:
+            negate = "^" if op is _sre.NOT_LITERAL else ""
+            return [*classes, f"[{negate}{re.escape(chr(arg))}]"], False
+        if op is _sre.IN:
+            parts: list[str] = []
+            for item_op, item in arg:
+                if item_op is _sre.NEGATE:
+                    parts.insert(0, "^")
+                elif item_op is _sre.LITERAL:
+                    parts.append(re.escape(chr(item)))
+                elif item_op is _sre.RANGE:
+                    parts.append(f"{re.escape(chr(item[0]))}-{re.escape(chr(item[1]))}")
+                elif item_op is _sre.CATEGORY and item in _CATEGORIES:
+                    parts.append(_CATEGORIES[item])
+                else:
+                    return None
+            return [*classes, "[" + "".join(parts) + "]"], False
+        if op is _sre.BRANCH:
+            empty = False
+            for branch in arg[1]:
+                first = _first_classes(list(branch))
+                if first is None:
+                    return None
+                classes += first[0]
+                empty = empty or first[1]
+            if not empty:
+                return classes, False
+        elif op is _sre.SUBPATTERN:
+            first = _first_classes(list(arg[-1]))
+            if first is None:
+                return None
+            classes += first[0]
+            if not first[1]:
+                return classes, False
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)):
+            low, _, body = arg
+            first = _first_classes(list(body))
+            if first is None:
+                return None
+            classes += first[0]
+            if low and not first[1]:
+                return classes, False
+        elif op not in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):  # zero-width ones do not consume
+            return None
+    return classes, True
+
+
+def _starts(pattern: str) -> re.Pattern[str] | None:
+    """One class of the characters the pattern can start with, None when any may (or the parse is unread)."""
+    try:
+        first = _first_classes(list(_sre_parse.parse(pattern)))
+    except Exception:  # noqa: BLE001 - a parser that changed shape: try the pattern everywhere
+        return None
+    return None if first is None or first[1] else re.compile("|".join(first[0]))
+
+
+_STARTS = [_starts(pattern) for _, pattern in _PATTERNS]
+_SCANNERS: dict[tuple[str, bool], re.Pattern[str] | None] = {}
+
+
+def _scanner(char: str, digit: bool) -> re.Pattern[str] | None:
+    """The scanner for a variant starting with char: only the alternatives that can start with it, in their order
+    (so the same one wins); with digit, only where a digit comes soon. The regex engine tries every alternative
+    of an alternation in turn; most can be ruled out by the first character once, for all texts."""
+    key = (char, digit)
+    if key in _SCANNERS:
+        return _SCANNERS[key]
+    options = [f"(?P<{kind}{i}>{pattern})" for i, ((kind, pattern), starts) in enumerate(zip(_PATTERNS, _STARTS, strict=True))
+               if starts is None or starts.match(char)]
+    scanner = re.compile(r"[^\w.>]" + (_DIGIT_SOON if digit else "") + "(?:" + "|".join(options) + ")") if options else None
+    if len(_SCANNERS) < 4000:
+        _SCANNERS[key] = scanner
+    return scanner
+
+
+def _scan(padded: str, spans: list[tuple[int, int]], digit: bool, found: list[re.Match[str]]) -> None:
+    """Try the scanners at each separator within spans (merged, in order), as finditer would: leftmost first,
+    a match ending within no span's end, and none starting inside an earlier one."""
+    last = 0
+    for lo, hi in spans:
+        for separator in _SEPARATOR.finditer(padded, max(lo, last), hi):
+            at = separator.start()
+            if at < last:
+                continue
+            scanner = _scanner(padded[at + 1], digit)
+            match = scanner.match(padded, at, len(padded) if digit else hi) if scanner is not None else None
+            if match is not None:
+                found.append(match)
+                last = match.end()
+
+
 def _digit_regions(padded: str) -> list[tuple[int, int]]:
     """Merged (start, end) regions of padded holding every separator that has a digit soon after it: in its own
     word within 15 characters, or starting the next word."""
@@ -202,18 +308,14 @@ def _digit_regions(padded: str) -> list[tuple[int, int]]:
 def _matches(text: str) -> list[re.Match[str]]:
     """Candidate matches, leftmost first (find_variants drops those that overlap)."""
     padded = " " + text  # the scanners consume the character before a variant; offsets shift by one
-    found = []
-    last = 0
-    for lo, hi in _digit_regions(padded):  # only separators in these regions can pass _SCAN_DIGIT's look-ahead
-        for separator in _SEPARATOR.finditer(padded, max(lo, last), hi):
-            match = _SCAN_DIGIT.match(padded, separator.start())
-            if match is not None and match.start() >= last:
-                found.append(match)
-                last = match.end()
-    for lo, hi in _worded_windows(text):
-        found.extend(_SCAN_ALL.finditer(padded, lo, hi + 1))
-    found.extend(m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded)
-                             if padded[c.start() - 1].isalnum()) if m and m.lastgroup and m.lastgroup.startswith("protein"))
+    found: list[re.Match[str]] = []
+    regions = _digit_regions(padded)  # only separators in these regions can pass _DIGIT_SOON
+    _scan(padded, regions, True, found)
+    _scan(padded, [(lo, hi + 1) for lo, hi in _worded_windows(text)], False, found)
+    for lo, hi in regions:  # a capital before two digits inside a word (JAK2V617F): always in a digit region
+        found.extend(m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded, lo, hi)
+                                 if padded[c.start() - 1].isalnum())
+                     if m and m.lastgroup and m.lastgroup.startswith("protein"))
     found.sort(key=lambda m: (m.start(m.lastgroup or 0), -m.end()))
     return found
 
