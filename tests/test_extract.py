@@ -380,3 +380,25 @@ def test_species_cues_are_whole_words_written_as_listed(tagger: Tagger) -> None:
     assert species("BDNF rose at a high rate.") == "human"  # 'rat' inside a word
     assert species("BDNF rose (RATS trial).") == "human"  # not written as the cue is
     assert species("BDNF rose in the mouse-derived cells.") == "mouse"
+
+
+def test_a_curated_representative_comes_before_an_hgnc_alias(tagger: Tagger) -> None:
+    family = next(m for m in tagger.tag("PI3K signalling was high in the patients' cells.") if m.type == "family")
+    assert _attrs(family)["canonical"]["symbol"] == "PIK3CB"  # HGNC also lists PI3K as a PIK3CA alias
+
+
+def test_cell_lines_name_their_species(tagger: Tagger) -> None:
+    def species(text: str) -> str:
+        return str(_attrs(next(m for m in tagger.tag(text) if m.type == "gene"))["species"])
+
+    assert species("BDNF rose in RAW264.7 cells.") == "mouse"
+    assert species("BDNF rose in PC12 cells.") == "rat"
+    assert species("In mice and in MCF-7 and HepG2 cells, BDNF rose in MCF-7 cells.") == "human"
+
+
+def test_a_long_form_spells_an_abbreviation_from_a_word_start() -> None:
+    from evsynth.genes import _acronym_of
+
+    assert _acronym_of("Arnt", ["aryl", "receptor", "nuclear", "translocator"])
+    assert not _acronym_of("Arnt", ["translocator", "protein"])  # the A is inside a word only
+    assert _acronym_of("IL-6", ["interleukin", "6"])

@@ -23,9 +23,16 @@ _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|r
 _SPECIES = {
     "human": ("human", "humans", "patient", "patients", "woman", "women", "man", "men", "child", "children",
               "subjects", "participants", "individuals", "people", "persons", "volunteers", "donors", "HeLa",
-              "HEK293", "Homo sapiens", "cohort"),
-    "mouse": ("mice", "mouse", "murine", "Mus musculus"),
-    "rat": ("rat", "rats", "Rattus"),
+              "HEK293", "Homo sapiens", "cohort",
+              # human cell lines
+              "MCF-7", "MCF7", "A549", "HepG2", "Jurkat", "THP-1", "U937", "HUVEC", "HUVECs", "SH-SY5Y", "Caco-2",
+              "HCT116", "HT-29", "PC-3", "LNCaP", "K562", "HaCaT", "MDA-MB-231", "SK-N-SH", "U2OS", "HEK-293",
+              "HEK293T", "Huh7", "Huh-7", "HL-60", "SW480", "DU145", "T47D"),
+    "mouse": ("mice", "mouse", "murine", "Mus musculus",
+              # mouse cell lines
+              "RAW264.7", "RAW 264.7", "NIH3T3", "NIH/3T3", "3T3-L1", "C2C12", "B16F10", "MC3T3-E1", "J774A.1",
+              "Neuro2a", "BV2", "BV-2", "4T1", "CT26"),
+    "rat": ("rat", "rats", "Rattus", "PC12", "H9c2", "INS-1"),
     "other": ("zebrafish", "Drosophila", "flies", "yeast", "Saccharomyces", "Arabidopsis", "elegans", "worm", "worms",
               "chicken", "chickens", "Xenopus", "bovine", "cattle", "porcine", "pig", "pigs", "dog", "dogs", "canine",
               "sheep", "ovine", "plant", "plants", "rice", "maize", "Escherichia", "bacteria", "bacterial", "primate",

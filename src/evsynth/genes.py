@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
 
@@ -90,14 +90,15 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
 
 
 def _acronym_of(short: str, words: Sequence[str]) -> bool:
-    """Schwartz-Hearst style: the letters of short appear, in order, starting words of the long form."""
+    """Schwartz-Hearst style: the letters of short appear, in order, in words of the long form, and its first
+    letter starts one ('translocator protein' does not spell Arnt)."""
     letters = [c.lower() for c in short if c.isalpha()]
     if not letters or not words:
         return False
     i = len(letters) - 1
     for word in reversed(words):
         w = word.lower()
-        while i >= 0 and letters[i] in w[1:] and not w.startswith(letters[i]):
+        while i > 0 and letters[i] in w[1:] and not w.startswith(letters[i]):
             i -= 1
         if i >= 0 and w.startswith(letters[i]):
             i -= 1
@@ -164,11 +165,15 @@ class Resolver:
                            and case_ok(surface, e.term, "name" if " " in e.term else "alias")), None)
             treatment = next((e for e in entries if e.type == "treatment"
                               and (e.kind == "term" or _compact(surface) == _compact(e.term))), None)
+            # the curated member a family's name stands for (PI3K -> PIK3CB) comes first: HGNC may list the name as
+            # an alias of another member (PI3K of PIK3CA), while annotators follow NCBI Gene
+            canonical = -1
+            if family:
+                canonical = self.lexicon.representatives.get(family.index, -1)
+                if canonical < 0:
+                    canonical = self._canonical(surface, genes, family.index)
             decision = _Decision(self._gene_choice(surface, first, genes) if genes else None, genes,
-                                 family.index if family else -1,
-                                 self._canonical(surface, genes, family.index) if family else -1, treatment)
-            if decision.family >= 0 and decision.canonical < 0:
-                decision = replace(decision, canonical=self.lexicon.representatives.get(decision.family, -1))
+                                 family.index if family else -1, canonical, treatment)
             self._decided[key] = decision
         return decision
 
