@@ -16,7 +16,6 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\s]?|\s)(?P<first>{_ID})"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
-_MICRO_RNA = re.compile(r"micro[\s-]?rna")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")
 
 
@@ -75,18 +74,12 @@ class MirnaNormaliser:
         known = stem in self._precursors or stem in self._prefixes if species in self._species else None
         return MirnaMember(name, family, known)
 
-    def find(self, text: str, folded: str | None = None) -> Iterator[MirnaMatch]:
-        """The microRNA mentions in text. folded, when given, is text as lexicon.fold gives it (lower case, any
-        punctuation a space), which the caller has already: it makes the pre-check cheaper."""
-        # substring tests first: most texts name no microRNA
-        if folded is not None:
-            if not ("mir" in folded or "let7" in folded or "let 7" in folded or "micro" in folded and (
-                    "microrna" in folded or "micro rna" in folded)):
-                return
-        else:
-            low = text.lower()
-            if not ("mir" in low or "let7" in low or "let-7" in low or ("micro" in low and _MICRO_RNA.search(low))):
-                return
+    def find(self, text: str, folded: str) -> Iterator[MirnaMatch]:
+        """The microRNA mentions in text. folded is text as lexicon.fold gives it (lower case, any punctuation a
+        space; the tagger has it already), for substring tests first: most texts name no microRNA."""
+        if not ("mir" in folded or "let7" in folded or "let 7" in folded or "micro" in folded and (
+                "microrna" in folded or "micro rna" in folded)):
+            return
         for match in MIRNA_RE.finditer(text):
             stem = match.group("stem").lower()
             let = stem == "let"

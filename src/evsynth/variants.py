@@ -100,7 +100,9 @@ ALLELE_RE = re.compile(
 # followed by two digits.
 _BODY = r"(?=[A-Za-z0-9(+\-*\u0394])"
 _DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
-_ALTERNATIVES = "(?:" + "|".join(f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)) + ")"
+# each pattern as a group named by its kind and place ("protein3"): the group that matched tells the kind
+_GROUPS = [f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)]
+_ALTERNATIVES = "(?:" + "|".join(_GROUPS) + ")"
 VARIANT_RE = re.compile(_BODY + _ALTERNATIVES)
 _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 # where a variant with a digit may start, read on the reversed text from each digit: back to the start of its
@@ -273,17 +275,18 @@ def _scanner(char: str, digit: bool) -> re.Pattern[str] | None:
     key = (char, digit)
     if key in _SCANNERS:
         return _SCANNERS[key]
-    options = [f"(?P<{kind}{i}>{pattern})" for i, ((kind, pattern), starts) in enumerate(zip(_PATTERNS, _STARTS, strict=True))
-               if starts is None or starts.match(char)]
-    scanner = re.compile(r"[^\w.>]" + (_DIGIT_SOON if digit else "") + "(?:" + "|".join(options) + ")") if options else None
+    options = [group for group, starts in zip(_GROUPS, _STARTS, strict=True) if starts is None or starts.match(char)]
+    lead = r"[^\w.>]" + (_DIGIT_SOON if digit else "")
+    scanner = re.compile(lead + "(?:" + "|".join(options) + ")") if options else None
     if len(_SCANNERS) < 4000:
         _SCANNERS[key] = scanner
     return scanner
 
 
 def _scan(padded: str, spans: list[tuple[int, int]], digit: bool, found: list[re.Match[str]]) -> None:
-    """Try the scanners at each separator within spans (merged, in order), as finditer would: leftmost first,
-    a match ending within no span's end, and none starting inside an earlier one."""
+    """Try the scanners at each separator within spans (merged, in order), as finditer would: leftmost first and
+    none starting inside an earlier match. A worded match ends within its window; a digit match may run past its
+    region (the region bounds only where it starts)."""
     last = 0
     for lo, hi in spans:
         for separator in _SEPARATOR.finditer(padded, max(lo, last), hi):
