@@ -30,7 +30,7 @@ A3 = "(?:" + "|".join(AMINO) + ")"
 A1 = "[ACDEFGHIKLMNPQRSTVWY]"
 AN = "(?:" + "|".join(sorted(NAMES, key=len, reverse=True)) + ")"
 NT = "[ACGTU]"
-_POS = r"[-*]?\d+(?:[+-]\d+)?"
+_POS = r"[-*]?\d++(?:[+-]\d++)?"
 _UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
 _EVENT = r"(?:(?:deletions?|insertions?|duplications?|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
 NUCLEOSIDES = ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
@@ -38,55 +38,55 @@ _NUC = "(?:" + "|".join(NUCLEOSIDES) + ")"
 # the word naming a change is part of the mention only with the position after it ("G>A substitution at
 # nucleotide 898"); alone it is not ("the G>A substitution was ...")
 _CHANGE = r"(?:\s(?:point\s)?(?:substitution|transition|transversion|mutation|change))"
-_COUNT = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
+_COUNT = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d++)"
 _WHERE = (r"(?:\s(?:at|in|of)\s(?:the\s)?(?:cDNA\s)?(?:codon|nucleotide|amino\s+acid|residue|position|base)"
-          r"(?:\s+position)?\s+[-+]?(?:c\.)?\d+)")
+          r"(?:\s+position)?\s+[-+]?(?:c\.)?\d++)")
 
-_PCHANGE = rf"(?:{A3}|{A1})\d+(?:_(?:{A3}|{A1})\d+)?(?:{A3}|{A1}|\*|X|del|dup|ins|=|stop)?(?:fs\s?(?:\*|X|Ter)?\d*)?"
+_PCHANGE = rf"(?:{A3}|{A1})\d++(?:_(?:{A3}|{A1})\d++)?(?:{A3}|{A1}|\*|X|del|dup|ins|=|stop)?(?:fs\s?(?:\*|X|Ter)?\d*+)?"
 _PATTERNS: list[tuple[str, str]] = [
-    ("rsid", r"rs\s?\d{3,}"),
-    ("hgvs_dna", rf"[cgmnr]\.{_POS}(?:_{_POS})?(?:{NT}+\s?(?:>|-->)\s?{NT}+|(?:delins|del|dup|ins|inv)(?:{NT}+|\d+|\({NT}+\)\(\d+\))?|\s{NT}\s>\s{NT})"),
+    ("rsid", r"rs\s?\d{3,}+"),
+    ("hgvs_dna", rf"[cgmnr]\.{_POS}(?:_{_POS})?(?:{NT}+\s?(?:>|-->)\s?{NT}+|(?:delins|del|dup|ins|inv)(?:{NT}+|\d++|\({NT}+\)\(\d++\))?|\s{NT}\s>\s{NT})"),
     ("hgvs_protein", rf"p\.(?:\({_PCHANGE}\)|{_PCHANGE})"),
-    ("protein", rf"{A3}-?\d+-?(?:{A3}|\*|X|fs(?:X|\*)?\d*)"),
+    ("protein", rf"{A3}-?\d++-?(?:{A3}|\*|X|fs(?:X|\*)?\d*+)"),
     ("protein", rf"{A3}\s?(?:-->|->|>)\s?{A3}"),
-    ("protein", rf"{A1}-?\d{{2,}}(?:{A1}|\*|X|fs(?:X|\*)?\d*)"),
-    ("protein", rf"{A1}\d+_{A1}\d+(?:_{A1}\d+)*\s(?:deletion|del)"),
-    ("dna", rf"(?:[-+*]?\d+(?:[-+]\d+)?|IVS[-\dIVX]*\d(?:\s?[-+]\s?\d+)?,?)\s?(?:\({NT}\s?(?:>|-->|/)\s?{NT}\)|{NT}\s?(?:>|-->|->|/)\s?{NT})"),
-    ("dna", rf"(?:[Dd]elta|Δ)\s?\d+|DD\d+(?:\sdeletion)?|-\d+{NT}|\d+X|\d{{2,}}{NT}(?=[\s-](?:alleles?|and|or|genotypes?|carriers?))"),
+    ("protein", rf"{A1}-?\d{{2,}}+(?:{A1}|\*|X|fs(?:X|\*)?\d*+)"),
+    ("protein", rf"{A1}\d++_{A1}\d++(?:_{A1}\d++)*\s(?:deletion|del)"),
+    ("dna", rf"(?:[-+*]?\d++(?:[-+]\d++)?|IVS[-\dIVX]*\d(?:\s?[-+]\s?\d++)?,?)\s?(?:\({NT}\s?(?:>|-->|/)\s?{NT}\)|{NT}\s?(?:>|-->|->|/)\s?{NT})"),
+    ("dna", rf"(?:[Dd]elta|Δ)\s?\d++|DD\d++(?:\sdeletion)?|-\d++{NT}|\d++X|\d{{2,}}+{NT}(?=[\s-](?:alleles?|and|or|genotypes?|carriers?))"),
     ("dna", rf"{NT}\s?(?:>|-->)\s?{NT}(?:{_CHANGE}?{_WHERE})?|{NT}/{NT}(?=\s(?:substitution|polymorphism|single|SNP|transition|variant))"),
-    ("dna", rf"{NT}-?\d{{2,}}{NT}"),
-    ("dna", rf"[-+]?\d+(?:[-_]\d+)?\s?(?:del|dup|ins)(?:{NT}+|\d+|\({NT}+\)\d+)?(?:\s?{NT}{{1,4}}\b)?"),
-    ("dna", rf"(?:IVS[-\dIVX]*\d|[-+]\d+),?\s(?:{NT}/{NT}|{NT}{{2}})"),
-    ("dna", rf"(?:dup|del|ins)\d+bp|del{NT}{{2,}}|\({NT}{{3,5}}\)\d+(?:\({NT}+\)\d*)*{NT}*"),
-    ("size", rf"\d+(?:[.,]\d+)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d+(?:[.,]\d+)?\s?{_UNIT}|\(?{NT}+\)?\d*){_WHERE}?"),
-    ("size", rf"(?:{_NUC}\s)?(?:deletion|insertion)\s(?:of\s(?:a\s)?{NT}\s)?(?:at\s)?(?:the\s)?nucleotide(?:\sposition)?\s-?\d+|\d+\s{_NUC}\sdeletion"),
+    ("dna", rf"{NT}-?\d{{2,}}+{NT}"),
+    ("dna", rf"[-+]?\d++(?:[-_]\d++)?\s?(?:del|dup|ins)(?:{NT}+|\d++|\({NT}+\)\d++)?(?:\s?{NT}{{1,4}}\b)?"),
+    ("dna", rf"(?:IVS[-\dIVX]*\d|[-+]\d++),?\s(?:{NT}/{NT}|{NT}{{2}})"),
+    ("dna", rf"(?:dup|del|ins)\d++bp|del{NT}{{2,}}|\({NT}{{3,5}}\)\d++(?:\({NT}+\)\d*+)*{NT}*"),
+    ("size", rf"\d++(?:[.,]\d++)?[-\s]?{_UNIT}(?:\s\(\w+\))?\s(?:\w+\s)?{_EVENT}|{_EVENT}\sof\s(?:\d++(?:[.,]\d++)?\s?{_UNIT}|\(?{NT}+\)?\d*+){_WHERE}?"),
+    ("size", rf"(?:{_NUC}\s)?(?:deletion|insertion)\s(?:of\s(?:a\s)?{NT}\s)?(?:at\s)?(?:the\s)?nucleotide(?:\sposition)?\s-?\d++|\d++\s{_NUC}\sdeletion"),
     ("protein", rf"{AN}(?:\s\({A3}\))?\s(?:residue\s)?(?:to|for|by)\s(?:a\s|an\s)?{AN}(?:\s\({A3}\))?(?:\sresidue)?(?:{_CHANGE}?{_WHERE})?"),
-    ("protein", rf"{AN}\s\d+\s(?:to\s|by\s)?{AN}|{AN}\s\d+(?=\s(?:residue|variant|mutation|polymorphism))"),
+    ("protein", rf"{AN}\s\d++\s(?:to\s|by\s)?{AN}|{AN}\s\d++(?=\s(?:residue|variant|mutation|polymorphism))"),
     ("dna", rf"{NT}(?:\sto\s|-to-){NT}(?:{_CHANGE}?{_WHERE})?"),
-    ("dna", rf"codon\s\d+,\s{NT}{{3}}-->{NT}{{3}}|\({NT}{{2,3}}\s?-->\s?{NT}{{2,3}}\)(?:\sat\scodon\s\d+)?"),
+    ("dna", rf"codon\s\d++,\s{NT}{{3}}-->{NT}{{3}}|\({NT}{{2,3}}\s?-->\s?{NT}{{2,3}}\)(?:\sat\scodon\s\d++)?"),
     # worded changes: "C deletion in codon 241", "deletion of a G nucleotide", "Glu 272 to stop"
-    ("dna", rf"(?<=[a-z,]\s){NT}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d+(?:\sand\s\d+)?)?|"
-            rf"{_NUC}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d+(?:\sand\s\d+)?)"),
+    ("dna", rf"(?<=[a-z,]\s){NT}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d++(?:\sand\s\d++)?)?|"
+            rf"{_NUC}\s(?:deletion|insertion|duplication)(?:{_WHERE}|\sat\s\d++(?:\sand\s\d++)?)"),
     ("dna", rf"(?:deletion|insertion|duplication)\sof\s(?:a\s|an\s|one\s|the\s)?(?:(?:single|{_COUNT})\s)?"
             rf"(?:successive\s)?(?:(?:{NT}|{_NUC})\s)?(?:nucleotides?|residues?|bases?|base[-\s]pairs?)"
-            rf"(?:\s{NT}+)?{_WHERE}?|(?:deletion|insertion)\sof\s\({NT}+\)\d*{NT}*"),
-    ("protein", rf"(?:{AN}|{A3})\s?\d+\s(?:to|>|-->)\s(?:a\s)?(?:stop|termination)|p\.{A1}\d+stop"),
+            rf"(?:\s{NT}+)?{_WHERE}?|(?:deletion|insertion)\sof\s\({NT}+\)\d*+{NT}*"),
+    ("protein", rf"(?:{AN}|{A3})\s?\d++\s(?:to|>|-->)\s(?:a\s)?(?:stop|termination)|p\.{A1}\d++stop"),
     ("protein", rf"(?:termination|stop)(?:\scodon)?(?:\sfor\s{AN})?\s(?:at|in)\s(?:amino[-\s]acid\s)?"
-                rf"(?:codons?|positions?|residues?|nucleotides?)(?:\sposition)?\s\d+(?:\sto\s\d+)?"),
-    ("dna", rf"codon\s\d+\s(?:deletion|insertion|duplication)|codon\s\d+\s{NT}{{3}}/{NT}{{3}}|"
+                rf"(?:codons?|positions?|residues?|nucleotides?)(?:\sposition)?\s\d++(?:\sto\s\d++)?"),
+    ("dna", rf"codon\s\d++\s(?:deletion|insertion|duplication)|codon\s\d++\s{NT}{{3}}/{NT}{{3}}|"
             rf"(?:deletion|insertion|duplication)\smutation{_WHERE}"),
     ("dna", rf"\(?{NT}{{2,6}}\)?\s(?:deletion|insertion|duplication)(?:[/-](?:deletion|insertion))?|"
-            rf"(?:deletion|insertion|duplication)\s{NT}{{2,6}}\b|ins/del\s\d+\s?bp|del-?\(\d+-\d+\)|"
-            rf"\d+\({NT}{{2,6}}\)\(\d+-\d+\)|(?:\d+|{_COUNT})\s{NT}{{2,6}}\srepeats?"),
-    ("dna", rf"(?:{NT}|[DI])\sallele\s(?:of|for)\s(?:the\s)?-\d+|-\d+\s(?:{NT}|{_NUC})\b|"
+            rf"(?:deletion|insertion|duplication)\s{NT}{{2,6}}\b|ins/del\s\d++\s?bp|del-?\(\d++-\d++\)|"
+            rf"\d++\({NT}{{2,6}}\)\(\d++-\d++\)|(?:\d++|{_COUNT})\s{NT}{{2,6}}\srepeats?"),
+    ("dna", rf"(?:{NT}|[DI])\sallele\s(?:of|for)\s(?:the\s)?-\d++|-\d++\s(?:{NT}|{_NUC})\b|"
             rf"{_NUC}\sto\s{_NUC}(?:{_CHANGE}?{_WHERE})?"),
-    ("protein", rf"{A1}-\d+{A1}(?![a-z])|{A3}\s\d+\s{A3}|(?:{AN}\swith\s)?{AN}\sat\sresidue\s\d+"),
-    ("dna", rf"IVS\d+\s?[-+]\s?\d+(?:{NT}|\s{NT}{{2}}(?:\+{NT}{{2}})?|,\s[acgt]\s?-->\s?[acgt])"),
-    ("dna", rf"{NT}\d{{3,}}(?=\s(?:alleles?|genotypes?|variants?|polymorphisms?))|\d{{2,}}{NT}(?=\s(?:deletion|insertion))"),
-    ("dna", rf"\({NT}{{2,6}}\)n|{NT}{{3,6}}\s(?:repeats?|expansion)|{NT}{{3}}\(\d+\){NT}{{3}}|{NT}{{2,3}}\s?-->\s?{NT}{{2,3}}"
-            rf"(?:{_CHANGE}?{_WHERE})?|{NT}\d+\s(?:by|to|for)\s{NT}\b|"
+    ("protein", rf"{A1}-\d++{A1}(?![a-z])|{A3}\s\d++\s{A3}|(?:{AN}\swith\s)?{AN}\sat\sresidue\s\d++"),
+    ("dna", rf"IVS\d++\s?[-+]\s?\d++(?:{NT}|\s{NT}{{2}}(?:\+{NT}{{2}})?|,\s[acgt]\s?-->\s?[acgt])"),
+    ("dna", rf"{NT}\d{{3,}}+(?=\s(?:alleles?|genotypes?|variants?|polymorphisms?))|\d{{2,}}+{NT}(?=\s(?:deletion|insertion))"),
+    ("dna", rf"\({NT}{{2,6}}\)n|{NT}{{3,6}}\s(?:repeats?|expansion)|{NT}{{3}}\(\d++\){NT}{{3}}|{NT}{{2,3}}\s?-->\s?{NT}{{2,3}}"
+            rf"(?:{_CHANGE}?{_WHERE})?|{NT}\d++\s(?:by|to|for)\s{NT}\b|"
             rf"\({NT}\s?-->\s?{NT}\){_CHANGE}{_WHERE}"),
-    ("size", rf"(?:\d+|{_COUNT})[-\s]?{_UNIT}(?:[\s-](?:\w+|\(\w+\)|in-frame)){{0,2}}\s{_EVENT}|{_EVENT}\s\({NT}+\)"),
+    ("size", rf"(?:\d++|{_COUNT})[-\s]?{_UNIT}(?:[\s-](?:\w+|\(\w+\)|in-frame)){{0,2}}\s{_EVENT}|{_EVENT}\s\({NT}+\)"),
 ]
 ALLELE_RE = re.compile(
     rf"(?<![\w/+-])(?P<allele>{NT}{{1,2}}|{NT}/{NT}|{A3}(?:/{A3})?|{NT}{{2}}\+{NT}{{2}})"
