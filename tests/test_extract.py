@@ -400,3 +400,34 @@ def test_a_long_form_spells_an_abbreviation_from_a_word_start() -> None:
     assert _acronym_of("Arnt", ["aryl", "receptor", "nuclear", "translocator"])
     assert not _acronym_of("Arnt", ["translocator", "protein"])  # the A is inside a word only
     assert _acronym_of("IL-6", ["interleukin", "6"])
+
+
+@pytest.mark.parametrize(("text", "surface", "symbol"), [
+    ("Serum interleukin (IL)-6 rose after the infusion.", "(IL)-6", "IL6"),
+    ("Plasma tumor necrosis factor (TNF)-alpha fell in responders.", "(TNF)-alpha", "TNF"),
+])
+def test_a_name_split_by_its_abbreviation_is_joined(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
+    found = _by_text(tagger.tag(text))
+    assert _attrs(found[surface])["symbol"] == symbol
+    assert not {"IL", "TNF"} & set(found)  # the abbreviation in brackets is no mention of its own
+
+
+def test_an_abbreviation_in_brackets_before_a_word_it_does_not_join_stays() -> None:
+    mentions = Tagger().tag("Loss of von Hippel-Lindau (VHL)-deficient signalling was seen; VHL protein fell.")
+    assert [m.text for m in mentions if m.type == "gene"].count("VHL") == 2
+
+
+@pytest.mark.parametrize(("text", "surface"), [
+    ("The ECM rose. Binding of the extracellular matrix (ECM) to cells rose too.", "ECM"),  # 'matrix' ends in ix
+    ("We screened for the protein(s) that bind the BDNF promoter.", "protein(s"),
+    ("The enzyme (EC 2.4.1.1) acts on BDNF mRNA.", "EC 2"),
+    ("The deletion at 1p36.2-p36.1 spans the BDNF locus.", "p36"),
+    ("The time constant (tau = 13 ms) was longer in BDNF knockout cells.", "tau"),
+    ("The SH2 region of the Src homology 2 domain binds BDNF.", "Src"),
+    ("A Src-like adapter protein binds BDNF.", "Src"),
+    ("CD8+ T cells and BDNF rose.", "CD8"),
+])
+def test_what_a_name_is_part_of_is_not_that_gene(tagger: Tagger, text: str, surface: str) -> None:
+    found = _by_text(tagger.tag(text))
+    assert "BDNF" in found or surface == "ECM"
+    assert surface not in found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ GENE_CONTEXT = re.compile(
     r"SNPs?|methylation|knockout|transcripts?|receptors?|levels?)\b"
 )
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
+# a name split by its abbreviation: 'interleukin (IL)-6', 'nuclear factor (NF)-kappaB' name IL-6 and NF-kappaB
+_SPLIT_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9]{0,9})\)-([A-Za-z0-9]+)\b")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
 # the last word of a long form that names a gene product: 'superoxide dismutase (SOD1)', 'osteoprotegerin (OPG)'
 _PRODUCT_WORD = re.compile(
     r"(?:ase|ases|in|ins|ogen|factor|receptor|inhibitor|activator|suppressor|regulator|repressor|transducer|"
     r"adaptor|adapter|exchanger|protein|proteins|gene|subunit|homolog|homologue|ligand|channel|transporter|"
-    r"antigen|hormone|peptide|molecule|enzyme|chain|member|like|[0-9]+[A-Za-z]?|[ivx]+|alpha|beta|gamma|delta|"
+    r"antigen|hormone|peptide|molecule|enzyme|chain|member|like|[0-9]+[A-Za-z]?|(?<![a-z])[ivx]+|alpha|beta|gamma|delta|"
     r"kappa|[α-ω])$", re.IGNORECASE)
 _NOT_PRODUCT = re.compile(r"(?:tion|sion|ment|ing|ness|ity|ics|therapy|disease|disorder|syndrome|sclerosis|"
                           r"scale|index|test|score|imaging|tomography|group)$", re.IGNORECASE)
@@ -36,6 +39,24 @@ class Hit:
     kind: str
     rank: int  # lower is stronger
     canonical: int = -1  # a family's member that HGNC gives the family's name to (AKT -> AKT1), else -1
+
+
+# what a name stands for when these follow it: a measure ('tau = 13 ms'), a domain ('Src homology 2'), another
+# protein ('Src-like adapter'), cells or an ion carrying it ('CD8+ T cells', 'Ca2+')
+_NOT_NAMED_AFTER = re.compile(r"\s?[=<>\u2264\u2265]\s?[-+\d.]|-like\b|\s+homology\b|\+")
+
+
+def _torn(text: str, start: int, end: int) -> bool:
+    """A key the text only seems to spell once punctuation is folded away: 'protein(s', "protein's" (not protein
+    S), 'EC 2' of 'EC 2.7.1.1' (not EC2), 'p36' of the band 1p36.2. A bracket may close just outside the key:
+    'p16(INK4a)', '(RAR)a'."""
+    surface = text[start:end]
+    if surface.endswith(("'s", "\u2019s", "(s")):  # a possessive, or a plural in brackets: 'protein(s)'
+        return True
+    opened = surface.count("(") - surface.count(")")
+    if opened and not ((opened == 1 and text[end:end + 1] == ")") or (opened == -1 and text[start - 1:start] == "(")):
+        return True
+    return surface[-1].isdigit() and text[end:end + 1] == "." and text[end + 1:end + 2].isdigit()
 
 
 def _compact(text: str) -> str:
@@ -182,9 +203,11 @@ class Resolver:
         ambiguous: list[tuple[Hit, tuple[Entry, ...]]] = []
         for start, end, entries in raw:
             surface = text[start:end]
+            if _torn(text, start, end) or _NOT_NAMED_AFTER.match(text, end):
+                continue
             decision = self._decide(surface, self._first_word(text, start), entries)
             choice = decision.gene
-            if choice and (text[end:end + 1] == "+" or text[end:end + 3] == "(2+"):  # Ca2+, Mg(2+): ions
+            if choice and text.startswith("(2+", end):  # Mg(2+): an ion
                 choice = None
             gene = Hit(start, end, "gene", *choice) if choice else None
             treatment = decision.treatment
@@ -198,7 +221,21 @@ class Resolver:
             elif gene:
                 hits.append(gene)
         hits.extend(self._settle(ambiguous, hits))
+        if ")-" in text:
+            hits.extend(self._split_names(text))
         return self._abbreviations(text, hits)
+
+    def _split_names(self, text: str) -> list[Hit]:
+        """'(IL)-6' after 'interleukin': the abbreviation and what follows its bracket, joined, when that is a
+        name the lexicon knows (IL-6). The hit covers '(IL)-6'; a joined name it does not know ('(VHL)-deficient')
+        leaves the abbreviation as it is."""
+        found = []
+        for match in _SPLIT_NAME.finditer(text):
+            name = f"{match.group(1)}-{match.group(2)}"
+            whole = [h for h in self.resolve(name, self.lexicon.lookup(name)) if (h.start, h.end) == (0, len(name))]
+            if whole:
+                found.append(Hit(match.start(), match.end(), *dataclasses.astuple(whole[0])[2:]))
+        return found
 
     def _canonical(self, surface: str, entries: tuple[Entry, ...], family: int) -> int:
         """The one member of the family whose symbol, previous symbol or alias the surface is (VEGF -> VEGFA)."""
@@ -235,8 +272,12 @@ class Resolver:
         ends = {h.end: h for h in hits}  # a long form the lexicon knows
         surfaces = {text[h.start:h.end] for h in hits}  # only definitions of what was hit can matter
         defined: dict[str, Hit | None] = {}
+        split_ends = {h.start + len(text[h.start:h.end].partition(")")[0]) + 1 for h in hits
+                      if text.startswith("(", h.start) and ")-" in text[h.start:h.end]}
         for match in _DEFINITION.finditer(text):
             short = match.group(1)
+            if match.end() in split_ends:
+                continue  # 'interleukin (IL)-6' defines IL-6, not IL
             if short not in surfaces or not any(c.isupper() for c in short):
                 continue
             end = match.start()
