@@ -431,3 +431,9 @@ def test_what_a_name_is_part_of_is_not_that_gene(tagger: Tagger, text: str, surf
     found = _by_text(tagger.tag(text))
     assert "BDNF" in found or surface == "ECM"
     assert surface not in found
+
+
+def test_host_animals_of_a_xenograft_are_not_the_genes_species(tagger: Tagger) -> None:
+    assert _first_gene_species(tagger, "BDNF rose in the tumours. The cells grew as xenografts in nude mice.") == "human"
+    assert _first_gene_species(tagger, "BDNF rose in the tumours grown in athymic mice and in mice.") == "mouse"
+    assert _first_gene_species(tagger, "BDNF rose in PANC-1 cells, which were also given to mice.") == "human"
