@@ -28,6 +28,7 @@ def _attrs(mention: Mention) -> dict[str, object]:
     ("Brain-derived neurotrophic factor rose in responders.", "Brain-derived neurotrophic factor", "627", "BDNF"),
     ("Ketamine acts through TrkB signalling in this model of ours.", "TrkB", "4915", "NTRK2"),
     ("The GluN2B subunit was blocked.", "GluN2B", "2904", "GRIN2B"),
+    ("Serum IL-1ra rose in responders.", "IL-1ra", "3557", "IL1RN"),  # HGNC also lists IL-1Ra for IL6R
     ("We measured NR2B in the assay.", "NR2B", "2904", "GRIN2B"),
     ("GluA2 trafficking changed.", "GluA2", "2891", "GRIA2"),
     ("Plasma IL-6 and TNF-alpha were higher.", "IL-6", "3569", "IL6"),
