@@ -438,3 +438,9 @@ def test_host_animals_of_a_xenograft_are_not_the_genes_species(tagger: Tagger) -
     assert _first_gene_species(tagger, "BDNF rose in the tumours. The cells grew as xenografts in nude mice.") == "human"
     assert _first_gene_species(tagger, "BDNF rose in the tumours grown in athymic mice and in mice.") == "mouse"
     assert _first_gene_species(tagger, "BDNF rose in PANC-1 cells, which were also given to mice.") == "human"
+
+
+def test_a_species_word_just_before_a_name_decides_its_species(tagger: Tagger) -> None:
+    text = "Mouse Bdnf and the human BDNF gene were compared in one assay."
+    species = {m.text: _attrs(m)["species"] for m in tagger.tag(text) if m.type == "gene"}
+    assert species == {"Bdnf": "mouse", "BDNF": "human"}

@@ -60,6 +60,8 @@ _METHOD_SPECIES = re.compile(
     r"\b(?:in|into|from)\s+(?:the\s+)?yeast\b|"
     r"\b(?:nude|athymic|SCID|NOD/SCID|NSG|immunodeficient|immunocompromised|xenograft|xenografted)\s+(?:mice|mouse|rats?)\b",
     re.IGNORECASE)
+# between a species word and the gene name it qualifies: at most one other word ('human liver enzyme')
+_NEXT_TO = re.compile(r"\s+(?:[A-Za-z]+\s+)?")
 _ARM = re.compile(r"-[35]p$")
 _COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
@@ -211,22 +213,27 @@ class Tagger:
         cues = []
         for last, length in _SPECIES_CUES.iter(padded):
             start = last - length - 1  # the key is padded with spaces, and so is the text
-            species = _CUE_KIND.get(text[start:start + length])
+            word = text[start:start + length]
+            species = _CUE_KIND.get(word) or (_CUE_KIND.get(word.lower()) if word.istitle() else None)
             if species is None:
                 continue  # written otherwise: 'RATS'
             if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
                     text, max(0, start - 25), start + length + 30)):
                 continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
-            cues.append((start, species))
-        counts = {k: sum(1 for _, s in cues if s == k) for k in _SPECIES}
+            cues.append((start, start + length, species))
+        counts = {k: sum(1 for *_, s in cues if s == k) for k in _SPECIES}
         top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
         rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
         for draft in named:
             lo = starts[draft.sentence]
             hi = starts[draft.sentence + 1] if draft.sentence + 1 < len(starts) else len(text)
-            local = [s for pos, s in cues if lo <= pos < hi]
+            local = [s for pos, _, s in cues if lo <= pos < hi]
             species = local[0] if len(set(local)) == 1 else overall
+            adjective = [s for _, end, s in cues if draft.start - 30 <= end <= draft.start
+                         and _NEXT_TO.fullmatch(text, end, draft.start)]
+            if adjective:  # 'the human BRCA2 gene', 'mouse Sox8': the word before the name says
+                species = adjective[-1]
             if species == "human" and rodent != "human" and _rodent_style(text[draft.start:draft.end], draft):
                 species = rodent  # 'Bmp4' in a text about mice: the mouse gene
             draft.attrs["species"] = species
