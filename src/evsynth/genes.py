@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
 
@@ -234,7 +233,7 @@ class Resolver:
             name = f"{match.group(1)}-{match.group(2)}"
             whole = [h for h in self.resolve(name, self.lexicon.lookup(name)) if (h.start, h.end) == (0, len(name))]
             if whole:
-                found.append(Hit(match.start(), match.end(), *dataclasses.astuple(whole[0])[2:]))
+                found.append(replace(whole[0], start=match.start(), end=match.end()))
         return found
 
     def _canonical(self, surface: str, entries: tuple[Entry, ...], family: int) -> int:
@@ -272,7 +271,7 @@ class Resolver:
         ends = {h.end: h for h in hits}  # a long form the lexicon knows
         surfaces = {text[h.start:h.end] for h in hits}  # only definitions of what was hit can matter
         defined: dict[str, Hit | None] = {}
-        split_ends = {h.start + len(text[h.start:h.end].partition(")")[0]) + 1 for h in hits
+        split_ends = {text.index(")", h.start) + 1 for h in hits  # after '(IL)' of a joined '(IL)-6'
                       if text.startswith("(", h.start) and ")-" in text[h.start:h.end]}
         for match in _DEFINITION.finditer(text):
             short = match.group(1)
