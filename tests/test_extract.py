@@ -413,8 +413,8 @@ def test_a_name_split_by_its_abbreviation_is_joined(tagger: Tagger, text: str, s
     assert not {"IL", "TNF"} & set(found)  # the abbreviation in brackets is no mention of its own
 
 
-def test_an_abbreviation_in_brackets_before_a_word_it_does_not_join_stays() -> None:
-    mentions = Tagger().tag("Loss of von Hippel-Lindau (VHL)-deficient signalling was seen; VHL protein fell.")
+def test_an_abbreviation_in_brackets_before_a_word_it_does_not_join_stays(tagger: Tagger) -> None:
+    mentions = tagger.tag("Loss of von Hippel-Lindau (VHL)-deficient signalling was seen; VHL protein fell.")
     assert [m.text for m in mentions if m.type == "gene"].count("VHL") == 2
 
 
