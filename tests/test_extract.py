@@ -337,16 +337,21 @@ def test_fold_keeps_length_and_maps_separators_alike_in_ascii_and_not(text: str)
     assert not any(c in folded for c in "-/()[];<.\t\u00a0–‘’")
 
 
-def test_first_character_classes_read_from_the_pattern() -> None:
-    from evsynth.variants import _starts
+def test_first_two_characters_read_from_the_pattern() -> None:
+    from evsynth.variants import _openings
 
-    cases = {"(?:ab|c)d": ("ac", "bd"), "x?y": ("xy", "az"), "[^a]b": ("cZ", "a"), r"\d+X": ("09", "X"),
-             "(?=q)[A-C]": ("AC", "qD"), "(?P<n>rs)|p\\.": ("rp", "sq")}
-    for pattern, (yes, no) in cases.items():
-        starts = _starts(pattern)
-        assert starts is not None, pattern
-        assert all(starts.match(c) for c in yes) and not any(starts.match(c) for c in no), pattern
-    assert _starts("a*") is None and _starts(".b") is None  # may match empty / any character: tried everywhere
+    cases = {"(?:ab|c)d": ("ab", "cd"), "x?y": ("xy", "yz"), "[^a]b": ("cb", "Zb"), r"\d+X": ("09", "0X"),
+             "(?=q)[A-C]d": ("Ad", "Cd"), "(?P<n>rs)|p\\.": ("rs", "p."), "a{2,3}b|c": ("aa", "c!"),
+             r"\d++\s?[AG]": ("1 ", "2A"), "(?<=x)y": ("yy", "y")}
+    nots = {"(?:ab|c)d": ("ad", "cc", "a"), "x?y": ("xx", "x"), "[^a]b": ("aa", "cc"), r"\d+X": ("X0", "0Y"),
+            "(?=q)[A-C]d": ("Dd", "qd"), "(?P<n>rs)|p\\.": ("rp", "p"), "a{2,3}b|c": ("ab", "b"),
+            r"\d++\s?[AG]": ("1C", "A1"), "(?<=x)y": ("x",)}
+    for pattern, yes in cases.items():
+        opens = _openings(pattern)
+        assert opens is not None, pattern
+        assert all(opens.match(s) for s in yes), pattern
+        assert not any(opens.match(s) for s in nots[pattern]), pattern
+    assert _openings("a*") is None and _openings("(?:x?)+b") is None  # may match empty / unread: tried everywhere
 
 
 def test_dispatched_scanners_agree_with_the_whole_alternation() -> None:
@@ -364,7 +369,7 @@ def test_dispatched_scanners_agree_with_the_whole_alternation() -> None:
         padded = " " + text
         for separator in variants._SEPARATOR.finditer(padded):
             at = separator.start()
-            scanner = variants._scanner(padded[at + 1], True)
+            scanner = variants._scanner(padded[at + 1:at + 3], True)
             got = scanner.match(padded, at) if scanner else None
             want = whole.match(padded, at)
             assert (got and (got.span(), got.lastgroup)) == (want and (want.span(), want.lastgroup)), text[at:at + 30]

@@ -122,7 +122,7 @@ class Tagger:
             hits = [h for h in self._resolver.resolve(name, self.lexicon.lookup(name))
                     if h.type == "gene" and (h.start, h.end) == (0, len(name))]
             if hits:
-                gene = self.lexicon.genes[hits[0].index]
+                gene = self.lexicon.genes[hits[0].item]
                 named.append({"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None})
         if len(named) > 1 and len({x["symbol"] for x in named}) == len(named):
             draft.end = match.end()
@@ -131,17 +131,17 @@ class Tagger:
     def _draft(self, hit: Hit) -> _Draft:
         lex = self.lexicon
         if hit.type == "gene":
-            gene = lex.genes[hit.index]
+            gene = lex.genes[hit.item]
             return _Draft(hit.start, hit.end, "gene", gene.ncbi or None,
                           {"hgnc": gene.hgnc, "symbol": gene.symbol, "name": gene.name, "match": hit.kind})
         if hit.type == "family":
-            family = lex.families[hit.index]
+            family = lex.families[hit.item]
             attrs: dict[str, object] = {"members": list(family.members)}
             if hit.canonical >= 0:  # named like one member: kept a family, the member said
                 gene = lex.genes[hit.canonical]
                 attrs["canonical"] = {"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None}
             return _Draft(hit.start, hit.end, "family", f"FPLX:{family.id}", attrs)
-        treatment = lex.treatments[hit.index]
+        treatment = lex.treatments[hit.item]
         return _Draft(hit.start, hit.end, "treatment", treatment.id,
                       {"name": treatment.name, "mesh": f"MESH:{treatment.mesh}", "modality": treatment.modality})
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
 
@@ -27,14 +28,14 @@ _NOT_PRODUCT = re.compile(r"(?:tion|sion|ment|ing|ness|ity|ics|therapy|disease|d
                           r"scale|index|test|score|imaging|tomography|group)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A dictionary hit that survived the rules: what it is and how sure the lexicon is."""
+class Hit(NamedTuple):
+    """A dictionary hit that survived the rules: what it is and how sure the lexicon is. (A named tuple: texts
+    make several each, and a tuple is made several times faster than a frozen dataclass.)"""
 
     start: int
     end: int
     type: str  # gene, family, treatment
-    index: int
+    item: int  # the gene, family or treatment: its index in the lexicon's list
     kind: str
     rank: int  # lower is stronger
     canonical: int = -1  # a family's member that HGNC gives the family's name to (AKT -> AKT1), else -1
@@ -213,9 +214,9 @@ class Resolver:
             if treatment and not (gene and gene.kind == "symbol" and GENE_CONTEXT.match(text, end)):
                 hits.append(Hit(start, end, "treatment", treatment.index, treatment.kind, 0))
             elif decision.family >= 0 and not (gene and gene.kind == "symbol" and _compact(surface) == _compact(
-                    self.lexicon.genes[gene.index].symbol if gene.index >= 0 else "")):
+                    self.lexicon.genes[gene.item].symbol if gene.item >= 0 else "")):
                 hits.append(Hit(start, end, "family", decision.family, "name", 1, decision.canonical))
-            elif gene and gene.index < 0:
+            elif gene and gene.item < 0:
                 ambiguous.append((gene, decision.genes))
             elif gene:
                 hits.append(gene)
@@ -233,7 +234,7 @@ class Resolver:
             name = f"{match.group(1)}-{match.group(2)}"
             whole = [h for h in self.resolve(name, self.lexicon.lookup(name)) if (h.start, h.end) == (0, len(name))]
             if whole:
-                found.append(replace(whole[0], start=match.start(), end=match.end()))
+                found.append(whole[0]._replace(start=match.start(), end=match.end()))
         return found
 
     def _canonical(self, surface: str, entries: tuple[Entry, ...], family: int) -> int:
@@ -245,7 +246,7 @@ class Resolver:
 
     def _settle(self, ambiguous: list[tuple[Hit, tuple[Entry, ...]]], hits: list[Hit]) -> list[Hit]:
         """An ambiguous symbol takes the gene the same text names unambiguously, if exactly one of its genes."""
-        named = {h.index for h in hits if h.type == "gene"}
+        named = {h.item for h in hits if h.type == "gene"}
         settled = []
         for hit, entries in ambiguous:
             options = {e.index for e in entries if KINDS.index(e.kind) == hit.rank} & named
@@ -257,7 +258,7 @@ class Resolver:
         """Whether a long form the lexicon knows defines short: its words give the letters ('interleukin-6
         (IL-6)') or its gene has that symbol. 'monokine induced by IFN-gamma (Mig)' ends in a known name, but
         IFN-gamma does not spell Mig."""
-        if hit.type == "gene" and _compact(self.lexicon.genes[hit.index].symbol).upper() == _compact(short).upper():
+        if hit.type == "gene" and _compact(self.lexicon.genes[hit.item].symbol).upper() == _compact(short).upper():
             return True
         return _acronym_of(short, _LONG_WORDS.findall(text, hit.start, hit.end))
 
@@ -292,7 +293,7 @@ class Resolver:
                     defined.setdefault(short, None)
                 elif _PRODUCT_WORD.search(words[-1]):
                     defined.setdefault(short, _PRODUCT)
-        strong = {h.index for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
+        strong = {h.item for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
         out = []
         for hit in hits:
             surface = text[hit.start:hit.end]
@@ -301,7 +302,7 @@ class Resolver:
                 continue  # II, IV: 'type II receptor' names no gene II
             if (hit.type == "gene" and hit.kind in WEAK_KINDS and compact.isalpha()
                     and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
-                    and surface not in defined and hit.index not in strong and not GENE_CONTEXT.match(text, hit.end)):
+                    and surface not in defined and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
                 continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
                 out.append(hit)
@@ -311,7 +312,7 @@ class Resolver:
                 if definition is None:
                     continue
                 if definition.type == hit.type and definition.start != hit.start:
-                    hit = Hit(hit.start, hit.end, hit.type, definition.index, hit.kind, hit.rank)
+                    hit = Hit(hit.start, hit.end, hit.type, definition.item, hit.kind, hit.rank)
             elif (compact.upper() in self.lexicon.not_genes or len(compact) < 3) and not (
                     GENE_CONTEXT.match(text, hit.end)):
                 continue

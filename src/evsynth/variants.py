@@ -100,6 +100,10 @@ ALLELE_RE = re.compile(
 # followed by two digits.
 _BODY = r"(?=[A-Za-z0-9(+\-*\u0394])"
 _DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
+# what a variant starting with a number has after it (and after more numbers joined by [-+_.,]): a base or '(' (677C>T,
+# -308 G/A, 5(CAG)), X (32X), M (3 Mb), del/dup/ins, or a unit or nucleoside word (32 bp, 5 kb, 3 base pairs,
+# 2 nucleotides, 4 amino acids, 9 adenine deletion). Most numbers in abstracts (45 patients, 0.05) fail this at once.
+_NUMBER_THEN = (r"(?=\d++(?:[-+_.,]\d++)*+[-\s]?(?:[(ACGTUXM]|d[eu]|in|b[ap]|kb|nu|am|ad|gu|cy|th))")
 # each pattern as a group named by its kind and place ("protein3"): the group that matched tells the kind
 _GROUPS = [f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)]
 _ALTERNATIVES = "(?:" + "|".join(_GROUPS) + ")"
@@ -203,82 +207,123 @@ _CATEGORIES = {_sre.CATEGORY_DIGIT: r"\d", _sre.CATEGORY_NOT_DIGIT: r"\D", _sre.
                _sre.CATEGORY_NOT_SPACE: r"\S", _sre.CATEGORY_WORD: r"\w", _sre.CATEGORY_NOT_WORD: r"\W"}
 
 
-def _first_classes(items: list[tuple[Any, Any]]) -> tuple[list[str], bool] | None:
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT))
+_ZERO_WIDTH = (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT)
+
+
+class _Unread(Exception):
+    """The parse holds something the readers below do not read: the pattern is then tried everywhere."""
+
+
+def _char_class(op: Any, arg: Any) -> str | None:
+    """The class of the one character a parsed item matches; None when the item is not a single character."""
+    if op is _sre.LITERAL or op is _sre.NOT_LITERAL:
+        return f"[{'^' if op is _sre.NOT_LITERAL else ''}{re.escape(chr(arg))}]"
+    if op is not _sre.IN:
+        return None
+    parts: list[str] = []
+    for item_op, item in arg:
+        if item_op is _sre.NEGATE:
+            parts.insert(0, "^")
+        elif item_op is _sre.LITERAL:
+            parts.append(re.escape(chr(item)))
+        elif item_op is _sre.RANGE:
+            parts.append(f"{re.escape(chr(item[0]))}-{re.escape(chr(item[1]))}")
+        elif item_op is _sre.CATEGORY and item in _CATEGORIES:
+            parts.append(_CATEGORIES[item])
+        else:
+            raise _Unread(item_op)
+    return "[" + "".join(parts) + "]"
+
+
+def _first_classes(items: list[tuple[Any, Any]]) -> tuple[list[str], bool]:
     """Character classes that together hold every character a parsed pattern can start with, and whether it can
-    match the empty string; None when the parse holds something this does not read (then: any character)."""
+    match the empty string."""
     classes: list[str] = []
     for op, arg in items:
-        if op is _sre.LITERAL or op is _sre.NOT_LITERAL:
-            negate = "^" if op is _sre.NOT_LITERAL else ""
-            return [*classes, f"[{negate}{re.escape(chr(arg))}]"], False
-        if op is _sre.IN:
-            parts: list[str] = []
-            for item_op, item in arg:
-                if item_op is _sre.NEGATE:
-                    parts.insert(0, "^")
-                elif item_op is _sre.LITERAL:
-                    parts.append(re.escape(chr(item)))
-                elif item_op is _sre.RANGE:
-                    parts.append(f"{re.escape(chr(item[0]))}-{re.escape(chr(item[1]))}")
-                elif item_op is _sre.CATEGORY and item in _CATEGORIES:
-                    parts.append(_CATEGORIES[item])
-                else:
-                    return None
-            return [*classes, "[" + "".join(parts) + "]"], False
+        single = _char_class(op, arg)
+        if single is not None:
+            return [*classes, single], False
         if op is _sre.BRANCH:
             empty = False
             for branch in arg[1]:
                 first = _first_classes(list(branch))
-                if first is None:
-                    return None
                 classes += first[0]
                 empty = empty or first[1]
             if not empty:
                 return classes, False
         elif op is _sre.SUBPATTERN:
             first = _first_classes(list(arg[-1]))
-            if first is None:
-                return None
             classes += first[0]
             if not first[1]:
                 return classes, False
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)):
-            low, _, body = arg
-            first = _first_classes(list(body))
-            if first is None:
-                return None
+        elif op in _REPEATS:
+            first = _first_classes(list(arg[2]))
             classes += first[0]
-            if low and not first[1]:
+            if arg[0] and not first[1]:
                 return classes, False
-        elif op not in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):  # zero-width ones do not consume
-            return None
+        elif op not in _ZERO_WIDTH:  # zero-width ones do not consume
+            raise _Unread(op)
     return classes, True
 
 
-def _starts(pattern: str) -> re.Pattern[str] | None:
-    """One class of the characters the pattern can start with, None when any may (or the parse is unread)."""
+def _first_pairs(items: list[tuple[Any, Any]]) -> list[tuple[str, str | None]]:
+    """Every way a parsed pattern can start, as (class of its first character, class of its second); None for the
+    second when the first may also end the match. Lookarounds are passed over (so this may allow more)."""
+    for at, (op, arg) in enumerate(items):
+        rest = items[at + 1:]
+        if op in _ZERO_WIDTH:
+            continue
+        single = _char_class(op, arg)
+        if single is not None:
+            classes, empty = _first_classes(rest)
+            return [(single, None if empty else "|".join(classes))]
+        if op is _sre.BRANCH:
+            return [pair for branch in arg[1] for pair in _first_pairs([*branch, *rest])]
+        if op is _sre.SUBPATTERN:
+            return _first_pairs([*arg[-1], *rest])
+        if op in _REPEATS:
+            low, high, body = arg[0], arg[1], list(arg[2])
+            if _first_classes(body)[1]:
+                raise _Unread("a repeated part that may be empty")
+            pairs = [] if low else _first_pairs(rest)
+            if high:  # once, then the rest of the repeat
+                more = high if high == _sre.MAXREPEAT else high - 1
+                again = [(op, (max(0, low - 1), more, arg[2]))] if more else []
+                pairs += _first_pairs([*body, *again, *rest])
+            return pairs
+        raise _Unread(op)
+    raise _Unread("may match the empty string")
+
+
+def _openings(pattern: str) -> re.Pattern[str] | None:
+    """A regex matching the first two characters of every text the pattern can match at its start (or its one
+    character, when the match may be that short); None when any may (or the parse is unread)."""
     try:
-        first = _first_classes(list(_sre_parse.parse(pattern)))
-    except Exception:  # noqa: BLE001 - a parser that changed shape: try the pattern everywhere
+        pairs = _first_pairs(list(_sre_parse.parse(pattern)))
+    except Exception:  # noqa: BLE001 - unread, or a parser that changed shape: try the pattern everywhere
         return None
-    return None if first is None or first[1] else re.compile("|".join(first[0]))
+    return re.compile("|".join(f"{first}(?:{second})" if second else first for first, second in pairs))
 
 
-_STARTS = [_starts(pattern) for _, pattern in _PATTERNS]
+_OPENINGS = [_openings(pattern) for _, pattern in _PATTERNS]
 _SCANNERS: dict[tuple[str, bool], re.Pattern[str] | None] = {}
+_COMPILED: dict[str, re.Pattern[str]] = {}
 
 
-def _scanner(char: str, digit: bool) -> re.Pattern[str] | None:
-    """The scanner for a variant starting with char: only the alternatives that can start with it, in their order
-    (so the same one wins); with digit, only where a digit comes soon. The regex engine tries every alternative
-    of an alternation in turn; most can be ruled out by the first character once, for all texts."""
-    key = (char, digit)
+def _scanner(opening: str, digit: bool) -> re.Pattern[str] | None:
+    """The scanner for a variant opening with the (at most two) characters given: only the alternatives that can,
+    in their order (so the same one wins); with digit, only where a digit comes soon. The regex engine tries every
+    alternative of an alternation in turn; most can be ruled out by the first two characters once, for all texts
+    ('an', 'in', 'of' open none)."""
+    key = (opening, digit)
     if key in _SCANNERS:
         return _SCANNERS[key]
-    options = [group for group, starts in zip(_GROUPS, _STARTS, strict=True) if starts is None or starts.match(char)]
-    lead = r"[^\w.>]" + (_DIGIT_SOON if digit else "")
-    scanner = re.compile(lead + "(?:" + "|".join(options) + ")") if options else None
-    if len(_SCANNERS) < 4000:
+    options = [group for group, opens in zip(_GROUPS, _OPENINGS, strict=True) if opens is None or opens.match(opening)]
+    lead = r"[^\w.>]" + (_NUMBER_THEN if opening[:1].isdecimal() else _DIGIT_SOON if digit else "")
+    source = lead + "(?:" + "|".join(options) + ")"
+    scanner = (_COMPILED.get(source) or _COMPILED.setdefault(source, re.compile(source))) if options else None
+    if len(_SCANNERS) < 20_000:
         _SCANNERS[key] = scanner
     return scanner
 
@@ -293,7 +338,7 @@ def _scan(padded: str, spans: list[tuple[int, int]], digit: bool, found: list[re
             at = separator.start()
             if at < last:
                 continue
-            scanner = _scanner(padded[at + 1], digit)
+            scanner = _scanner(padded[at + 1:at + 3], digit)
             match = scanner.match(padded, at, len(padded) if digit else hi) if scanner is not None else None
             if match is not None:
                 found.append(match)
