@@ -449,3 +449,19 @@ def test_a_species_word_just_before_a_name_decides_its_species(tagger: Tagger) -
     text = "Mouse Bdnf and the human BDNF gene were compared in one assay."
     species = {m.text: _attrs(m)["species"] for m in tagger.tag(text) if m.type == "gene"}
     assert species == {"Bdnf": "mouse", "BDNF": "human"}
+
+
+def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tagger) -> None:
+    from tests.conftest import shared_data
+
+    from evsynth.evaluate import read_corpus
+    from evsynth.lexicon import padded_fold
+    from evsynth.variants import trigger_words
+
+    synthetic = "A Deletion, deletions and an IVS-2 G to A (A to Gly) at codon 12; allele-of, serine to"
+    texts = [synthetic] + [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]
+    for text in texts:
+        _, words = tagger.lexicon.scan(text, padded_fold(text))
+        assert sorted(words) == sorted(trigger_words(text)), text[:60]
+    found = dict((w, s) for s, w in tagger.lexicon.scan(synthetic)[1])
+    assert {"deletion", "IVS", "G to A", "A to G", "codon", "serine"} <= set(found) and "allele of" not in found

@@ -11,7 +11,7 @@ from typing import cast
 import ahocorasick
 
 from evsynth.genes import Hit, Resolver
-from evsynth.lexicon import Gene, Lexicon, default_lexicon, fold, padded_fold
+from evsynth.lexicon import Gene, KeyHit, Lexicon, default_lexicon, fold, padded_fold
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
@@ -102,9 +102,8 @@ class Tagger:
         self._resolver = Resolver(self.lexicon)
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
 
-    def _dictionary(self, text: str, padded: str) -> Iterator[_Draft]:
-        lex = self.lexicon
-        for hit in self._resolver.resolve(text, lex.lookup(text, padded)):
+    def _dictionary(self, text: str, keys: list[KeyHit]) -> Iterator[_Draft]:
+        for hit in self._resolver.resolve(text, keys):
             draft = self._draft(hit)
             if draft.type in ("gene", "family") and "/" in text[draft.start:draft.end + 1]:
                 self._composite(text, draft)
@@ -159,7 +158,7 @@ class Tagger:
         index = self.lexicon.by_symbol.get(stem)
         return self.lexicon.genes[index] if index is not None else None
 
-    def _patterns(self, text: str, padded: str) -> Iterator[_Draft]:
+    def _patterns(self, text: str, padded: str, words: list[tuple[int, str]]) -> Iterator[_Draft]:
         for m in self._mirna.find(text, padded):
             members: list[dict[str, object]] = []
             for x in m.members:
@@ -172,14 +171,15 @@ class Tagger:
             yield _Draft(m.start, m.end, "mirna", ";".join(x.name for x in m.members),
                          {"members": members, "family": m.members[0].family,
                           "in_mirbase": None if None in known else all(known)})
-        for v in find_variants(text):
+        for v in find_variants(text, words):
             yield _Draft(v.start, v.end, "variant", v.id, {"kind": v.kind})
 
     def tag(self, text: str) -> list[Mention]:
         """All mentions in text, non-overlapping (longest wins), in text order."""
         alleles = list(find_alleles(text))
         padded = padded_fold(text)
-        found = [*self._patterns(text, padded), *self._dictionary(text, padded)]
+        keys, words = self.lexicon.scan(text, padded)
+        found = [*self._patterns(text, padded, words), *self._dictionary(text, keys)]
         drafts = self._alleles_and_residues(text, found, alleles)
         drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []

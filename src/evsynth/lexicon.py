@@ -20,6 +20,7 @@ from typing import Any
 import ahocorasick
 
 from evsynth.errors import InputFileError
+from evsynth.variants import TRIGGER_WORDS
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
 _SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
@@ -149,6 +150,9 @@ class Entry:
     term: str
 
 
+KeyHit = tuple[int, int, tuple[Entry, ...]]  # (start, end, entries) of a key in a text
+
+
 def needs_capital(entry: Entry) -> bool:
     """Whether no all-lower-case spelling can stand for the entry (see genes.case_ok): symbols, aliases and
     abbreviations written with a capital, no digit and no Greek. Names, lower-case terms and numbered symbols
@@ -197,20 +201,34 @@ class Lexicon:
         for key, entries in keys.items():
             unique = tuple(dict.fromkeys(entries))
             self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique))))
+        # the variant trigger words ride along, unpadded (found inside words too), so the tagger needs no pass of
+        # its own for them; the value holds the word as written
+        for word in TRIGGER_WORDS:
+            self.automaton.add_word(fold(word), (len(word), word, False))
         self.automaton.make_automaton()
         self.size = len(keys)
 
-    def lookup(self, text: str, padded: str | None = None) -> list[tuple[int, int, tuple[Entry, ...]]]:
-        """(start, end, entries) of every key in the text that its spelling may stand for. Keys whose every entry
-        needs a capital are left out where the text writes them in lower case ('of', 'was', 'cell'): most
+    def scan(self, text: str, padded: str | None = None) -> tuple[list[KeyHit], list[tuple[int, str]]]:
+        """One automaton pass: (start, end, entries) of every key in the text that its spelling may stand for,
+        and (start, word) of every variant trigger word (variants.TRIGGER_WORDS) as written. Keys whose every
+        entry needs a capital are left out where the text writes them in lower case ('of', 'was', 'cell'): most
         hits in running text are such words. padded is padded_fold(text), when the caller has it already."""
-        found = []
+        found: list[KeyHit] = []
+        words: list[tuple[int, str]] = []
         for last, (length, entries, capital) in self.automaton.iter(padded or padded_fold(text)):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
             if capital and text[start:start + length].islower():
                 continue
+            if entries.__class__ is str:  # a trigger word: unpadded, so it starts one further on
+                if text.startswith(entries, start + 1):
+                    words.append((start + 1, entries))
+                continue
             found.append((start, start + length, entries))
-        return found
+        return found, words
+
+    def lookup(self, text: str, padded: str | None = None) -> list[KeyHit]:
+        """The key hits of :meth:`scan`."""
+        return self.scan(text, padded)[0]
 
 
 def read_lexicon(path: Path | None = None) -> Lexicon:

@@ -115,43 +115,73 @@ _DIGIT_REACH = re.compile(r"\d[^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")
 _SEPARATOR = re.compile(r"[^\w.>]" + _BODY)
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
-# before its word ("five base pairs in-frame deletion") and ends at most _REACH after it
-_TRIGGER_WORDS = ("-->", "->", "-to-", "stop", "termination", "repeat", "expansion", "IVS", "deletion", "insertion",
-                  "duplication", "codon", "nucleotide", "allele of", "allele for", "residue", "(del")
-_NAMED = (*NAMES, *NUCLEOSIDES)
+# before its word ("five base pairs in-frame deletion") and ends at most _REACH after it. Words are found as
+# substrings, as written ('deletions' holds one, 'Deletion' does not): by this module's automaton, or by the
+# lexicon's pass over the folded text (TRIGGER_WORDS are its keys there; Tagger hands the hits over).
+_WORDS = ("stop", "termination", "repeat", "expansion", "IVS", "deletion", "insertion", "duplication", "codon",
+          "nucleotide", "allele of", "allele for", "residue")
+_NAMED = (*NAMES, *NUCLEOSIDES)  # a window only before a position or a change: 'proline 12', 'serine to'
+_BASE_PAIRS = tuple(f"{a} to {b}" for a in "ACGTU" for b in "ACGTU")  # 'A to G': not inside a word
+TRIGGER_WORDS = (*_WORDS, *_NAMED, *_BASE_PAIRS)
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
-_TRIGGER_BASES = re.compile(rf"\({NT}+\)|{NT} to {NT}\b")
+_IS_NAMED = frozenset(_NAMED)
+_IS_PAIR = frozenset(_BASE_PAIRS)
 _REACH = 100
 _TRIGGERS = ahocorasick.Automaton()
-for _word in _TRIGGER_WORDS:
-    _TRIGGERS.add_word(_word, (len(_word), "word"))
-for _word in _NAMED:
-    _TRIGGERS.add_word(_word, (len(_word), "named"))
-for _base in "ACGTU":  # (A), (CAG)n, A to G; a base then '>' or '/': G>A, C > T, G/A
-    for _word in (f"({_base}", f"{_base} to "):
-        _TRIGGERS.add_word(_word, (len(_word), "bases"))
-    for _word in (f"{_base}>", f"{_base} >", f"{_base}/"):
-        _TRIGGERS.add_word(_word, (len(_word), "base"))
+for _word in TRIGGER_WORDS:
+    _TRIGGERS.add_word(_word, _word)
 _TRIGGERS.make_automaton()
+# the triggers made of marks, each found by a regex opening with a literal (the regex engine skips to it at once)
+# where the text holds that literal, with the offset of the trigger's start from the match's and its length: an
+# arrow (G-->A, Glu->Gly), '-to-', '(del', a base in brackets ((A), (CAG)n), a base before '>' or '/' (G>A,
+# C > T, G/A)
+_ARROW = re.compile(r"->")
+_MARKS = (
+    (">", _ARROW, 0, 2),
+    (">", re.compile(rf">(?<={NT}>)"), -1, 2),
+    (">", re.compile(rf">(?<={NT} >)"), -2, 3),
+    ("/", re.compile(rf"/(?<={NT}/)"), -1, 2),
+    ("-to-", re.compile(r"-to-"), 0, 4),
+    ("(del", re.compile(r"\(del"), 0, 4),
+    ("(", re.compile(rf"\({NT}+\)"), 0, 2),
+)
 
 
-def _worded_windows(text: str) -> list[tuple[int, int]]:
-    """Merged (start, end) windows of text where a worded variant may be."""
+def trigger_words(text: str) -> list[tuple[int, str]]:
+    """(start, word) of each trigger word in text, by this module's automaton."""
+    return [(last - len(word) + 1, word) for last, word in _TRIGGERS.iter(text)]
+
+
+def _worded_windows(text: str, words: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """Merged (start, end) windows of text where a worded variant may be, around the trigger words given and the
+    marks found here."""
     windows = []
-    for last, (length, kind) in _TRIGGERS.iter(text):
-        start = last - length + 1
-        if kind == "named" and not _TRIGGER_NAMED.match(text, start):
+    for start, word in words:
+        if word in _IS_NAMED and not _TRIGGER_NAMED.match(text, start):
             continue
-        if kind in ("base", "bases") and text[start] != "(" and start and text[start - 1].isalnum():
+        if word in _IS_PAIR:
+            if (start and text[start - 1].isalnum()) or text[start + 6:start + 7].isalnum() or (
+                    text[start + 6:start + 7] == "_"):
+                continue  # 'HbA to', 'A to Gly'
+            windows.append((max(0, start - _REACH), start + 5 + _REACH))  # the window 'A to ' opens
             continue
-        if kind == "bases" and not _TRIGGER_BASES.match(text, start):
+        windows.append((max(0, start - _REACH), start + len(word) + _REACH))
+    for literal, mark, shift, length in _MARKS:
+        if literal not in text:
             continue
-        windows.append((max(0, start - _REACH), last + 1 + _REACH))
-    return _merged(windows)
+        for match in mark.finditer(text):
+            start = match.start() + shift
+            if text[start] not in "(-" and start and text[start - 1].isalnum():
+                continue  # a base inside a word: 'RNA/DNA', 'HbA to'
+            if mark is _ARROW and text[start - 1:start] == "-":
+                start -= 1  # '-->' reaches one further back than '->'
+            windows.append((max(0, start - _REACH), match.start() + shift + length + _REACH))
+    return _merged(sorted(windows))
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans given in order of their ends, with those that overlap or touch joined."""
+    """Spans given in order (of their starts, or of their ends when the starts are in order too), with those that
+    overlap or touch joined."""
     out: list[tuple[int, int]] = []
     for lo, hi in spans:
         if out and lo <= out[-1][1]:
@@ -353,13 +383,14 @@ def _digit_regions(padded: str) -> list[tuple[int, int]]:
     return _merged(regions[::-1])
 
 
-def _matches(text: str) -> list[re.Match[str]]:
+def _matches(text: str, words: list[tuple[int, str]] | None) -> list[re.Match[str]]:
     """Candidate matches, leftmost first (find_variants drops those that overlap)."""
     padded = " " + text  # the scanners consume the character before a variant; offsets shift by one
     found: list[re.Match[str]] = []
     regions = _digit_regions(padded)  # only separators in these regions can pass _DIGIT_SOON
     _scan(padded, regions, True, found)
-    _scan(padded, [(lo, hi + 1) for lo, hi in _worded_windows(text)], False, found)
+    windows = _worded_windows(text, trigger_words(text) if words is None else words)
+    _scan(padded, [(lo, hi + 1) for lo, hi in windows], False, found)
     for lo, hi in regions:  # a capital before two digits inside a word (JAK2V617F): always in a digit region
         found.extend(m for m in (VARIANT_RE.match(padded, c.start()) for c in _IN_WORD.finditer(padded, lo, hi)
                                  if padded[c.start() - 1].isalnum())
@@ -368,10 +399,11 @@ def _matches(text: str) -> list[re.Match[str]]:
     return found
 
 
-def find_variants(text: str) -> Iterator[VariantMatch]:
-    """Every variant mention in text, leftmost, on word boundaries."""
+def find_variants(text: str, words: list[tuple[int, str]] | None = None) -> Iterator[VariantMatch]:
+    """Every variant mention in text, leftmost, on word boundaries. words: trigger_words(text), when the caller
+    has found them already."""
     last = 0
-    for match in _matches(text):
+    for match in _matches(text, words):
         kind = (match.lastgroup or "dna").rstrip("0123456789")
         start, end = match.start(match.lastgroup or 0) - 1, match.end() - 1
         if start < last:
