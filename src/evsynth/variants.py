@@ -199,12 +199,10 @@ class AlleleMatch:
     kind: str  # allele or genotype
 
 
-_ALLELE_WORDS = ("allele", "genotype", "homozygo", "heterozygo", "carrier")
-
-
 def find_alleles(text: str) -> Iterator[AlleleMatch]:
     """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
-    if not any(word in text for word in _ALLELE_WORDS):
+    if not ("allele" in text or "genotype" in text or "homozygo" in text or "heterozygo" in text
+            or "carrier" in text):
         return
     for match in ALLELE_RE.finditer(text):
         what = match.group("what")
@@ -337,8 +335,9 @@ def _openings(pattern: str) -> re.Pattern[str] | None:
 
 
 _OPENINGS = [_openings(pattern) for _, pattern in _PATTERNS]
-_SCANNERS: dict[tuple[str, bool], re.Pattern[str] | None] = {}
+_SCANNERS: dict[bool, dict[str, re.Pattern[str] | None]] = {True: {}, False: {}}  # digit -> opening -> scanner
 _COMPILED: dict[str, re.Pattern[str]] = {}
+_UNSEEN = re.compile("")  # not in _SCANNERS yet
 
 
 def _scanner(opening: str, digit: bool) -> re.Pattern[str] | None:
@@ -346,15 +345,12 @@ def _scanner(opening: str, digit: bool) -> re.Pattern[str] | None:
     in their order (so the same one wins); with digit, only where a digit comes soon. The regex engine tries every
     alternative of an alternation in turn; most can be ruled out by the first two characters once, for all texts
     ('an', 'in', 'of' open none)."""
-    key = (opening, digit)
-    if key in _SCANNERS:
-        return _SCANNERS[key]
     options = [group for group, opens in zip(_GROUPS, _OPENINGS, strict=True) if opens is None or opens.match(opening)]
     lead = r"[^\w.>]" + (_NUMBER_THEN if opening[:1].isdecimal() else _DIGIT_SOON if digit else "")
     source = lead + "(?:" + "|".join(options) + ")"
     scanner = (_COMPILED.get(source) or _COMPILED.setdefault(source, re.compile(source))) if options else None
-    if len(_SCANNERS) < 20_000:
-        _SCANNERS[key] = scanner
+    if len(_SCANNERS[digit]) < 10_000:
+        _SCANNERS[digit][opening] = scanner
     return scanner
 
 
@@ -363,13 +359,20 @@ def _scan(padded: str, spans: list[tuple[int, int]], digit: bool, found: list[re
     none starting inside an earlier match. A worded match ends within its window; a digit match may run past its
     region (the region bounds only where it starts)."""
     last = 0
+    scanners = _SCANNERS[digit]
     for lo, hi in spans:
-        for separator in _SEPARATOR.finditer(padded, max(lo, last), hi):
+        end = len(padded) if digit else hi
+        for separator in _SEPARATOR.finditer(padded, lo if lo > last else last, hi):
             at = separator.start()
             if at < last:
                 continue
-            scanner = _scanner(padded[at + 1:at + 3], digit)
-            match = scanner.match(padded, at, len(padded) if digit else hi) if scanner is not None else None
+            opening = padded[at + 1:at + 3]
+            scanner = scanners.get(opening, _UNSEEN)
+            if scanner is _UNSEEN:
+                scanner = _scanner(opening, digit)
+            if scanner is None:
+                continue
+            match = scanner.match(padded, at, end)
             if match is not None:
                 found.append(match)
                 last = match.end()
@@ -379,8 +382,17 @@ def _digit_regions(padded: str) -> list[tuple[int, int]]:
     """Merged (start, end) regions of padded holding every separator that has a digit soon after it: in its own
     word within 15 characters, or starting the next word."""
     size = len(padded)
-    regions = [(max(0, size - match.end() - 1), size - match.start()) for match in _DIGIT_REACH.finditer(padded[::-1])]
-    return _merged(regions[::-1])
+    regions: list[tuple[int, int]] = []  # from the text's end back, each joined to the one after it when they touch
+    for match in _DIGIT_REACH.finditer(padded[::-1]):
+        back, forward = match.span()
+        lo, hi = size - forward - 1, size - back
+        if regions and regions[-1][0] <= hi:
+            regions[-1] = (lo, regions[-1][1])
+        else:
+            regions.append((lo, hi))
+    if regions and regions[-1][0] < 0:
+        regions[-1] = (0, regions[-1][1])
+    return regions[::-1]
 
 
 def _matches(text: str, words: list[tuple[int, str]] | None) -> list[re.Match[str]]:
