@@ -465,3 +465,10 @@ def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tag
         assert sorted(words) == sorted(trigger_words(text)), text[:60]
     found = dict((w, s) for s, w in tagger.lexicon.scan(synthetic)[1])
     assert {"deletion", "IVS", "G to A", "A to G", "codon", "serine"} <= set(found) and "allele of" not in found
+
+
+def test_function_words_spelled_like_aliases_are_not_keys(tagger: Tagger) -> None:
+    text = "In rats, HE staining and B-ALL blasts were scored. ALL OF the WAS patients had BDNF."
+    genes = [m.text for m in tagger.tag(text) if m.type == "gene"]
+    assert genes == ["WAS", "BDNF"]  # WAS is a symbol, not an alias: it stays a key
+    assert tagger.lexicon.automaton.exists(" was ") and not tagger.lexicon.automaton.exists(" he ")

@@ -150,6 +150,15 @@ class Entry:
     term: str
 
 
+# English function words that HGNC lists as aliases or previous symbols (OF, IN, AS, AN, ON, FOR, ALL, NOT ...):
+# most dictionary hits in running text would be these, and none would be kept without a definition or gene word
+FUNCTION_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "did", "do", "does", "for", "from", "had", "has",
+     "have", "he", "her", "his", "if", "in", "into", "is", "it", "its", "may", "me", "my", "no", "nor", "not", "of",
+     "on", "or", "our", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+     "this", "those", "to", "too", "up", "us", "was", "we", "were", "what", "when", "which", "who", "why", "will",
+     "with", "you", "all", "any", "each", "few", "more", "most", "other", "some", "such", "only", "own", "same",
+     "very", "just"})
 KeyHit = tuple[int, int, tuple[Entry, ...]]  # (start, end, entries) of a key in a text
 
 
@@ -199,6 +208,8 @@ class Lexicon:
                 add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
         self.automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
+            if key in FUNCTION_WORDS and all(e.type == "gene" and e.kind in ("alias", "previous") for e in entries):
+                continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
             unique = tuple(dict.fromkeys(entries))
             self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique))))
         # the variant trigger words ride along, unpadded (found inside words too), so the tagger needs no pass of
