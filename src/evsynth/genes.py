@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
@@ -59,6 +60,7 @@ def _torn(text: str, start: int, end: int) -> bool:
     return surface[-1].isdigit() and text[end:end + 1] == "." and text[end + 1:end + 2].isdigit()
 
 
+@lru_cache(maxsize=65536)
 def _compact(text: str) -> str:
     return _ALNUM.sub("", text)
 
@@ -274,7 +276,8 @@ class Resolver:
         defined: dict[str, Hit | None] = {}
         split_ends = {text.index(")", h.start) + 1 for h in hits  # after '(IL)' of a joined '(IL)-6'
                       if text.startswith("(", h.start) and ")-" in text[h.start:h.end]}
-        for match in _DEFINITION.finditer(text):
+        bracketed = any(f"({surface})" in text for surface in surfaces)  # else no definition can matter
+        for match in _DEFINITION.finditer(text) if bracketed else ():
             short = match.group(1)
             if match.end() in split_ends:
                 continue  # 'interleukin (IL)-6' defines IL-6, not IL
