@@ -200,15 +200,25 @@ class AlleleMatch:
     kind: str  # allele or genotype
 
 
+_ALLELE_WORDS = ("allele", "genotype", "homozygote", "heterozygote", "carrier")
+
+
 def find_alleles(text: str) -> Iterator[AlleleMatch]:
     """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
-    if not ("allele" in text or "genotype" in text or "homozygo" in text or "heterozygo" in text
-            or "carrier" in text):
-        return
-    for match in ALLELE_RE.finditer(text):
-        what = match.group("what")
-        kind = "allele" if what.startswith(("allele", "carrier")) and "/" not in match.group("allele") else "genotype"
-        yield AlleleMatch(match.start(), match.end("allele"), match.group("allele"), kind)
+    # the regex opens with a look-behind, so the engine would try it at every character: it is tried only just
+    # before each of its words (an allele is at most 7 characters, and one mark stands between)
+    spans = []
+    for word in _ALLELE_WORDS:
+        at = text.find(word)
+        while at >= 0:
+            spans.append((max(0, at - 9), at + len(word) + 2))
+            at = text.find(word, at + 1)
+    for lo, hi in _merged(sorted(spans)):
+        for match in ALLELE_RE.finditer(text, lo, hi):
+            what = match.group("what")
+            allele = match.group("allele")
+            kind = "allele" if what.startswith(("allele", "carrier")) and "/" not in allele else "genotype"
+            yield AlleleMatch(match.start(), match.end("allele"), allele, kind)
 
 
 @dataclass(frozen=True)
