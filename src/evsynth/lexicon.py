@@ -20,6 +20,7 @@ from typing import Any
 import ahocorasick
 
 from evsynth.errors import InputFileError
+from evsynth.mirna import HINTS as MIRNA_HINTS
 from evsynth.variants import TRIGGER_WORDS
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
@@ -216,26 +217,32 @@ class Lexicon:
         # its own for them; the value holds the word as written
         for word in TRIGGER_WORDS:
             self.automaton.add_word(fold(word), (len(word), word, False))
+        for hint in MIRNA_HINTS:  # '': any case, no check
+            self.automaton.add_word(hint, (len(hint), "", False))
         self.automaton.make_automaton()
         self.size = len(keys)
 
-    def scan(self, text: str, padded: str | None = None) -> tuple[list[KeyHit], list[tuple[int, str]]]:
-        """One automaton pass: (start, end, entries) of every key in the text that its spelling may stand for,
-        and (start, word) of every variant trigger word (variants.TRIGGER_WORDS) as written. Keys whose every
-        entry needs a capital are left out where the text writes them in lower case ('of', 'was', 'cell'): most
-        hits in running text are such words. padded is padded_fold(text), when the caller has it already."""
+    def scan(self, text: str, padded: str | None = None) -> tuple[list[KeyHit], list[tuple[int, str]], bool]:
+        """One automaton pass: (start, end, entries) of every key in the text that its spelling may stand for;
+        (start, word) of every variant trigger word (variants.TRIGGER_WORDS) as written; and whether the folded
+        text holds a microRNA hint (mirna.HINTS). Keys whose every entry needs a capital are left out where the
+        text writes them in lower case ('cell', 'type'): most hits in running text would be such words. padded is
+        padded_fold(text), when the caller has it already."""
         found: list[KeyHit] = []
         words: list[tuple[int, str]] = []
+        hinted = False
         for last, (length, entries, capital) in self.automaton.iter(padded or padded_fold(text)):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
             if capital and text[start:start + length].islower():
                 continue
-            if entries.__class__ is str:  # a trigger word: unpadded, so it starts one further on
-                if text.startswith(entries, start + 1):
+            if entries.__class__ is str:  # a trigger word or hint: unpadded, so it starts one further on
+                if not entries:
+                    hinted = True
+                elif text.startswith(entries, start + 1):
                     words.append((start + 1, entries))
                 continue
             found.append((start, start + length, entries))
-        return found, words
+        return found, words, hinted
 
     def lookup(self, text: str, padded: str | None = None) -> list[KeyHit]:
         """The key hits of :meth:`scan`."""

@@ -14,6 +14,9 @@ _ID = r"\d{1,4}[a-z]?\d?(?:-\d{2,3}(?![\dp]))?(?:-[12](?![\d]))?(?:-[35]p?)?"
 _FIRST = rf"{_SPECIES}{_STEM}(?:[-\s]?|\s)(?P<first>{_ID})"
 # later members: "/c", "/212", "/b-1", "~96", ", -34a", " and 221", ", and -9"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
+# substrings of the folded text without which no mention can be: the regex, which opens with a look-behind and so
+# is tried at every character, runs only where one is
+HINTS = ("mir", "let7", "let 7", "microrna", "micro rna")
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")
@@ -74,11 +77,11 @@ class MirnaNormaliser:
         known = stem in self._precursors or stem in self._prefixes if species in self._species else None
         return MirnaMember(name, family, known)
 
-    def find(self, text: str, folded: str) -> Iterator[MirnaMatch]:
+    def find(self, text: str, folded: str, hinted: bool | None = None) -> Iterator[MirnaMatch]:
         """The microRNA mentions in text. folded is text as lexicon.fold gives it (lower case, any punctuation a
-        space; the tagger has it already), for substring tests first: most texts name no microRNA."""
-        if not ("mir" in folded or "let7" in folded or "let 7" in folded or "micro" in folded and (
-                "microrna" in folded or "micro rna" in folded)):
+        space; the tagger has it already), for substring tests first: most texts name no microRNA. hinted: whether
+        folded holds one of HINTS, when the caller knows (the lexicon's automaton looks for them)."""
+        if not (any(hint in folded for hint in HINTS) if hinted is None else hinted):
             return
         for match in MIRNA_RE.finditer(text):
             stem = match.group("stem").lower()
