@@ -316,7 +316,7 @@ def test_keys_left_out_in_lower_case_could_never_match_there() -> None:
     """The lookup drops lower-case hits of keys whose entries all need a capital; case_ok must agree for every
     such entry of the packaged lexicon, or a mention would be lost."""
     lexicon = _shared_tagger().lexicon
-    flagged = [entries for _, entries, capital in lexicon.automaton.values() if capital]
+    flagged = [entries for _, entries, capital, _ in lexicon.automaton.values() if capital]
     assert len(flagged) > 10_000
     for entries in flagged:
         for entry in entries:
@@ -465,10 +465,10 @@ def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tag
     texts += ["Admirers of MIR-21", "a let-7 target", "mirror", "no hint here", "Micro-RNA 9"]
     for text in texts:
         padded = padded_fold(text)
-        _, words, hinted = tagger.lexicon.scan(text, padded)
+        _, words, hinted, _ = tagger.lexicon.scan(text, padded)
         assert sorted(words) == sorted(trigger_words(text)), text[:60]
         assert hinted == any(hint in padded for hint in HINTS), text[:60]
-    found = dict((w, s) for s, w in tagger.lexicon.scan(synthetic)[1])
+    found = dict((w, s) for s, w in tagger.lexicon.scan(synthetic).words)
     assert {"deletion", "IVS", "G to A", "A to G", "codon", "serine"} <= set(found) and "allele of" not in found
 
 
@@ -477,3 +477,10 @@ def test_function_words_spelled_like_aliases_are_not_keys(tagger: Tagger) -> Non
     genes = [m.text for m in tagger.tag(text) if m.type == "gene"]
     assert genes == ["WAS", "BDNF"]  # WAS is a symbol, not an alias: it stays a key
     assert tagger.lexicon.automaton.exists(" was ") and not tagger.lexicon.automaton.exists(" he ")
+
+
+def test_the_lexicon_pass_finds_species_cues_beside_keys(tagger: Tagger) -> None:
+    text = "In MICE and in HeLa cells (mice, Patients), BDNF rose; the rats' mice-derived cells."
+    scan = tagger.lexicon.scan(text)
+    assert [text[s:s + n] for s, n in scan.cues] == ["MICE", "HeLa", "mice", "Patients", "rats", "mice"]
+    assert any(text[s:e] == "BDNF" for s, e, _ in scan.keys)

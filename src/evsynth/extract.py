@@ -8,58 +8,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
-import ahocorasick
-
 from evsynth.genes import Hit, Resolver
-from evsynth.lexicon import Gene, KeyHit, Lexicon, default_lexicon, fold, padded_fold
+from evsynth.lexicon import Gene, KeyHit, Lexicon, default_lexicon, padded_fold
 from evsynth.mirna import MirnaNormaliser
 from evsynth.models import Mention
+from evsynth.species import CUE_KIND, SPECIES, names_a_method
 from evsynth.variants import AMINO, AlleleMatch, find_alleles, find_variants
 
 # one character class first (the punctuation or line break itself), so the engine skips to candidates by a
 # character scan; an alternation first would try both branches at every position
 _SENTENCE_END = re.compile(r"[.!?\n](?:(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=\n)\s*(?=\S))")
 _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
-_SPECIES = {
-    "human": ("human", "humans", "patient", "patients", "woman", "women", "man", "men", "child", "children",
-              "subjects", "participants", "individuals", "people", "persons", "volunteers", "donors", "HeLa",
-              "HEK293", "Homo sapiens", "cohort", "xenograft", "xenografts", "xenografted",
-              # human cell lines
-              "MCF-7", "MCF7", "A549", "HepG2", "Jurkat", "THP-1", "U937", "HUVEC", "HUVECs", "SH-SY5Y", "Caco-2",
-              "HCT116", "HT-29", "PC-3", "LNCaP", "K562", "HaCaT", "MDA-MB-231", "SK-N-SH", "U2OS", "HEK-293",
-              "HEK293T", "Huh7", "Huh-7", "HL-60", "SW480", "DU145", "T47D", "PANC-1", "BxPC-3", "AsPC-1", "MIA PaCa-2",
-              "Capan-1", "U87", "U87MG", "U251", "LN229", "T98G", "SW620", "LoVo", "DLD-1", "RKO", "HCT-8", "H1299",
-              "NCI-H1299", "H460", "PC-9", "HCC827", "Calu-3", "BEAS-2B", "A431", "A375", "SK-MEL-28", "Hep3B",
-              "SMMC-7721", "SGC-7901", "BGC-823", "MKN45", "HT1080", "Saos-2", "MG-63", "786-O", "Caki-1", "SKOV3",
-              "SK-OV-3", "OVCAR-3", "HEC-1A", "Raji", "Daudi", "U266", "RPMI-8226", "MOLM-13", "MV4-11", "HMEC-1",
-              "HEK-293T", "MDA-MB-468", "BT-474", "SK-BR-3", "ZR-75-1", "22Rv1", "C4-2", "VCaP", "HeLa-S3"),
-    "mouse": ("mice", "mouse", "murine", "Mus musculus",
-              # mouse cell lines
-              "RAW264.7", "RAW 264.7", "NIH3T3", "NIH/3T3", "3T3-L1", "C2C12", "B16F10", "MC3T3-E1", "J774A.1",
-              "Neuro2a", "BV2", "BV-2", "4T1", "CT26"),
-    "rat": ("rat", "rats", "Rattus", "PC12", "H9c2", "INS-1"),
-    "other": ("zebrafish", "Drosophila", "flies", "yeast", "Saccharomyces", "Arabidopsis", "elegans", "worm", "worms",
-              "chicken", "chickens", "Xenopus", "bovine", "cattle", "porcine", "pig", "pigs", "dog", "dogs", "canine",
-              "sheep", "ovine", "plant", "plants", "rice", "maize", "Escherichia", "bacteria", "bacterial", "primate",
-              "primates", "monkey", "monkeys", "macaque", "macaques", "rabbit", "rabbits", "hamster", "hamsters"),
-}
-# the cue words, found as whole words in one automaton pass over the folded text (the lexicon's); a cue counts
-# only written as listed ('rats', not 'RATS')
-_CUE_KIND = {word: kind for kind, words in _SPECIES.items() for word in words}
-_SPECIES_CUES = ahocorasick.Automaton()
-for _word in _CUE_KIND:
-    _SPECIES_CUES.add_word(f" {fold(_word)} ", len(_word))
-_SPECIES_CUES.make_automaton()
-# species words that name a method, not the genes' species: yeast two-hybrid screens, E. coli expression,
-# antibodies raised in rabbits, bovine serum, Chinese hamster ovary cells
-_METHOD_SPECIES = re.compile(
-    r"\b(?:yeast|bacterial)\s+(?:one|two|three|1|2|3)[- ]hybrid|\bEscherichia\s+coli\b|"
-    r"\b(?:bacteria|bacterial|E\.\s?coli)\s+(?:expression|expressed|cells)|"
-    r"\b(?:mouse|rabbit|goat|rat|sheep|chicken|donkey|hamster)\s+(?:anti|monoclonal|polyclonal|IgG|antibod)|"
-    r"\b(?:fetal\s+|foetal\s+)?(?:bovine|calf)\s+serum|\bChinese\s+hamster\s+ovary|\bmonkey\s+kidney|"
-    r"\b(?:in|into|from)\s+(?:the\s+)?yeast\b|"
-    r"\b(?:nude|athymic|SCID|NOD/SCID|NSG|immunodeficient|immunocompromised|xenograft|xenografted)\s+(?:mice|mouse|rats?)\b",
-    re.IGNORECASE)
 # between a species word and the gene name it qualifies: at most one other word ('human liver enzyme')
 _NEXT_TO = re.compile(r"\s+(?:[A-Za-z]+\s+)?")
 _ARM = re.compile(r"-[35]p$")
@@ -178,8 +137,8 @@ class Tagger:
         """All mentions in text, non-overlapping (longest wins), in text order."""
         alleles = list(find_alleles(text))
         padded = padded_fold(text)
-        keys, words, hinted = self.lexicon.scan(text, padded)
-        found = [*self._patterns(text, padded, words, hinted), *self._dictionary(text, keys)]
+        scan = self.lexicon.scan(text, padded)
+        found = [*self._patterns(text, padded, scan.words, scan.hinted), *self._dictionary(text, scan.keys)]
         drafts = self._alleles_and_residues(text, found, alleles)
         drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
         taken: list[_Draft] = []
@@ -196,13 +155,13 @@ class Tagger:
         starts = sentence_starts(text)
         for draft in taken:
             draft.sentence = bisect.bisect_right(starts, draft.start) - 1
-        self._species(text, padded, taken, starts)
+        self._species(text, scan.cues, taken, starts)
         self._attach(taken, alleles, starts)
         return [Mention(d.start, d.end, text[d.start:d.end], d.type, d.id, d.sentence, tuple(d.attrs.items()))
                 for d in taken]
 
     @staticmethod
-    def _species(text: str, padded: str, drafts: list[_Draft], starts: list[int]) -> None:
+    def _species(text: str, found: list[tuple[int, int]], drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
         it names none); a symbol written the rodent way (Bmp4) in a text naming mice or rats is the rodent gene.
         A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so do a family's canonical
@@ -211,27 +170,27 @@ class Tagger:
         if not named:
             return
         cues = []
-        for last, length in _SPECIES_CUES.iter(padded):
-            start = last - length - 1  # the key is padded with spaces, and so is the text
+        for start, length in found:
             word = text[start:start + length]
-            species = _CUE_KIND.get(word) or (_CUE_KIND.get(word.lower()) if word.istitle() else None)
+            species = CUE_KIND.get(word) or (CUE_KIND.get(word.lower()) if word.istitle() else None)
             if species is None:
                 continue  # written otherwise: 'RATS'
-            if species != "human" and any(m.start() <= start < m.end() for m in _METHOD_SPECIES.finditer(
-                    text, max(0, start - 25), start + length + 30)):
+            if species != "human" and names_a_method(text, start):
                 continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
             cues.append((start, start + length, species))
-        counts = {k: sum(1 for *_, s in cues if s == k) for k in _SPECIES}
-        top = max(_SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
+        counts = {k: sum(1 for *_, s in cues if s == k) for k in SPECIES}
+        top = max(SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
         rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
+        by_sentence: dict[int, list[str]] = {}
+        for pos, _, kind in cues:
+            by_sentence.setdefault(bisect.bisect_right(starts, pos) - 1, []).append(kind)
+        ends = [end for _, end, _ in cues]  # ascending: the automaton reports keys by where they end
         for draft in named:
-            lo = starts[draft.sentence]
-            hi = starts[draft.sentence + 1] if draft.sentence + 1 < len(starts) else len(text)
-            local = [s for pos, _, s in cues if lo <= pos < hi]
+            local = by_sentence.get(draft.sentence, [])
             species = local[0] if len(set(local)) == 1 else overall
-            adjective = [s for _, end, s in cues if draft.start - 30 <= end <= draft.start
-                         and _NEXT_TO.fullmatch(text, end, draft.start)]
+            near = range(bisect.bisect_left(ends, draft.start - 30), bisect.bisect_right(ends, draft.start))
+            adjective = [cues[k][2] for k in near if _NEXT_TO.fullmatch(text, cues[k][1], draft.start)]
             if adjective:  # 'the human BRCA2 gene', 'mouse Sox8': the word before the name says
                 species = adjective[-1]
             if species == "human" and rodent != "human" and _rodent_style(text[draft.start:draft.end], draft):

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
 from evsynth.errors import InputFileError
 from evsynth.mirna import HINTS as MIRNA_HINTS
+from evsynth.species import CUE_KIND
 from evsynth.variants import TRIGGER_WORDS
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
@@ -163,6 +164,15 @@ FUNCTION_WORDS = frozenset(
 KeyHit = tuple[int, int, tuple[Entry, ...]]  # (start, end, entries) of a key in a text
 
 
+class Scan(NamedTuple):
+    """What one pass of the lexicon's automaton finds in a text."""
+
+    keys: list[KeyHit]  # every key that the text's spelling may stand for
+    words: list[tuple[int, str]]  # (start, word) of each variant trigger word, as written (variants.TRIGGER_WORDS)
+    hinted: bool  # whether the folded text holds a microRNA hint (mirna.HINTS)
+    cues: list[tuple[int, int]]  # (start, length) of each species cue word, in any case (species.CUE_KIND)
+
+
 def needs_capital(entry: Entry) -> bool:
     """Whether no all-lower-case spelling can stand for the entry (see genes.case_ok): symbols, aliases and
     abbreviations written with a capital, no digit and no Greek. Names, lower-case terms and numbered symbols
@@ -207,46 +217,53 @@ class Lexicon:
                 add(term, Entry("treatment", index, "term", term), "term")
             for abbrev in abbrevs:
                 add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
+        # one automaton for every word the tagger looks for; a value is (length, entries, capital, species cue).
+        # Species cues are whole words too; a key that is also a cue ('mice') carries both.
+        cues = {fold(word) for word in CUE_KIND}
         self.automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
             if key in FUNCTION_WORDS and all(e.type == "gene" and e.kind in ("alias", "previous") for e in entries):
                 continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
             unique = tuple(dict.fromkeys(entries))
-            self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique))))
-        # the variant trigger words ride along, unpadded (found inside words too), so the tagger needs no pass of
-        # its own for them; the value holds the word as written
+            self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
+        for key in cues:
+            if not self.automaton.exists(f" {key} "):
+                self.automaton.add_word(f" {key} ", (len(key), None, False, True))
+        # the variant trigger words and microRNA hints ride along unpadded (found inside words too), so the tagger
+        # needs no pass of its own for them; the value holds the word as written ('' for a hint: any case)
         for word in TRIGGER_WORDS:
-            self.automaton.add_word(fold(word), (len(word), word, False))
-        for hint in MIRNA_HINTS:  # '': any case, no check
-            self.automaton.add_word(hint, (len(hint), "", False))
+            self.automaton.add_word(fold(word), (len(word), word, False, False))
+        for hint in MIRNA_HINTS:
+            self.automaton.add_word(hint, (len(hint), "", False, False))
         self.automaton.make_automaton()
         self.size = len(keys)
 
-    def scan(self, text: str, padded: str | None = None) -> tuple[list[KeyHit], list[tuple[int, str]], bool]:
-        """One automaton pass: (start, end, entries) of every key in the text that its spelling may stand for;
-        (start, word) of every variant trigger word (variants.TRIGGER_WORDS) as written; and whether the folded
-        text holds a microRNA hint (mirna.HINTS). Keys whose every entry needs a capital are left out where the
-        text writes them in lower case ('cell', 'type'): most hits in running text would be such words. padded is
-        padded_fold(text), when the caller has it already."""
+    def scan(self, text: str, padded: str | None = None) -> Scan:
+        """One automaton pass over the folded text for everything the tagger looks up (see Scan). Keys whose every
+        entry needs a capital are left out where the text writes them in lower case ('cell', 'type'): most hits in
+        running text would be such words. padded is padded_fold(text), when the caller has it already."""
         found: list[KeyHit] = []
         words: list[tuple[int, str]] = []
+        cues: list[tuple[int, int]] = []
         hinted = False
-        for last, (length, entries, capital) in self.automaton.iter(padded or padded_fold(text)):
+        for last, (length, entries, capital, cue) in self.automaton.iter(padded or padded_fold(text)):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
-            if capital and text[start:start + length].islower():
-                continue
             if entries.__class__ is str:  # a trigger word or hint: unpadded, so it starts one further on
                 if not entries:
                     hinted = True
                 elif text.startswith(entries, start + 1):
                     words.append((start + 1, entries))
                 continue
+            if cue:
+                cues.append((start, length))
+            if entries is None or (capital and text[start:start + length].islower()):
+                continue
             found.append((start, start + length, entries))
-        return found, words, hinted
+        return Scan(found, words, hinted, cues)
 
     def lookup(self, text: str, padded: str | None = None) -> list[KeyHit]:
         """The key hits of :meth:`scan`."""
-        return self.scan(text, padded)[0]
+        return self.scan(text, padded).keys
 
 
 def read_lexicon(path: Path | None = None) -> Lexicon:
