@@ -135,9 +135,9 @@ class Tagger:
 
     def tag(self, text: str) -> list[Mention]:
         """All mentions in text, non-overlapping (longest wins), in text order."""
-        alleles = list(find_alleles(text))
         padded = padded_fold(text)
         scan = self.lexicon.scan(text, padded)
+        alleles = list(find_alleles(text, scan.words))
         found = [*self._patterns(text, padded, scan.words, scan.hinted), *self._dictionary(text, scan.keys)]
         drafts = self._alleles_and_residues(text, found, alleles)
         drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))

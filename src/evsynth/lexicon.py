@@ -168,7 +168,7 @@ class Scan(NamedTuple):
     """What one pass of the lexicon's automaton finds in a text."""
 
     keys: list[KeyHit]  # every key that the text's spelling may stand for
-    words: list[tuple[int, str]]  # (start, word) of each variant trigger word, as written (variants.TRIGGER_WORDS)
+    words: list[tuple[int, str]]  # (start, word) of each variant or allele trigger word as written (TRIGGER_WORDS)
     hinted: bool  # whether the folded text holds a microRNA hint (mirna.HINTS)
     cues: list[tuple[int, int]]  # (start, length) of each species cue word, in any case (species.CUE_KIND)
 

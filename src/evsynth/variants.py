@@ -123,10 +123,10 @@ _WORDS = ("stop", "termination", "repeat", "expansion", "IVS", "deletion", "inse
           "nucleotide", "allele of", "allele for", "residue")
 _NAMED = (*NAMES, *NUCLEOSIDES)  # a window only before a position or a change: 'proline 12', 'serine to'
 _BASE_PAIRS = tuple(f"{a} to {b}" for a in "ACGTU" for b in "ACGTU")  # 'A to G': not inside a word
-TRIGGER_WORDS = (*_WORDS, *_NAMED, *_BASE_PAIRS)
+_ALLELE_WORDS = ("allele", "genotype", "homozygote", "heterozygote", "carrier")  # find_alleles looks only there
+TRIGGER_WORDS = (*_WORDS, *_NAMED, *_BASE_PAIRS, *_ALLELE_WORDS)
+_KIND = {**dict.fromkeys(_WORDS, "word"), **dict.fromkeys(_NAMED, "named"), **dict.fromkeys(_BASE_PAIRS, "pair")}
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
-_IS_NAMED = frozenset(_NAMED)
-_IS_PAIR = frozenset(_BASE_PAIRS)
 _REACH = 100
 _TRIGGERS = ahocorasick.Automaton()
 for _word in TRIGGER_WORDS:
@@ -158,9 +158,10 @@ def _worded_windows(text: str, words: list[tuple[int, str]]) -> list[tuple[int, 
     marks found here."""
     windows = []
     for start, word in words:
-        if word in _IS_NAMED and not _TRIGGER_NAMED.match(text, start):
-            continue
-        if word in _IS_PAIR:
+        kind = _KIND.get(word)
+        if kind is None or (kind == "named" and not _TRIGGER_NAMED.match(text, start)):
+            continue  # an allele word; a name not before a position or change
+        if kind == "pair":
             if (start and text[start - 1].isalnum()) or text[start + 6:start + 7].isalnum() or (
                     text[start + 6:start + 7] == "_"):
                 continue  # 'HbA to', 'A to Gly'
@@ -200,19 +201,13 @@ class AlleleMatch:
     kind: str  # allele or genotype
 
 
-_ALLELE_WORDS = ("allele", "genotype", "homozygote", "heterozygote", "carrier")
-
-
-def find_alleles(text: str) -> Iterator[AlleleMatch]:
-    """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers")."""
+def find_alleles(text: str, words: list[tuple[int, str]] | None = None) -> Iterator[AlleleMatch]:
+    """Alleles and genotypes named as such ("G allele", "CT genotype", "Met carriers"). words: trigger_words(text),
+    when the caller has found them already."""
     # the regex opens with a look-behind, so the engine would try it at every character: it is tried only just
     # before each of its words (an allele is at most 7 characters, and one mark stands between)
-    spans = []
-    for word in _ALLELE_WORDS:
-        at = text.find(word)
-        while at >= 0:
-            spans.append((max(0, at - 9), at + len(word) + 2))
-            at = text.find(word, at + 1)
+    spans = [(max(0, at - 9), at + len(word) + 2) for at, word in (trigger_words(text) if words is None else words)
+             if word in _ALLELE_WORDS]
     for lo, hi in _merged(sorted(spans)):
         for match in ALLELE_RE.finditer(text, lo, hi):
             what = match.group("what")
