@@ -484,3 +484,9 @@ def test_the_lexicon_pass_finds_species_cues_beside_keys(tagger: Tagger) -> None
     scan = tagger.lexicon.scan(text)
     assert [text[s:s + n] for s, n in scan.cues] == ["MICE", "HeLa", "mice", "Patients", "rats", "mice"]
     assert any(text[s:e] == "BDNF" for s, e, _ in scan.keys)
+
+
+def test_a_hyphenated_alias_needs_no_support_but_a_word_like_one_does(tagger: Tagger) -> None:
+    genes = {m.text: _attrs(m)["symbol"] for m in tagger.tag("GM-CSF and P-gp rose after FISH in the cohort.")
+             if m.type == "gene"}
+    assert genes == {"GM-CSF": "CSF2", "P-gp": "ABCB1"}  # FISH, an alias too, is a method here

@@ -303,10 +303,10 @@ class Resolver:
             compact = _compact(surface)
             if hit.type == "gene" and _ROMAN.match(compact):
                 continue  # II, IV: 'type II receptor' names no gene II
-            if (hit.type == "gene" and hit.kind in WEAK_KINDS and compact.isalpha()
+            if (hit.type == "gene" and hit.kind in WEAK_KINDS and compact.isalpha() and "-" not in surface
                     and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
                     and surface not in defined and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
-                continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support
+                continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support (GM-CSF does not)
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
                 out.append(hit)
                 continue
