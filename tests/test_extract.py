@@ -490,3 +490,9 @@ def test_a_hyphenated_alias_needs_no_support_but_a_word_like_one_does(tagger: Ta
     genes = {m.text: _attrs(m)["symbol"] for m in tagger.tag("GM-CSF and P-gp rose after FISH in the cohort.")
              if m.type == "gene"}
     assert genes == {"GM-CSF": "CSF2", "P-gp": "ABCB1"}  # FISH, an alias too, is a method here
+
+
+def test_typeset_hyphens_and_a_capital_before_the_number(tagger: Tagger) -> None:
+    found = {m.text: (m.type, m.id) for m in tagger.tag("miR\u2011145 and erbB3 rose in cT2-4 tumours.")}
+    assert found["miR\u2011145"] == ("mirna", "hsa-miR-145")
+    assert found["erbB3"][0] == "gene" and "cT2-4" not in found

@@ -104,8 +104,9 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
         return True
     letters = [c for c in s if c.isalpha()]
     uppers = sum(c.isupper() for c in letters)
-    if len(s) >= 4 and (uppers >= 2 or (uppers == 1 and s[-1].isupper() and s[0].islower())):
-        return True  # PTHrP, hnRNP, apoE: a symbol written with the capitals papers give it
+    if len(s) >= 4 and (uppers >= 2 or (uppers == 1 and s[0].islower() and (
+            s[-1].isupper() or (letters[-1].isupper() and len(letters) >= 4)))):
+        return True  # PTHrP, hnRNP, apoE, erbB3 (not cT2-4): a symbol written with the capitals papers give it
     if len(s) >= 4 and not uppers and any(c.isdigit() for c in s) and s[0].isalpha() and kind != "alias":
         return True  # rac1, cdc2: a symbol with a number is not an English word in any case
     capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])

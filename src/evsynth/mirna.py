@@ -11,7 +11,7 @@ _STEM = (r"(?P<stem>(?:[Mm]icro|MICRO)[\s-]?(?:RNA|rna)s?(?:\s?\((?:miRNA|miR)s?
          r"mi[Rr](?:NA)?\s?\((?:miR)\)|[Ll]et)")
 # one member: 29a, 29b-1, 199b-5p, 26a2, 17-5p; for let-7: 7, 7a, 7f-1
 _ID = r"\d{1,4}[a-z]?\d?(?:-\d{2,3}(?![\dp]))?(?:-[12](?![\d]))?(?:-[35]p?)?"
-_FIRST = rf"{_SPECIES}{_STEM}(?:[-\s]?|\s)(?P<first>{_ID})"
+_FIRST = rf"{_SPECIES}{_STEM}(?:[-\u2010-\u2013\s]?|\s)(?P<first>{_ID})"  # also a typeset hyphen: miR\u2011145
 # later members: "/c", "/212", "/b-1", "~96", ", -34a", " and 221", ", and -9"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 # substrings of the folded text without which no mention can be: the regex, which opens with a look-behind and so
