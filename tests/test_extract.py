@@ -496,3 +496,7 @@ def test_typeset_hyphens_and_a_capital_before_the_number(tagger: Tagger) -> None
     found = {m.text: (m.type, m.id) for m in tagger.tag("miR\u2011145 and erbB3 rose in cT2-4 tumours.")}
     assert found["miR\u2011145"] == ("mirna", "hsa-miR-145")
     assert found["erbB3"][0] == "gene" and "cT2-4" not in found
+
+
+def test_a_greek_letter_and_number_alone_is_no_gene_without_support(tagger: Tagger) -> None:
+    assert not [m for m in tagger.tag("The beta3 and alpha4 subunits bound the ligand.") if m.type == "gene"]

@@ -69,6 +69,7 @@ _PROTEIN_WORD = re.compile(r"(?:in|ins|ase|ases|ogen|ulin|ectin|kine|kines|tide|
 
 
 _ROMAN = re.compile(r"[IVX]+$")
+_GREEK_NUMBER = re.compile(r"(?:alpha|beta|gamma|delta|kappa|epsilon|zeta|[\u03b1-\u03c9])\d{1,2}", re.IGNORECASE)
 _HEADING = re.compile(r"(?:^|[\s.])[A-Z][A-Z ]{2,40}$")
 
 
@@ -304,7 +305,8 @@ class Resolver:
             compact = _compact(surface)
             if hit.type == "gene" and _ROMAN.match(compact):
                 continue  # II, IV: 'type II receptor' names no gene II
-            if (hit.type == "gene" and hit.kind in WEAK_KINDS and compact.isalpha() and "-" not in surface
+            word_like = compact.isalpha() or _GREEK_NUMBER.fullmatch(compact)  # 'beta3' names no one gene
+            if (hit.type == "gene" and hit.kind in WEAK_KINDS and word_like and "-" not in surface
                     and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
                     and surface not in defined and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
                 continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support (GM-CSF does not)
