@@ -221,9 +221,11 @@ class Lexicon:
         # Species cues are whole words too; a key that is also a cue ('mice') carries both.
         cues = {fold(word) for word in CUE_KIND}
         self.automaton = ahocorasick.Automaton()
+        self.size = 0  # the dictionary keys looked up
         for key, entries in keys.items():
             if key in FUNCTION_WORDS and all(e.type == "gene" and e.kind in ("alias", "previous") for e in entries):
                 continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
+            self.size += 1
             unique = tuple(dict.fromkeys(entries))
             self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
         for key in cues:
@@ -236,7 +238,6 @@ class Lexicon:
         for hint in MIRNA_HINTS:
             self.automaton.add_word(hint, (len(hint), "", False, False))
         self.automaton.make_automaton()
-        self.size = len(keys)
 
     def scan(self, text: str, padded: str | None = None) -> Scan:
         """One automaton pass over the folded text for everything the tagger looks up (see Scan). Keys whose every
