@@ -161,7 +161,7 @@ class Tagger:
                 for d in taken]
 
     @staticmethod
-    def _species(text: str, found: list[tuple[int, int]], drafts: list[_Draft], starts: list[int]) -> None:
+    def _species(text: str, cue_words: list[tuple[int, int]], drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
         it names none); a symbol written the rodent way (Bmp4) in a text naming mice or rats is the rodent gene.
         A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so do a family's canonical
@@ -170,7 +170,7 @@ class Tagger:
         if not named:
             return
         cues = []
-        for start, length in found:
+        for start, length in cue_words:  # (start, length) as the lexicon's pass found them, in any case
             word = text[start:start + length]
             species = CUE_KIND.get(word) or (CUE_KIND.get(word.lower()) if word.istitle() else None)
             if species is None:

@@ -126,6 +126,7 @@ _BASE_PAIRS = tuple(f"{a} to {b}" for a in "ACGTU" for b in "ACGTU")  # 'A to G'
 _ALLELE_WORDS = ("allele", "genotype", "homozygote", "heterozygote", "carrier")  # find_alleles looks only there
 TRIGGER_WORDS = (*_WORDS, *_NAMED, *_BASE_PAIRS, *_ALLELE_WORDS)
 _KIND = {**dict.fromkeys(_WORDS, "word"), **dict.fromkeys(_NAMED, "named"), **dict.fromkeys(_BASE_PAIRS, "pair")}
+_WHOLE_PAIR = re.compile(rf"{NT} to {NT}\b")
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
 _REACH = 100
 _TRIGGERS = ahocorasick.Automaton()
@@ -162,8 +163,7 @@ def _worded_windows(text: str, words: list[tuple[int, str]]) -> list[tuple[int, 
         if kind is None or (kind == "named" and not _TRIGGER_NAMED.match(text, start)):
             continue  # an allele word; a name not before a position or change
         if kind == "pair":
-            if (start and text[start - 1].isalnum()) or text[start + 6:start + 7].isalnum() or (
-                    text[start + 6:start + 7] == "_"):
+            if (start and text[start - 1].isalnum()) or not _WHOLE_PAIR.match(text, start):
                 continue  # 'HbA to', 'A to Gly'
             windows.append((max(0, start - _REACH), start + 5 + _REACH))  # the window 'A to ' opens
             continue
