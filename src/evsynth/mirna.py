@@ -15,7 +15,7 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\u2010-\u2013\s]?|\s)(?P<first>{_ID})"  # also
 # later members: "/c", "/212", "/b-1", "~96", ", -34a", " and 221", ", and -9"
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 # substrings of the folded text without which no mention can be: the regex, which opens with a look-behind and so
-# is tried at every character, runs only where one is
+# is tried at every character, runs only on texts that hold one
 HINTS = ("mir", "let7", "let 7", "microrna", "micro rna")
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
