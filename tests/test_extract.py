@@ -500,3 +500,40 @@ def test_typeset_hyphens_and_a_capital_before_the_number(tagger: Tagger) -> None
 
 def test_a_greek_letter_and_number_alone_is_no_gene_without_support(tagger: Tagger) -> None:
     assert not [m for m in tagger.tag("The beta3 and alpha4 subunits bound the ligand.") if m.type == "gene"]
+
+
+def test_mesh_protein_names_of_one_gene_are_names(tagger: Tagger) -> None:
+    # synthetic sentence: MeSH entry terms (alpha-Synuclein, Interleukin-8, Cyclooxygenase 2) name single genes
+    text = "Alpha-synuclein, interleukin-8 and cyclooxygenase-2 rose; the lipase did not."
+    genes = {m.text: _attrs(m)["symbol"] for m in tagger.tag(text) if m.type == "gene"}
+    assert genes == {"Alpha-synuclein": "SNCA", "interleukin-8": "CXCL8", "cyclooxygenase-2": "PTGS2"}
+
+
+def test_mesh_names_leave_out_classes_bacterial_proteins_and_symbol_protein(tagger: Tagger) -> None:
+    # synthetic: 'protein A' is a staphylococcal protein, 'lipase' a MeSH class; 'STAT3 protein' keeps STAT3's span
+    found = [(m.text, m.type) for m in tagger.tag("Protein A beads, lipase and STAT3 protein were used.")]
+    assert found == [("STAT3", "gene")]
+
+
+@pytest.mark.parametrize(("text", "absent"), [
+    ("The hydroxylase and an exonuclease were purified.", {"hydroxylase", "exonuclease"}),  # enzyme classes
+    ("Many of them 6 months later had none.", {"them 6"}),  # a word and a number are not the symbol THEM6
+    ("THP-1 cells and THP-1 macrophages were primed.", {"THP-1"}),  # a cell line, though an alias of GLI2
+    ("Arterial CO2 and O2 were recorded.", {"CO2", "O2"}),  # chemical formulae
+])
+def test_words_units_cell_lines_and_formulae_that_spell_gene_terms(tagger: Tagger, text: str,
+                                                                   absent: set[str]) -> None:
+    assert not absent & {m.text for m in tagger.tag(text)}
+
+
+def test_an_abbreviation_with_a_number_its_long_form_lacks_keeps_its_own_gene(tagger: Tagger) -> None:
+    # synthetic: the long form omits the 2, so (ACE2) is not defined as ACE by it
+    found = {m.text: _attrs(m)["symbol"] for m in tagger.tag("It uses the angiotensin converting enzyme (ACE2) "
+                                                             "to enter; ACE2 binds the spike.") if m.type == "gene"}
+    assert found == {"angiotensin converting enzyme": "ACE", "ACE2": "ACE2"}
+
+
+def test_a_number_after_a_name_names_another_protein_but_a_dose_does_not(tagger: Tagger) -> None:
+    # synthetic: 'tissue factor' (F3) is a name of words; 'tissue factor 2' would be another protein
+    assert not tagger.tag("A tissue factor 2 was cloned.")
+    assert [m.text for m in tagger.tag("Serum tissue factor 2 h after surgery rose.")] == ["tissue factor"]

@@ -18,6 +18,8 @@ GENE_CONTEXT = re.compile(
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
 # a name split by its abbreviation: 'interleukin (IL)-6', 'nuclear factor (NF)-kappaB' name IL-6 and NF-kappaB
 _SPLIT_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9]{0,9})\)-([A-Za-z0-9]+)\b")
+_CELL_LINE = re.compile(r"[A-Za-z]{1,5}-?\d{1,3}[A-Za-z]?")
+_CELLS_AFTER = re.compile(r"\s+cell(?:s|\s+lines?)?\b")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
 # the last word of a long form that names a gene product: 'superoxide dismutase (SOD1)', 'osteoprotegerin (OPG)'
 _PRODUCT_WORD = re.compile(
@@ -45,6 +47,10 @@ class Hit(NamedTuple):
 # what a name stands for when these follow it: a measure ('tau = 13 ms'), a domain ('Src homology 2'), another
 # protein ('Src-like adapter'), cells or an ion carrying it ('CD8+ T cells', 'Ca2+')
 _NOT_NAMED_AFTER = re.compile(r"\s?[=<>\u2264\u2265]\s?[-+\d.]|-like\b|\s+homology\b|\+")
+# a number or Roman numeral after a name of words: 'angiotensin-converting enzyme 2' names another, numbered
+# protein than 'angiotensin-converting enzyme' (not a dose or a time: 'lactoferrin 2 g', 'perforin 2 h after')
+_NUMBERED_AFTER = re.compile(r"[ -](?:\d{1,2}|[IVX]{1,4})(?![\w.,/%-])(?!\s*(?:%|[a-zµμ]{1,2}\b|(?:hours?|minutes?|"
+                             r"days?|weeks?|months?|years?|times|fold|patients|subjects)\b))")
 
 
 def _torn(text: str, start: int, end: int) -> bool:
@@ -108,8 +114,9 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
     if len(s) >= 4 and (uppers >= 2 or (uppers == 1 and s[0].islower() and (
             s[-1].isupper() or (letters[-1].isupper() and len(letters) >= 4)))):
         return True  # PTHrP, hnRNP, apoE, erbB3 (not cT2-4): a symbol written with the capitals papers give it
-    if len(s) >= 4 and not uppers and any(c.isdigit() for c in s) and s[0].isalpha() and kind != "alias":
-        return True  # rac1, cdc2: a symbol with a number is not an English word in any case
+    if (len(s) >= 4 and not uppers and any(c.isdigit() for c in s) and s[0].isalpha() and kind != "alias"
+            and " " not in surface):
+        return True  # rac1, cdc2: a symbol with a number is not an English word in any case (but 'them 6', 'min-1')
     capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])
     return capitalised and len(s) >= 3 and (not sentence_start or any(c.isdigit() for c in s))
 
@@ -211,7 +218,8 @@ class Resolver:
                 continue
             decision = self._decide(surface, self._first_word(text, start), entries)
             choice = decision.gene
-            if choice and text.startswith("(2+", end):  # Mg(2+): an ion
+            if choice and (text.startswith("(2+", end)  # Mg(2+): an ion
+                           or (choice[1] == "name" and " " in surface and _NUMBERED_AFTER.match(text, end))):
                 choice = None
             gene = Hit(start, end, "gene", *choice) if choice else None
             treatment = decision.treatment
@@ -261,10 +269,11 @@ class Resolver:
     def _spells(self, short: str, hit: Hit, text: str) -> bool:
         """Whether a long form the lexicon knows defines short: its words give the letters ('interleukin-6
         (IL-6)') or its gene has that symbol. 'monokine induced by IFN-gamma (Mig)' ends in a known name, but
-        IFN-gamma does not spell Mig."""
+        IFN-gamma does not spell Mig, and 'angiotensin converting enzyme' does not spell ACE2 (no 2)."""
         if hit.type == "gene" and _compact(self.lexicon.genes[hit.item].symbol).upper() == _compact(short).upper():
             return True
-        return _acronym_of(short, _LONG_WORDS.findall(text, hit.start, hit.end))
+        long_form = text[hit.start:hit.end]
+        return all(c in long_form for c in short if c.isdigit()) and _acronym_of(short, _LONG_WORDS.findall(long_form))
 
     def _abbreviations(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
@@ -299,9 +308,13 @@ class Resolver:
                 elif _PRODUCT_WORD.search(words[-1]):
                     defined.setdefault(short, _PRODUCT)
         strong = {h.item for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
+        cell_lines = {text[h.start:h.end] for h in hits if h.type == "gene" and h.kind in WEAK_KINDS
+                      and _CELL_LINE.fullmatch(text, h.start, h.end) and _CELLS_AFTER.match(text, h.end)}
         out = []
         for hit in hits:
             surface = text[hit.start:hit.end]
+            if cell_lines and hit.kind in WEAK_KINDS and surface in cell_lines:
+                continue  # THP-1, INS-1, Huh7: an alias or old symbol the text names cells by is a cell line
             compact = _compact(surface)
             if hit.type == "gene" and _ROMAN.match(compact):
                 continue  # II, IV: 'type II receptor' names no gene II

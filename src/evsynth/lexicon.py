@@ -97,6 +97,8 @@ def key_variants(term: str, kind: str) -> set[str]:
     return {" ".join(form.split()) for form in forms}
 
 
+# enzyme classes, not one enzyme: 'coenzyme Q7, hydroxylase' gives no name 'hydroxylase' (separase is one)
+_ENZYME_CLASSES = ("nuclease", "hydroxylase", "transferase", "oxygenase", "lipase", "ylase")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 _TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
 
@@ -110,7 +112,8 @@ def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
         if term.startswith("interleukin "):
             derived.append(("IL-" + term.removeprefix("interleukin "), "protein"))
         head, comma, tail = term.rpartition(", ")
-        if comma and head and len(tail) > 5 and " " not in tail and tail.islower() and tail.endswith(("in", "ase")):
+        if (comma and head and len(tail) > 5 and " " not in tail and tail.islower() and tail.endswith(("in", "ase"))
+                and not tail.endswith(_ENZYME_CLASSES)):
             derived.append((tail, "name"))
         number = _TRAILING_NUMBER.match(term)
         if number and len(number.group(1)) > 6:
