@@ -537,3 +537,10 @@ def test_a_number_after_a_name_names_another_protein_but_a_dose_does_not(tagger:
     # synthetic: 'tissue factor' (F3) is a name of words; 'tissue factor 2' would be another protein
     assert not tagger.tag("A tissue factor 2 was cloned.")
     assert [m.text for m in tagger.tag("Serum tissue factor 2 h after surgery rose.")] == ["tissue factor"]
+
+
+def test_a_word_like_alias_between_genes_in_a_list_is_supported(tagger: Tagger) -> None:
+    # synthetic: NCAM is an alias of NCAM1 that needs support; a list of genes around it gives it
+    assert "NCAM" in {m.text for m in tagger.tag("It resembles CD34, NCAM, and CD20 in sequence.")}
+    assert "NCAM" not in {m.text for m in tagger.tag("It resembles NCAM in sequence.")}
+    assert "NCAM" not in {m.text for m in tagger.tag("It resembles NCAM and CD20 in sequence.")}

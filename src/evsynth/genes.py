@@ -18,6 +18,8 @@ GENE_CONTEXT = re.compile(
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
 # a name split by its abbreviation: 'interleukin (IL)-6', 'nuclear factor (NF)-kappaB' name IL-6 and NF-kappaB
 _SPLIT_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9]{0,9})\)-([A-Za-z0-9]+)\b")
+_LIST_GAP = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+_LIST_GAP_BEFORE = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)$")
 _CELL_LINE = re.compile(r"[A-Za-z]{1,5}-?\d{1,3}[A-Za-z]?")
 _CELLS_AFTER = re.compile(r"\s+cell(?:s|\s+lines?)?\b")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
@@ -310,7 +312,8 @@ class Resolver:
         strong = {h.item for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
         cell_lines = {text[h.start:h.end] for h in hits if h.type == "gene" and h.kind in WEAK_KINDS
                       and _CELL_LINE.fullmatch(text, h.start, h.end) and _CELLS_AFTER.match(text, h.end)}
-        out = []
+        out: list[Hit] = []
+        listed: list[Hit] = []
         for hit in hits:
             surface = text[hit.start:hit.end]
             if cell_lines and hit.kind in WEAK_KINDS and surface in cell_lines:
@@ -322,6 +325,7 @@ class Resolver:
             if (hit.type == "gene" and hit.kind in WEAK_KINDS and word_like and "-" not in surface
                     and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
                     and surface not in defined and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
+                listed.append(hit)
                 continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support (GM-CSF does not)
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
                 out.append(hit)
@@ -336,4 +340,21 @@ class Resolver:
                     GENE_CONTEXT.match(text, hit.end)):
                 continue
             out.append(hit)
+        if listed and out:
+            out = self._listed(text, out, listed)
         return out
+
+    @staticmethod
+    def _listed(text: str, kept: list[Hit], candidates: list[Hit]) -> list[Hit]:
+        """Word-like aliases that stand in a list between genes the tagger kept ('CD34, NCAM, and CD20'): the
+        list is their support. A gene on one side only is not enough ('HAT and APOL1')."""
+        genes = [h for h in kept if h.type == "gene"]
+        starts = {h.start for h in genes}
+        ends = {h.end for h in genes}
+        found = []
+        for hit in candidates:
+            after = _LIST_GAP.match(text, hit.end)
+            before = _LIST_GAP_BEFORE.search(text, max(0, hit.start - 8), hit.start)
+            if after and after.end() in starts and before and before.start() in ends:
+                found.append(hit)
+        return sorted(kept + found) if found else kept
