@@ -400,6 +400,11 @@ def test_cell_lines_name_their_species(tagger: Tagger) -> None:
     assert _first_gene_species(tagger, "In mice and in MCF-7 and HepG2 cells, BDNF rose in MCF-7 cells.") == "human"
 
 
+def test_laboratory_strains_name_their_species(tagger: Tagger) -> None:
+    assert _first_gene_species(tagger, "BDNF rose in C57BL/6 and BALB/c animals.") == "mouse"
+    assert _first_gene_species(tagger, "BDNF rose in Sprague-Dawley animals.") == "rat"
+
+
 def test_a_long_form_spells_an_abbreviation_from_a_word_start() -> None:
     from evsynth.genes import _acronym_of
 

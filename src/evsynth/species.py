@@ -20,8 +20,10 @@ SPECIES = {
     "mouse": ("mice", "mouse", "murine", "Mus musculus",
               # mouse cell lines
               "RAW264.7", "RAW 264.7", "NIH3T3", "NIH/3T3", "3T3-L1", "C2C12", "B16F10", "MC3T3-E1", "J774A.1",
-              "Neuro2a", "BV2", "BV-2", "4T1", "CT26"),
-    "rat": ("rat", "rats", "Rattus", "PC12", "H9c2", "INS-1"),
+              "Neuro2a", "BV2", "BV-2", "4T1", "CT26", "HT22", "MIN6", "L929", "Hepa1-6", "N2a", "MEF", "MEFs",
+              # laboratory strains
+              "C57BL/6", "C57BL/6J", "C57BL/6N", "BALB/c", "DBA/2", "129/Sv"),
+    "rat": ("rat", "rats", "Rattus", "PC12", "H9c2", "INS-1", "Wistar", "Sprague-Dawley", "Sprague Dawley"),
     "other": ("zebrafish", "Drosophila", "flies", "yeast", "Saccharomyces", "Arabidopsis", "elegans", "worm", "worms",
               "chicken", "chickens", "Xenopus", "bovine", "cattle", "porcine", "pig", "pigs", "dog", "dogs", "canine",
               "sheep", "ovine", "plant", "plants", "rice", "maize", "Escherichia", "bacteria", "bacterial", "primate",
