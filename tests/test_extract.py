@@ -549,3 +549,21 @@ def test_a_word_like_alias_between_genes_in_a_list_is_supported(tagger: Tagger) 
     assert "NCAM" in {m.text for m in tagger.tag("It resembles CD34, NCAM, and CD20 in sequence.")}
     assert "NCAM" not in {m.text for m in tagger.tag("It resembles NCAM in sequence.")}
     assert "NCAM" not in {m.text for m in tagger.tag("It resembles NCAM and CD20 in sequence.")}
+
+
+@pytest.mark.parametrize(("text", "surface", "symbols"), [
+    ("TGF-beta1 and -beta2 were induced.", "TGF-beta1 and -beta2", ["TGFB1", "TGFB2"]),
+    ("MMP-1, -2, and -9 rose.", "MMP-1, -2, and -9", ["MMP1", "MMP2", "MMP9"]),
+    ("SMAD1-4 bound.", "SMAD1-4", ["SMAD1", "SMAD2", "SMAD3", "SMAD4"]),
+    ("AKR1C1-AKR1C4 were cloned.", "AKR1C1-AKR1C4", ["AKR1C1", "AKR1C2", "AKR1C3", "AKR1C4"]),
+    ("MMP-1 to -3 rose.", "MMP-1 to -3", ["MMP1", "MMP2", "MMP3"]),
+])
+def test_elided_names_and_ranges_name_each_gene(tagger: Tagger, text: str, surface: str, symbols: list[str]) -> None:
+    (mention,) = [m for m in tagger.tag(text) if m.type == "gene"]
+    assert mention.text == surface
+    assert [x["symbol"] for x in _attrs(mention)["named"]] == symbols
+
+
+def test_a_hyphen_between_two_close_numbers_is_a_pair_not_a_range(tagger: Tagger) -> None:
+    found = [(m.text, "named" in _attrs(m)) for m in tagger.tag("CDK4-6 inhibitors and the CAV1-CAV2 complex.")]
+    assert found == [("CDK4", False), ("CAV1", False), ("CAV2", False)]

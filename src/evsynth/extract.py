@@ -23,6 +23,13 @@ _NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|r
 _NEXT_TO = re.compile(r"\s+(?:[A-Za-z]+\s+)?")
 _ARM = re.compile(r"-[35]p$")
 _COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
+# the members after a gene that name more of its kind by their ends: 'TGF-beta1 and -beta2', 'hHR23A and -B',
+# 'LERK-2, -3 and -5' (elided), 'NPHP1-9', 'freac-1 to freac-7', 'AKR1C1-AKR1C4' (a range)
+_ELIDED = re.compile(r"(?:(?:,\s*|,?\s+(?:and|or)\s+)-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
+_ELIDED_ITEM = re.compile(r"-([A-Za-z]+\d+|\d+|[A-Z])")
+_RANGE = re.compile(r"(?:-|\u2013|\s+to\s+-?)([A-Za-z][\w-]*?[A-Za-z-])?(\d{1,2})(?![\w-])")
+_STEM = re.compile(r"(.*?[A-Za-z]-?)(\d{1,2}|[A-Z])$")
+_MORE_AFTER = re.compile(r"(?:,|\s+and\s+-|\s+or\s+-|-\w|\u2013|\s+to\s+-?\w)")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -66,7 +73,48 @@ class Tagger:
             draft = self._draft(hit)
             if draft.type in ("gene", "family") and "/" in text[draft.start:draft.end + 1]:
                 self._composite(text, draft)
+            elif draft.type == "gene" and _MORE_AFTER.match(text, draft.end):
+                self._elided(text, draft)
             yield draft
+
+    def _gene_named(self, name: str) -> dict[str, object] | None:
+        """The gene a name on its own stands for, as a composite lists it; None when it is not one gene."""
+        hits = [h for h in self._resolver.resolve(name, self.lexicon.lookup(name))
+                if h.type == "gene" and (h.start, h.end) == (0, len(name))]
+        if not hits:
+            return None
+        gene = self.lexicon.genes[hits[0].item]
+        return {"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None}
+
+    def _elided(self, text: str, draft: _Draft) -> None:
+        """'TGF-beta1 and -beta2', 'NPHP1-9': a gene followed by the ends of more names of its kind, elided or as
+        a range, names each of them; the mention covers them all and lists the genes as `named`."""
+        surface = text[draft.start:draft.end]
+        stem = _STEM.match(surface)
+        if stem is None:
+            return
+        names = [surface]
+        end = draft.end
+        elided = _ELIDED.match(text, draft.end)
+        ranged = None if elided else _RANGE.match(text, draft.end)
+        if elided:
+            for item in _ELIDED_ITEM.findall(elided.group(0)):
+                letters = item.rstrip("0123456789")
+                cut = surface.rfind(letters) if letters and not item.isupper() else -1
+                names.append(surface[:cut] + item if cut > 0 else stem.group(1) + item)
+            end = elided.end()
+        elif ranged and stem.group(2).isdigit() and ranged.group(1) in (None, stem.group(1), stem.group(1)[:-1]):
+            first, last = int(stem.group(2)), int(ranged.group(2))
+            if not first < last <= first + 9 or ("to" not in ranged.group(0) and last < first + 3):
+                return  # 'CDK4-6', 'Mlh1-Mlh3': a pair or a complex as often as a range; a hyphen spans four
+            names = [stem.group(1) + str(n) for n in range(first, last + 1)]
+            end = ranged.end()
+        else:
+            return
+        named = [self._gene_named(name) for name in names]
+        if len(named) > 1 and all(named) and len({str(x["symbol"]) for x in named if x}) == len(named):
+            draft.end = end
+            draft.attrs["named"] = named
 
     def _composite(self, text: str, draft: _Draft) -> None:
         """'ERK1/2', 'Smad1/5/8': a name with a number and more numbers after slashes names one gene per number.
