@@ -567,3 +567,14 @@ def test_elided_names_and_ranges_name_each_gene(tagger: Tagger, text: str, surfa
 def test_a_hyphen_between_two_close_numbers_is_a_pair_not_a_range(tagger: Tagger) -> None:
     found = [(m.text, "named" in _attrs(m)) for m in tagger.tag("CDK4-6 inhibitors and the CAV1-CAV2 complex.")]
     assert found == [("CDK4", False), ("CAV1", False), ("CAV2", False)]
+
+
+@pytest.mark.parametrize(("text", "symbols"), [
+    ("PKC isoforms alpha, epsilon, and zeta were active.", ["PRKCA", "PRKCE", "PRKCZ"]),
+    ("ER alpha and beta were measured.", ["ESR1", "ESR2"]),
+    ("RAR alpha and gamma bind.", ["RARA", "RARG"]),
+])
+def test_greek_letters_after_a_name_name_its_isoforms(tagger: Tagger, text: str, symbols: list[str]) -> None:
+    (mention,) = tagger.tag(text)
+    assert [x["symbol"] for x in _attrs(mention)["named"]] == symbols
+    assert "TNF-alpha" in {m.text for m in tagger.tag("TNF-alpha and IL-6 rose.")}  # no list: stays as it was

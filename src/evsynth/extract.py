@@ -28,6 +28,13 @@ _COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
 _ELIDED = re.compile(r"(?:(?:,\s*|,?\s+(?:and|or)\s+)-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
 _ELIDED_ITEM = re.compile(r"-([A-Za-z]+\d+|\d+|[A-Z])")
 _RANGE = re.compile(r"(?:-|\u2013|\s+to\s+-?)([A-Za-z][\w-]*?[A-Za-z-])?(\d{1,2})(?![\w-])")
+_GREEK_ITEM = r"(?:alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|[\u03b1-\u03bc])"
+# 'PKC isoforms alpha, epsilon, and zeta', 'PKC alpha and zeta': Greek letters after a name name its isoforms
+_GREEK_LIST = re.compile(rf"(?:\s+(?:isoforms?|isozymes?|subunits?))?\s+{_GREEK_ITEM}(?:(?:,\s*|,?\s+(?:and|or)\s+)"
+                         rf"{_GREEK_ITEM})+(?![\w-])")
+_GREEK_WORD = re.compile(_GREEK_ITEM + r"(?![\w-])")
+_GREEK_MORE = re.compile(rf"(?:(?:,\s*|,?\s+(?:and|or)\s+){_GREEK_ITEM})+(?![\w-])")
+_LAST_GREEK = re.compile(rf"[\s-]?({_GREEK_ITEM})$")
 _STEM = re.compile(r"(.*?[A-Za-z]-?)(\d{1,2}|[A-Z])$")
 _MORE_AFTER = re.compile(r"(?:,|\s+and\s+-|\s+or\s+-|-\w|\u2013|\s+to\s+-?\w)")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
@@ -75,7 +82,29 @@ class Tagger:
                 self._composite(text, draft)
             elif draft.type == "gene" and _MORE_AFTER.match(text, draft.end):
                 self._elided(text, draft)
+            if draft.type in ("gene", "family") and text.startswith(" ", draft.end) and "named" not in draft.attrs:
+                self._isoforms(text, draft)
             yield draft
+
+    def _isoforms(self, text: str, draft: _Draft) -> None:
+        """'PKC isoforms alpha, epsilon, and zeta': each Greek letter after the name names the gene that the name
+        and the letter spell (PKC alpha -> PRKCA); the mention covers them and lists the genes as `named`."""
+        stem = text[draft.start:draft.end]
+        last = _LAST_GREEK.search(stem)
+        if last:  # 'PKC alpha and zeta': the first letter is in the mention already
+            listed = _GREEK_MORE.match(text, draft.end)
+            letters = [last.group(1)]
+            stem = stem[:last.start()]
+        else:
+            listed = _GREEK_LIST.match(text, draft.end)
+            letters = []
+        if listed is None or not stem:
+            return
+        letters += _GREEK_WORD.findall(listed.group(0))
+        named = [self._gene_named(f"{stem} {letter}") for letter in letters]
+        if len(named) > 1 and all(named) and len({str(x["symbol"]) for x in named if x}) == len(named):
+            draft.end = listed.end()
+            draft.attrs["named"] = named
 
     def _gene_named(self, name: str) -> dict[str, object] | None:
         """The gene a name on its own stands for, as a composite lists it; None when it is not one gene."""
