@@ -33,10 +33,12 @@ _GREEK_ITEM = r"(?:alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lamb
 _GREEK_LIST = re.compile(rf"(?:\s+(?:isoforms?|isozymes?|subunits?))?\s+{_GREEK_ITEM}(?:(?:,\s*|,?\s+(?:and|or)\s+)"
                          rf"{_GREEK_ITEM})+(?![\w-])")
 _GREEK_WORD = re.compile(_GREEK_ITEM + r"(?![\w-])")
+_ISOFORMS_AFTER = re.compile(rf",|\s+(?:and|or|isoforms?|isozymes?|subunits?|{_GREEK_ITEM})\b")  # where a list may be
 _GREEK_MORE = re.compile(rf"(?:(?:,\s*|,?\s+(?:and|or)\s+){_GREEK_ITEM})+(?![\w-])")
 _LAST_GREEK = re.compile(rf"[\s-]?({_GREEK_ITEM})$")
 _STEM = re.compile(r"(.*?[A-Za-z]-?)(\d{1,2}|[A-Z])$")
 _MORE_AFTER = re.compile(r"(?:,|\s+and\s+-|\s+or\s+-|-\w|\u2013|\s+to\s+-?\w)")
+_GENE_TYPES = ("gene", "family")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -82,7 +84,7 @@ class Tagger:
                 self._composite(text, draft)
             elif draft.type == "gene" and _MORE_AFTER.match(text, draft.end):
                 self._elided(text, draft)
-            if draft.type in ("gene", "family") and text.startswith(" ", draft.end) and "named" not in draft.attrs:
+            if draft.type in _GENE_TYPES and "named" not in draft.attrs and _ISOFORMS_AFTER.match(text, draft.end):
                 self._isoforms(text, draft)
             yield draft
 
