@@ -24,7 +24,7 @@ _NEXT_TO = re.compile(r"\s+(?:[A-Za-z]+\s+)?")
 _ARM = re.compile(r"-[35]p$")
 _COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
 # the members after a gene that name more of its kind by their ends: 'TGF-beta1 and -beta2', 'hHR23A and -B',
-# 'LERK-2, -3 and -5' (elided), 'NPHP1-9', 'freac-1 to freac-7', 'AKR1C1-AKR1C4' (a range)
+# 'LERK-2, -3 and -5' (elided), 'NPHP1-9', 'MMP-1 to MMP-3', 'AKR1C1-AKR1C4' (a range)
 _ELIDED = re.compile(r"(?:(?:,\s*|,?\s+(?:and|or)\s+)-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
 _ELIDED_ITEM = re.compile(r"-([A-Za-z]+\d+|\d+|[A-Z])")
 _RANGE = re.compile(r"(?:-|\u2013|\s+to\s+-?)([A-Za-z][\w-]*?[A-Za-z-])?(\d{1,2})(?![\w-])")
@@ -103,10 +103,17 @@ class Tagger:
         if listed is None or not stem:
             return
         letters += _GREEK_WORD.findall(listed.group(0))
-        named = [self._gene_named(f"{stem} {letter}") for letter in letters]
-        if len(named) > 1 and all(named) and len({str(x["symbol"]) for x in named if x}) == len(named):
-            draft.end = listed.end()
-            draft.attrs["named"] = named
+        self._name_each(draft, [f"{stem} {letter}" for letter in letters], listed.end())
+
+    def _name_each(self, draft: _Draft, names: list[str], end: int, every: bool = True) -> None:
+        """Let the mention run to end and list as `named` the genes the names stand for, when they are two or
+        more different genes, every name one of them (unless every is False: 'Smad1/5/8' keeps those that are)."""
+        found = [self._gene_named(name) for name in names]
+        named = [x for x in found if x]
+        if len(named) < 2 or (every and len(named) < len(found)) or len({x["symbol"] for x in named}) < len(named):
+            return
+        draft.end = end
+        draft.attrs["named"] = named
 
     def _gene_named(self, name: str) -> dict[str, object] | None:
         """The gene a name on its own stands for, as a composite lists it; None when it is not one gene."""
@@ -142,10 +149,7 @@ class Tagger:
             end = ranged.end()
         else:
             return
-        named = [self._gene_named(name) for name in names]
-        if len(named) > 1 and all(named) and len({str(x["symbol"]) for x in named if x}) == len(named):
-            draft.end = end
-            draft.attrs["named"] = named
+        self._name_each(draft, names, end)
 
     def _composite(self, text: str, draft: _Draft) -> None:
         """'ERK1/2', 'Smad1/5/8': a name with a number and more numbers after slashes names one gene per number.
@@ -153,17 +157,8 @@ class Tagger:
         match = _COMPOSITE.match(text, draft.start)
         if match is None or match.end() < draft.end:
             return
-        named = []
-        for number in [match.group(2), *match.group(3).split("/")[1:]]:
-            name = match.group(1) + number
-            hits = [h for h in self._resolver.resolve(name, self.lexicon.lookup(name))
-                    if h.type == "gene" and (h.start, h.end) == (0, len(name))]
-            if hits:
-                gene = self.lexicon.genes[hits[0].item]
-                named.append({"symbol": gene.symbol, "hgnc": gene.hgnc, "id": gene.ncbi or None})
-        if len(named) > 1 and len({x["symbol"] for x in named}) == len(named):
-            draft.end = match.end()
-            draft.attrs["named"] = named
+        numbers = [match.group(2), *match.group(3).split("/")[1:]]
+        self._name_each(draft, [match.group(1) + number for number in numbers], match.end(), every=False)
 
     def _draft(self, hit: Hit) -> _Draft:
         lex = self.lexicon
