@@ -25,16 +25,16 @@ _ARM = re.compile(r"-[35]p$")
 _COMPOSITE = re.compile(r"([A-Za-z][A-Za-z-]*?)(\d+)((?:/\d+)+)(?![\w/])")
 # the members after a gene that name more of its kind by their ends: 'TGF-beta1 and -beta2', 'hHR23A and -B',
 # 'LERK-2, -3 and -5' (elided), 'NPHP1-9', 'MMP-1 to MMP-3', 'AKR1C1-AKR1C4' (a range)
-_ELIDED = re.compile(r"(?:(?:,\s*|,?\s+(?:and|or)\s+)-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
+_SEPARATOR = r"(?:,\s*|,?\s+(?:and|or)\s+)"  # between listed items: ', ', ' and ', ', or '
+_ELIDED = re.compile(rf"(?:{_SEPARATOR}-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
 _ELIDED_ITEM = re.compile(r"-([A-Za-z]+\d+|\d+|[A-Z])")
 _RANGE = re.compile(r"(?:-|\u2013|\s+to\s+-?)([A-Za-z][\w-]*?[A-Za-z-])?(\d{1,2})(?![\w-])")
 _GREEK_ITEM = r"(?:alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|[\u03b1-\u03bc])"
 # 'PKC isoforms alpha, epsilon, and zeta', 'PKC alpha and zeta': Greek letters after a name name its isoforms
-_GREEK_LIST = re.compile(rf"(?:\s+(?:isoforms?|isozymes?|subunits?))?\s+{_GREEK_ITEM}(?:(?:,\s*|,?\s+(?:and|or)\s+)"
-                         rf"{_GREEK_ITEM})+(?![\w-])")
+_GREEK_MORE = re.compile(rf"(?:{_SEPARATOR}{_GREEK_ITEM})+(?![\w-])")
+_GREEK_LIST = re.compile(rf"(?:\s+(?:isoforms?|isozymes?|subunits?))?\s+{_GREEK_ITEM}" + _GREEK_MORE.pattern)
 _GREEK_WORD = re.compile(_GREEK_ITEM + r"(?![\w-])")
 _ISOFORMS_AFTER = re.compile(rf",|\s+(?:and|or|isoforms?|isozymes?|subunits?|{_GREEK_ITEM})\b")  # where a list may be
-_GREEK_MORE = re.compile(rf"(?:(?:,\s*|,?\s+(?:and|or)\s+){_GREEK_ITEM})+(?![\w-])")
 _LAST_GREEK = re.compile(rf"[\s-]?({_GREEK_ITEM})$")
 _STEM = re.compile(r"(.*?[A-Za-z]-?)(\d{1,2}|[A-Z])$")
 _MORE_AFTER = re.compile(r"(?:,|\s+and\s+-|\s+or\s+-|-\w|\u2013|\s+to\s+-?\w)")

@@ -18,8 +18,9 @@ GENE_CONTEXT = re.compile(
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
 # a name split by its abbreviation: 'interleukin (IL)-6', 'nuclear factor (NF)-kappaB' name IL-6 and NF-kappaB
 _SPLIT_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9]{0,9})\)-([A-Za-z0-9]+)\b")
-_LIST_GAP = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
-_LIST_GAP_BEFORE = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)$")
+_GAP = r"(?:,\s*(?:and\s+)?|\s+and\s+)"  # between the items of a list: ', ', ', and ', ' and '
+_LIST_GAP = re.compile(_GAP)
+_LIST_GAP_BEFORE = re.compile(_GAP + "$")
 _CELL_LINE = re.compile(r"[A-Za-z]{1,5}-?\d{1,3}[A-Za-z]?")
 _CELLS_AFTER = re.compile(r"\s+cell(?:s|\s+lines?)?\b")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
