@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evsynth import lexicon as lexicon_module
 from evsynth.extract import Tagger, sentence_starts
 from evsynth.genes import case_ok
 from evsynth.lexicon import fold, needs_capital
@@ -335,6 +336,15 @@ def test_fold_keeps_length_and_maps_separators_alike_in_ascii_and_not(text: str)
     assert len(folded) == len(text)
     assert fold(text.replace("–", "-").replace("α", "a")) == folded.replace("α", "a")
     assert not any(c in folded for c in "-/()[];<.\t\u00a0–‘’")
+
+
+@pytest.mark.parametrize("text", ["TNF–α? Yes; ΔFosB ≥ 2 µg", "İL-6 ǅ ẞ", "ΟΔΟΣ Σ-x", "all ascii? yes", "é"])
+def test_fold_of_other_characters_is_the_whole_text_lowered(text: str) -> None:
+    """Non-ASCII texts are folded character by character (a fast path); the result is what lowering the whole
+    text and blanking the separators gives, a character that lengthens when lowered kept as written."""
+    lowered = text.lower() if len(text.lower()) == len(text) else "".join(
+        c.lower() if len(c.lower()) == 1 else c for c in text)
+    assert fold(text) == "".join(" " if c in lexicon_module._FOLDED else c for c in lowered)
 
 
 def test_first_two_characters_read_from_the_pattern() -> None:

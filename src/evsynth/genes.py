@@ -159,6 +159,15 @@ class _Decision:
     treatment: Entry | None
 
 
+class _Shape(NamedTuple):
+    """What a hit's spelling alone says about it, for the text's rules (see Resolver._abbreviations)."""
+
+    roman: bool  # II, IV: a Roman numeral
+    word_like: bool  # spelled like a word (FISH, spatial, beta3), so as a weak alias it needs support
+    stop_listed: bool  # a stop-listed abbreviation (ECT, MRI) or shorter than three letters and digits
+    short: bool  # could be defined in brackets: 'electroconvulsive therapy (ECT)'
+
+
 class Resolver:
     """Turns the automaton's raw hits in one text into typed, disambiguated hits."""
 
@@ -166,6 +175,21 @@ class Resolver:
         self.lexicon = lexicon
         # what a surface with these entries may be does not depend on where it stands: decided once
         self._decided: dict[tuple[str, bool, int], _Decision] = {}
+        self._shapes: dict[str, _Shape] = {}
+
+    def _shape(self, surface: str) -> _Shape:
+        shape = self._shapes.get(surface)
+        if shape is None:
+            if len(self._shapes) > 200_000:
+                self._shapes.clear()
+            compact = _compact(surface)
+            word_like = (compact.isalpha() or _GREEK_NUMBER.fullmatch(compact)) and "-" not in surface and (
+                len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
+            shape = _Shape(bool(_ROMAN.match(compact)), bool(word_like),
+                           compact.upper() in self.lexicon.not_genes or len(compact) < 3,
+                           bool(_DEFINITION.fullmatch(f"({surface})")) and any(c.isupper() for c in surface))
+            self._shapes[surface] = shape
+        return shape
 
     @staticmethod
     def _first_word(text: str, start: int) -> bool:
@@ -219,7 +243,9 @@ class Resolver:
             surface = text[start:end]
             if _torn(text, start, end) or _NOT_NAMED_AFTER.match(text, end):
                 continue
-            decision = self._decide(surface, self._first_word(text, start), entries)
+            # where a sentence starts matters only to a capitalised spelling (see case_ok)
+            first = (surface[0].isupper() or not surface[0].isalnum()) and self._first_word(text, start)
+            decision = self._decide(surface, first, entries)
             choice = decision.gene
             if choice and (text.startswith("(2+", end)  # Mg(2+): an ion
                            or (choice[1] == "name" and " " in surface and _NUMBERED_AFTER.match(text, end))):
@@ -289,8 +315,9 @@ class Resolver:
         surfaces = {text[h.start:h.end] for h in hits}  # only definitions of what was hit can matter
         defined: dict[str, Hit | None] = {}
         split_ends = {text.index(")", h.start) + 1 for h in hits  # after '(IL)' of a joined '(IL)-6'
-                      if text.startswith("(", h.start) and ")-" in text[h.start:h.end]}
-        bracketed = any(f"({surface})" in text for surface in surfaces)  # else no definition can matter
+                      if text.startswith("(", h.start) and ")-" in text[h.start:h.end]} if ")-" in text else ()
+        # else no definition can matter: one needs a short form with a capital in brackets
+        bracketed = any(f"({surface})" in text for surface in surfaces if self._shape(surface).short)
         for match in _DEFINITION.finditer(text) if bracketed else ():
             short = match.group(1)
             if match.end() in split_ends:
@@ -319,13 +346,11 @@ class Resolver:
             surface = text[hit.start:hit.end]
             if cell_lines and hit.kind in WEAK_KINDS and surface in cell_lines:
                 continue  # THP-1, INS-1, Huh7: an alias or old symbol the text names cells by is a cell line
-            compact = _compact(surface)
-            if hit.type == "gene" and _ROMAN.match(compact):
+            shape = self._shape(surface)
+            if hit.type == "gene" and shape.roman:
                 continue  # II, IV: 'type II receptor' names no gene II
-            word_like = compact.isalpha() or _GREEK_NUMBER.fullmatch(compact)  # 'beta3' names no one gene
-            if (hit.type == "gene" and hit.kind in WEAK_KINDS and word_like and "-" not in surface
-                    and (len(compact) <= WEAK_LENGTH or (compact[1:].islower() and not _PROTEIN_WORD.search(compact)))
-                    and surface not in defined and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
+            if (hit.type == "gene" and hit.kind in WEAK_KINDS and shape.word_like and surface not in defined
+                    and hit.item not in strong and not GENE_CONTEXT.match(text, hit.end)):
                 listed.append(hit)
                 continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support (GM-CSF does not)
             if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
@@ -337,8 +362,7 @@ class Resolver:
                     continue
                 if definition.type == hit.type and definition.start != hit.start:
                     hit = Hit(hit.start, hit.end, hit.type, definition.item, hit.kind, hit.rank)
-            elif (compact.upper() in self.lexicon.not_genes or len(compact) < 3) and not (
-                    GENE_CONTEXT.match(text, hit.end)):
+            elif shape.stop_listed and not GENE_CONTEXT.match(text, hit.end):
                 continue
             out.append(hit)
         if listed and out:

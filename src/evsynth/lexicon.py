@@ -44,6 +44,21 @@ def fold(text: str) -> str:
     """Lower-case and turn punctuation into spaces, keeping every character where it was."""
     if text.isascii():  # most abstracts: a byte table does it at once
         return text.encode("ascii").lower().translate(_FOLD_ASCII).decode("ascii")
+    if "\u03a3" not in text:  # capital sigma lowers by its place in a word: the whole text is lowered below
+        # the ASCII characters by the byte table, then each other one (a '?' in the bytes) on its own
+        raw = text.encode("ascii", "replace")
+        folded = raw.lower().translate(_FOLD_ASCII).decode("ascii")
+        parts: list[str] = []
+        last = 0
+        at = raw.find(b"?")
+        while at >= 0:
+            char = text[at]
+            if char != "?":
+                lowered = char.lower()
+                parts += (folded[last:at], " " if char in _FOLDED else lowered if len(lowered) == 1 else char)
+                last = at + 1
+            at = raw.find(b"?", at + 1)
+        return "".join((*parts, folded[last:]))
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters (İ) lengthen when lowered
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

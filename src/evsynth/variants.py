@@ -103,7 +103,8 @@ _DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
 # what a variant starting with a number has after it (and after more numbers joined by [-+_.,]): a base or '(' (677C>T,
 # -308 G/A, 5(CAG)), X (32X), M (3 Mb), del/dup/ins, or a unit or nucleoside word (32 bp, 5 kb, 3 base pairs,
 # 2 nucleotides, 4 amino acids, 9 adenine deletion). Most numbers in abstracts (45 patients, 0.05) fail this at once.
-_NUMBER_THEN = (r"(?=\d++(?:[-+_.,]\d++)*+[-\s]?(?:[(ACGTUXM]|d[eu]|in|b[ap]|kb|nu|am|ad|gu|cy|th))")
+_NUMBER = r"\d++(?:[-+_.,]\d++)*+[-\s]?(?:[(ACGTUXM]|d[eu]|in|b[ap]|kb|nu|am|ad|gu|cy|th)"
+_NUMBER_THEN = f"(?={_NUMBER})"
 # each pattern as a group named by its kind and place ("protein3"): the group that matched tells the kind
 _GROUPS = [f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)]
 _ALTERNATIVES = "(?:" + "|".join(_GROUPS) + ")"
@@ -113,7 +114,9 @@ _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 # word (at most 15 characters when no other digit comes first) and over the word before it
 _DIGIT_REACH = re.compile(r"\d[^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")
 _ASCII_DIGIT_REACH = re.compile(r"[0-9][^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")  # the same on ASCII text, faster
-_SEPARATOR = re.compile(r"[^\w.>]" + _BODY)
+# a separator a variant may follow: _BODY, where a number must also pass _NUMBER_THEN (as its scanner would), so
+# that the many numbers of an abstract ('45 patients', '(95% CI') are passed over by the regex engine
+_SEPARATOR = re.compile(rf"[^\w.>](?=[A-Za-z(+\-*\u0394]|(?=[0-9]){_NUMBER})")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
 # before its word ("five base pairs in-frame deletion") and ends at most _REACH after it. Words are found as
@@ -368,8 +371,11 @@ def _scan(padded: str, spans: list[tuple[int, int]], digit: bool, found: list[re
     scanners = _SCANNERS[digit]
     for lo, hi in spans:
         end = len(padded) if digit else hi
-        for separator in _SEPARATOR.finditer(padded, lo if lo > last else last, hi):
+        # the look-ahead of _SEPARATOR reads past hi (a number's unit), so the search runs on and stops at hi
+        for separator in _SEPARATOR.finditer(padded, lo if lo > last else last):
             at = separator.start()
+            if at >= hi - 1:  # the variant's first character is at hi or beyond
+                break
             if at < last:
                 continue
             opening = padded[at + 1:at + 3]
