@@ -104,7 +104,6 @@ _DIGIT_SOON = r"(?=[^\s\d]{0,14}+\d|\S++\s\d)"
 # -308 G/A, 5(CAG)), X (32X), M (3 Mb), del/dup/ins, or a unit or nucleoside word (32 bp, 5 kb, 3 base pairs,
 # 2 nucleotides, 4 amino acids, 9 adenine deletion). Most numbers in abstracts (45 patients, 0.05) fail this at once.
 _NUMBER = r"\d++(?:[-+_.,]\d++)*+[-\s]?(?:[(ACGTUXM]|d[eu]|in|b[ap]|kb|nu|am|ad|gu|cy|th)"
-_NUMBER_THEN = f"(?={_NUMBER})"
 # each pattern as a group named by its kind and place ("protein3"): the group that matched tells the kind
 _GROUPS = [f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)]
 _ALTERNATIVES = "(?:" + "|".join(_GROUPS) + ")"
@@ -114,8 +113,8 @@ _IN_WORD = re.compile(r"[A-Z](?=\d\d)")
 # word (at most 15 characters when no other digit comes first) and over the word before it
 _DIGIT_REACH = re.compile(r"\d[^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")
 _ASCII_DIGIT_REACH = re.compile(r"[0-9][^\s\d]{0,14}+(?:\d\S*+)?(?:\s\S++)?")  # the same on ASCII text, faster
-# a separator a variant may follow: _BODY, where a number must also pass _NUMBER_THEN (as its scanner would), so
-# that the many numbers of an abstract ('45 patients', '(95% CI') are passed over by the regex engine
+# a separator a variant may follow: _BODY, and a number only when _NUMBER follows, so that the many numbers of an
+# abstract ('45 patients', '(95% CI') are passed over by the regex engine
 _SEPARATOR = re.compile(rf"[^\w.>](?=[A-Za-z(+\-*\u0394]|(?=[0-9]){_NUMBER})")
 _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
@@ -355,7 +354,7 @@ def _scanner(opening: str, digit: bool) -> re.Pattern[str] | None:
     alternative of an alternation in turn; most can be ruled out by the first two characters once, for all texts
     ('an', 'in', 'of' open none)."""
     options = [group for group, opens in zip(_GROUPS, _OPENINGS, strict=True) if opens is None or opens.match(opening)]
-    lead = r"[^\w.>]" + (_NUMBER_THEN if opening[:1].isdecimal() else _DIGIT_SOON if digit else "")
+    lead = r"[^\w.>]" + (_DIGIT_SOON if digit and not opening[:1].isdecimal() else "")  # a number: see _SEPARATOR
     source = lead + "(?:" + "|".join(options) + ")"
     scanner = (_COMPILED.get(source) or _COMPILED.setdefault(source, re.compile(source))) if options else None
     if len(_SCANNERS[digit]) < 10_000:
