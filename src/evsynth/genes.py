@@ -322,7 +322,7 @@ class Resolver:
             short = match.group(1)
             if match.end() in split_ends:
                 continue  # 'interleukin (IL)-6' defines IL-6, not IL
-            if short not in surfaces or not any(c.isupper() for c in short):
+            if short not in surfaces or not self._shape(short).short:  # a hit, with a capital
                 continue
             end = match.start()
             while end and text[end - 1].isspace():
