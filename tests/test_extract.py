@@ -126,6 +126,47 @@ def test_spellings_papers_use_for_hgnc_terms(tagger: Tagger, text: str, surface:
     assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
 
 
+@pytest.mark.parametrize(("text", "surface", "symbol"), [
+    # HGNC puts a receptor's subtype, a subunit or a chain length after the name; papers put it before
+    ("Binding to the dopamine D2 receptor fell.", "dopamine D2 receptor", "DRD2"),  # dopamine receptor D2
+    ("Binding to the D2 dopamine receptor fell.", "D2 dopamine receptor", "DRD2"),
+    ("Binding to the D1 receptor fell.", "D1 receptor", "DRD1"),  # not LMOD1, whose alias is D1
+    ("The type 1 angiotensin II receptor was blocked.", "type 1 angiotensin II receptor", "AGTR1"),
+    ("The kappa opioid receptor was blocked.", "kappa opioid receptor", "OPRK1"),  # opioid receptor kappa 1
+    ("The beta2-adrenoceptor was blocked.", "beta2-adrenoceptor", "ADRB2"),  # adrenoceptor beta 2
+    ("The M3 muscarinic receptor was blocked.", "M3 muscarinic receptor", "CHRM3"),  # cholinergic receptor muscarinic 3
+    ("The alpha7 nicotinic acetylcholine receptor was blocked.", "alpha7 nicotinic acetylcholine receptor", "CHRNA7"),
+    ("The metabotropic glutamate receptor 5 was blocked.", "metabotropic glutamate receptor 5", "GRM5"),
+    ("The 5-hydroxytryptamine 1A receptor was blocked.", "5-hydroxytryptamine 1A receptor", "HTR1A"),
+    ("The luteinizing hormone beta-subunit was secreted.", "luteinizing hormone beta-subunit", "LHB"),
+    ("The medium-chain acyl-CoA dehydrogenase was absent.", "medium-chain acyl-CoA dehydrogenase", "ACADM"),
+    # peptides named for themselves, not for their precursor gene
+    ("Plasma oxytocin rose.", "oxytocin", "OXT"),  # HGNC: 'oxytocin/neurophysin I prepropeptide'
+    ("Plasma ghrelin rose.", "ghrelin", "GHRL"),  # HGNC: 'ghrelin and obestatin prepropeptide'
+    ("Plasma vasopressin rose.", "vasopressin", "AVP"),
+    ("Release of substance P rose.", "substance P", "TAC1"),
+    ("Plasma ACTH rose.", "ACTH", "POMC"),
+])
+def test_word_orders_and_peptide_names_papers_use(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
+    assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
+
+
+def test_a_short_form_a_gene_name_defines_is_that_gene_not_a_family(tagger: Tagger) -> None:
+    # SP is also FamPlex's family of Sp transcription factors; defined by 'substance P' it is TAC1 throughout
+    text = "Serum substance P (SP) rose, and SP fell after treatment."
+    assert [(m.text, _attrs(m).get("symbol")) for m in tagger.tag(text)] == [
+        ("substance P", "TAC1"), ("SP", "TAC1"), ("SP", "TAC1")]
+    # a one-word gene before the brackets does not turn the family into that gene
+    assert [m.type for m in tagger.tag("Sp1 and Sp3 (SP) factors bound.") if m.text == "SP"] == ["family"]
+
+
+def test_receptor_classes_named_by_a_letter_give_no_short_form() -> None:
+    # 'EPH receptor B2' and 'adhesion G protein-coupled receptor B2' would make 'B2 receptor' ambiguous
+    assert "B2 receptor" in lexicon_module._reordered("bradykinin receptor B2")
+    for name in ("EPH receptor B2", "adhesion G protein-coupled receptor D1", "killer cell lectin like receptor D1"):
+        assert not any(form.count(" ") == 1 for form in lexicon_module._reordered(name)), name
+
+
 def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
     text = "The cat sat at rest; max values were set."
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []

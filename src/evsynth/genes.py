@@ -362,6 +362,9 @@ class Resolver:
                     continue
                 if definition.type == hit.type and definition.start != hit.start:
                     hit = Hit(hit.start, hit.end, hit.type, definition.item, hit.kind, hit.rank)
+                elif (definition.type == "gene" and hit.type == "family"
+                      and " " in text[definition.start:definition.end]):  # 'substance P (SP)': SP is no Sp factor
+                    hit = Hit(hit.start, hit.end, "gene", definition.item, "alias", KINDS.index("alias"))
             elif shape.stop_listed and not GENE_CONTEXT.match(text, hit.end):
                 continue
             out.append(hit)

@@ -12,7 +12,7 @@ from evsynth.models import Mention
 from evsynth.screen import PRIMARY, latest_decisions
 from evsynth.store import Store, utc_now
 
-TAGGER_VERSION = "10"  # bump when a change to the tagger changes mentions: stored mentions are then redone
+TAGGER_VERSION = "11"  # bump when a change to the tagger changes mentions: stored mentions are then redone
 
 
 @dataclass
