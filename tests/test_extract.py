@@ -445,6 +445,18 @@ def test_a_curated_representative_comes_before_an_hgnc_alias(tagger: Tagger) -> 
     assert _attrs(family)["canonical"]["symbol"] == "PIK3CB"  # HGNC also lists PI3K as a PIK3CA alias
 
 
+def test_genes_written_the_mouse_way_in_a_text_naming_no_species_are_mouse_genes(tagger: Tagger) -> None:
+    text = "During differentiation Nlk suppressed Gli2 and Meox1, and Shh was unchanged."
+    assert {m.text: _attrs(m)["species"] for m in tagger.tag(text)} == {
+        "Nlk": "mouse", "Gli2": "mouse", "Meox1": "mouse", "Shh": "mouse"}
+    # one protein name in several numbers is the style human papers use too: Smad2, Smad4 and Smad7 stay human
+    text = "Smad7 bound the receptor, and Smad2 then joined Smad4 in the nucleus."
+    assert {_attrs(m)["species"] for m in tagger.tag(text)} == {"human"}
+    # a text that names a species decides by it
+    text = "In patients, Nlk suppressed Gli2 and Meox1."
+    assert {_attrs(m)["species"] for m in tagger.tag(text)} == {"human"}
+
+
 def test_cell_lines_name_their_species(tagger: Tagger) -> None:
     assert _first_gene_species(tagger, "BDNF rose in RAW264.7 cells.") == "mouse"
     assert _first_gene_species(tagger, "BDNF rose in PC12 cells.") == "rat"

@@ -39,6 +39,9 @@ _LAST_GREEK = re.compile(rf"[\s-]?({_GREEK_ITEM})$")
 _STEM = re.compile(r"(.*?[A-Za-z]-?)(\d{1,2}|[A-Z])$")
 _MORE_AFTER = re.compile(r"(?:,|\s+and\s+-|\s+or\s+-|-\w|\u2013|\s+to\s+-?\w)")
 _GENE_TYPES = ("gene", "family")
+# a text that names no species but writes this many genes the way mouse genes are written (Nlk, Meox1, Gli2; a
+# name's letters count once, so Smad2, Smad4 and Smad7, a protein style human papers use too, are one) is about mice
+_MOUSE_STYLED = 3
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -237,7 +240,8 @@ class Tagger:
     @staticmethod
     def _species(text: str, cue_words: list[tuple[int, int]], drafts: list[_Draft], starts: list[int]) -> None:
         """Gene mentions take the species their sentence names, else the one the text names most (human when
-        it names none); a symbol written the rodent way (Bmp4) in a text naming mice or rats is the rodent gene.
+        it names none, unless it writes three genes the mouse way); a symbol written the rodent way (Bmp4) in a
+        text naming mice or rats is the rodent gene.
         A non-human gene keeps its human HGNC symbol as `symbol` but gets no NCBI id; so do a family's canonical
         member and the genes a composite names."""
         named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs or "named" in d.attrs]
@@ -256,6 +260,9 @@ class Tagger:
         top = max(SPECIES, key=lambda k: (counts[k] if k != "human" else -1))
         overall = top if counts[top] > 2 * counts["human"] else "human"
         rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
+        if not cues and len({text[d.start:d.end].rstrip("0123456789") for d in named
+                             if _rodent_style(text[d.start:d.end], d)}) >= _MOUSE_STYLED:
+            overall = rodent = "mouse"  # no species named, but Nlk, Meox1 and Gli2 written the mouse way
         by_sentence: dict[int, list[str]] = {}
         for pos, _, kind in cues:
             by_sentence.setdefault(bisect.bisect_right(starts, pos) - 1, []).append(kind)
