@@ -116,7 +116,7 @@ def key_variants(term: str, kind: str) -> set[str]:
 _ENZYME_CLASSES = ("nuclease", "hydroxylase", "transferase", "oxygenase", "lipase", "ylase")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 _TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
-_GREEK_NAMES = "alpha|beta|gamma|delta|epsilon|zeta|kappa|mu"
+_GREEK_NAMES = "|".join((*GREEK_SHORT, "mu"))  # the Greek letters subtypes and subunits are named by
 # HGNC names a receptor's subtype after the word (dopamine receptor D2, angiotensin II receptor type 1, opioid
 # receptor kappa 1); papers put it before (dopamine D2 receptor, D2 dopamine receptor, kappa opioid receptor)
 _RECEPTOR_SUBTYPE = re.compile(
@@ -133,6 +133,7 @@ _CHAIN = re.compile(r"^(.{6,}) ((?:short|medium|long|very long) chain)$")
 # prepropeptide' -> ghrelin, obestatin; 'hypocretin neuropeptide precursor' -> hypocretin
 _PRECURSOR = re.compile(r"^(.+?)(?: neuropeptide)? (?:prepropeptide|precursor|preproprotein)$")
 _PEPTIDE_WORD = re.compile(r"[a-z]{5,}")
+_PEPTIDES_APART = re.compile(r"/| and ")
 
 
 def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
@@ -186,7 +187,7 @@ def _reordered(name: str) -> list[str]:
     if match := _CHAIN.match(name):
         return [f"{match.group(2)} {match.group(1)}"]
     if match := _PRECURSOR.match(name):
-        peptides = re.split(r"/| and ", match.group(1))
+        peptides = _PEPTIDES_APART.split(match.group(1))
         return [p for p in peptides if _PEPTIDE_WORD.fullmatch(p) and not p.endswith(("peptide", "protein"))]
     return []
 
