@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from evsynth.lexicon import KINDS, Entry, Lexicon, greek_short
+from evsynth.lexicon import GREEK_WORDS, KINDS, Entry, Lexicon, greek_short
 
 _ALNUM = re.compile(r"[^0-9A-Za-zα-ω]")
 GENE_CONTEXT = re.compile(
@@ -78,7 +78,7 @@ _PROTEIN_WORD = re.compile(r"(?:in|ins|ase|ases|ogen|ulin|ectin|kine|kines|tide|
 
 
 _ROMAN = re.compile(r"[IVX]+$")
-_GREEK_NUMBER = re.compile(r"(?:alpha|beta|gamma|delta|kappa|epsilon|zeta|[\u03b1-\u03c9])\d{1,2}", re.IGNORECASE)
+_GREEK_NUMBER = re.compile(rf"(?:{GREEK_WORDS}|[\u03b1-\u03c9])\d{{1,2}}", re.IGNORECASE)
 _HEADING = re.compile(r"(?:^|[\s.])[A-Z][A-Z ]{2,40}$")
 
 

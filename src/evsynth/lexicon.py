@@ -65,11 +65,12 @@ def fold(text: str) -> str:
     return _FOLD_RE.sub(" ", lowered)
 
 
-_GREEK_WORD = re.compile(r"(?<=[a-z0-9])\s?(alpha|beta|gamma|delta|kappa|epsilon|zeta)(?![a-z])")
+GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k", "epsilon": "e", "zeta": "z"}
+GREEK_WORDS = "|".join(GREEK_SHORT)  # the Greek letters papers spell out in gene names
+_GREEK_WORD = re.compile(rf"(?<=[a-z0-9])\s?({GREEK_WORDS})(?![a-z])")
 # a leading Greek word: beta-catenin, also written b-catenin (not alpha: 'a catenin' is English)
 _GREEK_LEAD = re.compile(r"^(beta|gamma|delta|kappa|zeta) (?=[a-z])")
-GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k", "epsilon": "e", "zeta": "z"}
-_GREEK_ANY = re.compile("(alpha|beta|gamma|delta|kappa|epsilon|zeta)(?![a-z])|([αβγδκεζ])", re.IGNORECASE)
+_GREEK_ANY = re.compile(f"({GREEK_WORDS})(?![a-z])|([αβγδκεζ])", re.IGNORECASE)
 _LETTER_OF = {**GREEK_SHORT, **{g: GREEK_SHORT[w] for w, g in GREEK.items()}}
 
 
@@ -116,7 +117,7 @@ def key_variants(term: str, kind: str) -> set[str]:
 _ENZYME_CLASSES = ("nuclease", "hydroxylase", "transferase", "oxygenase", "lipase", "ylase")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 _TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
-_GREEK_NAMES = "|".join((*GREEK_SHORT, "mu"))  # the Greek letters subtypes and subunits are named by
+_GREEK_NAMES = GREEK_WORDS + "|mu"  # the Greek letters subtypes and subunits are named by
 # HGNC names a receptor's subtype after the word (dopamine receptor D2, angiotensin II receptor type 1, opioid
 # receptor kappa 1); papers put it before (dopamine D2 receptor, D2 dopamine receptor, kappa opioid receptor)
 _RECEPTOR_SUBTYPE = re.compile(
