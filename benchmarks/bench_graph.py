@@ -20,15 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from evsynth.convergence import convergence
-from evsynth.design import classify
-from evsynth.evidence import EvidenceRecord
-from evsynth.export import FORMATS, export_graph
-from evsynth.graph import build_graph
-from evsynth.lexicon import default_lexicon
 from evsynth.models import Mention
-from evsynth.pathways import ConvergenceSettings, default_modules
-from evsynth.tables import write_convergence, write_evidence_tables
+from evsynth.protocol.pathways import ConvergenceSettings, default_modules
+from evsynth.synthesis.convergence import convergence
+from evsynth.synthesis.design import classify
+from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.graph import build_graph
+from evsynth.synthesis.graph_formats import FORMATS, export_graph
+from evsynth.synthesis.tables import write_convergence, write_evidence_tables
+from evsynth.tagger.lexicon import default_lexicon
 
 
 def _pools() -> dict[str, list[tuple[str, str | None, tuple[tuple[str, object], ...]]]]:
@@ -38,10 +38,22 @@ def _pools() -> dict[str, list[tuple[str, str | None, tuple[tuple[str, object], 
     genes = curated + rng.sample([g.symbol for g in lexicon.genes if g.ncbi], 3000 - len(curated))
     gene_of = {g.symbol: g for g in lexicon.genes}
     gene_pool = [(s, gene_of[s].ncbi, (("symbol", s), ("hgnc", gene_of[s].hgnc), ("species", "human"))) for s in genes]
-    stems = ["miR-29", "miR-132", "miR-212", "let-7", "miR-16", "miR-124", "miR-135", "miR-146", "miR-223",
-             "miR-1202"] + [f"miR-{n}" for n in range(300, 490)]
-    mirna_pool = [(s, f"hsa-{s}a", (("members", [{"id": f"hsa-{s}a", "family": s, "in_mirbase": True}]),
-                                    ("family", s))) for s in stems]
+    stems = [
+        "miR-29",
+        "miR-132",
+        "miR-212",
+        "let-7",
+        "miR-16",
+        "miR-124",
+        "miR-135",
+        "miR-146",
+        "miR-223",
+        "miR-1202",
+    ] + [f"miR-{n}" for n in range(300, 490)]
+    mirna_pool = [
+        (s, f"hsa-{s}a", (("members", [{"id": f"hsa-{s}a", "family": s, "in_mirbase": True}]), ("family", s)))
+        for s in stems
+    ]
     treatments = [(t.key, t.id, (("name", t.name), ("modality", t.modality))) for t in lexicon.treatments]
     variant_pool = [(f"rs{1000 + n}", f"rs{1000 + n}", (("kind", "rsid"), ("gene", genes[n % 60]))) for n in range(300)]
     return {"gene": gene_pool, "mirna": mirna_pool, "treatment": treatments, "variant": variant_pool}
@@ -66,9 +78,20 @@ def make_records(count: int) -> list[EvidenceRecord]:
             surface, ident, attrs = _zipf_pick(rng, pools[kind])
             mentions.append(Mention(0, len(surface), surface, kind, ident, rng.randrange(3), attrs))
         pmid = str(90000001 + number)
-        records.append(EvidenceRecord(key=pmid, pmid=pmid, title="Synthetic", text=text, year=2023,
-                                      first_author="Synth A", doi=None, pub_types=("Journal Article",),
-                                      design=review if number % 20 == 0 else design, mentions=mentions))
+        records.append(
+            EvidenceRecord(
+                key=pmid,
+                pmid=pmid,
+                title="Synthetic",
+                text=text,
+                year=2023,
+                first_author="Synth A",
+                doi=None,
+                pub_types=("Journal Article",),
+                design=review if number % 20 == 0 else design,
+                mentions=mentions,
+            )
+        )
     return records
 
 
@@ -91,23 +114,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         print("baseline:")
-        _timed("mentions as JSON lines", lambda: (out / "m.jsonl").write_text("\n".join(json.dumps(
-            {"pmid": r.key, "entities": [m.to_json() for m in r.mentions]}) for r in records)), figures)
+        _timed(
+            "mentions as JSON lines",
+            lambda: (out / "m.jsonl").write_text(
+                "\n".join(json.dumps({"pmid": r.key, "entities": [m.to_json() for m in r.mentions]}) for r in records)
+            ),
+            figures,
+        )
         print("graph stage:")
         graph = _timed("build graph", lambda: build_graph(records, modules), figures)
         rows = _timed("convergence", lambda: convergence(graph, records, modules, ConvergenceSettings()), figures)
-        _timed("convergence + tables files", lambda: (write_convergence(rows, out, settings_text=""),
-                                                      write_evidence_tables(records, out)), figures)
+        _timed(
+            "convergence + tables files",
+            lambda: (write_convergence(rows, out, settings_text=""), write_evidence_tables(records, out)),
+            figures,
+        )
         for fmt in FORMATS:
             _timed(f"export {fmt}", lambda fmt=fmt: export_graph(graph, fmt, out / f"graph.{fmt}"), figures)
         sizes = {p.name: p.stat().st_size for p in out.iterdir()}
     stage = sum(v for k, v in figures.items() if k != "mentions as JSON lines")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\ngraph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges; "
-          f"graph.cx2 {sizes['graph.cx2'] / 1e6:.0f} MB, graph.graphml {sizes['graph.graphml'] / 1e6:.0f} MB")
-    print(f"graph build + convergence + tables + all {len(FORMATS)} exports: {stage:.1f} s for {count:,} records "
-          f"(target < 60 s: {'met' if stage < 60 else 'MISSED'}); "
-          f"{stage / figures['mentions as JSON lines']:.1f}x the JSON-lines baseline; peak RSS {peak:,.0f} MB")
+    print(
+        f"\ngraph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges; "
+        f"graph.cx2 {sizes['graph.cx2'] / 1e6:.0f} MB, graph.graphml {sizes['graph.graphml'] / 1e6:.0f} MB"
+    )
+    print(
+        f"graph build + convergence + tables + all {len(FORMATS)} exports: {stage:.1f} s for {count:,} records "
+        f"(target < 60 s: {'met' if stage < 60 else 'MISSED'}); "
+        f"{stage / figures['mentions as JSON lines']:.1f}x the JSON-lines baseline; peak RSS {peak:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ import requests
 import yaml
 
 from evsynth.config import Settings
-from evsynth.eutils import EUtils, RateLimiter
-from evsynth.harvest import harvest, parse_efetch
-from evsynth.protocol import load_protocol
-from evsynth.store import Store
+from evsynth.protocol.loader import load_protocol
+from evsynth.sources.eutils import EUtils, RateLimiter
+from evsynth.sources.harvest import harvest, parse_efetch
+from evsynth.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,8 +129,10 @@ def main() -> None:
     print(f"evsynth: {ours['esearch']:.0f} esearch + {ours['efetch']:.0f} efetch ({ours['efetch_needed']:.0f} needed, "
           f"{ours['retries']:.0f} retries); the search took {ours['search_s']:.1f} s; minimum with no retry "
           f"{needed:.1f} s, so {ours['seconds'] / needed:.3f}x")  # fmt: skip
-    print(f"naive / evsynth: {naive_seconds / ours['seconds']:.1f}x the time, "
-          f"{naive_requests / ours['requests']:.1f}x the requests")
+    print(
+        f"naive / evsynth: {naive_seconds / ours['seconds']:.1f}x the time, "
+        f"{naive_requests / ours['requests']:.1f}x the requests"
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import gzip, io, itertools, json, resource, sys, time
 path, kind, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 if kind == "evsynth":
-    from evsynth.pubmed_xml import iter_pubmed_xml
+    from evsynth.formats.pubmed_xml import iter_pubmed_xml
     count = sum(1 for _ in itertools.islice(iter_pubmed_xml(path), limit or None))
     method = "iter_pubmed_xml"
 else:

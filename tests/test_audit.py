@@ -11,19 +11,19 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from tests.conftest import ROOT, fast_client
+from tests.helpers import ROOT, fast_client
 
-from evsynth.audit import audit, claim_findings, journal_matches, parse_window
-from evsynth.claims import Claim, check_claim, read_claims, sample_sizes
+from evsynth.audit.check import audit, claim_findings, journal_matches, parse_window
+from evsynth.audit.claims import Claim, check_claim, read_claims, sample_sizes
+from evsynth.audit.references import parse_reference, read_references
+from evsynth.audit.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
 from evsynth.cli import cli
 from evsynth.errors import EvsynthError, InputFileError
-from evsynth.eutils_server import Corpus, FaultPlan, citation_match, term_matcher
-from evsynth.extract import Tagger
 from evsynth.models import Author, Record
-from evsynth.references import parse_reference, read_references
-from evsynth.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
-from evsynth.store import Store
-from evsynth.synthetic import demo_article_set
+from evsynth.store.database import Store
+from evsynth.tagger.tagger import Tagger
+from evsynth.testing.server import Corpus, FaultPlan, citation_match, term_matcher
+from evsynth.testing.synthetic import demo_article_set
 
 DEMO = ROOT / "demo" / "audit"
 CORPUS = yaml.safe_load((ROOT / "demo" / "corpus.yaml").read_text())
@@ -96,8 +96,9 @@ def test_every_style_reads_the_same_citation(tmp_path: Path, style: str) -> None
     assert citation.year == 2022 and citation.volume == "22" and citation.pages == "8-16"
     assert citation.doi == "10.5555/evsynth-demo.90000007"
     assert citation.pmid == ("" if style in ("mdpi", "apa") else "90000007")
-    assert journal_matches(citation.journal, Record(journal="Journal of Synthetic Psychiatry",
-                                                    journal_iso="J Synth Psychiatry"))
+    assert journal_matches(
+        citation.journal, Record(journal="Journal of Synthetic Psychiatry", journal_iso="J Synth Psychiatry")
+    )
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -119,10 +120,12 @@ def test_style_variants(text: str, expected: tuple[object, ...]) -> None:
 
 
 def test_numbered_list_with_wrapped_lines_comments_and_et_al(tmp_path: Path) -> None:
-    text = ("# a comment line\nReferences\n[1] Arden A, Belmont B, Corvin C, et al. A first title that wraps\n"
-            "   onto a second line. J Synth Psychiatry. 2021;21:e0123.\n\n"
-            "[2] Dalby D. Does it work? A second title. Synth Psychiatry Rep. 2024 Feb 1. Epub ahead of print.\n"
-            "[3] Eskes E, Farrow F. Handbook of invented methods for testing. Example Press; 2020.\n")
+    text = (
+        "# a comment line\nReferences\n[1] Arden A, Belmont B, Corvin C, et al. A first title that wraps\n"
+        "   onto a second line. J Synth Psychiatry. 2021;21:e0123.\n\n"
+        "[2] Dalby D. Does it work? A second title. Synth Psychiatry Rep. 2024 Feb 1. Epub ahead of print.\n"
+        "[3] Eskes E, Farrow F. Handbook of invented methods for testing. Example Press; 2020.\n"
+    )
     refs = read_references(write(tmp_path / "refs.txt", text))
     assert [r.key for r in refs] == ["1", "2", "3"]
     first, second, third = refs
@@ -133,10 +136,14 @@ def test_numbered_list_with_wrapped_lines_comments_and_et_al(tmp_path: Path) -> 
 
 
 def test_unnumbered_lists_split_on_blank_lines_or_lines(tmp_path: Path) -> None:
-    blocks = ("Arden A. One title here. J Synth Psychiatry. 2021;1:1-2.\n\n"
-              "Belmont B. Another title\nwrapped. J Synth Psychiatry. 2022;2:3-4.\n")
+    blocks = (
+        "Arden A. One title here. J Synth Psychiatry. 2021;1:1-2.\n\n"
+        "Belmont B. Another title\nwrapped. J Synth Psychiatry. 2022;2:3-4.\n"
+    )
     assert [r.title for r in read_references(write(tmp_path / "a.txt", blocks))] == [
-        "One title here", "Another title wrapped"]
+        "One title here",
+        "Another title wrapped",
+    ]
     lines = "Arden A. One title here. J Synth Psychiatry. 2021;1:1-2.\nBelmont B. Two. J S. 2022;2:3.\n"
     assert len(read_references(write(tmp_path / "b.txt", lines))) == 2
 
@@ -164,11 +171,27 @@ def test_bad_reference_files_are_one_line_errors(tmp_path: Path, text: str, mess
 
 
 def test_server_matches_doi_title_and_citation_lines() -> None:
-    record = Record(pmid="90000007", doi="10.5555/A.7", title="GRIN2B variants and ketamine", journal="J Synth X",
-                    journal_iso="J Synth X", pub_year=2022, volume="22", pages="8-16",
-                    authors=(Author(last_name="Orrin"),))
-    other = Record(pmid="90000008", doi="10.5555/a.8", title="Other", pub_year=2022, journal="J Synth X",
-                   volume="22", pages="8-9", authors=(Author(last_name="Pell"),))
+    record = Record(
+        pmid="90000007",
+        doi="10.5555/A.7",
+        title="GRIN2B variants and ketamine",
+        journal="J Synth X",
+        journal_iso="J Synth X",
+        pub_year=2022,
+        volume="22",
+        pages="8-16",
+        authors=(Author(last_name="Orrin"),),
+    )
+    other = Record(
+        pmid="90000008",
+        doi="10.5555/a.8",
+        title="Other",
+        pub_year=2022,
+        journal="J Synth X",
+        volume="22",
+        pages="8-9",
+        authors=(Author(last_name="Pell"),),
+    )
     assert term_matcher('"10.5555/a.7"[aid] OR "10.5555/zzz"[aid]')(record)  # type: ignore[misc]
     assert term_matcher("grin2b[ti] AND ketamine[ti]")(record)  # type: ignore[misc]
     assert not term_matcher("grin2b[ti] AND lithium[ti]")(record)  # type: ignore[misc]
@@ -217,36 +240,65 @@ def test_claims_table_reading_and_errors(tmp_path: Path) -> None:
     tsv = read_claims(write(tmp_path / "c.tsv", "Reference\tmiRNAs\tN\n[3]\tmiR-29a, miR-29c\t1,200\n"))
     assert tsv[0].key == "3" and dict(tsv[0].entities)["mirna"] == ("miR-29a", "miR-29c")
     assert tsv[0].sample_size == 1200
-    for text, message in (("genes\nBDNF\n", "no reference column"), ("ref,notes\n1,x\n", "no claim column"),
-                          ("ref,n\n1,about 50\n", "row 2: sample_size 'about 50'"),
-                          ("ref,genes\n1,A\n1,B\n", "row 3: reference 1 already has a row"), ("", "empty")):
+    for text, message in (
+        ("genes\nBDNF\n", "no reference column"),
+        ("ref,notes\n1,x\n", "no claim column"),
+        ("ref,n\n1,about 50\n", "row 2: sample_size 'about 50'"),
+        ("ref,genes\n1,A\n1,B\n", "row 3: reference 1 already has a row"),
+        ("", "empty"),
+    ):
         with pytest.raises(InputFileError, match=message):
             read_claims(write(tmp_path / "bad.csv", text))
 
 
 def test_claim_check_normalises_families_members_and_words() -> None:
     tagger = Tagger()
-    text = ("Serum miR-29a and miR-29c of the miR-29 family and the TrkB receptor in 60 cases and 60 controls "
-            "treated with ketamine.")
-    claim = Claim("1", 1, (("mirna", ("miR-29a/c", "miR-29", "miR-132")), ("gene", ("NTRK2",)),
-                           ("treatment", ("esketamine", "an unlisted drug"))), 120, "ketamine raised miR-124")
+    text = (
+        "Serum miR-29a and miR-29c of the miR-29 family and the TrkB receptor in 60 cases and 60 controls "
+        "treated with ketamine."
+    )
+    claim = Claim(
+        "1",
+        1,
+        (
+            ("mirna", ("miR-29a/c", "miR-29", "miR-132")),
+            ("gene", ("NTRK2",)),
+            ("treatment", ("esketamine", "an unlisted drug")),
+        ),
+        120,
+        "ketamine raised miR-124",
+    )
     check = check_claim(claim, text, tagger.tag(text), tagger)
     found = {e.claimed: e.found for e in check.entities}
-    assert found == {"miR-29a/c": True, "miR-29": True, "miR-132": False, "NTRK2": True, "esketamine": False,
-                     "an unlisted drug": False}
+    assert found == {
+        "miR-29a/c": True,
+        "miR-29": True,
+        "miR-132": False,
+        "NTRK2": True,
+        "esketamine": False,
+        "an unlisted drug": False,
+    }
     assert ("treatment", "ketamine") in check.omitted
     assert not any(kind == "mirna" for kind, _ in check.omitted)  # the miR-29 family is the claimed members'
     assert check.abstract_sizes == (60,) and check.finding_unsupported == ("miR-124",)
     assert not any(e.unknown for e in check.entities)
-    invented = check_claim(Claim("2", 2, (("mirna", ("miR-9999z",)),)), "Serum miR-9999z in 30 patients.",
-                           tagger.tag("Serum miR-9999z in 30 patients."), tagger)
+    invented = check_claim(
+        Claim("2", 2, (("mirna", ("miR-9999z",)),)),
+        "Serum miR-9999z in 30 patients.",
+        tagger.tag("Serum miR-9999z in 30 patients."),
+        tagger,
+    )
     assert [(e.found, e.unknown) for e in invented.entities] == [(True, True)]
     assert [f.message for f in claim_findings(invented)] == ["microRNA 'miR-9999z' is not in miRBase"]
 
 
 def test_a_title_near_several_records_is_unresolved_with_its_nearest(demo_server) -> None:  # type: ignore[no-untyped-def]
-    [citation] = read_references(write(Path("near.txt"), "1. Pell Q. GRIN2B variants and lithium response in "
-                                       "bipolar disorder. Synth Rep. 2019;3:1-2.\n"))
+    [citation] = read_references(
+        write(
+            Path("near.txt"),
+            "1. Pell Q. GRIN2B variants and lithium response in bipolar disorder. Synth Rep. 2019;3:1-2.\n",
+        )
+    )
     resolution = resolve([citation], fast_client(demo_server.url)).resolutions["1"]
     assert resolution.status == UNRESOLVED and resolution.candidates
     assert resolution.candidates[0][1] < 0.85 and "no candidate scores 0.85" in resolution.notes[-1]
@@ -263,8 +315,21 @@ def _findings(path: Path) -> list[dict[str, str]]:
 
 def test_audit_finds_every_planted_error(runner: CliRunner, demo_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "audit"
-    result = runner.invoke(cli, ["audit", str(DEMO / "references.txt"), "--claims", str(DEMO / "claims.csv"),
-                                 "--window", WINDOW, "--out", str(out), "--eutils-url", demo_server.url])
+    result = runner.invoke(
+        cli,
+        [
+            "audit",
+            str(DEMO / "references.txt"),
+            "--claims",
+            str(DEMO / "claims.csv"),
+            "--window",
+            WINDOW,
+            "--out",
+            str(out),
+            "--eutils-url",
+            demo_server.url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = _findings(out / "audit.csv")
     found = {(r["ref"], r["check"], r["severity"]) for r in rows}
@@ -278,7 +343,7 @@ def test_audit_finds_every_planted_error(runner: CliRunner, demo_server, tmp_pat
     markdown = (out / "audit.md").read_text()
     sections = [markdown.index(h) for h in ("## Critical (8)", "## Warnings (12)", "## Notes", "## Claims checked")]
     assert sections == sorted(sections)
-    critical_part = markdown[sections[0]:sections[1]]
+    critical_part = markdown[sections[0] : sections[1]]
     assert "[11] Belmont et al. A single microRNA" in critical_part and "retracted" in critical_part
     assert "| 4 | miR-132/212, ECT | - | - | 60 | 62 |" in markdown
     # resolved records joined the store as an audit run, and were tagged there
@@ -289,8 +354,11 @@ def test_audit_finds_every_planted_error(runner: CliRunner, demo_server, tmp_pat
         assert conn.execute("SELECT count(DISTINCT record_id) FROM tagged").fetchone()[0] == len(pmids)
 
 
-def test_offline_replay_of_the_bundled_cassette_matches_the_server(runner: CliRunner, demo_server,  # type: ignore[no-untyped-def]
-                                                                   tmp_path: Path) -> None:
+def test_offline_replay_of_the_bundled_cassette_matches_the_server(
+    runner: CliRunner,
+    demo_server,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     args = ["audit", str(DEMO / "references.txt"), "--claims", str(DEMO / "claims.csv"), "--window", WINDOW]
     live = runner.invoke(cli, [*args, "--out", str(tmp_path / "live"), "--eutils-url", demo_server.url])
     replay = runner.invoke(cli, [*args, "--out", str(tmp_path / "replay"), "--replay", str(CASSETTE)])
@@ -298,13 +366,28 @@ def test_offline_replay_of_the_bundled_cassette_matches_the_server(runner: CliRu
     assert _findings(tmp_path / "live" / "audit.csv") == _findings(tmp_path / "replay" / "audit.csv")
 
 
-def test_recorded_audit_keeps_no_secrets(runner: CliRunner, demo_server, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recorded_audit_keeps_no_secrets(
+    runner: CliRunner,
+    demo_server,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("NCBI_API_KEY", "sekret-key-123")
     monkeypatch.setenv("NCBI_EMAIL", "someone@example.org")
     cassette = tmp_path / "audit.yaml"
-    result = runner.invoke(cli, ["audit", str(DEMO / "references.txt"), "--out", str(tmp_path / "o"),
-                                 "--eutils-url", demo_server.url, "--record", str(cassette)])
+    result = runner.invoke(
+        cli,
+        [
+            "audit",
+            str(DEMO / "references.txt"),
+            "--out",
+            str(tmp_path / "o"),
+            "--eutils-url",
+            demo_server.url,
+            "--record",
+            str(cassette),
+        ],
+    )
     assert result.exit_code == 0, result.output
     sent = [params for endpoint, params in demo_server.corpus.requests if endpoint == "ecitmatch.cgi"]
     assert sent and sent[0]["api_key"] == "sekret-key-123"  # the key was really sent, with the GET too
@@ -333,8 +416,9 @@ def _digests(folder: Path) -> dict[str, str]:
     (["--claims", "bad-claims.csv"], "bad-claims.csv: no reference column"),
     (["--replay", "nothing.yaml"], "nothing.yaml: cassette not found"),
 ])  # fmt: skip
-def test_bad_input_is_one_line_and_keeps_earlier_outputs(runner: CliRunner, tmp_path: Path, extra: list[str],
-                                                         message: str) -> None:
+def test_bad_input_is_one_line_and_keeps_earlier_outputs(
+    runner: CliRunner, tmp_path: Path, extra: list[str], message: str
+) -> None:
     write(tmp_path / "bad-claims.csv", "genes\nBDNF\n")
     out = tmp_path / "audit"
     base = ["audit", str(DEMO / "references.txt"), "--out", str(out), "--replay", str(CASSETTE)]

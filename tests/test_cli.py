@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import ROOT, fast_client, make_corpus
+from tests.helpers import ROOT, fast_client, make_corpus
 
 from evsynth.cli import cli
-from evsynth.store import Store
+from evsynth.store.database import Store
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
@@ -129,7 +129,7 @@ def test_cli_corrupt_store(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_cli_gives_up_with_exit_3_and_keeps_records(runner: CliRunner, server_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from evsynth.cli import run_command as cli_module
-    from evsynth.eutils_server import FaultPlan
+    from evsynth.testing.server import FaultPlan
 
     server = server_factory(make_corpus(5), FaultPlan(rate=1.0, kinds=("502",)))
     monkeypatch.setattr(cli_module, "EUtils", lambda settings: fast_client(server.url, max_attempts=2))
@@ -168,7 +168,7 @@ def _demo_run(runner: CliRunner, protocol: Path | str = PROTOCOL) -> None:
 def test_cli_run_writes_the_screening_outputs(runner: CliRunner) -> None:
     import pandas as pd
 
-    from evsynth.imports import read_records
+    from evsynth.sources.imports import read_records
 
     _demo_run(runner)
     out = Path("output/trd-pharmacogenomics")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evsynth.concepts import Concept, is_acronym
 from evsynth.models import Record
+from evsynth.protocol.concepts import Concept, is_acronym
 
 
 def _found(concept: Concept, text: str) -> str | None:

@@ -9,16 +9,16 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
-from evsynth.criteria import Criteria, load_criteria, screen_record
 from evsynth.errors import ProtocolError
-from evsynth.imports import read_records
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.models import CommentCorrection, MeshHeading, Record
-from evsynth.predicates import partial_date_range
-from evsynth.protocol import load_protocol
-from evsynth.pubmed_xml import iter_pubmed_xml
-from evsynth.synthetic import article_xml
+from evsynth.protocol.criteria import Criteria, load_criteria, screen_record
+from evsynth.protocol.loader import load_protocol
+from evsynth.protocol.predicates import partial_date_range
+from evsynth.sources.imports import read_records
+from evsynth.testing.synthetic import article_xml
 
 PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"
 CORPUS = yaml.safe_load((ROOT / "demo" / "corpus.yaml").read_text())

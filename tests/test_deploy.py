@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from croniter import croniter
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DEPLOY = ROOT / "deploy"
 README = (ROOT / "README.md").read_text()
@@ -65,11 +65,21 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     evsynth = Path(sys.executable).parent / "evsynth"
     for name in ("evsynth-update.service", "evsynth-update.timer"):
         text = (DEPLOY / "systemd" / name).read_text()
-        text = text.replace("/srv/reviews/trd/.venv/bin/evsynth", str(evsynth)).replace("/srv/reviews/trd",
-                                                                                          str(tmp_path))
+        text = text.replace("/srv/reviews/trd/.venv/bin/evsynth", str(evsynth)).replace(
+            "/srv/reviews/trd", str(tmp_path)
+        )
         (tmp_path / name).write_text(text)
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "evsynth-update.service"),
-                             str(tmp_path / "evsynth-update.timer")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            "--man=no",
+            str(tmp_path / "evsynth-update.service"),
+            str(tmp_path / "evsynth-update.timer"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     # verify only warns (exit 0) about settings it ignores, so any output is a failure too
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stderr
     calendar = _unit(DEPLOY / "systemd" / "evsynth-update.timer")["Timer"]["OnCalendar"]
@@ -78,8 +88,11 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
 
 def test_github_workflow_is_valid_against_the_workflow_schema() -> None:
     path = DEPLOY / "github" / "living-review.yml"
-    result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                             "vendor.github-workflows", str(path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     workflow = yaml.safe_load(path.read_text())
     assert all(croniter.is_valid(entry["cron"]) for entry in workflow[True]["schedule"])  # YAML 1.1: on -> True

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 from evsynth.cli import cli
 

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import fast_client, make_corpus
+from tests.helpers import fast_client, make_corpus
 
 from evsynth.config import Settings, resolve_settings
 from evsynth.errors import EvsynthError, HarvestGaveUp
-from evsynth.eutils import EUtils, RateLimiter, RetryableBody, body_error, parse_esearch, recording
-from evsynth.eutils_server import FAULTS, FaultPlan
-from evsynth.harvest import parse_efetch
+from evsynth.sources.eutils import EUtils, RateLimiter, RetryableBody, body_error, parse_esearch, recording
+from evsynth.sources.harvest import parse_efetch
+from evsynth.testing.server import FAULTS, FaultPlan
 
 
 def test_eutils_parse_esearch_history_server(pubmed_data: Path) -> None:

@@ -9,12 +9,12 @@ import datetime as dt
 import time
 
 import requests
-from tests.conftest import fast_client, make_corpus
+from tests.helpers import fast_client, make_corpus
 
 from evsynth.config import Settings
-from evsynth.eutils import EUtils, parse_esearch
-from evsynth.eutils_server import FaultPlan, SyntheticCorpus
-from evsynth.harvest import parse_efetch
+from evsynth.sources.eutils import EUtils, parse_esearch
+from evsynth.sources.harvest import parse_efetch
+from evsynth.testing.server import FaultPlan, SyntheticCorpus
 
 
 def test_esearch_json_says_what_the_xml_says(server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +35,9 @@ def test_esearch_json_says_what_the_xml_says(server_factory) -> None:  # type: i
 def test_history_paging_and_an_expired_webenv(server_factory) -> None:  # type: ignore[no-untyped-def]
     server = server_factory(make_corpus(25), FaultPlan(rate=1.0, kinds=("expired",)))
     search = parse_esearch(
-        requests.post(server.url + "esearch.fcgi", data={"term": "x", "usehistory": "y", "retmax": "0"}, timeout=5).content
+        requests.post(
+            server.url + "esearch.fcgi", data={"term": "x", "usehistory": "y", "retmax": "0"}, timeout=5
+        ).content
     )
     assert search.count == 25 and search.webenv and server.injected == {}  # an esearch never meets the fault
     page = {"WebEnv": search.webenv, "query_key": search.query_key, "retstart": "10", "retmax": "10"}
@@ -44,7 +46,9 @@ def test_history_paging_and_an_expired_webenv(server_factory) -> None:  # type: 
     assert server.injected == {"expired": 1}
     server.server.faults.rate = 0.0
     search = parse_esearch(
-        requests.post(server.url + "esearch.fcgi", data={"term": "x", "usehistory": "y", "retmax": "25"}, timeout=5).content
+        requests.post(
+            server.url + "esearch.fcgi", data={"term": "x", "usehistory": "y", "retmax": "25"}, timeout=5
+        ).content
     )
     page["WebEnv"] = search.webenv
     records = parse_efetch(requests.post(server.url + "efetch.fcgi", data=page, timeout=5).content)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from tests.helpers import shared_tagger
 
-from evsynth import lexicon as lexicon_module
-from evsynth.extract import Tagger, sentence_starts
-from evsynth.genes import case_ok
-from evsynth.lexicon import fold, needs_capital
 from evsynth.models import Mention
+from evsynth.tagger import lexicon as lexicon_module
+from evsynth.tagger.genes import case_ok
+from evsynth.tagger.lexicon import fold, needs_capital
+from evsynth.tagger.tagger import Tagger, sentence_starts
 
 
 @pytest.fixture(scope="module")
@@ -24,43 +25,52 @@ def _attrs(mention: Mention) -> dict[str, object]:
     return dict(mention.attrs)
 
 
-@pytest.mark.parametrize(("text", "surface", "ncbi", "symbol"), [
-    ("Serum BDNF fell after treatment.", "BDNF", "627", "BDNF"),
-    ("Brain-derived neurotrophic factor rose in responders.", "Brain-derived neurotrophic factor", "627", "BDNF"),
-    ("Ketamine acts through TrkB signalling in this model of ours.", "TrkB", "4915", "NTRK2"),
-    ("The GluN2B subunit was blocked.", "GluN2B", "2904", "GRIN2B"),
-    ("Serum IL-1ra rose in responders.", "IL-1ra", "3557", "IL1RN"),  # HGNC also lists IL-1Ra for IL6R
-    ("We measured NR2B in the assay.", "NR2B", "2904", "GRIN2B"),
-    ("GluA2 trafficking changed.", "GluA2", "2891", "GRIA2"),
-    ("Plasma IL-6 and TNF-alpha were higher.", "IL-6", "3569", "IL6"),
-    ("Plasma IL-6 and TNF-alpha were higher.", "TNF-alpha", "7124", "TNF"),
-    ("Plasma TNF-α was higher.", "TNF-α", "7124", "TNF"),
-    ("The mTOR pathway was activated.", "mTOR", "2475", "MTOR"),
-    ("Levels of p11 predicted response.", "p11", "6281", "S100A10"),
-    ("FKBP5 methylation was assessed.", "FKBP5", "2289", "FKBP5"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "ncbi", "symbol"),
+    [
+        ("Serum BDNF fell after treatment.", "BDNF", "627", "BDNF"),
+        ("Brain-derived neurotrophic factor rose in responders.", "Brain-derived neurotrophic factor", "627", "BDNF"),
+        ("Ketamine acts through TrkB signalling in this model of ours.", "TrkB", "4915", "NTRK2"),
+        ("The GluN2B subunit was blocked.", "GluN2B", "2904", "GRIN2B"),
+        ("Serum IL-1ra rose in responders.", "IL-1ra", "3557", "IL1RN"),  # HGNC also lists IL-1Ra for IL6R
+        ("We measured NR2B in the assay.", "NR2B", "2904", "GRIN2B"),
+        ("GluA2 trafficking changed.", "GluA2", "2891", "GRIA2"),
+        ("Plasma IL-6 and TNF-alpha were higher.", "IL-6", "3569", "IL6"),
+        ("Plasma IL-6 and TNF-alpha were higher.", "TNF-alpha", "7124", "TNF"),
+        ("Plasma TNF-α was higher.", "TNF-α", "7124", "TNF"),
+        ("The mTOR pathway was activated.", "mTOR", "2475", "MTOR"),
+        ("Levels of p11 predicted response.", "p11", "6281", "S100A10"),
+        ("FKBP5 methylation was assessed.", "FKBP5", "2289", "FKBP5"),
+    ],
+)
 def test_genes_normalise_to_hgnc_and_ncbi(tagger: Tagger, text: str, surface: str, ncbi: str, symbol: str) -> None:
     mention = _by_text(tagger.tag(text))[surface]
     assert (mention.type, mention.id, _attrs(mention)["symbol"]) == ("gene", ncbi, symbol)
     assert str(_attrs(mention)["hgnc"]).startswith("HGNC:")
 
 
-@pytest.mark.parametrize(("text", "surface", "family", "member"), [
-    ("The NMDA receptor antagonist was given.", "NMDA receptor", "FPLX:GRIN", "GRIN2B"),
-    ("AMPA receptors were potentiated.", "AMPA receptors", "FPLX:GRIA", "GRIA1"),
-    ("Phosphorylated AKT increased.", "AKT", "FPLX:AKT", "AKT1"),
-    ("ERK1/2 phosphorylation increased.", "ERK1/2", "FPLX:ERK", "MAPK3"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "family", "member"),
+    [
+        ("The NMDA receptor antagonist was given.", "NMDA receptor", "FPLX:GRIN", "GRIN2B"),
+        ("AMPA receptors were potentiated.", "AMPA receptors", "FPLX:GRIA", "GRIA1"),
+        ("Phosphorylated AKT increased.", "AKT", "FPLX:AKT", "AKT1"),
+        ("ERK1/2 phosphorylation increased.", "ERK1/2", "FPLX:ERK", "MAPK3"),
+    ],
+)
 def test_families_are_their_own_entities(tagger: Tagger, text: str, surface: str, family: str, member: str) -> None:
     mention = _by_text(tagger.tag(text))[surface]
     assert (mention.type, mention.id) == ("family", family)
     assert member in _attrs(mention)["members"]  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("text", [
-    "Patients with MDD received ECT or TMS after TRD was confirmed on MRI and PET; SD was 4.2.",
-    "Nine CT scans were read.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patients with MDD received ECT or TMS after TRD was confirmed on MRI and PET; SD was 4.2.",
+        "Nine CT scans were read.",
+    ],
+)
 def test_psychiatry_abbreviations_are_not_genes(tagger: Tagger, text: str) -> None:
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
 
@@ -80,26 +90,35 @@ def test_a_definition_in_the_text_decides_an_abbreviation(tagger: Tagger) -> Non
 
 def test_a_gene_product_long_form_keeps_its_symbol_a_method_long_form_drops_it(tagger: Tagger) -> None:
     # the long forms are spelt so that the lexicon does not know them: only their last word decides
-    text = ("The copper zinc super-oxide dismutase (SOD1) was assayed by fluorescence in situ hybridization (FISH). "
-            "SOD1 rose; FISH was repeated.")
+    text = (
+        "The copper zinc super-oxide dismutase (SOD1) was assayed by fluorescence in situ hybridization (FISH). "
+        "SOD1 rose; FISH was repeated."
+    )
     genes = [(m.text, m.id) for m in tagger.tag(text) if m.type == "gene"]
     assert genes == [("SOD1", "6647"), ("SOD1", "6647")]
 
 
-@pytest.mark.parametrize(("text", "surface", "symbol"), [
-    ("Levels of the monokine induced by IFN-gamma (Mig) rose in the serum.", "Mig", "CXCL9"),  # IFN-gamma ends the
-    ("The aryl hydrocarbon receptor nuclear translocator (Arnt) bound DNA.", "Arnt", "ARNT"),  # long form only
-])
-def test_a_long_form_defines_an_abbreviation_only_when_it_spells_it(tagger: Tagger, text: str, surface: str,
-                                                                    symbol: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "surface", "symbol"),
+    [
+        ("Levels of the monokine induced by IFN-gamma (Mig) rose in the serum.", "Mig", "CXCL9"),  # IFN-gamma ends the
+        ("The aryl hydrocarbon receptor nuclear translocator (Arnt) bound DNA.", "Arnt", "ARNT"),  # long form only
+    ],
+)
+def test_a_long_form_defines_an_abbreviation_only_when_it_spells_it(
+    tagger: Tagger, text: str, surface: str, symbol: str
+) -> None:
     assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
 
 
-@pytest.mark.parametrize("text", [
-    "The type II receptor was expressed in all samples.",  # a Roman numeral alone is no gene, even before 'receptor'
-    "The spatial pattern of the lesions was mapped.",  # a word-like alias (TBATA's 'spatial') needs support
-    "Mesenchymal stromal MSC and Th1 cells were counted after SDS lysis and pGL3 transfection.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The type II receptor was expressed in all samples.",  # a Roman numeral alone is no gene, even before 'receptor'
+        "The spatial pattern of the lesions was mapped.",  # a word-like alias (TBATA's 'spatial') needs support
+        "Mesenchymal stromal MSC and Th1 cells were counted after SDS lysis and pGL3 transfection.",
+    ],
+)
 def test_words_and_laboratory_abbreviations_are_not_genes(tagger: Tagger, text: str) -> None:
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
 
@@ -111,42 +130,60 @@ def test_a_short_alias_needs_support_from_the_text(tagger: Tagger) -> None:
     assert [m.text for m in tagger.tag("HEK expression rose.") if m.type == "gene"] == ["HEK"]
 
 
-@pytest.mark.parametrize(("text", "surface", "symbol"), [
-    ("Cleavage by separase was measured.", "separase", "ESPL1"),  # HGNC: 'extra spindle pole bodies like 1, separase'
-    ("We assayed histone deacetylase II in the cells.", "histone deacetylase II", "HDAC2"),
-    ("Levels of IL-1 alpha were raised.", "IL-1 alpha", "IL1A"),
-    ("The b-catenin signal rose.", "b-catenin", "CTNNB1"),
-    ("The TGF-b1 signal rose.", "TGF-b1", "TGFB1"),
-    # symbols in the capitals papers give them
-    ("The PTHrP protein was measured in the cells.", "PTHrP", "PTHLH"),
-    ("Binding of rac1 to the effector was measured.", "rac1", "RAC1"),
-    ("The apoE isoform mattered here.", "apoE", "APOE"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "symbol"),
+    [
+        (
+            "Cleavage by separase was measured.",
+            "separase",
+            "ESPL1",
+        ),  # HGNC: 'extra spindle pole bodies like 1, separase'
+        ("We assayed histone deacetylase II in the cells.", "histone deacetylase II", "HDAC2"),
+        ("Levels of IL-1 alpha were raised.", "IL-1 alpha", "IL1A"),
+        ("The b-catenin signal rose.", "b-catenin", "CTNNB1"),
+        ("The TGF-b1 signal rose.", "TGF-b1", "TGFB1"),
+        # symbols in the capitals papers give them
+        ("The PTHrP protein was measured in the cells.", "PTHrP", "PTHLH"),
+        ("Binding of rac1 to the effector was measured.", "rac1", "RAC1"),
+        ("The apoE isoform mattered here.", "apoE", "APOE"),
+    ],
+)
 def test_spellings_papers_use_for_hgnc_terms(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
     assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
 
 
-@pytest.mark.parametrize(("text", "surface", "symbol"), [
-    # HGNC puts a receptor's subtype, a subunit or a chain length after the name; papers put it before
-    ("Binding to the dopamine D2 receptor fell.", "dopamine D2 receptor", "DRD2"),  # dopamine receptor D2
-    ("Binding to the D2 dopamine receptor fell.", "D2 dopamine receptor", "DRD2"),
-    ("Binding to the D1 receptor fell.", "D1 receptor", "DRD1"),  # not LMOD1, whose alias is D1
-    ("The type 1 angiotensin II receptor was blocked.", "type 1 angiotensin II receptor", "AGTR1"),
-    ("The kappa opioid receptor was blocked.", "kappa opioid receptor", "OPRK1"),  # opioid receptor kappa 1
-    ("The beta2-adrenoceptor was blocked.", "beta2-adrenoceptor", "ADRB2"),  # adrenoceptor beta 2
-    ("The M3 muscarinic receptor was blocked.", "M3 muscarinic receptor", "CHRM3"),  # cholinergic receptor muscarinic 3
-    ("The alpha7 nicotinic acetylcholine receptor was blocked.", "alpha7 nicotinic acetylcholine receptor", "CHRNA7"),
-    ("The metabotropic glutamate receptor 5 was blocked.", "metabotropic glutamate receptor 5", "GRM5"),
-    ("The 5-hydroxytryptamine 1A receptor was blocked.", "5-hydroxytryptamine 1A receptor", "HTR1A"),
-    ("The luteinizing hormone beta-subunit was secreted.", "luteinizing hormone beta-subunit", "LHB"),
-    ("The medium-chain acyl-CoA dehydrogenase was absent.", "medium-chain acyl-CoA dehydrogenase", "ACADM"),
-    # peptides named for themselves, not for their precursor gene
-    ("Plasma oxytocin rose.", "oxytocin", "OXT"),  # HGNC: 'oxytocin/neurophysin I prepropeptide'
-    ("Plasma ghrelin rose.", "ghrelin", "GHRL"),  # HGNC: 'ghrelin and obestatin prepropeptide'
-    ("Plasma vasopressin rose.", "vasopressin", "AVP"),
-    ("Release of substance P rose.", "substance P", "TAC1"),
-    ("Plasma ACTH rose.", "ACTH", "POMC"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "symbol"),
+    [
+        # HGNC puts a receptor's subtype, a subunit or a chain length after the name; papers put it before
+        ("Binding to the dopamine D2 receptor fell.", "dopamine D2 receptor", "DRD2"),  # dopamine receptor D2
+        ("Binding to the D2 dopamine receptor fell.", "D2 dopamine receptor", "DRD2"),
+        ("Binding to the D1 receptor fell.", "D1 receptor", "DRD1"),  # not LMOD1, whose alias is D1
+        ("The type 1 angiotensin II receptor was blocked.", "type 1 angiotensin II receptor", "AGTR1"),
+        ("The kappa opioid receptor was blocked.", "kappa opioid receptor", "OPRK1"),  # opioid receptor kappa 1
+        ("The beta2-adrenoceptor was blocked.", "beta2-adrenoceptor", "ADRB2"),  # adrenoceptor beta 2
+        (
+            "The M3 muscarinic receptor was blocked.",
+            "M3 muscarinic receptor",
+            "CHRM3",
+        ),  # cholinergic receptor muscarinic 3
+        (
+            "The alpha7 nicotinic acetylcholine receptor was blocked.",
+            "alpha7 nicotinic acetylcholine receptor",
+            "CHRNA7",
+        ),
+        ("The metabotropic glutamate receptor 5 was blocked.", "metabotropic glutamate receptor 5", "GRM5"),
+        ("The 5-hydroxytryptamine 1A receptor was blocked.", "5-hydroxytryptamine 1A receptor", "HTR1A"),
+        ("The luteinizing hormone beta-subunit was secreted.", "luteinizing hormone beta-subunit", "LHB"),
+        ("The medium-chain acyl-CoA dehydrogenase was absent.", "medium-chain acyl-CoA dehydrogenase", "ACADM"),
+        # peptides named for themselves, not for their precursor gene
+        ("Plasma oxytocin rose.", "oxytocin", "OXT"),  # HGNC: 'oxytocin/neurophysin I prepropeptide'
+        ("Plasma ghrelin rose.", "ghrelin", "GHRL"),  # HGNC: 'ghrelin and obestatin prepropeptide'
+        ("Plasma vasopressin rose.", "vasopressin", "AVP"),
+        ("Release of substance P rose.", "substance P", "TAC1"),
+        ("Plasma ACTH rose.", "ACTH", "POMC"),
+    ],
+)
 def test_word_orders_and_peptide_names_papers_use(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
     assert _attrs(_by_text(tagger.tag(text))[surface])["symbol"] == symbol
 
@@ -155,7 +192,10 @@ def test_a_short_form_a_gene_name_defines_is_that_gene_not_a_family(tagger: Tagg
     # SP is also FamPlex's family of Sp transcription factors; defined by 'substance P' it is TAC1 throughout
     text = "Serum substance P (SP) rose, and SP fell after treatment."
     assert [(m.text, _attrs(m).get("symbol")) for m in tagger.tag(text)] == [
-        ("substance P", "TAC1"), ("SP", "TAC1"), ("SP", "TAC1")]
+        ("substance P", "TAC1"),
+        ("SP", "TAC1"),
+        ("SP", "TAC1"),
+    ]
     # a one-word gene before the brackets does not turn the family into that gene
     assert [m.type for m in tagger.tag("Sp1 and Sp3 (SP) factors bound.") if m.text == "SP"] == ["family"]
 
@@ -172,18 +212,21 @@ def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
     assert [m.text for m in tagger.tag(text) if m.type == "gene"] == []
 
 
-@pytest.mark.parametrize(("surface", "members", "family"), [
-    ("miR-29a/c", ["hsa-miR-29a", "hsa-miR-29c"], "miR-29"),
-    ("miR-132/212", ["hsa-miR-132", "hsa-miR-212"], "miR-132"),
-    ("hsa-miR-223-3p", ["hsa-miR-223-3p"], "miR-223"),
-    ("miR-146a-5p", ["hsa-miR-146a-5p"], "miR-146"),
-    ("microRNA-124", ["hsa-miR-124"], "miR-124"),
-    ("miRNA-16", ["hsa-miR-16"], "miR-16"),
-    ("let-7b", ["hsa-let-7b"], "let-7"),
-    ("let-7", ["hsa-let-7"], "let-7"),
-    ("miR-26a, -34a and -145", ["hsa-miR-26a", "hsa-miR-34a", "hsa-miR-145"], "miR-26"),
-    ("mmu-miR-1202", ["mmu-miR-1202"], "miR-1202"),
-])
+@pytest.mark.parametrize(
+    ("surface", "members", "family"),
+    [
+        ("miR-29a/c", ["hsa-miR-29a", "hsa-miR-29c"], "miR-29"),
+        ("miR-132/212", ["hsa-miR-132", "hsa-miR-212"], "miR-132"),
+        ("hsa-miR-223-3p", ["hsa-miR-223-3p"], "miR-223"),
+        ("miR-146a-5p", ["hsa-miR-146a-5p"], "miR-146"),
+        ("microRNA-124", ["hsa-miR-124"], "miR-124"),
+        ("miRNA-16", ["hsa-miR-16"], "miR-16"),
+        ("let-7b", ["hsa-let-7b"], "let-7"),
+        ("let-7", ["hsa-let-7"], "let-7"),
+        ("miR-26a, -34a and -145", ["hsa-miR-26a", "hsa-miR-34a", "hsa-miR-145"], "miR-26"),
+        ("mmu-miR-1202", ["mmu-miR-1202"], "miR-1202"),
+    ],
+)
 def test_micrornas_expand_and_normalise(tagger: Tagger, surface: str, members: list[str], family: str) -> None:
     text = f"Expression of {surface} changed after ketamine."
     mention = _by_text(tagger.tag(text))[surface]
@@ -199,28 +242,34 @@ def test_microrna_names_missing_from_mirbase_are_flagged(tagger: Tagger) -> None
     assert _attrs(unknown)["in_mirbase"] is False
 
 
-@pytest.mark.parametrize(("text", "surface"), [
-    ("The proband carried a C deletion in codon 211 of the gene.", "C deletion in codon 211"),
-    ("We found a deletion of a T nucleotide in exon 3.", "deletion of a T nucleotide"),
-    ("This predicts Gln 415 to stop in the second exon.", "Gln 415 to stop"),
-    ("It creates a premature stop codon at position 512, truncating it.", "stop codon at position 512"),
-    ("Carriers of the IVS7+22 AG genotype differed.", "IVS7+22 AG"),
-    ("A GACT deletion was found in both sisters.", "GACT deletion"),
-    ("The A allele of -712 was rarer in cases.", "A allele of -712"),
-    ("A cytosine to thymidine mutation at position 41 was found.", "cytosine to thymidine mutation at position 41"),
-    ("The mutation p.K233stop truncates the protein.", "p.K233stop"),
-    ("A short (CTTA)n tract lies in intron 2.", "(CTTA)n"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        ("The proband carried a C deletion in codon 211 of the gene.", "C deletion in codon 211"),
+        ("We found a deletion of a T nucleotide in exon 3.", "deletion of a T nucleotide"),
+        ("This predicts Gln 415 to stop in the second exon.", "Gln 415 to stop"),
+        ("It creates a premature stop codon at position 512, truncating it.", "stop codon at position 512"),
+        ("Carriers of the IVS7+22 AG genotype differed.", "IVS7+22 AG"),
+        ("A GACT deletion was found in both sisters.", "GACT deletion"),
+        ("The A allele of -712 was rarer in cases.", "A allele of -712"),
+        ("A cytosine to thymidine mutation at position 41 was found.", "cytosine to thymidine mutation at position 41"),
+        ("The mutation p.K233stop truncates the protein.", "p.K233stop"),
+        ("A short (CTTA)n tract lies in intron 2.", "(CTTA)n"),
+    ],
+)
 def test_worded_variants_are_whole_spans(tagger: Tagger, text: str, surface: str) -> None:
     assert [m.text for m in tagger.tag(text) if m.type == "variant"] == [surface]
 
 
-@pytest.mark.parametrize(("text", "surface"), [
-    ("The G>A substitution was common in this cohort.", "G>A"),
-    ("A G>A substitution at nucleotide 898 was found.", "G>A substitution at nucleotide 898"),
-    ("An A to G transition was seen in two of the children.", "A to G"),
-    ("An A to G transition at codon 52 was seen.", "A to G transition at codon 52"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        ("The G>A substitution was common in this cohort.", "G>A"),
+        ("A G>A substitution at nucleotide 898 was found.", "G>A substitution at nucleotide 898"),
+        ("An A to G transition was seen in two of the children.", "A to G"),
+        ("An A to G transition at codon 52 was seen.", "A to G transition at codon 52"),
+    ],
+)
 def test_a_change_word_joins_a_variant_only_with_its_position(tagger: Tagger, text: str, surface: str) -> None:
     assert [m.text for m in tagger.tag(text) if m.type == "variant"] == [surface]
 
@@ -254,17 +303,21 @@ def test_a_family_is_named_with_the_member_hgnc_gives_its_name(tagger: Tagger) -
 
 def test_a_human_microrna_carries_its_hgnc_gene(tagger: Tagger) -> None:
     members = _attrs(_by_text(tagger.tag("miR-132 rose after ECT."))["miR-132"])["members"]
-    assert members == [{"id": "hsa-miR-132", "family": "miR-132", "in_mirbase": True, "hgnc": "HGNC:31516",
-                        "gene_id": "406921"}]
+    assert members == [
+        {"id": "hsa-miR-132", "family": "miR-132", "in_mirbase": True, "hgnc": "HGNC:31516", "gene_id": "406921"}
+    ]
 
 
-@pytest.mark.parametrize(("surface", "norm"), [
-    ("rs6265", "rs6265"),
-    ("Val66Met", "p.Val66Met"),
-    ("p.Val66Met", "p.Val66Met"),
-    ("V66M", "p.Val66Met"),
-    ("c.196G>A", "c.196G>A"),
-])
+@pytest.mark.parametrize(
+    ("surface", "norm"),
+    [
+        ("rs6265", "rs6265"),
+        ("Val66Met", "p.Val66Met"),
+        ("p.Val66Met", "p.Val66Met"),
+        ("V66M", "p.Val66Met"),
+        ("c.196G>A", "c.196G>A"),
+    ],
+)
 def test_variants_normalise_and_attach_to_their_gene(tagger: Tagger, surface: str, norm: str) -> None:
     mention = _by_text(tagger.tag(f"The BDNF {surface} polymorphism was genotyped."))[surface]
     assert (mention.type, mention.id) == ("variant", norm)
@@ -280,16 +333,19 @@ def test_alleles_and_genotypes_attach_and_are_not_genes(tagger: Tagger) -> None:
     assert [a["kind"] for a in _attrs(by_text["rs1360780"])["alleles"]] == ["genotype"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("surface", "ident", "modality"), [
-    ("esketamine", "MESH:C000629870", "ketamine"),
-    ("ketamine", "MESH:D007649", "ketamine"),
-    ("arketamine", "evsynth:arketamine", "ketamine"),
-    ("rTMS", "evsynth:rtms", "tms"),
-    ("iTBS", "evsynth:itbs", "tms"),
-    ("lithium", "MESH:D008094", "lithium"),
-    ("psilocybin", "MESH:D011562", "psychedelic"),
-    ("SSRIs", "MESH:D017367", "antidepressant"),
-])
+@pytest.mark.parametrize(
+    ("surface", "ident", "modality"),
+    [
+        ("esketamine", "MESH:C000629870", "ketamine"),
+        ("ketamine", "MESH:D007649", "ketamine"),
+        ("arketamine", "evsynth:arketamine", "ketamine"),
+        ("rTMS", "evsynth:rtms", "tms"),
+        ("iTBS", "evsynth:itbs", "tms"),
+        ("lithium", "MESH:D008094", "lithium"),
+        ("psilocybin", "MESH:D011562", "psychedelic"),
+        ("SSRIs", "MESH:D017367", "antidepressant"),
+    ],
+)
 def test_treatments_normalise(tagger: Tagger, surface: str, ident: str, modality: str) -> None:
     mention = _by_text(tagger.tag(f"Response to {surface} was rated."))[surface]
     assert (mention.type, mention.id, _attrs(mention)["modality"]) == ("treatment", ident, modality)
@@ -319,11 +375,14 @@ def test_a_family_name_stands_for_its_representative_member(tagger: Tagger) -> N
     assert erk.type == "family" and _attrs(erk)["canonical"] == {"symbol": "MAPK1", "hgnc": "HGNC:6871", "id": "5594"}
 
 
-@pytest.mark.parametrize(("text", "surface", "symbols"), [
-    ("ERK1/2 rose in the cells.", "ERK1/2", ["MAPK3", "MAPK1"]),
-    ("Smad1/5/8 signalling was high in the cells.", "Smad1/5/8", ["SMAD1", "SMAD5", "SMAD9"]),
-    ("The CDK4/6 pair was blocked.", "CDK4/6", ["CDK4", "CDK6"]),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "symbols"),
+    [
+        ("ERK1/2 rose in the cells.", "ERK1/2", ["MAPK3", "MAPK1"]),
+        ("Smad1/5/8 signalling was high in the cells.", "Smad1/5/8", ["SMAD1", "SMAD5", "SMAD9"]),
+        ("The CDK4/6 pair was blocked.", "CDK4/6", ["CDK4", "CDK6"]),
+    ],
+)
 def test_a_composite_names_one_gene_per_number(tagger: Tagger, text: str, surface: str, symbols: list[str]) -> None:
     mention = _by_text(tagger.tag(text))[surface]
     named = _attrs(mention)["named"]
@@ -345,19 +404,10 @@ def test_longest_mention_wins_and_none_overlap(tagger: Tagger) -> None:
     assert "NMDA receptor subunit" in {m.text for m in mentions}
 
 
-_TAGGER: list[Tagger] = []
-
-
-def _shared_tagger() -> Tagger:
-    if not _TAGGER:
-        _TAGGER.append(Tagger())
-    return _TAGGER[0]
-
-
 def test_keys_left_out_in_lower_case_could_never_match_there() -> None:
     """The lookup drops lower-case hits of keys whose entries all need a capital; case_ok must agree for every
     such entry of the packaged lexicon, or a mention would be lost."""
-    lexicon = _shared_tagger().lexicon
+    lexicon = shared_tagger().lexicon
     flagged = [entries for _, entries, capital, _ in lexicon.automaton.values() if capital]
     assert len(flagged) > 10_000
     for entries in flagged:
@@ -366,8 +416,12 @@ def test_keys_left_out_in_lower_case_could_never_match_there() -> None:
             kind = entry.kind if entry.type == "gene" else "alias"
             assert needs_capital(entry)
             assert not case_ok(term.lower(), term, kind), entry
-    hits = {text for text in ("the WAS protein was low", "the was protein") for s, e, _ in lexicon.lookup(text)
-            if text[s:e] in ("WAS", "was")}
+    hits = {
+        text
+        for text in ("the WAS protein was low", "the was protein")
+        for s, e, _ in lexicon.lookup(text)
+        if text[s:e] in ("WAS", "was")
+    }
     assert hits == {"the WAS protein was low"}
 
 
@@ -383,20 +437,39 @@ def test_fold_keeps_length_and_maps_separators_alike_in_ascii_and_not(text: str)
 def test_fold_of_other_characters_is_the_whole_text_lowered(text: str) -> None:
     """Non-ASCII texts are folded character by character (a fast path); the result is what lowering the whole
     text and blanking the separators gives, a character that lengthens when lowered kept as written."""
-    lowered = text.lower() if len(text.lower()) == len(text) else "".join(
-        c.lower() if len(c.lower()) == 1 else c for c in text)
+    lowered = (
+        text.lower()
+        if len(text.lower()) == len(text)
+        else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    )
     assert fold(text) == "".join(" " if c in lexicon_module._FOLDED else c for c in lowered)
 
 
 def test_first_two_characters_read_from_the_pattern() -> None:
-    from evsynth.variants import _openings
+    from evsynth.tagger.variants import _openings
 
-    cases = {"(?:ab|c)d": ("ab", "cd"), "x?y": ("xy", "yz"), "[^a]b": ("cb", "Zb"), r"\d+X": ("09", "0X"),
-             "(?=q)[A-C]d": ("Ad", "Cd"), "(?P<n>rs)|p\\.": ("rs", "p."), "a{2,3}b|c": ("aa", "c!"),
-             r"\d++\s?[AG]": ("1 ", "2A"), "(?<=x)y": ("yy", "y")}
-    nots = {"(?:ab|c)d": ("ad", "cc", "a"), "x?y": ("xx", "x"), "[^a]b": ("aa", "cc"), r"\d+X": ("X0", "0Y"),
-            "(?=q)[A-C]d": ("Dd", "qd"), "(?P<n>rs)|p\\.": ("rp", "p"), "a{2,3}b|c": ("ab", "b"),
-            r"\d++\s?[AG]": ("1C", "A1"), "(?<=x)y": ("x",)}
+    cases = {
+        "(?:ab|c)d": ("ab", "cd"),
+        "x?y": ("xy", "yz"),
+        "[^a]b": ("cb", "Zb"),
+        r"\d+X": ("09", "0X"),
+        "(?=q)[A-C]d": ("Ad", "Cd"),
+        "(?P<n>rs)|p\\.": ("rs", "p."),
+        "a{2,3}b|c": ("aa", "c!"),
+        r"\d++\s?[AG]": ("1 ", "2A"),
+        "(?<=x)y": ("yy", "y"),
+    }
+    nots = {
+        "(?:ab|c)d": ("ad", "cc", "a"),
+        "x?y": ("xx", "x"),
+        "[^a]b": ("aa", "cc"),
+        r"\d+X": ("X0", "0Y"),
+        "(?=q)[A-C]d": ("Dd", "qd"),
+        "(?P<n>rs)|p\\.": ("rp", "p"),
+        "a{2,3}b|c": ("ab", "b"),
+        r"\d++\s?[AG]": ("1C", "A1"),
+        "(?<=x)y": ("x",),
+    }
     for pattern, yes in cases.items():
         opens = _openings(pattern)
         assert opens is not None, pattern
@@ -408,10 +481,10 @@ def test_first_two_characters_read_from_the_pattern() -> None:
 def test_dispatched_scanners_agree_with_the_whole_alternation() -> None:
     import re
 
-    from tests.conftest import shared_data
+    from tests.helpers import shared_data
 
-    from evsynth import variants
-    from evsynth.evaluate import read_corpus
+    from evsynth.tagger import variants
+    from evsynth.tagger.evaluate import read_corpus
 
     whole = re.compile(r"[^\w.>]" + variants._BODY + variants._DIGIT_SOON + variants._ALTERNATIVES)
     texts = [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]
@@ -420,10 +493,10 @@ def test_dispatched_scanners_agree_with_the_whole_alternation() -> None:
         padded = " " + text
         for separator in variants._SEPARATOR.finditer(padded):
             at = separator.start()
-            scanner = variants._scanner(padded[at + 1:at + 3], True)
+            scanner = variants._scanner(padded[at + 1 : at + 3], True)
             got = scanner.match(padded, at) if scanner else None
             want = whole.match(padded, at)
-            assert (got and (got.span(), got.lastgroup)) == (want and (want.span(), want.lastgroup)), text[at:at + 30]
+            assert (got and (got.span(), got.lastgroup)) == (want and (want.span(), want.lastgroup)), text[at : at + 30]
             tried += 1
             found += want is not None
     assert tried > 10_000 and found > 300
@@ -448,7 +521,11 @@ def test_a_curated_representative_comes_before_an_hgnc_alias(tagger: Tagger) -> 
 def test_genes_written_the_mouse_way_in_a_text_naming_no_species_are_mouse_genes(tagger: Tagger) -> None:
     text = "During differentiation Nlk suppressed Gli2 and Meox1, and Shh was unchanged."
     assert {m.text: _attrs(m)["species"] for m in tagger.tag(text)} == {
-        "Nlk": "mouse", "Gli2": "mouse", "Meox1": "mouse", "Shh": "mouse"}
+        "Nlk": "mouse",
+        "Gli2": "mouse",
+        "Meox1": "mouse",
+        "Shh": "mouse",
+    }
     # one protein name in several numbers is the style human papers use too: Smad2, Smad4 and Smad7 stay human
     text = "Smad7 bound the receptor, and Smad2 then joined Smad4 in the nucleus."
     assert {_attrs(m)["species"] for m in tagger.tag(text)} == {"human"}
@@ -469,17 +546,20 @@ def test_laboratory_strains_name_their_species(tagger: Tagger) -> None:
 
 
 def test_a_long_form_spells_an_abbreviation_from_a_word_start() -> None:
-    from evsynth.genes import _acronym_of
+    from evsynth.tagger.genes import _acronym_of
 
     assert _acronym_of("Arnt", ["aryl", "receptor", "nuclear", "translocator"])
     assert not _acronym_of("Arnt", ["translocator", "protein"])  # the A is inside a word only
     assert _acronym_of("IL-6", ["interleukin", "6"])
 
 
-@pytest.mark.parametrize(("text", "surface", "symbol"), [
-    ("Serum interleukin (IL)-6 rose after the infusion.", "(IL)-6", "IL6"),
-    ("Plasma tumor necrosis factor (TNF)-alpha fell in responders.", "(TNF)-alpha", "TNF"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "symbol"),
+    [
+        ("Serum interleukin (IL)-6 rose after the infusion.", "(IL)-6", "IL6"),
+        ("Plasma tumor necrosis factor (TNF)-alpha fell in responders.", "(TNF)-alpha", "TNF"),
+    ],
+)
 def test_a_name_split_by_its_abbreviation_is_joined(tagger: Tagger, text: str, surface: str, symbol: str) -> None:
     found = _by_text(tagger.tag(text))
     assert _attrs(found[surface])["symbol"] == symbol
@@ -491,16 +571,19 @@ def test_an_abbreviation_in_brackets_before_a_word_it_does_not_join_stays(tagger
     assert [m.text for m in mentions if m.type == "gene"].count("VHL") == 2
 
 
-@pytest.mark.parametrize(("text", "surface"), [
-    ("The ECM rose. Binding of the extracellular matrix (ECM) to cells rose too.", "ECM"),  # 'matrix' ends in ix
-    ("We screened for the protein(s) that bind the BDNF promoter.", "protein(s"),
-    ("The enzyme (EC 2.4.1.1) acts on BDNF mRNA.", "EC 2"),
-    ("The deletion at 1p36.2-p36.1 spans the BDNF locus.", "p36"),
-    ("The time constant (tau = 13 ms) was longer in BDNF knockout cells.", "tau"),
-    ("The SH2 region of the Src homology 2 domain binds BDNF.", "Src"),
-    ("A Src-like adapter protein binds BDNF.", "Src"),
-    ("CD8+ T cells and BDNF rose.", "CD8"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        ("The ECM rose. Binding of the extracellular matrix (ECM) to cells rose too.", "ECM"),  # 'matrix' ends in ix
+        ("We screened for the protein(s) that bind the BDNF promoter.", "protein(s"),
+        ("The enzyme (EC 2.4.1.1) acts on BDNF mRNA.", "EC 2"),
+        ("The deletion at 1p36.2-p36.1 spans the BDNF locus.", "p36"),
+        ("The time constant (tau = 13 ms) was longer in BDNF knockout cells.", "tau"),
+        ("The SH2 region of the Src homology 2 domain binds BDNF.", "Src"),
+        ("A Src-like adapter protein binds BDNF.", "Src"),
+        ("CD8+ T cells and BDNF rose.", "CD8"),
+    ],
+)
 def test_what_a_name_is_part_of_is_not_that_gene(tagger: Tagger, text: str, surface: str) -> None:
     found = _by_text(tagger.tag(text))
     assert "BDNF" in found or surface == "ECM"
@@ -508,7 +591,9 @@ def test_what_a_name_is_part_of_is_not_that_gene(tagger: Tagger, text: str, surf
 
 
 def test_host_animals_of_a_xenograft_are_not_the_genes_species(tagger: Tagger) -> None:
-    assert _first_gene_species(tagger, "BDNF rose in the tumours. The cells grew as xenografts in nude mice.") == "human"
+    assert (
+        _first_gene_species(tagger, "BDNF rose in the tumours. The cells grew as xenografts in nude mice.") == "human"
+    )
     assert _first_gene_species(tagger, "BDNF rose in the tumours grown in athymic mice and in mice.") == "mouse"
     assert _first_gene_species(tagger, "BDNF rose in PANC-1 cells, which were also given to mice.") == "human"
 
@@ -520,12 +605,12 @@ def test_a_species_word_just_before_a_name_decides_its_species(tagger: Tagger) -
 
 
 def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tagger) -> None:
-    from tests.conftest import shared_data
+    from tests.helpers import shared_data
 
-    from evsynth.evaluate import read_corpus
-    from evsynth.lexicon import padded_fold
-    from evsynth.mirna import HINTS
-    from evsynth.variants import trigger_words
+    from evsynth.tagger.evaluate import read_corpus
+    from evsynth.tagger.lexicon import padded_fold
+    from evsynth.tagger.mirna import HINTS
+    from evsynth.tagger.variants import trigger_words
 
     synthetic = "A Deletion, deletions and an IVS-2 G to A (A to Gly) at codon 12; allele-of, serine to"
     texts = [synthetic] + [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]
@@ -550,13 +635,16 @@ def test_function_words_spelled_like_aliases_are_not_keys(tagger: Tagger) -> Non
 def test_the_lexicon_pass_finds_species_cues_beside_keys(tagger: Tagger) -> None:
     text = "In MICE and in HeLa cells (mice, Patients), BDNF rose; the rats' mice-derived cells."
     scan = tagger.lexicon.scan(text)
-    assert [text[s:s + n] for s, n in scan.cues] == ["MICE", "HeLa", "mice", "Patients", "rats", "mice"]
+    assert [text[s : s + n] for s, n in scan.cues] == ["MICE", "HeLa", "mice", "Patients", "rats", "mice"]
     assert any(text[s:e] == "BDNF" for s, e, _ in scan.keys)
 
 
 def test_a_hyphenated_alias_needs_no_support_but_a_word_like_one_does(tagger: Tagger) -> None:
-    genes = {m.text: _attrs(m)["symbol"] for m in tagger.tag("GM-CSF and P-gp rose after FISH in the cohort.")
-             if m.type == "gene"}
+    genes = {
+        m.text: _attrs(m)["symbol"]
+        for m in tagger.tag("GM-CSF and P-gp rose after FISH in the cohort.")
+        if m.type == "gene"
+    }
     assert genes == {"GM-CSF": "CSF2", "P-gp": "ABCB1"}  # FISH, an alias too, is a method here
 
 
@@ -583,21 +671,26 @@ def test_mesh_names_leave_out_classes_bacterial_proteins_and_symbol_protein(tagg
     assert found == [("STAT3", "gene")]
 
 
-@pytest.mark.parametrize(("text", "absent"), [
-    ("The hydroxylase and an exonuclease were purified.", {"hydroxylase", "exonuclease"}),  # enzyme classes
-    ("Many of them 6 months later had none.", {"them 6"}),  # a word and a number are not the symbol THEM6
-    ("THP-1 cells and THP-1 macrophages were primed.", {"THP-1"}),  # a cell line, though an alias of GLI2
-    ("Arterial CO2 and O2 were recorded.", {"CO2", "O2"}),  # chemical formulae
-])
-def test_words_units_cell_lines_and_formulae_that_spell_gene_terms(tagger: Tagger, text: str,
-                                                                   absent: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("The hydroxylase and an exonuclease were purified.", {"hydroxylase", "exonuclease"}),  # enzyme classes
+        ("Many of them 6 months later had none.", {"them 6"}),  # a word and a number are not the symbol THEM6
+        ("THP-1 cells and THP-1 macrophages were primed.", {"THP-1"}),  # a cell line, though an alias of GLI2
+        ("Arterial CO2 and O2 were recorded.", {"CO2", "O2"}),  # chemical formulae
+    ],
+)
+def test_words_units_cell_lines_and_formulae_that_spell_gene_terms(tagger: Tagger, text: str, absent: set[str]) -> None:
     assert not absent & {m.text for m in tagger.tag(text)}
 
 
 def test_an_abbreviation_with_a_number_its_long_form_lacks_keeps_its_own_gene(tagger: Tagger) -> None:
     # synthetic: the long form omits the 2, so (ACE2) is not defined as ACE by it
-    found = {m.text: _attrs(m)["symbol"] for m in tagger.tag("It uses the angiotensin converting enzyme (ACE2) "
-                                                             "to enter; ACE2 binds the spike.") if m.type == "gene"}
+    found = {
+        m.text: _attrs(m)["symbol"]
+        for m in tagger.tag("It uses the angiotensin converting enzyme (ACE2) to enter; ACE2 binds the spike.")
+        if m.type == "gene"
+    }
     assert found == {"angiotensin converting enzyme": "ACE", "ACE2": "ACE2"}
 
 
@@ -614,13 +707,16 @@ def test_a_word_like_alias_between_genes_in_a_list_is_supported(tagger: Tagger) 
     assert "NCAM" not in {m.text for m in tagger.tag("It resembles NCAM and CD20 in sequence.")}
 
 
-@pytest.mark.parametrize(("text", "surface", "symbols"), [
-    ("TGF-beta1 and -beta2 were induced.", "TGF-beta1 and -beta2", ["TGFB1", "TGFB2"]),
-    ("MMP-1, -2, and -9 rose.", "MMP-1, -2, and -9", ["MMP1", "MMP2", "MMP9"]),
-    ("SMAD1-4 bound.", "SMAD1-4", ["SMAD1", "SMAD2", "SMAD3", "SMAD4"]),
-    ("AKR1C1-AKR1C4 were cloned.", "AKR1C1-AKR1C4", ["AKR1C1", "AKR1C2", "AKR1C3", "AKR1C4"]),
-    ("MMP-1 to -3 rose.", "MMP-1 to -3", ["MMP1", "MMP2", "MMP3"]),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "symbols"),
+    [
+        ("TGF-beta1 and -beta2 were induced.", "TGF-beta1 and -beta2", ["TGFB1", "TGFB2"]),
+        ("MMP-1, -2, and -9 rose.", "MMP-1, -2, and -9", ["MMP1", "MMP2", "MMP9"]),
+        ("SMAD1-4 bound.", "SMAD1-4", ["SMAD1", "SMAD2", "SMAD3", "SMAD4"]),
+        ("AKR1C1-AKR1C4 were cloned.", "AKR1C1-AKR1C4", ["AKR1C1", "AKR1C2", "AKR1C3", "AKR1C4"]),
+        ("MMP-1 to -3 rose.", "MMP-1 to -3", ["MMP1", "MMP2", "MMP3"]),
+    ],
+)
 def test_elided_names_and_ranges_name_each_gene(tagger: Tagger, text: str, surface: str, symbols: list[str]) -> None:
     (mention,) = [m for m in tagger.tag(text) if m.type == "gene"]
     assert mention.text == surface
@@ -632,11 +728,14 @@ def test_a_hyphen_between_two_close_numbers_is_a_pair_not_a_range(tagger: Tagger
     assert found == [("CDK4", False), ("CAV1", False), ("CAV2", False)]
 
 
-@pytest.mark.parametrize(("text", "symbols"), [
-    ("PKC isoforms alpha, epsilon, and zeta were active.", ["PRKCA", "PRKCE", "PRKCZ"]),
-    ("ER alpha and beta were measured.", ["ESR1", "ESR2"]),
-    ("RAR alpha and gamma bind.", ["RARA", "RARG"]),
-])
+@pytest.mark.parametrize(
+    ("text", "symbols"),
+    [
+        ("PKC isoforms alpha, epsilon, and zeta were active.", ["PRKCA", "PRKCE", "PRKCZ"]),
+        ("ER alpha and beta were measured.", ["ESR1", "ESR2"]),
+        ("RAR alpha and gamma bind.", ["RARA", "RARG"]),
+    ],
+)
 def test_greek_letters_after_a_name_name_its_isoforms(tagger: Tagger, text: str, symbols: list[str]) -> None:
     (mention,) = tagger.tag(text)
     assert [x["symbol"] for x in _attrs(mention)["named"]] == symbols

@@ -13,33 +13,56 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 from lxml import etree
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 from evsynth.cli import cli
-from evsynth.convergence import convergence
-from evsynth.design import classify, sample_size
 from evsynth.errors import ProtocolError
-from evsynth.evidence import EvidenceRecord
-from evsynth.export import FORMATS, export_graph, read_graphml, to_cx2
-from evsynth.extract import Tagger
-from evsynth.graph import build_graph
-from evsynth.lexicon import default_lexicon
-from evsynth.pathways import ConvergenceSettings, check_members, convergence_settings, default_modules, protocol_modules
-from evsynth.protocol import load_protocol
+from evsynth.protocol.loader import load_protocol
+from evsynth.protocol.pathways import (
+    ConvergenceSettings,
+    check_members,
+    convergence_settings,
+    default_modules,
+    protocol_modules,
+)
+from evsynth.synthesis.convergence import convergence
+from evsynth.synthesis.design import classify, sample_size
+from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.graph import build_graph
+from evsynth.synthesis.graph_formats import FORMATS, export_graph, read_graphml, to_cx2
+from evsynth.tagger.lexicon import default_lexicon
+from evsynth.tagger.tagger import Tagger
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
-DEMO_IMPORTS = ["--import", str(ROOT / "demo" / "scopus-export.csv"), "--import", str(ROOT / "demo" / "hand-search.ris")]
+DEMO_IMPORTS = [
+    "--import",
+    str(ROOT / "demo" / "scopus-export.csv"),
+    "--import",
+    str(ROOT / "demo" / "hand-search.ris"),
+]
 
 # Synthetic abstracts: (pmid, title, abstract, publication types)
 TEXTS = [
-    ("90000001", "BDNF rs6265 and ketamine response", "BDNF rs6265 predicted response to ketamine in 80 patients. "
-     "Serum miR-29a rose.", ["Journal Article"]),
-    ("90000002", "BDNF after electroconvulsive therapy", "BDNF levels rose after ECT in 40 patients. Ketamine was "
-     "not given.", ["Journal Article"]),
+    (
+        "90000001",
+        "BDNF rs6265 and ketamine response",
+        "BDNF rs6265 predicted response to ketamine in 80 patients. Serum miR-29a rose.",
+        ["Journal Article"],
+    ),
+    (
+        "90000002",
+        "BDNF after electroconvulsive therapy",
+        "BDNF levels rose after ECT in 40 patients. Ketamine was not given.",
+        ["Journal Article"],
+    ),
     ("90000003", "A narrative review of BDNF and ketamine", "This review covers BDNF and ketamine.", ["Review"]),
-    ("90000004", "GRIN2B and antidepressant response", "GRIN2B was studied in 50 patients taking antidepressant "
-     "drugs.", ["Journal Article"]),
+    (
+        "90000004",
+        "GRIN2B and antidepressant response",
+        "GRIN2B was studied in 50 patients taking antidepressant drugs.",
+        ["Journal Article"],
+    ),
 ]
 
 
@@ -52,9 +75,20 @@ def _records(tagger: Tagger) -> list[EvidenceRecord]:
     out = []
     for pmid, title, abstract, types in TEXTS:
         text = f"{title}\n{abstract}"
-        out.append(EvidenceRecord(key=pmid, pmid=pmid, title=title, text=text, year=2023, first_author="Synth A",
-                                  doi=None, pub_types=tuple(types), design=classify(title, abstract, types),
-                                  mentions=tagger.tag(text)))
+        out.append(
+            EvidenceRecord(
+                key=pmid,
+                pmid=pmid,
+                title=title,
+                text=text,
+                year=2023,
+                first_author="Synth A",
+                doi=None,
+                pub_types=tuple(types),
+                design=classify(title, abstract, types),
+                mentions=tagger.tag(text),
+            )
+        )
     return out
 
 
@@ -67,23 +101,45 @@ def test_packaged_modules_name_only_known_genes_and_families() -> None:
     lexicon = default_lexicon()
     modules = default_modules()
     check_members(modules, lexicon.by_symbol, {f.id for f in lexicon.families})
-    for wanted in ("bdnf-trkb", "nmda-ampa", "pi3k-akt-mtor", "mapk-erk", "gsk3b-wnt", "immune-cytokine",
-                   "synaptic-vesicle", "circadian", "mir-29", "mir-132-212", "let-7", "mir-16", "mir-124", "mir-135",
-                   "mir-146", "mir-223", "mir-1202"):
+    for wanted in (
+        "bdnf-trkb",
+        "nmda-ampa",
+        "pi3k-akt-mtor",
+        "mapk-erk",
+        "gsk3b-wnt",
+        "immune-cytokine",
+        "synaptic-vesicle",
+        "circadian",
+        "mir-29",
+        "mir-132-212",
+        "let-7",
+        "mir-16",
+        "mir-124",
+        "mir-135",
+        "mir-146",
+        "mir-223",
+        "mir-1202",
+    ):
         assert modules[wanted].sources, wanted
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ("pathways: [a]", "pathways: must be a mapping"),
-    ("pathways: {modules: {x: {name: X}}}", "pathways.modules.x.sources: name at least one source"),
-    ("pathways: {modules: {x: {name: X, sources: [me], kind: odd, genes: [BDNF]}}}", "pathways.modules.x.kind: 'odd'"),
-    ("pathways: {modules: {x: {name: X, sources: [me]}}}", "pathways.modules.x: has no members"),
-    ("pathways: {file: missing.yaml}", "pathways.file: "),
-    ("pathways: {colour: red}", "pathways.colour: unknown key"),
-    ("convergence: {min_modalities: 0}", "convergence.min_modalities: 0 must be a whole number"),
-    ("convergence: {count_reviews: maybe}", "convergence.count_reviews: 'maybe' must be true or false"),
-    ("convergence: {k: 3}", "convergence.k: unknown key"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("pathways: [a]", "pathways: must be a mapping"),
+        ("pathways: {modules: {x: {name: X}}}", "pathways.modules.x.sources: name at least one source"),
+        (
+            "pathways: {modules: {x: {name: X, sources: [me], kind: odd, genes: [BDNF]}}}",
+            "pathways.modules.x.kind: 'odd'",
+        ),
+        ("pathways: {modules: {x: {name: X, sources: [me]}}}", "pathways.modules.x: has no members"),
+        ("pathways: {file: missing.yaml}", "pathways.file: "),
+        ("pathways: {colour: red}", "pathways.colour: unknown key"),
+        ("convergence: {min_modalities: 0}", "convergence.min_modalities: 0 must be a whole number"),
+        ("convergence: {count_reviews: maybe}", "convergence.count_reviews: 'maybe' must be true or false"),
+        ("convergence: {k: 3}", "convergence.k: unknown key"),
+    ],
+)
 def test_bad_graph_sections_fail_on_load_with_one_line(tmp_path: Path, section: str, message: str) -> None:
     text = Path(PROTOCOL).read_text(encoding="utf-8") + "\n" + section + "\n"
     path = tmp_path / "p.yaml"
@@ -104,15 +160,23 @@ def test_protocol_modules_add_and_replace_and_typos_are_caught(tmp_path: Path) -
     assert convergence_settings({"min_records": 5}, tmp_path / "p.yaml").min_records == 5
 
 
-@pytest.mark.parametrize(("title", "abstract", "types", "primary", "size"), [
-    ("X", "We genotyped rs6265 in 112 adults with TRD.", [], "candidate gene", 112),
-    ("X", "A previous meta-analysis was small. We genotyped rs4680 (n = 98).", [], "candidate gene", 98),
-    ("A genome-wide association study of ECT", "Using genotypes of 5,300 patients.", [], "GWAS", 5300),
-    ("X", "Expression of miR-132 increased in responders only.", [], "miRNA profiling", None),
-    ("Ketamine: a systematic review and meta-analysis", "We included 12 trials with 700 patients.", [],
-     "meta-analysis", None),
-    ("X", "Studies since 2015 were summarised.", ["Review"], "review", None),
-])
+@pytest.mark.parametrize(
+    ("title", "abstract", "types", "primary", "size"),
+    [
+        ("X", "We genotyped rs6265 in 112 adults with TRD.", [], "candidate gene", 112),
+        ("X", "A previous meta-analysis was small. We genotyped rs4680 (n = 98).", [], "candidate gene", 98),
+        ("A genome-wide association study of ECT", "Using genotypes of 5,300 patients.", [], "GWAS", 5300),
+        ("X", "Expression of miR-132 increased in responders only.", [], "miRNA profiling", None),
+        (
+            "Ketamine: a systematic review and meta-analysis",
+            "We included 12 trials with 700 patients.",
+            [],
+            "meta-analysis",
+            None,
+        ),
+        ("X", "Studies since 2015 were summarised.", ["Review"], "review", None),
+    ],
+)
 def test_design_and_sample_size(title: str, abstract: str, types: list[str], primary: str, size: int | None) -> None:
     design = classify(title, abstract, types)
     assert design.primary == primary and design.sample_size == size
@@ -149,12 +213,17 @@ def test_convergence_counts_modalities_not_reviews_or_umbrella_terms(tagger: Tag
     nmda = rows[("module", "nmda-ampa")]  # "antidepressant" is an umbrella term: no modality
     assert not nmda.convergent and nmda.modalities == () and "Antidepressive Agents" in nmda.treatments
     assert not rows[("module", "circadian")].convergent and rows[("module", "circadian")].n_records == 0
-    strict = {(r.level, r.id): r for r in convergence(graph, records, default_modules(),
-                                                      ConvergenceSettings(min_modalities=3, min_records=3))}
+    strict = {
+        (r.level, r.id): r
+        for r in convergence(graph, records, default_modules(), ConvergenceSettings(min_modalities=3, min_records=3))
+    }
     assert not strict[("module", "bdnf-trkb")].convergent
-    counted = {(r.level, r.id): r for r in convergence(graph, records, default_modules(),
-                                                       ConvergenceSettings(min_modalities=3, min_records=3,
-                                                                           count_reviews=True))}
+    counted = {
+        (r.level, r.id): r
+        for r in convergence(
+            graph, records, default_modules(), ConvergenceSettings(min_modalities=3, min_records=3, count_reviews=True)
+        )
+    }
     assert counted[("module", "bdnf-trkb")].convergent and "3 records >= 3" in counted[("module", "bdnf-trkb")].reason
 
 
@@ -178,9 +247,9 @@ def test_graphml_round_trips_lists_and_types(graph: nx.Graph, tmp_path: Path) ->
     export_graph(graph, "graphml", tmp_path / "g.graphml")
     back = read_graphml(tmp_path / "g.graphml")
     assert dict(back.nodes(data=True)) == dict(graph.nodes(data=True))
-    assert {(a, b): d for a, b, d in back.edges(data=True)} == {
-        (a, b): d for a, b, d in graph.edges(data=True)} or all(
-        back.edges[a, b] == d for a, b, d in graph.edges(data=True))
+    assert {(a, b): d for a, b, d in back.edges(data=True)} == {(a, b): d for a, b, d in graph.edges(data=True)} or all(
+        back.edges[a, b] == d for a, b, d in graph.edges(data=True)
+    )
     raw = nx.read_graphml(tmp_path / "g.graphml")  # plain networkx (and Cytoscape) read it too
     assert raw.nodes["gene:BDNF"]["pmids"] == "90000001 | 90000002 | 90000003"
 
@@ -256,8 +325,9 @@ def test_demo_outputs_exist_and_agree(demo: Path) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_command_writes_each_format(demo: Path, tmp_path: Path, fmt: str) -> None:
-    result = CliRunner().invoke(cli, ["export", PROTOCOL, "--db", str(demo / "evsynth.sqlite"), "--format", fmt,
-                                      "--out", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        cli, ["export", PROTOCOL, "--db", str(demo / "evsynth.sqlite"), "--format", fmt, "--out", str(tmp_path / "x")]
+    )
     assert result.exit_code == 0, result.output
     assert any(p.stat().st_size > 0 for p in (tmp_path / "x").iterdir())
 
@@ -268,6 +338,19 @@ def test_export_command_errors_are_one_line(runner: CliRunner, demo: Path) -> No
     assert "Traceback" not in missing.output
     bad = runner.invoke(cli, ["export", PROTOCOL, "--format", "png", "--db", str(demo / "evsynth.sqlite")])
     assert bad.exit_code == 2 and "'png' is not one of" in bad.output
-    many = runner.invoke(cli, ["export", PROTOCOL, "--format", "cx2", "--format", "sif", "--out", "g.cx2",
-                               "--db", str(demo / "evsynth.sqlite")])
+    many = runner.invoke(
+        cli,
+        [
+            "export",
+            PROTOCOL,
+            "--format",
+            "cx2",
+            "--format",
+            "sif",
+            "--out",
+            "g.cx2",
+            "--db",
+            str(demo / "evsynth.sqlite"),
+        ],
+    )
     assert many.exit_code == 2 and "give a folder" in many.output

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.conftest import fast_client, make_corpus
+from tests.helpers import fast_client, make_corpus
 
 from evsynth.errors import HarvestGaveUp
-from evsynth.eutils_server import Corpus, FaultPlan, ServedRecord
-from evsynth.harvest import harvest, plan_search
-from evsynth.protocol import Protocol, load_protocol
-from evsynth.pubmed_xml import iter_pubmed_xml
-from evsynth.store import Store
-from evsynth.synthetic import article_set, article_xml, generated_entry
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.protocol.loader import Protocol, load_protocol
+from evsynth.sources.harvest import harvest, plan_search
+from evsynth.store.database import Store
+from evsynth.testing.server import Corpus, FaultPlan, ServedRecord
+from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 
 def _protocol(tmp_path: Path, *, limit: int = 9999, batch: int = 50, start: str = "2021-01-01",
@@ -79,8 +79,11 @@ def test_later_harvest_reuses_the_slices_one_esearch_each(server_factory, db: St
 
 def test_open_window_reuse_extends_the_last_slice_to_today(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "open.yaml"
-    path.write_text(yaml.safe_dump({"name": "open-review", "search": {"query": "ketamine[tiab]",
-                                    "date_window": {"start": "2021-01-01"}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {"name": "open-review", "search": {"query": "ketamine[tiab]", "date_window": {"start": "2021-01-01"}}}
+        )
+    )
     protocol = load_protocol(path)
     server = server_factory(make_corpus(20))
     harvest(protocol, db, fast_client(server.url), today=dt.date(2025, 1, 1))

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.conftest import ROOT, fast_client
+from tests.helpers import ROOT, fast_client
 
-from evsynth.eutils_server import FaultPlan, RunningServer, SyntheticCorpus, serving
-from evsynth.harvest import harvest
-from evsynth.protocol import Protocol, load_protocol
-from evsynth.store import Store
+from evsynth.protocol.loader import Protocol, load_protocol
+from evsynth.sources.harvest import harvest
+from evsynth.store.database import Store
+from evsynth.testing.server import FaultPlan, RunningServer, SyntheticCorpus, serving
 
 
 def _protocol(tmp_path: Path, batch: int = 500) -> Protocol:
@@ -115,7 +115,9 @@ def _start_run(url: str, out: Path, protocol: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def crash_review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, Path, dict[str, list[tuple[object, ...]]]]]:
+def crash_review(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningServer, Path, dict[str, list[tuple[object, ...]]]]]:
     """A server with 1,500 records, the review protocol, and the store an uninterrupted run leaves."""
     folder = tmp_path_factory.mktemp("crash")
     protocol = folder / "review.yaml"

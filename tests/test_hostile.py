@@ -19,20 +19,23 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import ROOT, fast_client
-from tests.test_protocol import BAD as BAD_PROTOCOLS
-from tests.test_protocol import _write as write_protocol
+from tests.helpers import BAD_PROTOCOLS, ROOT, fast_client, write_protocol
 
 from evsynth.cli import cli
 from evsynth.errors import HarvestGaveUp
-from evsynth.eutils_server import ENTITY_BOMB, FaultPlan, SyntheticCorpus
-from evsynth.harvest import harvest
-from evsynth.protocol import load_protocol
-from evsynth.store import Store
+from evsynth.protocol.loader import load_protocol
+from evsynth.sources.harvest import harvest
+from evsynth.store.database import Store
+from evsynth.testing.server import ENTITY_BOMB, FaultPlan, SyntheticCorpus
 
 PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"
 CASSETTE = ROOT / "cassettes" / "trd-pharmacogenomics.yaml"
-DEMO_IMPORTS = ["--import", str(ROOT / "demo" / "scopus-export.csv"), "--import", str(ROOT / "demo" / "hand-search.ris")]
+DEMO_IMPORTS = [
+    "--import",
+    str(ROOT / "demo" / "scopus-export.csv"),
+    "--import",
+    str(ROOT / "demo" / "hand-search.ris"),
+]
 ARTICLE = (
     b"<PubmedArticle><MedlineCitation><PMID>90000001</PMID><Article><ArticleTitle>Synthetic %s</ArticleTitle>"
     b"</Article></MedlineCitation></PubmedArticle>"
@@ -125,22 +128,42 @@ HOSTILE_FILES: list[tuple[str, str, Callable[[Path], None], str]] = [  # (case, 
     ("billion laughs", "laughs.xml", _laughs, "laughs.xml: "),
     ("external entity", "xxe.xml", _external_entity, "declares XML entities (x)"),
     ("200 MB record", "huge.xml", _huge_record, "huge.xml: malformed XML"),
-    ("truncated XML", "cut.xml", lambda p: p.write_bytes(b"<PubmedArticleSet>" + (ARTICLE % b"cut")[:90]),
-     "cut.xml: malformed XML"),
-    ("invalid UTF-8 XML", "bad.xml", lambda p: p.write_bytes(b"<PubmedArticleSet>" + ARTICLE % b"caf\xe9\xff"
-                                                               + b"</PubmedArticleSet>"), "bad.xml: malformed XML"),
-    ("invalid UTF-8 RIS", "bad.ris", lambda p: p.write_bytes(b"TY  - JOUR\nTI  - Synthetic caf\xe9\nER  - \n"),
-     "bad.ris: not UTF-8 text"),
-    ("invalid UTF-8 MEDLINE", "bad.nbib", lambda p: p.write_bytes(b"PMID- 90000001\nTI  - Synthetic \xff\n"),
-     "bad.nbib: not UTF-8 text"),
-    ("invalid UTF-8 CSV", "bad.csv", lambda p: p.write_bytes(b"Authors,Title,Year,Source title,DOI,EID\n"
-                                                               b"A,Synthetic \xe9\xff,2022,J,10.5555/x,2-s\n"),
-     "bad.csv: not UTF-8 text"),
+    (
+        "truncated XML",
+        "cut.xml",
+        lambda p: p.write_bytes(b"<PubmedArticleSet>" + (ARTICLE % b"cut")[:90]),
+        "cut.xml: malformed XML",
+    ),
+    (
+        "invalid UTF-8 XML",
+        "bad.xml",
+        lambda p: p.write_bytes(b"<PubmedArticleSet>" + ARTICLE % b"caf\xe9\xff" + b"</PubmedArticleSet>"),
+        "bad.xml: malformed XML",
+    ),
+    (
+        "invalid UTF-8 RIS",
+        "bad.ris",
+        lambda p: p.write_bytes(b"TY  - JOUR\nTI  - Synthetic caf\xe9\nER  - \n"),
+        "bad.ris: not UTF-8 text",
+    ),
+    (
+        "invalid UTF-8 MEDLINE",
+        "bad.nbib",
+        lambda p: p.write_bytes(b"PMID- 90000001\nTI  - Synthetic \xff\n"),
+        "bad.nbib: not UTF-8 text",
+    ),
+    (
+        "invalid UTF-8 CSV",
+        "bad.csv",
+        lambda p: p.write_bytes(
+            b"Authors,Title,Year,Source title,DOI,EID\nA,Synthetic \xe9\xff,2022,J,10.5555/x,2-s\n"
+        ),
+        "bad.csv: not UTF-8 text",
+    ),
     ("empty XML", "empty.xml", lambda p: p.write_bytes(b""), "empty.xml: empty file (0 bytes)"),
     ("empty RIS", "empty.ris", lambda p: p.write_bytes(b""), "empty.ris: empty file"),
     ("blank CSV", "blank.csv", lambda p: p.write_bytes(b"\n\n  \n"), "blank.csv: empty file (only blank lines)"),
-    ("not PubMed XML", "other.xml", lambda p: p.write_bytes(b"<html><body>Synthetic</body></html>"),
-     "other.xml: "),
+    ("not PubMed XML", "other.xml", lambda p: p.write_bytes(b"<html><body>Synthetic</body></html>"), "other.xml: "),
     ("binary", "noise.ris", lambda p: p.write_bytes(bytes(range(256)) * 8), "noise.ris: "),
     ("a directory", "folder.xml", lambda p: p.mkdir(), "folder.xml' is a directory"),  # click: usage error
     ("missing file", "missing.ris", lambda p: None, "file not found"),
@@ -266,7 +289,9 @@ def test_broken_cassette_is_refused(review: Path, tmp_path: Path) -> None:
 def test_hostile_answers_every_time_give_up_and_keep_the_store(fault: str, server_factory, db: Store,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:  # fmt: skip
     protocol = tmp_path / "p.yaml"
-    protocol.write_text("name: hostile\nsearch:\n  query: x[tiab]\n  date_window: {start: 2021-01-01, end: 2025-06-01}\n")
+    protocol.write_text(
+        "name: hostile\nsearch:\n  query: x[tiab]\n  date_window: {start: 2021-01-01, end: 2025-06-01}\n"
+    )
     review = load_protocol(protocol)
     harvest(review, db, fast_client(server_factory(SyntheticCorpus(50)).url))
     before = db.conn.execute("SELECT record_key, content_hash FROM records ORDER BY 1").fetchall()

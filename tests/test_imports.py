@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
-from evsynth.dedupe import Candidate, find_duplicates, fold_title
 from evsynth.errors import InputFileError
-from evsynth.imports import detect_format, import_files, read_records
-from evsynth.store import Store
+from evsynth.sources.dedupe import Candidate, find_duplicates, fold_title
+from evsynth.sources.imports import detect_format, import_files, read_records
+from evsynth.store.database import Store
 
 SCOPUS = ROOT / "demo" / "scopus-export.csv"
 RIS = ROOT / "demo" / "hand-search.ris"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evsynth.errors import EvsynthError, InputFileError
-from evsynth.overrides import Override, load_overrides, parse_target, save_overrides
+from evsynth.screening.decisions import Override, load_overrides, parse_target, save_overrides
 
 
 @pytest.mark.parametrize(

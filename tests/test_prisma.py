@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 from lxml import etree
-from tests.conftest import ROOT, make_corpus
+from tests.helpers import ROOT, make_corpus
 
 from evsynth.cli import cli
-from evsynth.eutils_server import Corpus
+from evsynth.testing.server import Corpus
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")

@@ -1,6 +1,6 @@
 """Property-based tests (hypothesis) for the PubMed XML parser and the tagger.
 
-The documents are synthetic (built by ``evsynth.synthetic``, PMIDs from 90000001); hypothesis
+The documents are synthetic (built by ``evsynth.testing.synthetic``, PMIDs from 90000001); hypothesis
 draws their text, dates and damage.
 """
 
@@ -10,12 +10,12 @@ import datetime as dt
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from tests.test_extract import _shared_tagger
+from tests.helpers import shared_tagger
 
 from evsynth.errors import PubmedXMLError
-from evsynth.extract import sentence_starts
-from evsynth.pubmed_xml import iter_pubmed_xml
-from evsynth.synthetic import FIRST_PMID, article_set, article_xml, generated_entry
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.tagger.tagger import sentence_starts
+from evsynth.testing.synthetic import FIRST_PMID, article_set, article_xml, generated_entry
 
 # Text XML 1.0 can carry: no control characters but tab/newline, no surrogates, no U+FFFE/U+FFFF.
 xml_text = st.text(
@@ -112,7 +112,7 @@ biomedical = st.lists(
 
 
 def _check_spans(text: str) -> list[tuple[int, int, str, str, str | None]]:
-    mentions = _shared_tagger().tag(text)
+    mentions = shared_tagger().tag(text)
     previous_end = 0
     for m in mentions:
         assert text[m.start : m.end] == m.text and m.start < m.end and m.start >= previous_end

@@ -6,37 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import yaml
-from tests.conftest import ROOT
+from tests.helpers import BAD_PROTOCOLS, ROOT, VALID, protocol_with, write_protocol
 
 from evsynth.errors import ProtocolError
-from evsynth.protocol import check_query_syntax, load_protocol
-
-VALID = {
-    "name": "demo",
-    "search": {"query": '("major depression"[tiab]) AND ketamine[tiab]',
-               "date_window": {"start": "2021-01-01", "end": "2025-06-01"}},
-}  # fmt: skip
-
-
-def _write(tmp_path: Path, data: object) -> Path:
-    path = tmp_path / "protocol.yaml"
-    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
-    return path
-
-
-def _with(**changes: object) -> dict[str, object]:
-    data = yaml.safe_load(yaml.safe_dump(VALID))
-    for dotted, value in changes.items():
-        node = data
-        *parents, last = dotted.split("__")
-        for key in parents:
-            node = node.setdefault(key, {})
-        if value is ...:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return data
+from evsynth.protocol.loader import check_query_syntax, load_protocol
 
 
 def test_protocol_reference_review_loads() -> None:
@@ -69,81 +42,33 @@ def test_protocol_companion_review_has_no_window() -> None:
 
 
 def test_protocol_digest_changes_with_content(tmp_path: Path) -> None:
-    first = load_protocol(_write(tmp_path, VALID)).digest
-    second = load_protocol(_write(tmp_path, _with(search__query="ketamine[tiab]"))).digest
+    first = load_protocol(write_protocol(tmp_path, VALID)).digest
+    second = load_protocol(write_protocol(tmp_path, protocol_with(search__query="ketamine[tiab]"))).digest
     assert first != second
 
 
 def test_protocol_later_stage_sections_are_kept(tmp_path: Path) -> None:
-    protocol = load_protocol(_write(tmp_path, _with(extraction={"genes": True})))
+    protocol = load_protocol(write_protocol(tmp_path, protocol_with(extraction={"genes": True})))
     assert protocol.section("extraction") == {"genes": True}
     assert protocol.criteria is None
 
 
 def test_protocol_criteria_are_validated_on_load(tmp_path: Path) -> None:
     criteria = {"exclude": [{"name": "comment", "label": "Comment", "when": {"pub_type": ["Comment"]}}]}
-    path = _write(tmp_path, _with(criteria=criteria))
+    path = write_protocol(tmp_path, protocol_with(criteria=criteria))
     protocol = load_protocol(path)
     assert protocol.criteria is not None and protocol.criteria.exclude[0].label == "Comment"
     assert protocol.overrides_path == path.with_name(f"{path.stem}.decisions.csv")
-    bad = _write(tmp_path, _with(criteria={"exclude": [{"name": "c", "when": {"pubtype": ["Comment"]}}]}))
+    bad = write_protocol(
+        tmp_path, protocol_with(criteria={"exclude": [{"name": "c", "when": {"pubtype": ["Comment"]}}]})
+    )
     with pytest.raises(ProtocolError, match=r"criteria.exclude\[0\].when.pubtype: unknown test"):
         load_protocol(bad)
 
 
-BAD = [
-    ("unknown top key", _with(serach={}), "serach: unknown key"),
-    ("unknown search key", _with(search__terms="x"), "search.terms: unknown key"),
-    ("unknown window key", _with(search__date_window__from="2021-01-01"), "search.date_window.from: unknown key"),
-    ("bad month", _with(search__date_window__start="2021-13-01"), "search.date_window.start: '2021-13-01'"),
-    ("bad day", _with(search__date_window__end="2025-02-30"), "search.date_window.end: '2025-02-30'"),
-    ("date words", _with(search__date_window__start="last year"), "search.date_window.start: 'last year'"),
-    ("date number", _with(search__date_window__start=2021), "search.date_window.start: 2021"),
-    ("end before start", _with(search__date_window__end="2020-01-01"), "search.date_window: end 2020-01-01"),
-    ("bad date field", _with(search__date_window__field="dp"), "search.date_window.field: 'dp'"),
-    ("window not mapping", _with(search__date_window="2021"), "search.date_window: must be a mapping"),
-    ("unbalanced quote", _with(search__query='"major depression[tiab]'), "search.query: unbalanced quote"),
-    ("open parenthesis", _with(search__query="(a OR b"), "search.query: unbalanced parenthesis"),
-    ("close parenthesis", _with(search__query="a OR b)"), "search.query: unbalanced parenthesis"),
-    ("open bracket", _with(search__query="ketamine[tiab"), "search.query: unbalanced bracket"),
-    ("stray bracket", _with(search__query="ketamine]"), "search.query: unmatched ']'"),
-    ("no query", _with(search__query=...), "search: needs a 'query' or 'blocks'"),
-    ("empty query", _with(search__query="   "), "search: needs a 'query' or 'blocks'"),
-    ("query not text", _with(search__query=["a"]), "search.query: must be a non-empty string"),
-    ("no search", _with(search=...), "search: must be a mapping"),
-    ("search list", _with(search=["x"]), "search: must be a mapping"),
-    ("no name", _with(name=...), "name: must be a non-empty string"),
-    ("bad name", _with(name="My Review!"), "name: 'My Review!'"),
-    ("bad database", _with(search__database="embase"), "search.database: 'embase' is not supported"),
-    ("blocks not list", _with(search__blocks="a"), "search.blocks: must be a non-empty list"),
-    ("block no terms", _with(search__blocks=[{"name": "x"}]), "search.blocks[0].terms: must be a non-empty list"),
-    ("block bad term", _with(search__blocks=[{"name": "x", "terms": ['"a']}]), "search.blocks[0].terms[0]"),
-    (
-        "block unknown key",
-        _with(search__blocks=[{"name": "x", "terms": ["a"], "op": "OR"}]),
-        "search.blocks[0].op: unknown key",
-    ),
-    ("batch size zero", _with(harvest={"batch_size": 0}), "harvest.batch_size: 0"),
-    ("batch size text", _with(harvest={"batch_size": "200"}), "harvest.batch_size: '200'"),
-    ("batch size bool", _with(harvest={"batch_size": True}), "harvest.batch_size: True"),
-    ("unknown harvest key", _with(harvest={"rate": 10}), "harvest.rate: unknown key"),
-    ("sources not list", _with(sources={"file": "x"}), "sources: must be a list"),
-    (
-        "source missing file",
-        _with(sources=[{"name": "scopus", "file": "nope.csv", "format": "scopus_csv"}]),
-        "sources[0].file: 'nope.csv' not found",
-    ),
-    ("criteria scalar", _with(criteria="all"), "criteria: must be a mapping or a list"),
-    ("top-level list", ["name"], "must be a mapping"),
-    ("empty file", "", "is empty"),
-    ("invalid yaml", "name: [unclosed\nsearch: {", "invalid YAML at line"),
-    ("tab indentation", "name: x\nsearch:\n\tquery: a\n", "invalid YAML"),
-]
-
-
-@pytest.mark.parametrize(("case", "data", "expected"), BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(("case", "data", "expected"), BAD_PROTOCOLS, ids=[b[0] for b in BAD_PROTOCOLS])
 def test_protocol_rejects_bad_input_with_one_line(case: str, data: object, expected: str, tmp_path: Path) -> None:
-    path = _write(tmp_path, data)
+    path = write_protocol(tmp_path, data)
     with pytest.raises(ProtocolError) as info:
         load_protocol(path)
     message = str(info.value)
@@ -154,9 +79,9 @@ def test_protocol_rejects_bad_input_with_one_line(case: str, data: object, expec
 
 def test_protocol_source_format_is_checked(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text("Title,Year\n")
-    data = _with(sources=[{"name": "scopus", "file": "export.csv", "format": "excel"}])
+    data = protocol_with(sources=[{"name": "scopus", "file": "export.csv", "format": "excel"}])
     with pytest.raises(ProtocolError, match=r"sources\[0\]\.format: 'excel'"):
-        load_protocol(_write(tmp_path, data))
+        load_protocol(write_protocol(tmp_path, data))
 
 
 def test_protocol_missing_file(tmp_path: Path) -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from evsynth.errors import PubmedXMLError
-from evsynth.eutils_server import ENTITY_BOMB
-from evsynth.pubmed_xml import iter_pubmed_xml
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.testing.server import ENTITY_BOMB
 
 TAG = re.compile(r"</?(i|b|u|sup|sub|mml:[a-z]+)\b")
 
 
 def _manifest_entries() -> list[dict[str, object]]:
-    from tests.conftest import shared_data
+    from tests.helpers import shared_data
 
     entries = json.loads((shared_data() / "pubmed" / "manifest.json").read_text())
     return [

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from evsynth.criteria import Criteria, load_criteria
-from evsynth.dedupe import deduplicate
 from evsynth.models import Record
-from evsynth.overrides import Override
-from evsynth.screen import latest_decisions, screen_store
-from evsynth.store import Store
+from evsynth.protocol.criteria import Criteria, load_criteria
+from evsynth.screening.decisions import Override
+from evsynth.screening.screen import latest_decisions, screen_store
+from evsynth.sources.dedupe import deduplicate
+from evsynth.store.database import Store
 
 SECTION = {
     "include": [{"name": "english", "label": "Not in English", "when": {"language": ["eng"]}}],
@@ -133,8 +133,8 @@ def test_screen_store_keeps_history_per_screening(db: Store) -> None:
 
 
 def test_screen_store_is_atomic(db: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import evsynth.screen as module
-    from evsynth.criteria import screen_record
+    import evsynth.screening.screen as module
+    from evsynth.protocol.criteria import screen_record
 
     _load(db, _record(90000001), _record(90000002))
 

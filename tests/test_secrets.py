@@ -1,6 +1,6 @@
 """Secrets never leave the process: after runs with NCBI_API_KEY and NCBI_EMAIL set, neither appears in any file.
 
-The records are synthetic (evsynth.synthetic, PMIDs from 90000001), served by the local E-utilities server.
+The records are synthetic (evsynth.testing.synthetic, PMIDs from 90000001), served by the local E-utilities server.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import ROOT, make_corpus
+from tests.helpers import ROOT, make_corpus
 
 from evsynth.cli import cli
 
@@ -42,8 +42,11 @@ def test_api_key_and_email_appear_in_no_cassette_log_store_or_output(  # type: i
     protocol = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
     cassette = tmp_path / "cassettes" / "run.yaml"
     logs = []
-    for args in (["run", protocol, "--record", str(cassette)], ["update", protocol, "--log-json"],
-                 ["update", protocol]):
+    for args in (
+        ["run", protocol, "--record", str(cassette)],
+        ["update", protocol, "--log-json"],
+        ["update", protocol],
+    ):
         result = runner.invoke(cli, [*args, "--eutils-url", server.url])
         assert result.exit_code in (0, 4), result.output
         logs.append(result.output)

@@ -10,21 +10,26 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 from evsynth.cli import cli
 
 
 def test_test_server_serves_synthetic_records_to_an_update(runner: CliRunner) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    server = subprocess.Popen([sys.executable, "-m", "evsynth", "test-server", "--synthetic", "40", "--port", "0"],
-                              env=env, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "evsynth", "test-server", "--synthetic", "40", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = server.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("serving 40 records at http://127.0.0.1:"), line
         url = line.split(" at ", 1)[1].split()[0]
-        result = runner.invoke(cli, ["update", str(ROOT / "queries" / "trd-pharmacogenomics.yaml"),
-                                     "--eutils-url", url])
+        result = runner.invoke(
+            cli, ["update", str(ROOT / "queries" / "trd-pharmacogenomics.yaml"), "--eutils-url", url]
+        )
         assert result.exit_code == 0, result.output
         assert "40 PubMed hits" in result.output and "40 new" in result.output
     finally:
@@ -60,7 +65,7 @@ def test_test_server_serves_100k_records_under_a_rate_limit() -> None:
             assert refused and refused[0].json()["error"] == "API rate limit exceeded"
             time.sleep(1.2)  # the bucket refills
             newest = session.post(url + "efetch.fcgi", data={"id": "90100000"}, timeout=10)
-            assert newest.status_code == 200 and b"<PMID Version=\"1\">90100000</PMID>" in newest.content
+            assert newest.status_code == 200 and b'<PMID Version="1">90100000</PMID>' in newest.content
     finally:
         server.terminate()
         server.wait(10)

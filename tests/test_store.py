@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from evsynth.errors import StoreError
-from evsynth.migrations import MIGRATIONS
 from evsynth.models import Record
-from evsynth.store import Store
+from evsynth.store.database import Store
+from evsynth.store.migrations import MIGRATIONS
 
 
 def test_store_records_migrations_once(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_store_richer_source_wins(db: Store) -> None:
 
 
 def test_store_roundtrips_records(db: Store, pubmed_data: Path) -> None:
-    from evsynth.pubmed_xml import iter_pubmed_xml
+    from evsynth.formats.pubmed_xml import iter_pubmed_xml
 
     records = list(iter_pubmed_xml(pubmed_data / "nlm_samples" / "pubmedsample_2019.xml.gz", keep_raw=True))
     run = db.start_run("import")

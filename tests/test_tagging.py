@@ -8,19 +8,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import ROOT, shared_data
+from tests.helpers import ROOT, shared_data
 
 from evsynth.cli import cli
-from evsynth.evaluate import mirna_spans, variant_spans
-from evsynth.extract import Tagger
-from evsynth.store import Store
+from evsynth.store.database import Store
+from evsynth.tagger.evaluate import mirna_spans, variant_spans
+from evsynth.tagger.tagger import Tagger
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
 
 # Synthetic text written for this test.
-LINES = [{"pmid": "90000001", "text": "BDNF Val66Met and miR-132/212 after ketamine.", "extra": 7},
-         {"id": "doc-2", "text": "No entities here at all."}]
+LINES = [
+    {"pmid": "90000001", "text": "BDNF Val66Met and miR-132/212 after ketamine.", "extra": 7},
+    {"id": "doc-2", "text": "No entities here at all."},
+]
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -29,15 +31,19 @@ def _lines(path: Path) -> list[dict[str, object]]:
 
 def test_tag_jsonl_keeps_the_input_and_adds_entities(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x) for x in LINES) + "\n", encoding="utf-8")
-    result = runner.invoke(cli, ["tag", "--in", "in.jsonl", "--out", "out.jsonl", "--pubtator", "o.txt",
-                                 "--bioc", "o.json"])
+    result = runner.invoke(
+        cli, ["tag", "--in", "in.jsonl", "--out", "out.jsonl", "--pubtator", "o.txt", "--bioc", "o.json"]
+    )
     assert result.exit_code == 0, result.output
     first, second = _lines(tmp_path / "out.jsonl")
     assert first["extra"] == 7 and second["id"] == "doc-2" and second["entities"] == []
     entities = first["entities"]
     assert [(e["text"], e["type"], e["id"]) for e in entities] == [  # type: ignore[union-attr]
-        ("BDNF", "gene", "627"), ("Val66Met", "variant", "p.Val66Met"),
-        ("miR-132/212", "mirna", "hsa-miR-132;hsa-miR-212"), ("ketamine", "treatment", "MESH:D007649")]
+        ("BDNF", "gene", "627"),
+        ("Val66Met", "variant", "p.Val66Met"),
+        ("miR-132/212", "mirna", "hsa-miR-132;hsa-miR-212"),
+        ("ketamine", "treatment", "MESH:D007649"),
+    ]
     pubtator = (tmp_path / "o.txt").read_text().splitlines()
     assert "90000001\t0\t4\tBDNF\tGene\t627" in pubtator
     bioc = json.loads((tmp_path / "o.json").read_text())
@@ -46,7 +52,7 @@ def test_tag_jsonl_keeps_the_input_and_adds_entities(runner: CliRunner, tmp_path
     for annotation in passage["annotations"]:
         location = annotation["locations"][0]
         start = location["offset"] - passage["offset"]
-        assert passage["text"][start:start + location["length"]] == annotation["text"]
+        assert passage["text"][start : start + location["length"]] == annotation["text"]
 
 
 def test_tag_reads_pubmed_xml(runner: CliRunner, tmp_path: Path) -> None:
@@ -57,18 +63,22 @@ def test_tag_reads_pubmed_xml(runner: CliRunner, tmp_path: Path) -> None:
     assert lines and all(line["pmid"] for line in lines)
     for line in lines:
         for entity in line["entities"]:  # type: ignore[union-attr]
-            assert line["text"][entity["start"]:entity["end"]] == entity["text"]  # type: ignore[index]
+            assert line["text"][entity["start"] : entity["end"]] == entity["text"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"pmid": "1", "text": "ok"}\n{"pmid": "2", "text": \n', "in.jsonl: line 2: not JSON"),
-    ('{"pmid": "1"}\n', "in.jsonl: line 1: missing 'text'"),
-    ('{"text": "no id"}\n', "in.jsonl: line 1: missing 'pmid' or 'id'"),
-    ('["a list"]\n', "in.jsonl: line 1: expected a JSON object"),
-    (b"\x1f\x8bnot gzip", "in.jsonl: broken gzip file"),
-])
-def test_tag_bad_input_is_one_line_and_writes_nothing(runner: CliRunner, tmp_path: Path, content: str | bytes,
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"pmid": "1", "text": "ok"}\n{"pmid": "2", "text": \n', "in.jsonl: line 2: not JSON"),
+        ('{"pmid": "1"}\n', "in.jsonl: line 1: missing 'text'"),
+        ('{"text": "no id"}\n', "in.jsonl: line 1: missing 'pmid' or 'id'"),
+        ('["a list"]\n', "in.jsonl: line 1: expected a JSON object"),
+        (b"\x1f\x8bnot gzip", "in.jsonl: broken gzip file"),
+    ],
+)
+def test_tag_bad_input_is_one_line_and_writes_nothing(
+    runner: CliRunner, tmp_path: Path, content: str | bytes, message: str
+) -> None:
     target = tmp_path / "in.jsonl"
     target.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = runner.invoke(cli, ["tag", "--in", "in.jsonl", "--out", "out.jsonl"])
@@ -87,8 +97,9 @@ def test_run_tags_included_records_once(runner: CliRunner, tmp_path: Path) -> No
     assert first.exit_code == 0, first.output
     out = tmp_path / "output" / "trd-pharmacogenomics"
     with Store.open(out / "evsynth.sqlite") as store:
-        included = {row[0] for row in store.conn.execute(
-            "SELECT r.pmid FROM records r JOIN tagged t ON t.record_id = r.id")}
+        included = {
+            row[0] for row in store.conn.execute("SELECT r.pmid FROM records r JOIN tagged t ON t.record_id = r.id")
+        }
     lines = _lines(out / "mentions.jsonl")
     with open(out / "screening.csv", newline="", encoding="utf-8") as handle:
         decided = {row["pmid"] for row in csv.DictReader(handle) if row["decision"] == "include"}
@@ -98,7 +109,7 @@ def test_run_tags_included_records_once(runner: CliRunner, tmp_path: Path) -> No
     assert {("gene", "627"), ("variant", "rs6265"), ("treatment", "MESH:D007649")} <= found
     for line in lines:
         for entity in line["entities"]:  # type: ignore[union-attr]
-            assert line["text"][entity["start"]:entity["end"]] == entity["text"]  # type: ignore[index]
+            assert line["text"][entity["start"] : entity["end"]] == entity["text"]  # type: ignore[index]
     assert (out / "mentions.pubtator").read_text().count("|t|") == len(lines)
     assert len(json.loads((out / "mentions.bioc.json").read_text())["documents"]) == len(lines)
     again = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE])

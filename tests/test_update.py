@@ -1,6 +1,6 @@
 """`evsynth update`: incremental, cheap when nothing changed, atomic, locked, and saying what changed.
 
-Every record here is synthetic (evsynth.synthetic, PMIDs from 90000001), served by the local E-utilities
+Every record here is synthetic (evsynth.testing.synthetic, PMIDs from 90000001), served by the local E-utilities
 server on 127.0.0.1.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from tests.conftest import ROOT, make_corpus
+from tests.helpers import ROOT, make_corpus
 
 from evsynth.cli import cli
-from evsynth.eutils_server import Corpus, ServedRecord, _Handler
-from evsynth.lock import lock_path, store_lock
-from evsynth.store import Store
-from evsynth.synthetic import article_set, article_xml, generated_entry
+from evsynth.store.database import Store
+from evsynth.store.lock import lock_path, store_lock
+from evsynth.testing.server import Corpus, ServedRecord, _Handler
+from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 OUT = Path("output/trd-pharmacogenomics")
@@ -56,8 +56,11 @@ def _changes() -> dict[str, Any]:
 
 
 def _outputs() -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in OUT.iterdir() if p.is_file()
-            and not p.name.startswith("evsynth.sqlite")}
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in OUT.iterdir()
+        if p.is_file() and not p.name.startswith("evsynth.sqlite")
+    }
 
 
 def test_update_twice_second_is_nothing_new_with_few_requests(runner: CliRunner, server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +103,8 @@ def test_new_records_show_up_exactly_once_in_changes(runner: CliRunner, server_f
     assert all(item["decision"] == "include" and item["reasons"] for item in changes["new_records"])
     assert [item["pmid"] for item in changes["newly_included"]] == pmids
     assert changes["strengthened_edges"] and all(
-        set(edge["new_pmids"]) <= set(pmids) for edge in changes["strengthened_edges"])
+        set(edge["new_pmids"]) <= set(pmids) for edge in changes["strengthened_edges"]
+    )
     assert "## New records and their decisions (5)" in (OUT / "changes.md").read_text()
     assert _update(runner, server.url).exit_code == 4
     assert _changes() == changes  # nothing new: the last changes stay for the scheduler to read
@@ -148,7 +152,8 @@ def test_modified_records_and_retractions_are_reported(runner: CliRunner, server
     assert changes["new_records"] == []
     assert sorted(item["pmid"] for item in changes["updated_records"]) == ["90000005", "90000010"]
     assert [(n["pmid"], n["notice"], n["notice_pmid"], n["decision"]) for n in changes["notices"]] == [
-        ("90000005", "retraction", "90000901", "exclude")]  # the protocol excludes retracted papers
+        ("90000005", "retraction", "90000901", "exclude")
+    ]  # the protocol excludes retracted papers
     assert [(i["pmid"], i["now"]) for i in changes["no_longer_included"]] == [("90000005", "exclude")]
     assert "Retractions, errata and notices among included records (1)" in (OUT / "changes.md").read_text()
     # the same modification seen again is not news
@@ -226,7 +231,7 @@ def test_a_crash_while_writing_leaves_outputs_whole_and_is_reported_next_time(  
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr("evsynth.export.to_cx2", broken)
+        patch.setattr("evsynth.synthesis.graph_formats.to_cx2", broken)
         crashed = _update(runner, server.url)
     assert crashed.exit_code != 0
     assert _outputs()["graph.cx2"] == before["graph.cx2"]
@@ -256,8 +261,12 @@ def test_killed_update_then_a_new_one_leaves_the_store_consistent_and_complete( 
 
     monkeypatch.setattr(_Handler, "_efetch", slow)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    child = subprocess.Popen([sys.executable, "-m", "evsynth", "update", str(protocol), "--eutils-url", server.url],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evsynth", "update", str(protocol), "--eutils-url", server.url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     stored = 20
     while stored < 30 and time.monotonic() < deadline and child.poll() is None:
@@ -293,8 +302,12 @@ def test_update_replays_the_demo_offline_and_finds_nothing_new(runner: CliRunner
 
 
 @pytest.mark.parametrize("command", [["screen"], ["decide", "90000003", "exclude", "--reason", "x"], ["export"]])
-def test_every_command_that_writes_the_store_respects_the_lock(runner: CliRunner, server_factory,  # type: ignore[no-untyped-def]
-                                                               command: list[str], tmp_path: Path) -> None:
+def test_every_command_that_writes_the_store_respects_the_lock(
+    runner: CliRunner,
+    server_factory,  # type: ignore[no-untyped-def]
+    command: list[str],
+    tmp_path: Path,
+) -> None:
     protocol = tmp_path / "review.yaml"  # decide writes its decisions file beside the protocol
     protocol.write_text(Path(PROTOCOL).read_text())
     server = server_factory(make_corpus(10))

@@ -227,7 +227,13 @@ class Mention:
     attrs: tuple[tuple[str, object], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"start": self.start, "end": self.end, "text": self.text, "type": self.type,
-                                  "id": self.id, "sentence": self.sentence}
+        out: dict[str, object] = {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "type": self.type,
+            "id": self.id,
+            "sentence": self.sentence,
+        }
         out.update(self.attrs)
         return out

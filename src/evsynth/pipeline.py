@@ -20,22 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evsynth.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
-from evsynth.changes import compare, fingerprint, has_news, review_state, write_changes
-from evsynth.dedupe import deduplicate
-from evsynth.eutils import EUtils
-from evsynth.evidence import author_name
-from evsynth.extract import Tagger
 from evsynth.fileio import atomic_writer, check_writable
-from evsynth.harvest import HarvestResult, Progress, harvest
-from evsynth.imports import ImportResult, load_files, store_files
-from evsynth.overrides import load_overrides
-from evsynth.protocol import Protocol
-from evsynth.screen import ScreenResult, screen_store
-from evsynth.screen_outputs import write_screening_outputs
-from evsynth.store import Store
-from evsynth.synthesis import Synthesis, synthesise, write_synthesis
-from evsynth.tagging import TagResult, records_to_tag, stored_documents, tag_store
+from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
+from evsynth.protocol.loader import Protocol
+from evsynth.screening.decisions import load_overrides
+from evsynth.screening.outputs import write_screening_outputs
+from evsynth.screening.screen import ScreenResult, screen_store
+from evsynth.sources.dedupe import deduplicate
+from evsynth.sources.eutils import EUtils
+from evsynth.sources.harvest import HarvestResult, Progress, harvest
+from evsynth.sources.imports import ImportResult, load_files, store_files
+from evsynth.store.database import Store
+from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
+from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state, write_changes
+from evsynth.synthesis.evidence import author_name
+from evsynth.tagger.stored import TagResult, records_to_tag, stored_documents, tag_store
+from evsynth.tagger.tagger import Tagger
 
 RECORD_COLUMNS = (
     "pmid", "doi", "title", "year", "journal", "language", "pub_types", "source", "first_seen_run",
@@ -119,8 +119,11 @@ class RunResult:
 
 def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path]:
     """mentions.jsonl (the `evsynth tag` shape), mentions.pubtator and mentions.bioc.json."""
-    paths = {"mentions": out_dir / "mentions.jsonl", "pubtator": out_dir / "mentions.pubtator",
-             "bioc": out_dir / "mentions.bioc.json"}
+    paths = {
+        "mentions": out_dir / "mentions.jsonl",
+        "pubtator": out_dir / "mentions.pubtator",
+        "bioc": out_dir / "mentions.bioc.json",
+    }
     write_jsonl(docs, paths["mentions"])
     write_pubtator(docs, paths["pubtator"])
     write_bioc_json(docs, paths["bioc"])
@@ -203,8 +206,13 @@ def run_protocol(
     stage("changes")
     state = review_state(protocol, store, result.synthesis.graph, result.synthesis.rows)
     # outputs written again with nothing new keep the last update's changes (what a scheduler last read)
-    result.changes = previous["changes"] if same and previous else compare(
-        previous, state, protocol=protocol, store=store, graph=result.synthesis.graph, run_id=harvested.run_id)
+    result.changes = (
+        previous["changes"]
+        if same and previous
+        else compare(
+            previous, state, protocol=protocol, store=store, graph=result.synthesis.graph, run_id=harvested.run_id
+        )
+    )
     result.outputs.update(write_changes(result.changes, out_dir, title=protocol.title or protocol.name))
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:

@@ -6,38 +6,67 @@ from pathlib import Path
 
 import click
 
-from evsynth.audit import audit, parse_window
-from evsynth.audit_outputs import write_audit
-from evsynth.claims import read_claims
+from evsynth.audit.check import audit, parse_window
+from evsynth.audit.claims import read_claims
+from evsynth.audit.outputs import write_audit
+from evsynth.audit.references import read_references
 from evsynth.cli.base import EXIT_CODES, Log, cli, http_session, open_store
 from evsynth.config import resolve_settings
-from evsynth.eutils import EUtils
 from evsynth.fileio import check_writable
-from evsynth.references import read_references
+from evsynth.sources.eutils import EUtils
 
 
 @cli.command("audit", epilog=EXIT_CODES)
 @click.argument("references", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--claims", "claims_path", type=click.Path(dir_okay=False, path_type=Path), metavar="CLAIMS.csv",
-              help="What the review says of each study: ref, genes, variants, mirnas, treatments, sample_size, "
-                   "finding.")
+@click.option(
+    "--claims",
+    "claims_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CLAIMS.csv",
+    help="What the review says of each study: ref, genes, variants, mirnas, treatments, sample_size, finding.",
+)
 @click.option("--window", metavar="START:END", help="The review's search window, e.g. 2021-01-01:2025-06-01.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder [default: output/audit-<references file name>].")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Store the resolved records join [default: <out>/evsynth.sqlite]; give a review's store to "
-                   "add them to it.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: output/audit-<references file name>].",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Store the resolved records join [default: <out>/evsynth.sqlite]; give a review's store to add them to it.",
+)
 @click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
-@click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
-              help="Answer every request from this vcrpy cassette; no network is used.")
-@click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
-              help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).")
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Answer every request from this vcrpy cassette; no network is used.",
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
+)
 @click.option("--wait", is_flag=True, help="Wait for another evsynth command using the store instead of exiting 5.")
 @click.option("--log-json", is_flag=True, help="Log JSON lines on stdout for schedulers.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def audit_command(references: Path, claims_path: Path | None, window: str | None, out_dir: Path | None,
-                  db_path: Path | None, eutils_url: str | None, replay: Path | None, record: Path | None,
-                  wait: bool, log_json: bool, quiet: bool) -> None:
+def audit_command(
+    references: Path,
+    claims_path: Path | None,
+    window: str | None,
+    out_dir: Path | None,
+    db_path: Path | None,
+    eutils_url: str | None,
+    replay: Path | None,
+    record: Path | None,
+    wait: bool,
+    log_json: bool,
+    quiet: bool,
+) -> None:
     """Check REFERENCES (a reference list pasted from a review, numbered; or RIS or BibTeX) against PubMed.
 
     Each reference is resolved (its PMID or DOI, then ECitMatch, then a title search with a confidence;
@@ -59,8 +88,10 @@ def audit_command(references: Path, claims_path: Path | None, window: str | None
     out = out_dir or Path("output") / f"audit-{references.stem}"
     check_writable(out)
     log.trace("start", f"audit {references}", command="audit", references=str(references), out=str(out))
-    with open_store(db_path or out / "evsynth.sqlite", "audit", wait=wait, log=log) as store, \
-            http_session(replay, record):
+    with (
+        open_store(db_path or out / "evsynth.sqlite", "audit", wait=wait, log=log) as store,
+        http_session(replay, record),
+    ):
         result = audit(citations, store, EUtils(settings), claims=claims, window=span, source=str(references))
     paths = write_audit(result, out, str(references))
     for path in paths.values():

@@ -27,14 +27,14 @@ from typing import Any
 
 import click
 
-from evsynth import __version__
-from evsynth.criteria import Criteria
 from evsynth.errors import EvsynthError
-from evsynth.eutils import recording, replaying
-from evsynth.lock import describe, store_lock
-from evsynth.protocol import Protocol, load_protocol
-from evsynth.screen import ScreenResult
-from evsynth.store import Store
+from evsynth.protocol.criteria import Criteria
+from evsynth.protocol.loader import Protocol, load_protocol
+from evsynth.screening.screen import ScreenResult
+from evsynth.sources.eutils import recording, replaying
+from evsynth.store.database import Store
+from evsynth.store.lock import describe, store_lock
+from evsynth.version import __version__
 
 EXIT_CODES = """\b
 Exit codes:
@@ -106,8 +106,9 @@ class Log:
 
 
 @contextlib.contextmanager
-def open_store(path: Path, command: str, *, create: bool = True, wait: bool = False,
-               log: Log | None = None) -> Iterator[Store]:
+def open_store(
+    path: Path, command: str, *, create: bool = True, wait: bool = False, log: Log | None = None
+) -> Iterator[Store]:
     """The store at ``path``, opened under its lock (exit 5 if another command holds it)."""
     if not create and not path.exists():
         Store.open(path, create=False)  # raises the one-line "store not found"
@@ -197,7 +198,6 @@ def http_session(replay: Path | None, record: Path | None) -> Iterator[None]:
             yield
     else:
         yield
-
 
 
 def main() -> None:

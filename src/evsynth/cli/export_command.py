@@ -8,27 +8,46 @@ import click
 
 from evsynth.cli.base import EXIT_CODES, cli, open_store
 from evsynth.errors import EvsynthError
-from evsynth.export import FORMATS, SUFFIX, export_graph
-from evsynth.extract import Tagger
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
-from evsynth.protocol import load_protocol
-from evsynth.synthesis import GRAPH_FILES, synthesise
-from evsynth.tagging import records_to_tag, tag_store
+from evsynth.protocol.loader import load_protocol
+from evsynth.synthesis.build import GRAPH_FILES, synthesise
+from evsynth.synthesis.graph_formats import FORMATS, SUFFIX, export_graph
+from evsynth.tagger.stored import records_to_tag, tag_store
+from evsynth.tagger.tagger import Tagger
 
 
 @cli.command("export", epilog=EXIT_CODES)
 @click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), metavar="|".join(FORMATS),
-              help="Graph format; repeat for several [default: all].")
-@click.option("--out", "out_path", type=click.Path(path_type=Path),
-              help="Output file (one format) or folder [default: output/<protocol name>/graph.<ext>].")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Store file [default: output/<protocol name>/evsynth.sqlite].")
-@click.option("--records", "include_records", is_flag=True,
-              help="Add the records as nodes (bipartite view: record -mentions- entity).")
-def export(protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_path: Path | None,
-           include_records: bool) -> None:
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMATS),
+    metavar="|".join(FORMATS),
+    help="Graph format; repeat for several [default: all].",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    help="Output file (one format) or folder [default: output/<protocol name>/graph.<ext>].",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Store file [default: output/<protocol name>/evsynth.sqlite].",
+)
+@click.option(
+    "--records",
+    "include_records",
+    is_flag=True,
+    help="Add the records as nodes (bipartite view: record -mentions- entity).",
+)
+def export(
+    protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_path: Path | None, include_records: bool
+) -> None:
     """Write PROTOCOL's evidence graph as CX2, GraphML, SIF (+ attribute tables), XGMML or Cytoscape JSON.
 
     Reads the store `evsynth run` filled (included records and their mentions); records whose mentions are
@@ -59,7 +78,10 @@ def export(protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_p
         check_writable(target.parent)
         written += export_graph(result.graph, fmt, target)
     graph = result.graph
-    click.echo(f"{loaded.name}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges from "
-               f"{len(result.records)} included records", err=True)
+    click.echo(
+        f"{loaded.name}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges from "
+        f"{len(result.records)} included records",
+        err=True,
+    )
     for path in written:
         click.echo(f"wrote {path}")

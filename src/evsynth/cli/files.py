@@ -8,7 +8,7 @@ import click
 
 from evsynth.cli.base import EXIT_CODES, cli, open_store
 from evsynth.fileio import check_writable
-from evsynth.imports import FORMATS, import_files
+from evsynth.sources.imports import FORMATS, import_files
 
 
 @cli.command("import", epilog=EXIT_CODES)
@@ -33,7 +33,7 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
     Every file is read and checked before anything is written. Duplicates are
     clustered by PMID, DOI and fuzzy title + year.
     """
-    from evsynth.dedupe import deduplicate
+    from evsynth.sources.dedupe import deduplicate
 
     with open_store(db_path, "import") as store:
         results = import_files(store, files, source=source, format_name=format_name)
@@ -47,13 +47,21 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
     click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")
 
 
-
-
 @cli.command(epilog=EXIT_CODES)
-@click.option("--in", "in_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help='JSONL lines {"pmid" or "id", "text"}, or a PubMed XML file (.gz too).')
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL output: the input lines with an added 'entities' list.")
+@click.option(
+    "--in",
+    "in_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='JSONL lines {"pmid" or "id", "text"}, or a PubMed XML file (.gz too).',
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL output: the input lines with an added 'entities' list.",
+)
 @click.option("--pubtator", type=click.Path(dir_okay=False, path_type=Path), help="Also write PubTator here.")
 @click.option("--bioc", type=click.Path(dir_okay=False, path_type=Path), help="Also write BioC-JSON here.")
 def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None) -> None:
@@ -62,8 +70,8 @@ def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None)
     Each entity has start, end, text, type (gene, family, variant, mirna, treatment), id and sentence: for a
     gene the NCBI Gene id (with `hgnc` and `symbol`), for a microRNA its miRBase-style name(s).
     """
-    from evsynth.annotations import read_documents, write_bioc_json, write_jsonl, write_pubtator
-    from evsynth.extract import Tagger
+    from evsynth.formats.annotations import read_documents, write_bioc_json, write_jsonl, write_pubtator
+    from evsynth.tagger.tagger import Tagger
 
     docs = read_documents(in_path)
     for target in (out_path, pubtator, bioc):

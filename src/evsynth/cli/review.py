@@ -11,11 +11,11 @@ from evsynth.cli.base import EXIT_CODES, cli, echo_screening, open_store, screen
 from evsynth.config import default_reviewer
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
-from evsynth.overrides import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
 from evsynth.pipeline import default_out_dir
-from evsynth.screen import screen_store
-from evsynth.screen_outputs import write_screening_outputs
-from evsynth.store import utc_now
+from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
+from evsynth.screening.outputs import write_screening_outputs
+from evsynth.screening.screen import screen_store
+from evsynth.store.database import utc_now
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from evsynth.changes import LISTS
 from evsynth.cli.base import (
     EXIT_CODES,
     Log,
@@ -21,9 +20,10 @@ from evsynth.cli.base import (
 )
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
-from evsynth.eutils import EUtils
 from evsynth.pipeline import RunResult, default_out_dir, run_protocol
-from evsynth.protocol import Protocol, load_protocol
+from evsynth.protocol.loader import Protocol, load_protocol
+from evsynth.sources.eutils import EUtils
+from evsynth.synthesis.changes import LISTS
 
 NOTHING_NEW = 4
 
@@ -32,23 +32,51 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options `run` and `update` share."""
     options = [
         click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Output folder [default: output/<protocol name>]."),
-        click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Store file [default: <out>/evsynth.sqlite]."),
-        click.option("--eutils-url", metavar="URL",
-                     help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."),
-        click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
-                     help="Answer every request from this vcrpy cassette; no network is used."),
-        click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="CASSETTE",
-                     help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out)."),
-        click.option("--import", "imports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE",
-                     help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable."),
-        click.option("--wait", is_flag=True,
-                     help="If another evsynth command is using the store, wait for it instead of exiting with 5."),
-        click.option("--log-json", is_flag=True,
-                     help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers."),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Output folder [default: output/<protocol name>].",
+        ),
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Store file [default: <out>/evsynth.sqlite].",
+        ),
+        click.option(
+            "--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."
+        ),
+        click.option(
+            "--replay",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="CASSETTE",
+            help="Answer every request from this vcrpy cassette; no network is used.",
+        ),
+        click.option(
+            "--record",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="CASSETTE",
+            help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
+        ),
+        click.option(
+            "--import",
+            "imports",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable.",
+        ),
+        click.option(
+            "--wait",
+            is_flag=True,
+            help="If another evsynth command is using the store, wait for it instead of exiting with 5.",
+        ),
+        click.option(
+            "--log-json",
+            is_flag=True,
+            help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers.",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
     ]
     for option in reversed(options):
@@ -58,8 +86,11 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @cli.command(epilog=EXIT_CODES)
 @run_options
-@click.option("--refresh-modified", is_flag=True,
-              help="Also re-fetch stored records that PubMed modified since the last complete run.")
+@click.option(
+    "--refresh-modified",
+    is_flag=True,
+    help="Also re-fetch stored records that PubMed modified since the last complete run.",
+)
 def run(protocol: Path, refresh_modified: bool, **options: Any) -> None:
     """Run PROTOCOL end to end: harvest, imports, duplicates, screening, extraction, graph, outputs.
 
@@ -88,9 +119,21 @@ def update(protocol: Path, **options: Any) -> None:
     _execute(protocol, "update", refresh_modified=not options["replay"], **options)
 
 
-def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path: Path | None,
-             eutils_url: str | None, replay: Path | None, record: Path | None, imports: tuple[Path, ...],
-             refresh_modified: bool, wait: bool, log_json: bool, quiet: bool) -> None:
+def _execute(
+    protocol_path: Path,
+    command: str,
+    *,
+    out_dir: Path | None,
+    db_path: Path | None,
+    eutils_url: str | None,
+    replay: Path | None,
+    record: Path | None,
+    imports: tuple[Path, ...],
+    refresh_modified: bool,
+    wait: bool,
+    log_json: bool,
+    quiet: bool,
+) -> None:
     log = Log("json" if log_json else "quiet" if quiet else "human")
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
@@ -104,12 +147,16 @@ def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path
             raise EvsynthError(f"{path}: --import file not found")
     progress = ProgressBar(enabled=log.mode == "human")
     if command == "update" and replay:
-        log.warning("replay", "--replay: records modified since the last run are not looked up "
-                    "(a cassette is a fixed copy of PubMed)")
+        log.warning(
+            "replay",
+            "--replay: records modified since the last run are not looked up (a cassette is a fixed copy of PubMed)",
+        )
     log.trace("start", f"{command} {protocol.name}", command=command, protocol=protocol.name, out=str(out))
     try:
-        with open_store(db_path or out / "evsynth.sqlite", command, wait=wait, log=log) as store, \
-                http_session(replay, record):
+        with (
+            open_store(db_path or out / "evsynth.sqlite", command, wait=wait, log=log) as store,
+            http_session(replay, record),
+        ):
             result = run_protocol(
                 protocol, store, EUtils(settings), out, extra_imports=imports,
                 refresh_modified=refresh_modified, progress=progress, on_stage=log.stage,
@@ -125,51 +172,87 @@ def _execute(protocol_path: Path, command: str, *, out_dir: Path | None, db_path
 def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
     harvested = result.harvest
     manifest = harvested.manifest
-    log.info("harvest",
-             f"{protocol.name}: {harvested.total} PubMed hits in {len(manifest.get('slices', []))} slice(s); "
-             f"{harvested.new} new, {harvested.updated} updated, {harvested.fetched} fetched"
-             + (" (resumed)" if harvested.resumed else ""),
-             total=harvested.total, new=harvested.new, updated=harvested.updated, fetched=harvested.fetched,
-             resumed=harvested.resumed, requests=manifest.get("requests", {}), run_id=harvested.run_id)
+    log.info(
+        "harvest",
+        f"{protocol.name}: {harvested.total} PubMed hits in {len(manifest.get('slices', []))} slice(s); "
+        f"{harvested.new} new, {harvested.updated} updated, {harvested.fetched} fetched"
+        + (" (resumed)" if harvested.resumed else ""),
+        total=harvested.total,
+        new=harvested.new,
+        updated=harvested.updated,
+        fetched=harvested.fetched,
+        resumed=harvested.resumed,
+        requests=manifest.get("requests", {}),
+        run_id=harvested.run_id,
+    )
     for item in result.imports:
-        log.info("import", f"imported {item.path}: {item.records} records ({item.format}), {item.new} new",
-                 path=str(item.path), records=item.records, new=item.new, format=item.format)
+        log.info(
+            "import",
+            f"imported {item.path}: {item.records} records ({item.format}), {item.new} new",
+            path=str(item.path),
+            records=item.records,
+            new=item.new,
+            format=item.format,
+        )
     for warning in manifest.get("warnings", []):
         log.warning("harvest_warning", warning)
     if manifest.get("not_returned"):
-        log.warning("not_returned", f"efetch did not return {len(manifest['not_returned'])} PMID(s)",
-                    pmids=manifest["not_returned"])
+        log.warning(
+            "not_returned",
+            f"efetch did not return {len(manifest['not_returned'])} PMID(s)",
+            pmids=manifest["not_returned"],
+        )
     if result.skipped:
         log.info("done", "nothing new: every output left as it was", status="nothing_new", exit_code=NOTHING_NEW)
         return
     duplicates = sum(n for reason, n in result.duplicates.items() if reason != "primary")
-    log.info("store", f"store: {result.records} records, {duplicates} duplicate(s) clustered",
-             records=result.records, duplicates=duplicates)
+    log.info(
+        "store",
+        f"store: {result.records} records, {duplicates} duplicate(s) clustered",
+        records=result.records,
+        duplicates=duplicates,
+    )
     if result.screening is not None:
         screened = result.screening
-        log.info("screen", screening_summary(screened), counts=screened.counts, screened=screened.screened,
-                 reused=screened.reused)
+        log.info(
+            "screen",
+            screening_summary(screened),
+            counts=screened.counts,
+            screened=screened.screened,
+            reused=screened.reused,
+        )
         for target in screened.unmatched_overrides:
             log.warning("override_pending", pending_override(protocol, target), target=target)
     if result.tagging is not None:
         tagged = result.tagging
-        log.info("extract", f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} "
-                 f"tagged now, {tagged.reused} unchanged)", mentions=tagged.mentions, tagged=tagged.tagged,
-                 reused=tagged.reused)
+        log.info(
+            "extract",
+            f"tagged: {tagged.mentions} mentions in the records it covers ({tagged.tagged} "
+            f"tagged now, {tagged.reused} unchanged)",
+            mentions=tagged.mentions,
+            tagged=tagged.tagged,
+            reused=tagged.reused,
+        )
     if result.synthesis is not None:
         graph = result.synthesis.graph
         convergent = result.synthesis.convergent_modules
-        log.info("graph", f"graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges; convergent: "
-                 + (", ".join(convergent) or "none"), nodes=graph.number_of_nodes(), edges=graph.number_of_edges(),
-                 convergent=convergent)
+        log.info(
+            "graph",
+            f"graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges; convergent: "
+            + (", ".join(convergent) or "none"),
+            nodes=graph.number_of_nodes(),
+            edges=graph.number_of_edges(),
+            convergent=convergent,
+        )
     for path in result.outputs.values():
         log.info("output", f"wrote {path}", path=str(path))
     summary = (result.changes or {}).get("summary", {})
     if result.unchanged:
         text = "nothing new" + ("; outputs that were missing written again" if result.rewrote_missing else "")
     else:
-        text = "changes: " + (", ".join(f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS
-                                        if summary.get(name)) or "none")
+        text = "changes: " + (
+            ", ".join(f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS if summary.get(name)) or "none"
+        )
     status = "new_evidence" if result.news else "nothing_new"
     exit_code = NOTHING_NEW if command == "update" and not result.news else 0
     log.info("done", text, status=status, changes=summary, exit_code=exit_code)

@@ -9,30 +9,70 @@ import click
 
 from evsynth.cli.base import EXIT_CODES, cli
 from evsynth.errors import InputFileError
-from evsynth.eutils_server import FAULTS, Corpus, FaultPlan, ServedRecord, SyntheticCorpus, serving
 from evsynth.fileio import read_input_bytes
-from evsynth.pubmed_xml import iter_pubmed_xml
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.testing.server import FAULTS, Corpus, FaultPlan, ServedRecord, SyntheticCorpus, serving
 
 
 @cli.command("test-server", epilog=EXIT_CODES)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--synthetic", type=click.IntRange(0), default=0, metavar="N",
-              help="Also serve N generated synthetic records (PMIDs from 90000001).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8089, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--id-limit", type=click.IntRange(10), default=9999, show_default=True,
-              help="Most ids one esearch returns, as PubMed's 9,999.")
-@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of requests answered with an injected fault.")
-@click.option("--fault", "faults", multiple=True, type=click.Choice(FAULTS),
-              help="Fault kinds to inject [default: all]. Repeatable.")
-@click.option("--slow-seconds", type=click.FloatRange(0), default=1.0, show_default=True,
-              help="How late a 'slow' fault answers.")
-@click.option("--rate-limit", type=click.FloatRange(0, min_open=True), default=None, metavar="N",
-              help="Answer HTTP 429 (NCBI's JSON body) above N requests/s, as NCBI does with 3 or 10.")
+@click.option(
+    "--synthetic",
+    type=click.IntRange(0),
+    default=0,
+    metavar="N",
+    help="Also serve N generated synthetic records (PMIDs from 90000001).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8089,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--id-limit",
+    type=click.IntRange(10),
+    default=9999,
+    show_default=True,
+    help="Most ids one esearch returns, as PubMed's 9,999.",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests answered with an injected fault.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    type=click.Choice(FAULTS),
+    help="Fault kinds to inject [default: all]. Repeatable.",
+)
+@click.option(
+    "--slow-seconds", type=click.FloatRange(0), default=1.0, show_default=True, help="How late a 'slow' fault answers."
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    metavar="N",
+    help="Answer HTTP 429 (NCBI's JSON body) above N requests/s, as NCBI does with 3 or 10.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
-def test_server(files: tuple[Path, ...], synthetic: int, port: int, id_limit: int, fault_rate: float,
-                faults: tuple[str, ...], slow_seconds: float, rate_limit: float | None, seed: int) -> None:
+def test_server(
+    files: tuple[Path, ...],
+    synthetic: int,
+    port: int,
+    id_limit: int,
+    fault_rate: float,
+    faults: tuple[str, ...],
+    slow_seconds: float,
+    rate_limit: float | None,
+    seed: int,
+) -> None:
     """Serve PubMed XML FILES (and/or --synthetic N records) as E-utilities on 127.0.0.1 until Ctrl-C.
 
     Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus;

@@ -1,0 +1,198 @@
+"""What a review claims about each cited study, checked against the study's tagged title and abstract.
+
+A claims table (CSV or TSV) has one row per cited study: the reference number, then any of the claimed
+genes, variants, microRNAs and treatments (``;`` or ``,`` between names), a sample size and a free-text
+finding. A claimed entity is *found* when the abstract names the same normalised entity (or, for a name the
+tagger cannot normalise, the same words); *not found* means "not supported by the abstract", never "false".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from evsynth.errors import InputFileError
+from evsynth.fileio import read_input_text
+from evsynth.models import Mention
+from evsynth.sources.dedupe import fold_title
+from evsynth.tagger.tagger import Tagger
+
+ENTITY_COLUMNS = {"genes": "gene", "variants": "variant", "mirnas": "mirna", "treatments": "treatment"}
+_ALIASES = {
+    "ref": "ref", "reference": "ref", "ref no": "ref", "number": "ref", "no": "ref", "#": "ref", "citation": "ref",
+    "genes": "genes", "gene": "genes", "variants": "variants", "variant": "variants", "snps": "variants",
+    "mirnas": "mirnas", "mirna": "mirnas", "micrornas": "mirnas", "microrna": "mirnas", "mirs": "mirnas",
+    "treatments": "treatments", "treatment": "treatments", "interventions": "treatments",
+    "intervention": "treatments", "sample size": "sample_size", "sample_size": "sample_size", "n": "sample_size",
+    "finding": "finding", "findings": "finding", "main finding": "finding", "result": "finding",
+    "results": "finding",
+}  # fmt: skip
+_TYPES_FOR = {"gene": {"gene", "family"}, "variant": {"variant"}, "mirna": {"mirna"}, "treatment": {"treatment"}}
+_SAMPLE = re.compile(
+    r"\b[Nn]\s*=\s*(\d[\d,]*)|\b(\d{1,3}(?:,\d{3})+|\d+)\s+(?:[A-Za-z][\w-]*\s+){0,3}?(?:patients|participants|"
+    r"subjects|adults|individuals|people|persons|cases|controls|outpatients|inpatients|women|men|children|"
+    r"adolescents|veterans|volunteers|twins|probands|donors)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One row of the claims table."""
+
+    key: str
+    row: int
+    entities: tuple[tuple[str, tuple[str, ...]], ...]  # (type, claimed names) for each entity column present
+    sample_size: int | None = None
+    finding: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCheck:
+    type: str
+    claimed: str
+    found: bool
+    evidence: str = ""  # the abstract's words for it, or what is missing
+    unknown: bool = False  # a microRNA name that miRBase does not have
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """A claim checked against one record's title and abstract."""
+
+    key: str
+    entities: tuple[EntityCheck, ...]
+    omitted: tuple[tuple[str, str], ...]  # (type, the abstract's words) of entities the claim leaves out
+    sample_size: int | None
+    abstract_sizes: tuple[int, ...]
+    finding_unsupported: tuple[str, ...]  # entities the free-text finding names that the abstract does not
+    has_abstract: bool
+
+
+def _header(name: str) -> str | None:
+    key = " ".join(re.sub(r"[^a-z0-9#]+", " ", name.lower().replace("_", " ")).split())
+    return _ALIASES.get(key) or _ALIASES.get(key.replace(" ", ""))
+
+
+def read_claims(path: Path) -> list[Claim]:
+    """The claims table, or a one-line error naming the file, row and column.
+
+    Raises:
+        InputFileError: missing file, no reference column, no claim column, a bad sample size, a repeated row.
+    """
+    lines = ["" if line.lstrip().startswith("#") else line for line in read_input_text(path).splitlines()]
+    if not any(line.strip() for line in lines):
+        raise InputFileError(f"{path}: empty claims table")
+    text = "\n".join(lines)
+    first = next(line for line in lines if line.strip())
+    delimiter = "\t" if first.count("\t") > first.count(",") else ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(row for row in reader if any(cell.strip() for cell in row))
+    columns = [_header(name) for name in header]
+    if "ref" not in columns:
+        raise InputFileError(
+            f"{path}: no reference column (one of: ref, reference, number) in the header {', '.join(header)[:100]!r}"
+        )
+    if not any(c in ENTITY_COLUMNS or c in ("sample_size", "finding") for c in columns):
+        raise InputFileError(f"{path}: no claim column (genes, variants, mirnas, treatments, sample_size, finding)")
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        number = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        row = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
+        key = re.sub(r"^\[?(.*?)[\].]?$", r"\1", row.get("ref", ""))
+        if not key:
+            raise InputFileError(f"{path}: row {number}: the reference column is empty")
+        if key in seen:
+            raise InputFileError(f"{path}: row {number}: reference {key} already has a row (row {seen[key]})")
+        seen[key] = number
+        size = row.get("sample_size", "").replace(",", "")
+        if size and not size.isdigit():
+            raise InputFileError(f"{path}: row {number}: sample_size {row['sample_size']!r} is not a whole number")
+        entities = tuple(
+            (kind, tuple(n.strip() for n in re.split(r"\s*;\s*|,\s+", row.get(col, "")) if n.strip()))
+            for col, kind in ENTITY_COLUMNS.items() if col in columns
+        )  # fmt: skip
+        claims.append(Claim(key, number, entities, int(size) if size else None, row.get("finding", "")))
+    return claims
+
+
+def _members(mention: Mention) -> set[str]:
+    return {part for part in (mention.id or "").split(";") if part}
+
+
+def _family_level(mention: Mention) -> str:
+    """The family of a family-level microRNA mention ("the miR-29 family" -> "miR-29"), else ""."""
+    family = str(dict(mention.attrs).get("family", ""))
+    return family if mention.type == "mirna" and family and mention.id == f"hsa-{family}" else ""
+
+
+def sample_sizes(text: str) -> tuple[int, ...]:
+    """Numbers of people the text reports ("in 112 adults", "n = 48"), in order, without repeats."""
+    sizes = []
+    for match in _SAMPLE.finditer(text):
+        value = int((match.group(1) or match.group(2)).replace(",", ""))
+        if value not in sizes:
+            sizes.append(value)
+    return tuple(sizes)
+
+
+def _words(text: str) -> str:
+    return f" {fold_title(text)} "
+
+
+def check_claim(
+    claim: Claim, text: str, mentions: Iterable[Mention], tagger: Tagger, *, has_abstract: bool = True
+) -> ClaimCheck:
+    """Check ``claim`` against a record's ``text`` (title and abstract) and its ``mentions``."""
+    mentions = list(mentions)
+    checks = []
+    matched: set[str] = set()
+    for kind, names in claim.entities:
+        in_text = [m for m in mentions if m.type in _TYPES_FOR[kind]]
+        ids = {i for m in in_text for i in _members(m)}
+        families = {str(dict(m.attrs).get("family", "")) for m in in_text if m.type == "mirna"}
+        for name in names:
+            claimed = [m for m in tagger.tag(name) if m.type in _TYPES_FOR[kind]]
+            wanted = {i for m in claimed for i in _members(m)}
+            # a claimed family ("miR-29") is supported by any member the abstract names
+            ids |= {f"hsa-{f}" for m in claimed if (f := _family_level(m)) and f in families}
+            if wanted:
+                missing = wanted - ids
+                matched |= wanted & ids
+                words = sorted({m.text for m in in_text if _members(m) & wanted})
+                evidence = ", ".join(words) if not missing else "missing: " + ", ".join(sorted(missing))
+                unknown = any(dict(m.attrs).get("in_mirbase") is False and not _family_level(m) for m in claimed)
+                checks.append(EntityCheck(kind, name, not missing, evidence, unknown))
+            else:
+                found = _words(name).strip() != "" and _words(name) in _words(text)
+                checks.append(EntityCheck(kind, name, found, "same words" if found else "not normalised; words absent"))
+    present = {kind for kind, _ in claim.entities}
+    covered = {str(dict(m.attrs).get("family", "")) for m in mentions if m.type == "mirna" and _members(m) & matched}
+    omitted: dict[str, tuple[str, str]] = {}
+    for mention in mentions:
+        kind = next((k for k, types in _TYPES_FOR.items() if mention.type in types), "")
+        if _family_level(mention) in covered - {""}:
+            continue  # "the miR-29 family" when the claim names its members
+        if kind in present and mention.id and not _members(mention) & matched:
+            omitted.setdefault(mention.id, (kind, mention.text))
+    unsupported = []
+    if claim.finding:
+        ids = {i for m in mentions for i in _members(m)}
+        for mention in tagger.tag(claim.finding):
+            if mention.id and not _members(mention) <= ids and mention.text not in unsupported:
+                unsupported.append(mention.text)
+    return ClaimCheck(
+        claim.key,
+        tuple(checks),
+        tuple(omitted.values()),
+        claim.sample_size,
+        sample_sizes(text),
+        tuple(unsupported),
+        has_abstract,
+    )

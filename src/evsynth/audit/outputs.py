@@ -1,0 +1,136 @@
+"""Write an audit: ``audit.csv`` (one row per finding, or one ``ok`` row per clean reference) and ``audit.md``
+(readable, findings grouped by severity, then the claims checked)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from evsynth.audit.check import SEVERITIES, AuditResult, Finding, ReferenceAudit
+from evsynth.fileio import atomic_writer, check_writable
+
+CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",
+               "confidence", "record_title")  # fmt: skip
+_HEADINGS = {"critical": "Critical", "warning": "Warnings", "note": "Notes"}
+
+
+def _row(ref: ReferenceAudit | None, finding: Finding | None) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(CSV_COLUMNS, "")
+    if ref is not None:
+        record = ref.record
+        row.update(
+            ref=ref.citation.key,
+            status=ref.resolution.status,
+            pmid=ref.resolution.pmid,
+            doi=record.doi_normalized if record else ref.citation.doi,
+            method=ref.resolution.method,
+            confidence=f"{ref.resolution.confidence:.2f}" if ref.resolution.pmid else "",
+            record_title=record.title if record else "",
+        )
+    if finding is None:
+        row.update(severity="ok", check="all", message="the citation matches its record")
+    else:
+        row.update(
+            ref=finding.key,
+            severity=finding.severity,
+            check=finding.check,
+            message=finding.message,
+            cited=finding.cited,
+            found=finding.found,
+        )
+    return row
+
+
+def write_csv(result: AuditResult, path: Path) -> None:
+    with atomic_writer(path, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for ref in result.references:
+            findings: list[Finding | None] = list(ref.findings) or [None]
+            for finding in findings:
+                writer.writerow(_row(ref, finding))
+        for finding in result.orphans:
+            writer.writerow(_row(None, finding))
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _label(ref: ReferenceAudit) -> str:
+    cited = ref.citation
+    who = cited.first_author + (" et al." if len(cited.authors) > 1 or cited.et_al else "")
+    what = cited.title or cited.text
+    short = what if len(what) <= 90 else what[:87] + "..."
+    year = f" ({cited.year})" if cited.year else ""
+    pmid = ref.resolution.pmid
+    link = f" - [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)" if pmid else ""
+    return f"[{cited.key}] {who.rstrip('.') + '. ' if who else ''}{short}{year}{link}"
+
+
+def _finding_line(finding: Finding) -> str:
+    detail = []
+    if finding.cited:
+        detail.append(f"cited `{_cell(finding.cited)}`")
+    if finding.found:
+        detail.append(f"record `{_cell(finding.found)}`")
+    return f"- **{finding.check}**: {finding.message}" + (f" ({'; '.join(detail)})" if detail else "")
+
+
+def render_markdown(result: AuditResult, source: str, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    lines = ["# Reference audit", "",
+             f"References: `{source}`. Window: "
+             + (f"{result.window[0]} to {result.window[1]}" if result.window else "not given (not checked)")
+             + f". Generated {now:%Y-%m-%d %H:%M} UTC by evsynth.", "",
+             f"**{result.summary()}**", "",
+             "Resolved by: " + (", ".join(f"{method} {n}" for method, n in sorted(result.steps.items())) or "none")
+             + f". E-utilities requests: {result.requests}.", "",
+             "A claimed entity marked *not supported* is absent from the record's title and abstract as tagged by "
+             "evsynth; the full text may still support it.", ""]  # fmt: skip
+    for severity in SEVERITIES:
+        refs = [ref for ref in result.references if any(f.severity == severity for f in ref.findings)]
+        orphans = [f for f in result.orphans if f.severity == severity]
+        total = sum(1 for f in result.findings if f.severity == severity)
+        lines += [f"## {_HEADINGS[severity]} ({total})", ""]
+        if not refs and not orphans:
+            lines += ["None.", ""]
+        for ref in refs:
+            lines.append(f"### {_label(ref)}")
+            lines += [_finding_line(f) for f in ref.findings if f.severity == severity]
+            lines.append("")
+        lines += [_finding_line(f) for f in orphans] + ([""] if orphans else [])
+    clean = [ref for ref in result.references if not ref.findings]
+    lines += [f"## Clean ({len(clean)})", ""]
+    lines += [f"- {_label(ref)}" for ref in clean] or ["None."]
+    lines.append("")
+    checked = [ref for ref in result.references if ref.claim is not None]
+    if checked:
+        lines += ["## Claims checked against the abstract", "",
+                  "| ref | supported | not supported | abstract also names | n claimed | n in abstract |",
+                  "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for ref in checked:
+            claim = ref.claim
+            assert claim is not None
+            yes = ", ".join(e.claimed for e in claim.entities if e.found) or "-"
+            no = ", ".join(e.claimed for e in claim.entities if not e.found) or "-"
+            extra = ", ".join(text for _, text in claim.omitted) or "-"
+            sizes = ", ".join(map(str, claim.abstract_sizes)) or "-"
+            claimed_n = "-" if claim.sample_size is None else claim.sample_size
+            lines.append(
+                f"| {ref.citation.key} | {_cell(yes)} | {_cell(no)} | {_cell(extra)} | {claimed_n} | {sizes} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_audit(result: AuditResult, out_dir: Path, source: str) -> dict[str, Path]:
+    """Write ``audit.csv`` and ``audit.md`` into ``out_dir`` (each replaced only when complete)."""
+    check_writable(out_dir)
+    paths = {"csv": out_dir / "audit.csv", "markdown": out_dir / "audit.md"}
+    text = render_markdown(result, source)
+    write_csv(result, paths["csv"])
+    with atomic_writer(paths["markdown"]) as handle:
+        handle.write(text)
+    return paths

@@ -1,0 +1,1 @@
+"""File formats: pure bytes and text to and from records and tagged documents."""

@@ -1,0 +1,165 @@
+"""Tagged documents in and out: `evsynth tag` input (JSONL or PubMed XML), mentions.jsonl, PubTator and BioC-JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evsynth.errors import InputFileError, PubmedXMLError
+from evsynth.fileio import atomic_writer, read_input_bytes
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.models import Mention
+
+PUBTATOR_TYPES = {"gene": "Gene", "family": "GeneFamily", "mirna": "miRNA", "treatment": "Treatment"}
+VARIANT_TYPES = {"rsid": "SNP", "protein": "ProteinMutation", "hgvs_protein": "ProteinMutation"}
+
+
+@dataclass
+class Document:
+    """One text to tag. ``title`` is the leading part of ``text`` (title + " " + abstract) when known."""
+
+    id: str
+    text: str
+    title: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)  # the input line, echoed in the output
+    mentions: list[Mention] = field(default_factory=list)
+
+
+def record_document(pmid: str, title: str, abstract: str, **fields: Any) -> Document:
+    # a line break (one character, so PubTator's title + " " + abstract offsets still hold) ends the title's sentence
+    text = f"{title}\n{abstract}".strip() if abstract else title
+    return Document(pmid, text, title, {"pmid": pmid, "text": text, **fields})
+
+
+def _jsonl_documents(path: Path, raw: bytes) -> Iterator[Document]:
+    for number, line in enumerate(raw.decode("utf-8", errors="strict").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"{path}: line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputFileError(f"{path}: line {number}: expected a JSON object, got {type(obj).__name__}")
+        ident = obj.get("pmid", obj.get("id"))
+        text = obj.get("text")
+        if ident is None or not isinstance(text, str):
+            missing = "'pmid' or 'id'" if ident is None else "'text' (a string)"
+            raise InputFileError(f"{path}: line {number}: missing {missing}")
+        yield Document(str(ident), text, str(obj.get("title", "")), obj)
+
+
+def read_documents(path: Path) -> list[Document]:
+    """Documents from JSONL lines ({"pmid" or "id", "text"}) or a PubMed XML file (title + abstract)."""
+    raw = read_input_bytes(path)
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
+    head = raw.lstrip()[:1]
+    try:
+        if head == b"<":
+            return [record_document(r.pmid, r.title, r.abstract) for r in iter_pubmed_xml(raw)]
+        return list(_jsonl_documents(path, raw))
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 at byte {exc.start}") from None
+    except PubmedXMLError as exc:
+        raise InputFileError(f"{path}: {exc}") from None
+
+
+def tagged_line(doc: Document) -> dict[str, Any]:
+    return {**doc.fields, "entities": [m.to_json() for m in doc.mentions]}
+
+
+def write_jsonl(docs: Iterable[Document], path: Path) -> int:
+    n = 0
+    with atomic_writer(path, newline="\n") as out:
+        for doc in docs:
+            out.write(json.dumps(tagged_line(doc), ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def _type_name(mention: Mention) -> str:
+    if mention.type == "variant":
+        return VARIANT_TYPES.get(str(dict(mention.attrs).get("kind")), "DNAMutation")
+    return PUBTATOR_TYPES[mention.type]
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _title_abstract(doc: Document) -> tuple[str, str]:
+    """The title and the rest of the text; no title when the text does not start with it."""
+    title = doc.title if doc.title and doc.text.startswith(doc.title) else ""
+    return title, doc.text[len(title) + 1 :] if title else doc.text
+
+
+def write_pubtator(docs: Iterable[Document], path: Path) -> None:
+    """PubTator: `id|t|title`, `id|a|abstract`, then one tab-separated line per mention; offsets into
+    title + " " + abstract."""
+    with atomic_writer(path, newline="\n") as out:
+        for doc in docs:
+            title, abstract = _title_abstract(doc)
+            out.write(f"{doc.id}|t|{_clean(title)}\n{doc.id}|a|{_clean(abstract)}\n")
+            for m in doc.mentions:
+                out.write(f"{doc.id}\t{m.start}\t{m.end}\t{_clean(m.text)}\t{_type_name(m)}\t{m.id or ''}\n")
+            out.write("\n")
+
+
+def _bioc_annotation(number: int, mention: Mention) -> dict[str, Any]:
+    infons: dict[str, Any] = {"type": _type_name(mention), "identifier": mention.id, "evsynth_type": mention.type}
+    infons.update(
+        (k, v if isinstance(v, str | int | float | bool) or v is None else json.dumps(v)) for k, v in mention.attrs
+    )
+    return {
+        "id": str(number),
+        "infons": infons,
+        "text": mention.text,
+        "locations": [{"offset": mention.start, "length": mention.end - mention.start}],
+    }
+
+
+def write_bioc_json(docs: Iterable[Document], path: Path) -> None:
+    """A BioC-JSON collection: one document per record, title and abstract passages, document-level offsets."""
+    documents = []
+    for doc in docs:
+        title, abstract = _title_abstract(doc)
+        parts = [("title", 0, title), ("abstract", len(title) + 1, abstract)] if title else [("text", 0, doc.text)]
+        passages = []
+        number = 0
+        for kind, offset, text in parts:
+            annotations = []
+            for m in doc.mentions:
+                if offset <= m.start < offset + len(text) + 1:
+                    number += 1
+                    annotations.append(_bioc_annotation(number, m))
+            passages.append(
+                {
+                    "offset": offset,
+                    "infons": {"type": kind},
+                    "text": text,
+                    "sentences": [],
+                    "annotations": annotations,
+                    "relations": [],
+                }
+            )
+        documents.append({"id": doc.id, "infons": {}, "passages": passages, "relations": []})
+    collection = {
+        "source": "evsynth",
+        "date": dt.date.today().strftime("%Y%m%d"),
+        "key": "evsynth.key",
+        "infons": {},
+        "documents": documents,
+    }
+    with atomic_writer(path, newline="\n") as out:
+        # compact: with an indent json falls back to its pure-Python encoder, 10x slower on a large review
+        out.write(json.dumps(collection, ensure_ascii=False, separators=(",", ":")))
+        out.write("\n")

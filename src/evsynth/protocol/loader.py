@@ -1,0 +1,341 @@
+"""Review protocols: a YAML file in ``queries/`` validated into a frozen :class:`Protocol`.
+
+The format (see README "Protocol format") has a ``search`` section used by the
+harvest, a ``sources`` list of file exports that join every run, and sections
+for later stages (``criteria``, ``extraction``, ``pathways``, ``convergence``)
+that are kept as data here and validated by their own stages.
+
+Validation is strict and every error is one line naming file, key and value:
+unknown keys, bad dates, a date window that ends before it starts, unbalanced
+quotes or parentheses in the query, a missing source file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evsynth.errors import ProtocolError
+from evsynth.protocol.criteria import Criteria, load_criteria
+from evsynth.protocol.pathways import convergence_settings, protocol_modules
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_DATE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})$")
+DATE_FIELDS = ("pdat", "edat", "mdat")
+SOURCE_FORMATS = ("pubmed_xml", "medline", "ris", "scopus_csv")
+
+_TOP_KEYS = {
+    "name", "title", "version", "description", "search", "harvest", "sources",
+    "criteria", "extraction", "pathways", "convergence", "notes",
+}  # fmt: skip
+_SEARCH_KEYS = {"database", "query", "blocks", "date_window", "notes"}
+_WINDOW_KEYS = {"start", "end", "field"}
+_BLOCK_KEYS = {"name", "description", "terms"}
+_HARVEST_KEYS = {"batch_size", "max_ids_per_search"}
+_SOURCE_KEYS = {"name", "file", "format", "description"}
+
+
+@dataclass(frozen=True)
+class ConceptBlock:
+    """One concept of the search: synonyms joined with OR."""
+
+    name: str
+    terms: tuple[str, ...]
+    description: str = ""
+
+    def to_query(self) -> str:
+        """Return the block as a parenthesised OR clause."""
+        return "(" + " OR ".join(self.terms) + ")"
+
+
+@dataclass(frozen=True)
+class SearchStrategy:
+    """The PubMed search: query, date window and the blocks it was built from."""
+
+    query: str
+    database: str = "pubmed"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    date_field: str = "pdat"
+    blocks: tuple[ConceptBlock, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file export (e.g. a Scopus CSV) that joins every run of the protocol."""
+
+    name: str
+    path: Path
+    format: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A validated review protocol."""
+
+    name: str
+    path: Path
+    search: SearchStrategy
+    title: str = ""
+    description: str = ""
+    batch_size: int = 250
+    max_ids_per_search: int = 9999
+    sources: tuple[FileSource, ...] = ()
+    sections: dict[str, Any] = field(default_factory=dict, compare=False)
+    digest: str = ""
+    criteria: Criteria | None = field(default=None, compare=False)
+
+    @property
+    def overrides_path(self) -> Path:
+        """The reviewer decisions file: ``criteria.overrides_file`` or ``<protocol>.decisions.csv`` beside it."""
+        if self.criteria and self.criteria.overrides_file:
+            return self.criteria.overrides_file
+        return self.path.with_name(f"{self.path.stem}.decisions.csv")
+
+    def section(self, name: str) -> Any:
+        """Return a later-stage section (``criteria``, ``extraction`` ...) or None."""
+        return self.sections.get(name)
+
+
+class _Checker:
+    """Collects the file name so every error message can name it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ProtocolError:
+        return ProtocolError(f"{self.path}: {key}: {message}" if key else f"{self.path}: {message}")
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, got {type(value).__name__} {value!r:.60}")
+        for name in value:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else str(name)
+                raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        return value
+
+    def text(self, value: Any, key: str, *, required: bool = False) -> str:
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.fail(key, f"must be a non-empty string, got {value!r:.60}")
+        return value.strip()
+
+    def date(self, value: Any, key: str) -> dt.date | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        match = _DATE.match(str(value).strip())
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                pass
+        raise self.fail(key, f"{value!r} is not a valid date (YYYY-MM-DD)")
+
+    def integer(self, value: Any, key: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"{value!r} must be a whole number from {low} to {high}")
+        return value
+
+
+def check_query_syntax(query: str) -> str | None:
+    """Return why ``query`` is not balanced (quotes, parentheses, brackets), or None.
+
+    >>> check_query_syntax('("a b"[tiab] OR c)')
+    >>> check_query_syntax('(a OR b')
+    'unbalanced parenthesis: 1 "(" not closed'
+    """
+    depth = 0
+    bracket = False
+    in_quote = False
+    for index, char in enumerate(query):
+        if char == '"':
+            in_quote = not in_quote
+        elif in_quote:
+            continue
+        elif char == "[":
+            if bracket:
+                return f"nested '[' at character {index + 1}"
+            bracket = True
+        elif char == "]":
+            if not bracket:
+                return f"unmatched ']' at character {index + 1}"
+            bracket = False
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"unbalanced parenthesis: unmatched ')' at character {index + 1}"
+    if in_quote:
+        return "unbalanced quote: a '\"' is not closed"
+    if bracket:
+        return "unbalanced bracket: a '[' is not closed"
+    if depth:
+        return f'unbalanced parenthesis: {depth} "(" not closed'
+    return None
+
+
+def _blocks(check: _Checker, value: Any) -> tuple[ConceptBlock, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise check.fail("search.blocks", "must be a non-empty list of {name, terms}")
+    blocks = []
+    for i, raw in enumerate(value):
+        key = f"search.blocks[{i}]"
+        item = check.mapping(raw, key, _BLOCK_KEYS)
+        terms = item.get("terms")
+        if not isinstance(terms, list) or not terms:
+            raise check.fail(f"{key}.terms", "must be a non-empty list of search terms")
+        clean = []
+        for j, term in enumerate(terms):
+            term_text = check.text(term, f"{key}.terms[{j}]", required=True)
+            problem = check_query_syntax(term_text)
+            if problem:
+                raise check.fail(f"{key}.terms[{j}]", f"{problem} in {term_text!r}")
+            clean.append(term_text)
+        blocks.append(
+            ConceptBlock(
+                name=check.text(item.get("name"), f"{key}.name", required=True),
+                terms=tuple(clean),
+                description=check.text(item.get("description"), f"{key}.description"),
+            )
+        )
+    return tuple(blocks)
+
+
+def _search(check: _Checker, value: Any) -> SearchStrategy:
+    section = check.mapping(value, "search", _SEARCH_KEYS)
+    database = check.text(section.get("database", "pubmed"), "search.database", required=True)
+    if database != "pubmed":
+        raise check.fail("search.database", f"{database!r} is not supported (only 'pubmed')")
+    blocks = _blocks(check, section.get("blocks"))
+    query = check.text(section.get("query"), "search.query")
+    if not query and not blocks:
+        raise check.fail("search", "needs a 'query' or 'blocks'")
+    if not query:
+        query = " AND ".join(block.to_query() for block in blocks)
+    query = " ".join(query.split())
+    problem = check_query_syntax(query)
+    if problem:
+        raise check.fail("search.query", f"{problem} in {query!r:.200}")
+    start = end = None
+    date_field = "pdat"
+    if section.get("date_window") is not None:
+        window = check.mapping(section["date_window"], "search.date_window", _WINDOW_KEYS)
+        start = check.date(window.get("start"), "search.date_window.start")
+        end = check.date(window.get("end"), "search.date_window.end")
+        date_field = check.text(window.get("field", "pdat"), "search.date_window.field", required=True)
+        if date_field not in DATE_FIELDS:
+            raise check.fail("search.date_window.field", f"{date_field!r} must be one of {DATE_FIELDS}")
+        if start and end and end < start:
+            raise check.fail("search.date_window", f"end {end} is before start {start}")
+    return SearchStrategy(query=query, start=start, end=end, date_field=date_field, blocks=blocks)
+
+
+def _sources(check: _Checker, value: Any) -> tuple[FileSource, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise check.fail("sources", "must be a list of {name, file, format}")
+    sources = []
+    for i, raw in enumerate(value):
+        key = f"sources[{i}]"
+        item = check.mapping(raw, key, _SOURCE_KEYS)
+        file_text = check.text(item.get("file"), f"{key}.file", required=True)
+        path = (check.path.parent / file_text).resolve()
+        if not path.is_file():
+            raise check.fail(f"{key}.file", f"{file_text!r} not found (looked for {path})")
+        fmt = check.text(item.get("format"), f"{key}.format", required=True)
+        if fmt not in SOURCE_FORMATS:
+            raise check.fail(f"{key}.format", f"{fmt!r} must be one of {', '.join(SOURCE_FORMATS)}")
+        sources.append(
+            FileSource(
+                name=check.text(item.get("name"), f"{key}.name", required=True),
+                path=path,
+                format=fmt,
+                description=check.text(item.get("description"), f"{key}.description"),
+            )
+        )
+    return tuple(sources)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError(f"{path}: protocol file not found") from None
+    except IsADirectoryError:
+        raise ProtocolError(f"{path}: is a directory, not a protocol file") from None
+    except UnicodeDecodeError as err:
+        raise ProtocolError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise ProtocolError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "syntax error"
+        raise ProtocolError(f"{path}: invalid YAML{where}: {problem}") from None
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Load and validate a protocol file.
+
+    Raises:
+        ProtocolError: with a one-line message naming file, key and value.
+
+    Example:
+        >>> p = load_protocol("queries/trd-pharmacogenomics.yaml")  # doctest: +SKIP
+        >>> p.search.start
+        datetime.date(2021, 1, 1)
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    check = _Checker(path)
+    if data is None:
+        raise check.fail("", "is empty")
+    top = check.mapping(data, "", _TOP_KEYS)
+    name = check.text(top.get("name"), "name", required=True)
+    if not _NAME.match(name):
+        raise check.fail("name", f"{name!r} must be lower case letters, digits, '.', '_' or '-'")
+    harvest = check.mapping(top.get("harvest") or {}, "harvest", _HARVEST_KEYS)
+    sections = {}
+    for key in ("criteria", "extraction", "pathways", "convergence"):
+        if top.get(key) is not None and not isinstance(top[key], dict | list):
+            raise check.fail(key, f"must be a mapping or a list, got {top[key]!r:.60}")
+        sections[key] = top.get(key)
+    # the graph-stage sections fail now, before any harvesting, rather than at the end of a long run
+    protocol_modules(sections["pathways"], path)
+    convergence_settings(sections["convergence"], path)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return Protocol(
+        name=name,
+        path=path,
+        title=check.text(top.get("title"), "title"),
+        description=check.text(top.get("description"), "description"),
+        search=_search(check, top.get("search")),
+        batch_size=check.integer(harvest.get("batch_size", 250), "harvest.batch_size", 1, 10000),
+        max_ids_per_search=check.integer(
+            harvest.get("max_ids_per_search", 9999), "harvest.max_ids_per_search", 10, 9999
+        ),
+        sources=_sources(check, top.get("sources")),
+        sections=sections,
+        digest=digest,
+        criteria=load_criteria(sections["criteria"], path) if sections.get("criteria") is not None else None,
+    )

@@ -1,0 +1,160 @@
+"""Screening outputs: the decision table, the hand-offs to other tools, and PRISMA.
+
+* ``screening.csv``: one row per screened record with its decision, the criteria
+  that decided it (names and reviewer-facing labels), the evidence, and whether a
+  reviewer's decision overrode the rules;
+* ``included.ris``: the included records for Zotero, EndNote or Mendeley;
+* ``asreview.csv``: every screened record with ``label`` 1 (include), 0 (exclude)
+  or empty (uncertain), so ASReview LAB can take the labelled records as prior
+  knowledge and the team can continue with the uncertain ones;
+* ``prisma.json``, ``prisma.csv`` (PRISMA2020 template), ``prisma.svg``.
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from evsynth.fileio import atomic_writer
+from evsynth.models import Record
+from evsynth.protocol.criteria import Criteria
+from evsynth.screening.prisma import prisma_counts, write_prisma
+from evsynth.screening.prisma_svg import render_prisma_svg
+from evsynth.screening.screen import evidence_from_json, latest_decisions
+from evsynth.store.database import Store, row_to_record
+
+SCREENING_COLUMNS = (
+    "pmid", "decision", "reasons", "evidence", "overridden", "override_reason", "rule_decision", "reason_labels",
+    "record_id", "doi", "title", "year", "journal", "source", "screening_id",
+)  # fmt: skip
+ASREVIEW_COLUMNS = (
+    "record_id", "pmid", "doi", "title", "abstract", "authors", "year", "journal", "keywords", "url", "label",
+    "evsynth_decision", "evsynth_reasons",
+)  # fmt: skip
+
+
+def _screened(store: Store, state: dict[int, dict[str, Any]]) -> Iterator[tuple[Record, dict[str, Any], int]]:
+    for row in store.iter_records():
+        decision = state.get(row["id"])
+        if decision is not None and decision["decision"] != "removed":
+            yield row_to_record(row), decision, row["id"]
+
+
+def _url(record: Record) -> str:
+    if record.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/"
+    return f"https://doi.org/{record.doi_normalized}" if record.doi_normalized else ""
+
+
+def _screening_row(record: Record, decision: dict[str, Any], record_id: int, criteria: Criteria) -> dict[str, Any]:
+    names = json.loads(decision["reasons"])
+    evidence = evidence_from_json(decision["evidence"])
+    return {
+        "pmid": record.pmid,
+        "decision": decision["decision"],
+        "reasons": "; ".join(names),
+        "evidence": " | ".join(e.describe() for e in evidence),
+        "overridden": int(decision["override_reason"] is not None),
+        "override_reason": decision["override_reason"] or "",
+        "rule_decision": decision["rule_decision"],
+        "reason_labels": "Meets every inclusion criterion"
+        if decision["rule_decision"] == "include"
+        else "; ".join(criteria.label(n) for n in names),
+        "record_id": record_id,
+        "doi": record.doi,
+        "title": record.title,
+        "year": record.pub_year or "",
+        "journal": record.journal,
+        "source": record.source,
+        "screening_id": decision["screening_id"],
+    }
+
+
+def _ris_lines(record: Record, decision: dict[str, Any]) -> Iterator[str]:
+    def tag(name: str, value: object) -> Iterator[str]:
+        text = " ".join(str(value).split())
+        if text:
+            yield f"{name}  - {text}"
+
+    yield "TY  - JOUR"
+    yield from tag("TI", record.title)
+    for author in record.authors:
+        name = author.collective_name or ", ".join(p for p in (author.last_name, author.fore_name) if p)
+        yield from tag("AU", name)
+    yield from tag("PY", record.pub_year or "")
+    if record.pub_date:
+        yield from tag("DA", record.pub_date.replace("-", "/"))
+    yield from tag("T2", record.journal)
+    yield from tag("J2", record.journal_iso)
+    yield from tag("VL", record.volume)
+    yield from tag("IS", record.issue)
+    first, _, last = record.pages.partition("-")
+    yield from tag("SP", first)
+    yield from tag("EP", last)
+    yield from tag("DO", record.doi)
+    yield from tag("AN", record.pmid)
+    yield from tag("AB", record.abstract)
+    for keyword in record.keywords:
+        yield from tag("KW", keyword)
+    for language in record.languages:
+        yield from tag("LA", language)
+    yield from tag("UR", _url(record))
+    note = decision["override_reason"] or "; ".join(json.loads(decision["reasons"]))
+    yield from tag("N1", f"evsynth: included ({note})")
+    yield "ER  - "
+    yield ""
+
+
+def _write_asreview_row(writer: Any, record: Record, decision: dict[str, Any], record_id: int) -> None:
+    label = {"include": 1, "exclude": 0}.get(decision["decision"], "")
+    writer.writerow({
+        "record_id": record_id, "pmid": record.pmid, "doi": record.doi, "title": record.title,
+        "abstract": record.abstract, "authors": "; ".join(a.display_name for a in record.authors),
+        "year": record.pub_year or "", "journal": record.journal, "keywords": "; ".join(record.keywords),
+        "url": _url(record), "label": label, "evsynth_decision": decision["decision"],
+        "evsynth_reasons": decision["override_reason"] or "; ".join(json.loads(decision["reasons"])),
+    })  # fmt: skip
+
+
+def write_screening_outputs(
+    store: Store, protocol_name: str, criteria: Criteria, out_dir: Path, *, title: str = ""
+) -> dict[str, Path]:
+    """Write every screening output for the protocol's latest screening; return name -> path."""
+    paths = {
+        "screening": out_dir / "screening.csv",
+        "included_ris": out_dir / "included.ris",
+        "asreview": out_dir / "asreview.csv",
+    }
+    state = latest_decisions(store, protocol_name)
+    with (
+        atomic_writer(paths["screening"], newline="") as table,
+        atomic_writer(paths["included_ris"], newline="\n") as ris,
+        atomic_writer(paths["asreview"], newline="") as asreview,
+    ):
+        _write_all(store, state, criteria, table, ris, asreview)
+    counts = prisma_counts(store, protocol_name, criteria, state=state)
+    paths.update(write_prisma(counts, out_dir))
+    svg_path = out_dir / "prisma.svg"
+    with atomic_writer(svg_path) as handle:
+        handle.write(render_prisma_svg(counts, title or protocol_name))
+    paths["prisma_svg"] = svg_path
+    return paths
+
+
+def _write_all(
+    store: Store, state: dict[int, dict[str, Any]], criteria: Criteria, table: IO[str], ris: IO[str], asreview: IO[str]
+) -> None:
+    table_writer = csv.DictWriter(table, fieldnames=SCREENING_COLUMNS)
+    table_writer.writeheader()
+    asreview_writer = csv.DictWriter(asreview, fieldnames=ASREVIEW_COLUMNS)
+    asreview_writer.writeheader()
+    for record, decision, record_id in _screened(store, state):
+        table_writer.writerow(_screening_row(record, decision, record_id, criteria))
+        _write_asreview_row(asreview_writer, record, decision, record_id)
+        if decision["decision"] == "include":
+            ris.write("\n".join(_ris_lines(record, decision)) + "\n")

@@ -1,0 +1,234 @@
+"""PRISMA 2020 flow counts, computed from the store and its run log.
+
+A *review version* is what one ``evsynth run`` produced: its harvest run, the import
+runs it made, and the screenings that followed. For the first version the diagram
+is a new review; for a later one (a refresh), the "previous studies" arm holds the
+studies included as of the previous version, and identification counts only the
+records first seen since then (PRISMA 2020 for updated reviews).
+
+* identified, per source: distinct records first seen in this version, per source
+  that saw them (a record seen by PubMed and Scopus counts once for each);
+* duplicates removed: sightings minus the records left to screen, i.e. the same
+  PMID seen by several sources plus records clustered by DOI or title;
+* removed for other reasons: records PubMed deleted;
+* screened: the remaining records (cluster primaries);
+* excluded: with a count per reason (a record's first reason, protocol order);
+* uncertain: awaiting a reviewer's decision (neither excluded nor included);
+* included: new studies; with a previous version, also the total.
+
+evsynth screens each record once (metadata, title, abstract); it has no separate
+full-text stage. In the PRISMA2020 template, reports sought = included + uncertain
+(what goes on to full text), assessed = included, so the uncertain ones show as the
+difference; records are counted as both studies and reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from evsynth.fileio import atomic_writer
+from evsynth.protocol.criteria import Criteria
+from evsynth.screening.screen import latest_decisions
+from evsynth.store.database import Store, utc_now
+
+SOURCE_NAMES = {
+    "pubmed": "PubMed", "pubmed_xml": "PubMed XML file", "medline": "MEDLINE file", "ris": "RIS import",
+    "scopus_csv": "Scopus",
+}  # fmt: skip
+
+
+def _version(store: Store, protocol_name: str) -> tuple[int, int, int, int] | None:
+    """(current screening, its run, previous version's screening, previous run); zeros when absent."""
+    rows = store.conn.execute(
+        "SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,)
+    ).fetchall()
+    if not rows:
+        return None
+    current = rows[-1]["id"]
+    run = max((r["run_id"] for r in rows if r["run_id"] is not None), default=0)
+    first_of_run = min((r["id"] for r in rows if r["run_id"] == run), default=current) if run else rows[0]["id"]
+    before = [r for r in rows if r["id"] < first_of_run]
+    previous = before[-1]["id"] if before else 0
+    previous_run = max((r["run_id"] for r in before if r["run_id"] is not None), default=0)
+    return current, run, previous, previous_run
+
+
+# Runs that belong to a protocol: its harvests, the imports they made, and stand-alone imports.
+_PROTOCOL_RUNS = (
+    "SELECT id FROM runs WHERE protocol_name = :p OR (kind = 'import' AND (parent_run IS NULL OR parent_run IN "
+    "(SELECT id FROM runs WHERE protocol_name = :p)))"
+)
+
+
+def prisma_counts(
+    store: Store, protocol_name: str, criteria: Criteria, *, state: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The PRISMA 2020 counts of the protocol's latest screening (see the module docstring).
+
+    ``state`` is :func:`~evsynth.screening.screen.latest_decisions` of that screening when the caller has it already.
+    """
+    version = _version(store, protocol_name)
+    if version is None:
+        raise ValueError(f"protocol {protocol_name!r} has not been screened")
+    current, run, previous, previous_run = version
+    params = {"p": protocol_name, "prev": previous_run}
+    # An import made by `evsynth run` belongs to the version of its parent harvest run.
+    version_of = "(SELECT coalesce(parent_run, id) FROM runs WHERE runs.id = rr.run_id)"
+    sightings = store.conn.execute(
+        f"SELECT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
+        f"AND {version_of} > :prev "
+        f"AND rr.record_id NOT IN (SELECT rr.record_id FROM run_records rr WHERE {version_of} <= :prev)",
+        params,
+    ).fetchall()
+    per_source = Counter(row["source"] for row in sightings)
+    new_ids = {row["record_id"] for row in sightings}
+    if state is None:
+        state = latest_decisions(store, protocol_name, until=current)
+    screened = {rid for rid in new_ids if rid in state and state[rid]["decision"] != "removed"}
+    deleted = len(new_ids & {row[0] for row in store.conn.execute("SELECT id FROM records WHERE deleted_run")})
+    decided = Counter(state[rid]["decision"] for rid in screened)
+    first_reason: Counter[str] = Counter()
+    all_reasons: Counter[str] = Counter()
+    for rid in screened:
+        row = state[rid]
+        if row["decision"] != "exclude":
+            continue
+        if row["rule_decision"] == "exclude":
+            labels = [criteria.label(name) for name in json.loads(row["reasons"])]
+        else:
+            labels = ["Excluded by a reviewer"]
+        first_reason[labels[0]] += 1
+        all_reasons.update(labels)
+    included_now = sorted(rid for rid, row in state.items() if row["decision"] == "include")
+    prior: dict[str, Any] | None = None
+    if previous:
+        before = latest_decisions(store, protocol_name, until=previous)
+        was_included = {rid for rid, row in before.items() if row["decision"] == "include"}
+        dropped = sorted(was_included - set(included_now))
+        pmids = _pmids(store, dropped)
+        lost = [
+            {"record_id": r, "pmid": pmids.get(r, ""), "decision": state[r]["decision"] if r in state else "removed"}
+            for r in dropped
+        ]
+        prior = {"screening_id": previous, "run_id": previous_run or None, "studies": len(was_included),
+                 "no_longer_included": lost}  # fmt: skip
+    return {
+        "protocol": protocol_name,
+        "generated_at": utc_now(),
+        "screening_id": current,
+        "run_id": run or None,
+        "criteria_hash": criteria.digest,
+        "review": "update" if prior else "new",
+        "previous": prior,
+        "identification": {
+            "sources": {SOURCE_NAMES.get(k, k): v for k, v in sorted(per_source.items())},
+            "total": len(sightings),
+            "duplicates_removed": len(sightings) - len(screened) - deleted,
+            "removed_other": deleted,
+        },
+        "screening": {
+            "screened": len(screened),
+            "excluded": decided["exclude"],
+            "excluded_by_reason": dict(first_reason.most_common()),
+            "reasons_any": dict(all_reasons.most_common()),
+            "uncertain": decided["uncertain"],
+            "overridden": sum(1 for rid in screened if state[rid]["override_reason"]),
+        },
+        "included": {
+            "new_studies": decided["include"],
+            "previous_studies": prior["studies"] if prior else None,
+            "total_studies": len(included_now),
+        },
+        "notes": [
+            "Each record is screened once on its metadata, title and abstract; there is no separate full-text stage.",
+            "Excluded records are counted under their first reason (exclusions in protocol order, then failed "
+            "inclusions); reasons_any counts every reason that applied.",
+            "Records are counted as both studies and reports.",
+        ],
+    }
+
+
+def _pmids(store: Store, record_ids: list[int]) -> dict[int, str]:
+    if not record_ids:
+        return {}
+    marks = ",".join("?" for _ in record_ids)
+    rows = store.conn.execute(f"SELECT id, pmid FROM records WHERE id IN ({marks})", record_ids)
+    return {row["id"]: row["pmid"] or "" for row in rows}
+
+
+# The PRISMA2020 R package's template: one row per box. Identifiers (data, node, box) are its interface;
+# descriptions are ours.
+_TEMPLATE = (
+    ("NA", "node4", "prevstud", "Previous studies"),
+    ("previous_studies", "node5", "box1", "Studies included in previous version of review"),
+    ("previous_reports", "NA", "box1", "Reports of studies included in previous version of review"),
+    ("NA", "node6", "newstud", "Identification of new studies via databases and registers"),
+    ("database_results", "node7", "box2", "Records identified from databases"),
+    ("database_specific_results", "NA", "box2", "Records identified per database"),
+    ("register_results", "NA", "box2", "Records identified from registers"),
+    ("register_specific_results", "NA", "box2", "Records identified per register"),
+    ("NA", "node16", "othstud", "Identification of new studies via other methods"),
+    ("website_results", "node17", "box11", "Records identified from websites"),
+    ("organisation_results", "NA", "box11", "Records identified from organisations"),
+    ("citations_results", "NA", "box11", "Records identified from citation searching"),
+    ("duplicates", "node8", "box3", "Duplicate records removed"),
+    ("excluded_automatic", "NA", "box3", "Records marked ineligible by automation tools"),
+    ("excluded_other", "NA", "box3", "Records removed for other reasons"),
+    ("records_screened", "node9", "box4", "Records screened"),
+    ("records_excluded", "node10", "box5", "Records excluded"),
+    ("dbr_sought_reports", "node11", "box6", "Reports sought for retrieval"),
+    ("dbr_notretrieved_reports", "node12", "box7", "Reports not retrieved"),
+    ("other_sought_reports", "node18", "box12", "Reports sought for retrieval (other methods)"),
+    ("other_notretrieved_reports", "node19", "box13", "Reports not retrieved (other methods)"),
+    ("dbr_assessed", "node13", "box8", "Reports assessed for eligibility"),
+    ("dbr_excluded", "node14", "box9", "Reports excluded, with reasons"),
+    ("other_assessed", "node20", "box14", "Reports assessed for eligibility (other methods)"),
+    ("other_excluded", "node21", "box15", "Reports excluded, with reasons (other methods)"),
+    ("new_studies", "node15", "box10", "New studies included in review"),
+    ("new_reports", "NA", "box10", "Reports of new included studies"),
+    ("total_studies", "node22", "box16", "Total studies included in review"),
+    ("total_reports", "NA", "box16", "Reports of total included studies"),
+    ("NA", "node1", "identification", "Identification"),
+    ("NA", "node2", "screening", "Screening"),
+    ("NA", "node3", "included", "Included"),
+)
+
+
+def template_values(counts: dict[str, Any]) -> dict[str, Any]:
+    """The ``n`` column of the PRISMA2020 template for these counts."""
+    ident, screen, included = counts["identification"], counts["screening"], counts["included"]
+    previous = included["previous_studies"] or 0
+    sources = "; ".join(f"{name}, {n}" for name, n in ident["sources"].items())
+    onward = included["new_studies"] + screen["uncertain"]
+    return {
+        "previous_studies": previous, "previous_reports": previous,
+        "database_results": ident["total"], "database_specific_results": sources,
+        "register_results": 0, "register_specific_results": "",
+        "website_results": 0, "organisation_results": 0, "citations_results": 0,
+        "duplicates": ident["duplicates_removed"], "excluded_automatic": 0, "excluded_other": ident["removed_other"],
+        "records_screened": screen["screened"], "records_excluded": screen["excluded"],
+        "dbr_sought_reports": onward, "dbr_notretrieved_reports": 0,
+        "other_sought_reports": 0, "other_notretrieved_reports": 0,
+        "dbr_assessed": included["new_studies"], "dbr_excluded": 0, "other_assessed": 0, "other_excluded": 0,
+        "new_studies": included["new_studies"], "new_reports": included["new_studies"],
+        "total_studies": included["total_studies"], "total_reports": included["total_studies"],
+    }  # fmt: skip
+
+
+def write_prisma(counts: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write ``prisma.json`` and ``prisma.csv`` (PRISMA2020 template layout); return their paths."""
+    json_path, csv_path = out_dir / "prisma.json", out_dir / "prisma.csv"
+    with atomic_writer(json_path) as handle:
+        json.dump(counts, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    values = template_values(counts)
+    with atomic_writer(csv_path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("data", "node", "box", "description", "boxtext", "tooltips", "url", "n"))
+        for data, node, box, text in _TEMPLATE:
+            writer.writerow((data, node, box, text, text, text, "NA", values.get(data, 0)))
+    return {"prisma_json": json_path, "prisma_csv": csv_path}

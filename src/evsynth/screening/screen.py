@@ -1,0 +1,179 @@
+"""Screening the store: rules for new and changed records, reviewer decisions on top.
+
+``screen_store`` screens every record that stands for its duplicate cluster (the
+primary) and is not deleted. A record is evaluated by the rules only when it is new,
+its content changed since its last decision, or the criteria changed (their hash);
+otherwise its last rule decision is reused. Reviewer overrides are applied on top,
+and a decision row is written only when something changed, in one transaction with
+the screening it belongs to (a killed process leaves the previous state intact).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from evsynth.models import Evidence
+from evsynth.protocol.criteria import Criteria, screen_record
+from evsynth.screening.decisions import Override
+from evsynth.store.database import Store, row_to_record, utc_now
+
+PRIMARY = "(cluster_id IS NULL OR cluster_id = id)"
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """What one screening pass did."""
+
+    screening_id: int
+    screened: int
+    reused: int
+    changed: int
+    counts: dict[str, int]
+    criteria_changed: bool
+    unmatched_overrides: tuple[str, ...] = ()
+
+
+def evidence_json(evidence: tuple[Evidence, ...]) -> str:
+    """Evidence as a compact JSON list of [criterion, field, value, start, end]."""
+    return json.dumps([[e.criterion, e.field, e.value, e.start, e.end] for e in evidence], ensure_ascii=False)
+
+
+def evidence_from_json(text: str) -> tuple[Evidence, ...]:
+    """The inverse of :func:`evidence_json`."""
+    return tuple(Evidence(*item) for item in json.loads(text or "[]"))
+
+
+def latest_decisions(store: Store, protocol_name: str, *, until: int | None = None) -> dict[int, dict[str, Any]]:
+    """record id -> its latest decision row (as of screening ``until`` if given)."""
+    limit = "AND screening_id <= ?" if until is not None else ""
+    params: tuple[Any, ...] = (protocol_name, until) if until is not None else (protocol_name,)
+    sql = (
+        "SELECT d.*, s.run_id FROM decisions d JOIN ("
+        f"  SELECT record_id, max(screening_id) AS sid FROM decisions WHERE protocol_name = ? {limit}"
+        "  GROUP BY record_id) last ON d.record_id = last.record_id AND d.screening_id = last.sid "
+        "JOIN screenings s ON s.id = d.screening_id"
+    )
+    return {row["record_id"]: dict(row) for row in store.conn.execute(sql, params)}
+
+
+def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dict[int, Override], list[str]]:
+    """Map each override to the primary record of its cluster; also return the targets not found."""
+    found: dict[int, Override] = {}
+    missing = []
+    for target, override in overrides.items():
+        if override.pmid:
+            row = store.conn.execute("SELECT id, cluster_id FROM records WHERE pmid = ?", (override.pmid,)).fetchone()
+        else:
+            row = store.conn.execute(
+                "SELECT id, cluster_id FROM records WHERE doi_norm = ? ORDER BY source_rank DESC, id LIMIT 1",
+                (override.doi,),
+            ).fetchone()
+        if row is None:
+            missing.append(target)
+        else:
+            found[row["cluster_id"] or row["id"]] = override
+    return found, missing
+
+
+def _row(rule: str, reasons: str, evidence: str, override: Override | None) -> dict[str, Any]:
+    return {
+        "rule_decision": rule,
+        "decision": override.decision if override is not None else rule,
+        "reasons": reasons,
+        "evidence": evidence,
+        "override_reason": override.reason if override else None,
+    }
+
+
+_COMPARED = ("content_hash", "criteria_hash", "rule_decision", "decision", "reasons", "evidence", "override_reason")
+
+
+def screen_store(
+    store: Store,
+    protocol_name: str,
+    criteria: Criteria,
+    overrides: dict[str, Override],
+    *,
+    run_id: int | None = None,
+    kind: str = "rules",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ScreenResult:
+    """Screen the store's primary records for one protocol (see the module docstring)."""
+    previous = latest_decisions(store, protocol_name)
+    by_record, missing = resolve_overrides(store, overrides)
+    where = f"{PRIMARY} AND deleted_run IS NULL"
+    total = int(store.conn.execute(f"SELECT count(*) FROM records WHERE {where}").fetchone()[0])
+    screened = reused = 0
+    counts: Counter[str] = Counter()
+    pending: list[tuple[int, dict[str, Any]]] = []
+    seen: set[int] = set()
+    rows = store.conn.execute(f"SELECT * FROM records WHERE {where} ORDER BY id")
+    for done, row in enumerate(rows, start=1):
+        record_id = row["id"]
+        seen.add(record_id)
+        before = previous.get(record_id)
+        override = by_record.get(record_id)
+        if (
+            before is not None
+            and before["rule_decision"] != "removed"
+            and before["content_hash"] == row["content_hash"]
+            and before["criteria_hash"] == criteria.digest
+        ):
+            rule = before["rule_decision"]
+            values = _row(rule, before["reasons"], before["evidence"], override)
+            reused += 1
+        else:
+            decision = screen_record(row_to_record(row), criteria)
+            reasons = json.dumps(list(decision.reasons))
+            values = _row(decision.decision, reasons, evidence_json(decision.evidence), override)
+            screened += 1
+        values.update(content_hash=row["content_hash"], criteria_hash=criteria.digest)
+        counts[values["decision"]] += 1
+        if before is None or any(before[k] != values[k] for k in _COMPARED):
+            pending.append((record_id, values))
+        if progress and done % 1000 == 0:
+            progress("screen", done, total)
+    for record_id, before in previous.items():
+        if record_id not in seen and before["decision"] != "removed":
+            values = _row("removed", json.dumps(["not-screened"]), "[]", None)
+            values.update(content_hash=before["content_hash"], criteria_hash=criteria.digest)
+            pending.append((record_id, values))
+    criteria_changed = any(b["criteria_hash"] != criteria.digest for b in previous.values())
+    screening_id = _write(store, protocol_name, criteria.digest, run_id, kind, pending, screened, reused, counts)
+    return ScreenResult(screening_id, screened, reused, len(pending), dict(counts), criteria_changed, tuple(missing))
+
+
+def _write(
+    store: Store,
+    protocol_name: str,
+    digest: str,
+    run_id: int | None,
+    kind: str,
+    pending: list[tuple[int, dict[str, Any]]],
+    screened: int,
+    reused: int,
+    counts: Counter[str],
+) -> int:
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO screenings (protocol_name, run_id, kind, criteria_hash, started_at, finished_at, screened, "
+            "reused, changed, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (protocol_name, run_id, kind, digest, utc_now(), utc_now(), screened, reused, len(pending),
+             json.dumps(dict(counts), sort_keys=True)),
+        )  # fmt: skip
+        screening_id = int(cursor.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO decisions (screening_id, record_id, protocol_name, content_hash, criteria_hash, "
+            "rule_decision, decision, reasons, evidence, override_reason) VALUES (:screening_id, :record_id, "
+            ":protocol_name, :content_hash, :criteria_hash, :rule_decision, :decision, :reasons, :evidence, "
+            ":override_reason)",
+            (
+                {**values, "screening_id": screening_id, "record_id": record_id, "protocol_name": protocol_name}
+                for record_id, values in pending
+            ),
+        )
+    return screening_id

@@ -1,0 +1,403 @@
+"""HTTP to NCBI E-utilities: the only module that imports ``requests`` (and vcrpy).
+
+One :class:`EUtils` client owns a ``requests.Session``, the base URL, the
+``tool``/``email``/``api_key`` parameters NCBI asks for, a shared rate limiter
+(3 requests/s, 10 with an API key), timeouts, and retries with exponential
+back-off and full jitter on:
+
+* HTTP 429 and 5xx (``Retry-After`` honoured),
+* timeouts, connection errors and resets, truncated bodies,
+* HTTP 200 bodies that carry an ``<ERROR>`` element or a JSON ``"error"``,
+* bodies the caller's ``parse`` function rejects (truncated or unparsable XML).
+
+Retries stop after ``max_attempts`` or ``give_up_after`` seconds, whichever comes
+first, with :class:`~evsynth.errors.HarvestGaveUp`; everything fetched before
+stays in the store. Every request and retry is counted in :class:`RequestStats`
+for the run manifest.
+
+esearch and efetch use POST, so long queries and id lists never hit URL length
+limits and cassettes match on the request body; ecitmatch uses GET.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from lxml import etree
+
+from evsynth.config import Settings
+from evsynth.errors import CassetteError, EutilsError, HarvestGaveUp
+from evsynth.version import __version__
+
+T = TypeVar("T")
+SECRET_PARAMETERS = ("api_key", "email")
+_ERROR_ELEMENT = re.compile(rb"<ERROR>\s*([^<]+?)\s*</ERROR>")
+
+
+class RetryableBody(Exception):
+    """A body that should be fetched again (truncated, unparsable, or an error message)."""
+
+
+@dataclass
+class RequestStats:
+    """Counters for the run manifest."""
+
+    requests: int = 0
+    retries: int = 0
+    retry_reasons: Counter[str] = field(default_factory=Counter)
+    http_429: int = 0
+    bytes_received: int = 0
+    seconds_waiting: float = 0.0
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "retry_reasons": dict(self.retry_reasons),
+            "http_429": self.http_429,
+            "bytes_received": self.bytes_received,
+            "seconds_waiting_for_rate_limit": round(self.seconds_waiting, 3),
+            "by_endpoint": dict(self.by_endpoint),
+        }
+
+
+class RateLimiter:
+    """At most ``rate`` request starts per second, shared by every thread of a client."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until the next request may start; return the seconds waited."""
+        if not self.interval:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+@dataclass(frozen=True)
+class ESearchResult:
+    """What esearch said about one query and date window."""
+
+    count: int
+    ids: tuple[str, ...]
+    query_translation: str = ""
+    webenv: str = ""
+    query_key: str = ""
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def parse_esearch(body: bytes) -> ESearchResult:
+    """Parse an esearch XML response.
+
+    Raises:
+        RetryableBody: the body is not a complete eSearchResult, or carries ``<ERROR>``.
+    """
+    try:
+        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError as err:
+        raise RetryableBody(f"unparsable esearch XML: {' '.join(err.msg.split())}") from None
+    if root.tag != "eSearchResult":
+        raise RetryableBody(f"unexpected esearch root <{root.tag}>")
+    error = root.findtext("ERROR")
+    if error and error.strip():
+        raise RetryableBody(f"esearch ERROR: {error.strip()}")
+    count_text = root.findtext("Count")
+    if count_text is None or not count_text.strip().isdigit():
+        raise RetryableBody("esearch response has no Count")
+    return ESearchResult(
+        count=int(count_text),
+        ids=tuple(i.text.strip() for i in root.iterfind("IdList/Id") if i.text),
+        query_translation=(root.findtext("QueryTranslation") or "").strip(),
+        webenv=(root.findtext("WebEnv") or "").strip(),
+        query_key=(root.findtext("QueryKey") or "").strip(),
+        warnings=tuple(
+            f"{w.tag}: {(w.text or '').strip()}" for w in root.iterfind("WarningList/*") if (w.text or "").strip()
+        ),
+        errors=tuple(
+            f"{e.tag}: {(e.text or '').strip()}" for e in root.iterfind("ErrorList/*") if (e.text or "").strip()
+        ),
+    )
+
+
+def body_error(body: bytes, content_type: str = "") -> str | None:
+    """Return the error message an HTTP 200 body carries (``<ERROR>`` or JSON ``error``), or None.
+
+    An empty ``<ERROR/>`` (as espell returns) is not an error.
+    """
+    head = body[:4096].lstrip()
+    if head.startswith(b"{") or "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if isinstance(data, dict) and data.get("error"):
+            return str(data["error"])
+        return None
+    match = _ERROR_ELEMENT.search(body[:65536]) if b"<ERROR>" in body[:65536] else None
+    if match and b"<PubmedArticle" not in body[: match.start()]:
+        return match.group(1).decode("utf-8", "replace")
+    return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    parsed = email.utils.parsedate_to_datetime(value)
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class EUtils:
+    """A polite, retrying E-utilities client.
+
+    Example:
+        >>> client = EUtils(Settings(rate=None))  # doctest: +SKIP
+        >>> client.esearch("ketamine[tiab]", retmax=0).count  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"evsynth/{__version__} (+{settings.tool})"
+        self.stats = RequestStats()
+        self.limiter = RateLimiter(settings.rate, clock=clock, sleep=sleep)
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    def _params(self, params: dict[str, str]) -> dict[str, str]:
+        full = {**params, "tool": self.settings.tool}
+        if self.settings.email:
+            full["email"] = self.settings.email
+        if self.settings.api_key:
+            full["api_key"] = self.settings.api_key
+        return full
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.settings.give_up_after)
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * 2**attempt)
+        return self._rng.uniform(cap / 2, cap)
+
+    def call(self, endpoint: str, params: dict[str, str], parse: Callable[[bytes], T], *, get: bool = False) -> T:
+        """POST (or GET) ``params`` to ``endpoint`` (e.g. ``"efetch.fcgi"``) and return ``parse(body)``.
+
+        Retries as described in the module docstring. ``parse`` may raise
+        :class:`RetryableBody` to have the request made again.
+
+        Raises:
+            HarvestGaveUp: retries were exhausted (the message names the last problem).
+            CassetteError: replaying, and the request is not in the cassette.
+        """
+        url = self.settings.eutils_url + endpoint
+        started = self._clock()
+        last_problem = ""
+        for attempt in range(self.settings.max_attempts):
+            if attempt:
+                self.stats.retries += 1
+            self.stats.seconds_waiting += self.limiter.wait()
+            self.stats.requests += 1
+            self.stats.by_endpoint[endpoint] += 1
+            retry_after = None
+            try:
+                if get:
+                    response = self.session.get(url, params=self._params(params), timeout=self.settings.timeout)
+                else:
+                    response = self.session.post(url, data=self._params(params), timeout=self.settings.timeout)
+                body = response.content
+                self.stats.bytes_received += len(body)
+                if response.status_code == 429 or response.status_code >= 500:
+                    self.stats.http_429 += response.status_code == 429
+                    retry_after = _retry_after(response)
+                    raise RetryableBody(f"HTTP {response.status_code}")
+                if response.status_code != 200:
+                    detail = body_error(body, response.headers.get("Content-Type", "")) or body[:200].decode(
+                        "utf-8", "replace"
+                    )
+                    raise EutilsError(f"{url}: HTTP {response.status_code}: {' '.join(detail.split())}")
+                problem = body_error(body, response.headers.get("Content-Type", ""))
+                if problem:
+                    raise RetryableBody(f"error in body: {problem}")
+                if not body.strip():
+                    raise RetryableBody("empty body")
+                return parse(body)
+            except RetryableBody as err:
+                last_problem = str(err)
+            except requests.Timeout:
+                last_problem = "timeout"
+            except requests.ConnectionError as err:
+                last_problem = f"connection error ({type(err).__name__})"
+            except requests.RequestException as err:
+                last_problem = f"request failed ({type(err).__name__})"
+            except Exception as err:
+                if _is_cassette_miss(err):
+                    raise CassetteError(
+                        f"the cassette has no recorded answer for {'GET' if get else 'POST'} {endpoint} "
+                        f"({_describe(params)}); it was recorded for other input (another protocol, window, "
+                        "batch size or reference list)"
+                    ) from None
+                raise
+            self.stats.retry_reasons[last_problem.split(":")[0]] += 1
+            delay = self._backoff(attempt, retry_after)
+            if self._clock() + delay - started > self.settings.give_up_after:
+                break
+            self._sleep(delay)
+        raise HarvestGaveUp(
+            f"{url}: gave up after {attempt + 1} attempts ({_describe(params)}); last problem: {last_problem}"
+        )
+
+    def esearch(
+        self,
+        term: str,
+        *,
+        mindate: str = "",
+        maxdate: str = "",
+        datetype: str = "pdat",
+        retmax: int = 9999,
+        retstart: int = 0,
+        usehistory: bool = True,
+        sort: str = "",
+    ) -> ESearchResult:
+        """Run an esearch on PubMed (with the history server by default; ``sort`` e.g. ``relevance``)."""
+        params = {"db": "pubmed", "term": term, "retmax": str(retmax), "retstart": str(retstart)}
+        if sort:
+            params["sort"] = sort
+        if usehistory:
+            params["usehistory"] = "y"
+        if mindate or maxdate:
+            params.update(datetype=datetype, mindate=mindate or "1000/01/01", maxdate=maxdate or "3000/12/31")
+
+        def parse_complete(body: bytes) -> ESearchResult:
+            result = parse_esearch(body)
+            if len(result.ids) < min(result.count - retstart, retmax):
+                raise RetryableBody(f"esearch returned {len(result.ids)} ids for a count of {result.count}")
+            return result
+
+        return self.call("esearch.fcgi", params, parse_complete)
+
+    def efetch(self, pmids: Sequence[str], parse: Callable[[bytes], T]) -> T:
+        """Fetch PubMed XML for ``pmids`` in one POST; ``parse`` validates and converts the body."""
+        params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}
+        return self.call("efetch.fcgi", params, parse)
+
+    def ecitmatch(self, lines: Sequence[str]) -> list[str]:
+        """Match citations (``journal|year|volume|first_page|author|key|`` lines); the answer's lines.
+
+        ECitMatch is the one E-utility that is called with GET (NCBI documents no POST form).
+        """
+        params = {"db": "pubmed", "retmode": "xml", "bdata": "\r".join(lines)}
+
+        def parse(body: bytes) -> list[str]:
+            answer = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
+            if len(answer) < len(lines):
+                raise RetryableBody(f"ecitmatch answered {len(answer)} lines for {len(lines)} citations")
+            return answer
+
+        return self.call("ecitmatch.cgi", params, parse, get=True)
+
+
+def _describe(params: dict[str, str]) -> str:
+    shown = []
+    for key in ("term", "mindate", "maxdate", "id", "retstart"):
+        if key in params:
+            value = params[key]
+            if key == "id":
+                ids = value.split(",")
+                value = f"{len(ids)} ids {ids[0]}..{ids[-1]}"
+            shown.append(f"{key}={value[:60]}")
+    return ", ".join(shown)
+
+
+def _is_cassette_miss(err: Exception) -> bool:
+    return type(err).__name__ == "CannotOverwriteExistingCassetteException"
+
+
+def _vcr(record: bool) -> Any:
+    import vcr
+
+    return vcr.VCR(
+        record_mode="all" if record else "none",
+        match_on=("method", "scheme", "host", "port", "path", "query", "body"),
+        filter_query_parameters=list(SECRET_PARAMETERS),
+        filter_post_data_parameters=list(SECRET_PARAMETERS),
+        filter_headers=["authorization", "cookie", "set-cookie"],
+        decode_compressed_response=True,
+    )
+
+
+@contextlib.contextmanager
+def replaying(cassette: Path) -> Iterator[None]:
+    """Serve every E-utilities request from ``cassette``; nothing reaches the network.
+
+    Raises:
+        CassetteError: the cassette is missing or unreadable.
+    """
+    if not cassette.is_file():
+        raise CassetteError(f"{cassette}: cassette not found")
+    try:
+        manager = _vcr(record=False).use_cassette(str(cassette))
+        manager.__enter__()
+    except Exception as err:  # vcrpy raises yaml/OS errors of several kinds
+        raise CassetteError(f"{cassette}: not a readable vcrpy cassette ({type(err).__name__})") from None
+    try:
+        yield
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def recording(cassette: Path) -> Iterator[None]:
+    """Record every E-utilities exchange into ``cassette`` (secrets filtered out).
+
+    The cassette is written to a temporary file and renamed into place when the
+    block ends, so an interrupted run never leaves half a cassette.
+    """
+    cassette.parent.mkdir(parents=True, exist_ok=True)
+    partial = cassette.with_name(cassette.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with _vcr(record=True).use_cassette(str(partial)):
+        yield
+    if partial.exists():
+        partial.replace(cassette)

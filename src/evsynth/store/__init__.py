@@ -1,0 +1,4 @@
+"""The evidence store: all of evsynth's SQL, its migrations and its lock.
+
+Records, runs, decisions, mentions and snapshots.
+"""

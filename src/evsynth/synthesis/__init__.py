@@ -1,0 +1,1 @@
+"""Synthesis: evidence records, the graph, convergence, tables, the report, graph formats and what changed."""

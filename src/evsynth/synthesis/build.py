@@ -1,0 +1,101 @@
+"""The graph stage of ``evsynth run``: evidence graph, convergence, Cytoscape exports, tables and report."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from evsynth.protocol.loader import Protocol
+from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members, convergence_settings, protocol_modules
+from evsynth.store.database import Store
+from evsynth.synthesis.convergence import ConvergenceRow, convergence
+from evsynth.synthesis.evidence import EvidenceRecord, load_evidence
+from evsynth.synthesis.graph import build_graph
+from evsynth.synthesis.graph_formats import FORMATS, export_graph
+from evsynth.synthesis.report import layout, write_report
+from evsynth.synthesis.tables import write_convergence, write_evidence_tables
+from evsynth.tagger.lexicon import Lexicon, default_lexicon
+from evsynth.tagger.stored import records_to_tag
+
+LAYOUT_LIMIT = 400
+GRAPH_FILES = {
+    "cx2": "graph.cx2",
+    "graphml": "graph.graphml",
+    "sif": "graph.sif",
+    "xgmml": "graph.xgmml",
+    "json": "graph.cyjs",
+}
+
+
+@dataclass
+class Synthesis:
+    records: list[EvidenceRecord]
+    graph: nx.Graph
+    rows: list[ConvergenceRow]
+    modules: dict[str, Module]
+    settings: ConvergenceSettings
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def convergent_modules(self) -> list[str]:
+        return [r.name for r in self.rows if r.level == "module" and r.convergent]
+
+
+def settings_text(settings: ConvergenceSettings) -> str:
+    counted = "all records" if settings.count_reviews else "primary records (reviews are listed but not counted)"
+    return (
+        f"Convergent: evidence from at least {settings.min_modalities} treatment modalities, or at least "
+        f"{settings.min_records} independent records; counted over {counted}. Umbrella terms "
+        f"({', '.join(settings.ignore_treatments) or 'none'}) are not a modality. Thresholds: the protocol's "
+        "`convergence:` section."
+    )
+
+
+def synthesise(
+    protocol: Protocol, store: Store, *, include_records: bool = False, lexicon: Lexicon | None = None
+) -> Synthesis:
+    """Build the graph and the convergence rows for the protocol's included (tagged) records."""
+    modules = protocol_modules(protocol.section("pathways"), protocol.path)
+    lexicon = lexicon or default_lexicon()
+    check_members(modules, lexicon.by_symbol, {family.id for family in lexicon.families})
+    settings = convergence_settings(protocol.section("convergence"), protocol.path)
+    ids = records_to_tag(store, protocol.name, screened=protocol.criteria is not None)
+    records = load_evidence(store, ids)
+    graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
+    graph.graph["protocol"] = protocol.name
+    return Synthesis(records, graph, convergence(graph, records, modules, settings), modules, settings)
+
+
+def _inline_svg(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return re.sub(r"^<\?xml[^>]*\?>\s*", "", path.read_text(encoding="utf-8"))
+
+
+def write_synthesis(
+    result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = FORMATS
+) -> dict[str, Path]:
+    """Every graph-stage output into ``out_dir``; return name -> path."""
+    outputs: dict[str, Path] = {}
+    # CX2 carries a layout when it is cheap (a few hundred nodes); bigger graphs are left to Cytoscape's layouts
+    small = result.graph.number_of_nodes() <= LAYOUT_LIMIT
+    positions = layout(result.graph, list(result.graph)) if small else None
+    for fmt in formats:
+        for number, path in enumerate(export_graph(result.graph, fmt, out_dir / GRAPH_FILES[fmt], positions)):
+            outputs[fmt if number == 0 else path.name] = path
+    outputs.update(write_convergence(result.rows, out_dir, settings_text=settings_text(result.settings)))
+    outputs.update(write_evidence_tables(result.records, out_dir))
+    outputs["report"] = write_report(
+        out_dir / "report.html",
+        title=title,
+        graph=result.graph,
+        rows=result.rows,
+        records=result.records,
+        prisma_svg=_inline_svg(out_dir / "prisma.svg"),
+        settings_text=settings_text(result.settings),
+    )
+    result.outputs = outputs
+    return outputs

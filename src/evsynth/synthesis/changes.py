@@ -1,0 +1,394 @@
+"""What an update changed.
+
+After every run the review's state is kept in the store as a *snapshot*:
+
+* ``fingerprint``: a digest of everything the outputs are made from (each record's
+  content hash, duplicate cluster and deletion; the protocol; its pathway modules; the
+  reviewer's decisions file; evsynth and tagger versions). Equal fingerprints mean the
+  outputs would come out the same, so an update can stop after the harvest.
+* ``state``: every record's decision (``include``/``exclude``/``uncertain``,
+  ``duplicate``, ``deleted``, ``unscreened``) and a short content hash; the graph's
+  evidence edges with their PMIDs; the convergent pathways; retraction/erratum notices
+  on primary records (reported when the record is or was included).
+
+:func:`compare` turns the previous and the new state into the ``changes.json``
+document; :func:`write_changes` writes it with ``changes.md``. A record is new when
+its key (PMID, or the store's key for records without one) was not in the previous
+state, so a record shows up in exactly one update's changes, and an update killed
+before it saved its snapshot is reported in full by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from evsynth.fileio import atomic_writer
+from evsynth.protocol.loader import Protocol
+from evsynth.protocol.pathways import protocol_modules
+from evsynth.screening.screen import latest_decisions
+from evsynth.store.database import Store, utc_now
+from evsynth.synthesis.convergence import ConvergenceRow
+from evsynth.synthesis.evidence import author_name
+from evsynth.tagger.stored import TAGGER_VERSION
+from evsynth.version import __version__
+
+EVIDENCE_RELATIONS = ("co-mention", "variant_of")
+NOTICE_TYPES = {
+    "RetractionIn": "retraction",
+    "ErratumIn": "erratum",
+    "ExpressionOfConcernIn": "expression of concern",
+    "RepublishedIn": "republished",
+    "UpdateIn": "updated version",
+}
+LISTS = (
+    "new_records",
+    "newly_included",
+    "no_longer_included",
+    "updated_records",
+    "new_edges",
+    "strengthened_edges",
+    "newly_convergent",
+    "no_longer_convergent",
+    "notices",
+)
+MD_LIMIT = 100  # rows per changes.md table; changes.json has them all
+
+
+def _lexicon_digest() -> str:
+    data = resources.files("evsynth.tagger").joinpath("data/lexicon.json.gz").read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(protocol: Protocol, store: Store) -> str:
+    """A digest of every input of the outputs; cheap (no graph, no lexicon load)."""
+    digest = hashlib.sha256()
+    modules = protocol_modules(protocol.section("pathways"), protocol.path)
+    overrides = protocol.overrides_path.read_bytes() if protocol.overrides_path.is_file() else b""
+    for part in (
+        __version__,
+        TAGGER_VERSION,
+        _lexicon_digest(),
+        protocol.digest,
+        repr(modules),
+        hashlib.sha256(overrides).hexdigest(),
+    ):
+        digest.update(part.encode() + b"\n")
+    rows = store.conn.execute(
+        "SELECT record_key, content_hash, cluster_id, duplicate_reason, deleted_run IS NULL FROM records ORDER BY id"
+    )
+    for row in rows:
+        digest.update("\t".join(map(str, tuple(row))).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _record_key(row: Any) -> str:
+    return str(row["pmid"] or row["record_key"])
+
+
+def _notices(row: Any) -> list[str]:
+    found = [
+        f"{NOTICE_TYPES[c['ref_type']]}:{c.get('pmid') or ''}"
+        for c in json.loads(row["comments_corrections"] or "[]")
+        if c.get("ref_type") in NOTICE_TYPES
+    ]
+    if "Retracted Publication" in json.loads(row["pub_types"] or "[]") and not any(
+        n.startswith("retraction:") for n in found
+    ):
+        found.append("retraction:")
+    return sorted(set(found))
+
+
+def _decisions(store: Store, protocol: Protocol) -> dict[int, dict[str, Any]]:
+    return latest_decisions(store, protocol.name) if protocol.criteria is not None else {}
+
+
+def review_state(protocol: Protocol, store: Store, graph: nx.Graph, rows: Iterable[ConvergenceRow]) -> dict[str, Any]:
+    """The snapshot ``state`` after a run: records, evidence edges, convergent pathways, notices."""
+    decided = _decisions(store, protocol)
+    records: dict[str, list[str]] = {}
+    notices: dict[str, list[str]] = {}
+    sql = (
+        "SELECT id, pmid, record_key, content_hash, cluster_id, deleted_run, comments_corrections, pub_types "
+        "FROM records ORDER BY id"
+    )
+    for row in store.conn.execute(sql):
+        if row["deleted_run"] is not None:
+            decision = "deleted"
+        elif row["cluster_id"] not in (None, row["id"]):
+            decision = "duplicate"
+        elif protocol.criteria is None:
+            decision = "include"  # a protocol without criteria takes every primary record
+        else:
+            decision = decided[row["id"]]["decision"] if row["id"] in decided else "unscreened"
+        key = _record_key(row)
+        records[key] = [decision, row["content_hash"][:16]]
+        if decision not in ("duplicate", "deleted") and (found := _notices(row)):
+            notices[key] = found
+    edges = {
+        "\t".join((*sorted((a, b)), data["relation"])): list(data["pmids"])
+        for a, b, data in graph.edges(data=True)
+        if data.get("relation") in EVIDENCE_RELATIONS
+    }
+    convergent = {row.id: row.name for row in rows if row.level == "module" and row.convergent}
+    return {"records": records, "edges": edges, "convergent": convergent, "notices": notices}
+
+
+def _details(store: Store, protocol: Protocol, keys: set[str]) -> dict[str, dict[str, Any]]:
+    """Citation details and the decision's reasons for the records with these keys."""
+    decided = _decisions(store, protocol)
+    pmid_of = {row[0]: row[1] or row[2] for row in store.conn.execute("SELECT id, pmid, record_key FROM records")}
+    found: dict[str, dict[str, Any]] = {}
+    sql = (
+        "SELECT id, pmid, record_key, doi, title, pub_year, source, authors, cluster_id, duplicate_reason "
+        "FROM records ORDER BY id"
+    )
+    for row in store.conn.execute(sql):
+        key = _record_key(row)
+        if key not in keys:
+            continue
+        authors = json.loads(row["authors"] or "[]")
+        decision = decided.get(row["id"], {})
+        primary = row["cluster_id"] if row["cluster_id"] not in (None, row["id"]) else None
+        found[key] = {
+            "pmid": row["pmid"] or "",
+            "record_key": row["record_key"],
+            "doi": row["doi"] or "",
+            "title": row["title"] or "",
+            "year": row["pub_year"],
+            "source": row["source"],
+            "first_author": author_name(authors[0]) if authors else "",
+            "reasons": json.loads(decision.get("reasons") or "[]"),
+            "override_reason": decision.get("override_reason") or "",
+            "duplicate_of": (pmid_of.get(primary, "") if primary else ""),
+            "duplicate_reason": row["duplicate_reason"] or "",
+        }
+    return found
+
+
+def _sort_key(item: dict[str, Any]) -> tuple[int, str]:
+    key = str(item.get("pmid") or item.get("record_key") or "")
+    return (len(key), key)
+
+
+def _edge(key: str, pmids: list[str], graph: nx.Graph) -> dict[str, Any]:
+    a, b, relation = key.split("\t")
+
+    def name(node: str) -> str:
+        return str(graph.nodes[node].get("name", node)) if node in graph else node
+
+    return {
+        "source": a,
+        "target": b,
+        "source_name": name(a),
+        "target_name": name(b),
+        "relation": relation,
+        "n_records": len(pmids),
+        "pmids": pmids,
+    }
+
+
+def compare(
+    previous: dict[str, Any] | None,
+    state: dict[str, Any],
+    *,
+    protocol: Protocol,
+    store: Store,
+    graph: nx.Graph,
+    run_id: int | None,
+) -> dict[str, Any]:
+    """The ``changes.json`` document: what ``state`` has that the ``previous`` snapshot did not."""
+    before = previous["state"] if previous else {"records": {}, "edges": {}, "convergent": {}, "notices": {}}
+    old_records, new_records = before["records"], state["records"]
+    added = [k for k in new_records if k not in old_records]
+    updated = [k for k in new_records if k in old_records and old_records[k][1] != new_records[k][1]]
+    gained = [k for k, (d, _) in new_records.items() if d == "include" and old_records.get(k, [""])[0] != "include"]
+    lost = [k for k, (d, _) in old_records.items() if d == "include" and new_records.get(k, [""])[0] != "include"]
+    # among included records: included now, or until now (a retraction usually ends an inclusion)
+    fresh_notices = [
+        (k, n)
+        for k, found in state["notices"].items()
+        for n in found
+        if n not in before["notices"].get(k, []) and "include" in (new_records[k][0], old_records.get(k, [""])[0])
+    ]
+    details = _details(store, protocol, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
+
+    def entry(key: str, **extra: Any) -> dict[str, Any]:
+        return {**details.get(key, {"pmid": key}), **extra}
+
+    old_edges = before["edges"]
+    new_edges = [_edge(k, p, graph) for k, p in state["edges"].items() if k not in old_edges]
+    strengthened = []
+    for key, pmids in state["edges"].items():
+        earlier = set(old_edges.get(key, ()))
+        if key in old_edges and not set(pmids) <= earlier:
+            strengthened.append(
+                {
+                    **_edge(key, pmids, graph),
+                    "n_before": len(earlier),
+                    "new_pmids": [p for p in pmids if p not in earlier],
+                }
+            )
+    convergent = state["convergent"]
+    changes: dict[str, Any] = {
+        "protocol": protocol.name,
+        "generated_at": utc_now(),
+        "run_id": run_id,
+        "since": ({"snapshot_at": previous["created_at"], "run_id": previous["run_id"]} if previous else None),
+        "baseline": previous is None,
+        "new_records": sorted((entry(k, decision=new_records[k][0]) for k in added), key=_sort_key),
+        "newly_included": sorted(
+            (entry(k, was=old_records[k][0] if k in old_records else "new") for k in gained), key=_sort_key
+        ),
+        "no_longer_included": sorted((entry(k, now=new_records.get(k, ["gone"])[0]) for k in lost), key=_sort_key),
+        "updated_records": sorted((entry(k, decision=new_records[k][0]) for k in updated), key=_sort_key),
+        "new_edges": sorted(new_edges, key=lambda e: (-e["n_records"], e["source"], e["target"])),
+        "strengthened_edges": sorted(strengthened, key=lambda e: (-len(e["new_pmids"]), e["source"], e["target"])),
+        "newly_convergent": [{"id": i, "name": n} for i, n in convergent.items() if i not in before["convergent"]],
+        "no_longer_convergent": [{"id": i, "name": n} for i, n in before["convergent"].items() if i not in convergent],
+        "notices": [
+            entry(k, notice=n.split(":", 1)[0], notice_pmid=n.split(":", 1)[1], decision=new_records[k][0])
+            for k, n in fresh_notices
+        ],
+    }
+    changes["summary"] = {name: len(changes[name]) for name in LISTS}
+    return changes
+
+
+def has_news(changes: dict[str, Any]) -> bool:
+    """Whether the changes list anything at all."""
+    return any(changes["summary"].values())
+
+
+def _cell(value: object) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:MD_LIMIT]]
+    if len(rows) > MD_LIMIT:
+        lines.append(f"\n... and {len(rows) - MD_LIMIT} more (see changes.json)")
+    return lines + [""]
+
+
+def _pmid_link(item: dict[str, Any]) -> str:
+    pmid = item.get("pmid") or ""
+    return f"[{pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)" if pmid else item.get("record_key", "")
+
+
+def changes_markdown(changes: dict[str, Any], title: str) -> str:
+    """changes.md: the same content as changes.json, for people."""
+    since = changes["since"]
+    lines = [f"# What changed: {title}", ""]
+    if since:
+        lines.append(
+            f"Run {changes['run_id']} ({changes['generated_at']}) compared with the state after run "
+            f"{since['run_id']} ({since['snapshot_at']})."
+        )
+    else:
+        lines.append(
+            f"Run {changes['run_id']} ({changes['generated_at']}): the first snapshot of this review, "
+            "so every record is new."
+        )
+    summary = changes["summary"]
+    counted = [f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS if summary.get(name)]
+    lines += ["", (", ".join(counted) + "." if counted else ""), ""]
+    if not has_news(changes):
+        return "\n".join([*lines, "Nothing changed.", ""])
+    sections: list[tuple[str, list[str], list[list[object]]]] = [
+        (
+            "Newly included studies",
+            ["PMID", "year", "first author", "title", "was"],
+            [
+                [_pmid_link(i), i.get("year"), i.get("first_author"), i.get("title"), i["was"]]
+                for i in changes["newly_included"]
+            ],
+        ),
+        (
+            "No longer included",
+            ["PMID", "title", "now", "reasons"],
+            [
+                [_pmid_link(i), i.get("title"), i["now"], "; ".join(i.get("reasons", []))]
+                for i in changes["no_longer_included"]
+            ],
+        ),
+        (
+            "Retractions, errata and notices among included records",
+            ["PMID", "title", "notice", "notice PMID", "decision now"],
+            [[_pmid_link(i), i.get("title"), i["notice"], i["notice_pmid"], i["decision"]] for i in changes["notices"]],
+        ),
+        (
+            "Pathways that became convergent",
+            ["id", "name"],
+            [[i["id"], i["name"]] for i in changes["newly_convergent"]],
+        ),
+        (
+            "Pathways no longer convergent",
+            ["id", "name"],
+            [[i["id"], i["name"]] for i in changes["no_longer_convergent"]],
+        ),
+        (
+            "New records and their decisions",
+            ["PMID", "year", "title", "decision", "reasons"],
+            [
+                [
+                    _pmid_link(i),
+                    i.get("year"),
+                    i.get("title"),
+                    i["decision"],
+                    "; ".join(i.get("reasons", [])) or i.get("duplicate_of", ""),
+                ]
+                for i in changes["new_records"]
+            ],
+        ),
+        (
+            "Records PubMed changed",
+            ["PMID", "title", "decision"],
+            [[_pmid_link(i), i.get("title"), i["decision"]] for i in changes["updated_records"]],
+        ),
+        (
+            "New edges",
+            ["source", "target", "relation", "records", "PMIDs"],
+            [
+                [e["source_name"], e["target_name"], e["relation"], e["n_records"], ", ".join(e["pmids"][:10])]
+                for e in changes["new_edges"]
+            ],
+        ),
+        (
+            "Strengthened edges",
+            ["source", "target", "relation", "records before", "now", "new PMIDs"],
+            [
+                [
+                    e["source_name"],
+                    e["target_name"],
+                    e["relation"],
+                    e["n_before"],
+                    e["n_records"],
+                    ", ".join(e["new_pmids"][:10]),
+                ]
+                for e in changes["strengthened_edges"]
+            ],
+        ),
+    ]
+    for heading, header, rows in sections:
+        if rows:
+            lines += [f"## {heading} ({len(rows)})", "", *_table(header, rows)]
+    return "\n".join(lines)
+
+
+def write_changes(changes: dict[str, Any], out_dir: Path, title: str) -> dict[str, Path]:
+    """Write ``changes.json`` and ``changes.md`` (each atomically)."""
+    paths = {"changes_json": out_dir / "changes.json", "changes_md": out_dir / "changes.md"}
+    with atomic_writer(paths["changes_json"]) as handle:
+        json.dump(changes, handle, indent=1, ensure_ascii=False)
+        handle.write("\n")
+    with atomic_writer(paths["changes_md"]) as handle:
+        handle.write(changes_markdown(changes, title))
+    return paths

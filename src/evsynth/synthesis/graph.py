@@ -1,0 +1,392 @@
+"""The evidence graph: genes, families, variants, microRNAs, treatments and modules, with the records behind
+every node and edge.
+
+Nodes (``type``): gene, family, variant, mirna, treatment, module (pathways, modules and microRNA families);
+with ``include_records`` also record (the bipartite view). Node keys are ``<type>:<id>`` (``gene:BDNF``,
+``mirna:hsa-miR-29a``, ``module:bdnf-trkb``).
+
+Edges (``relation``):
+- ``co-mention``: both entities in one record; ``strength`` is ``sentence`` when they share a sentence in at
+  least one record, else ``abstract``;
+- ``variant_of``: a variant and the gene the text attaches it to;
+- ``member_of``: a gene, family or microRNA and a module it belongs to (the module file says so, not the text);
+- ``mentions``: a record and an entity (bipartite view only).
+
+Every edge carries ``pmids`` (the records behind it; the store's record key for records without a PMID),
+``n_records``, ``treatments`` and ``modalities`` (those named in its records), ``evidence`` (up to three
+sentences, each prefixed with its PMID) and ``score``:
+
+    score = sum over the edge's records r of w(r),  w(r) = 1.0 if the pair shares a sentence in r, else 0.5,
+            halved when r is a review or meta-analysis (it re-reports other records' evidence).
+
+So the score grows with every independent record, and sentence-level evidence counts twice abstract-level.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import reduce
+from itertools import combinations
+from operator import or_
+from typing import Any
+
+import networkx as nx
+
+from evsynth.protocol.pathways import GENERIC_TREATMENTS, Module
+from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.tagger.tagger import sentence_starts
+
+ENTITY_NODE_TYPES = ("gene", "family", "variant", "mirna", "treatment")
+NODE_TYPES = (*ENTITY_NODE_TYPES, "module", "record")
+RELATIONS = ("co-mention", "variant_of", "member_of", "mentions")
+MAX_EVIDENCE = 3
+SENTENCE_WEIGHT, ABSTRACT_WEIGHT, REVIEW_FACTOR = 1.0, 0.5, 0.5
+LIST_ATTRIBUTES = frozenset(
+    {"pmids", "treatments", "modalities", "evidence", "members", "sources", "species", "designs"}
+)
+
+
+@dataclass(slots=True)
+class _Edge:
+    relation: str
+    records: set[int] = field(default_factory=set)
+    sentence_records: set[int] = field(default_factory=set)
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # (record index, sentence index)
+
+
+def mirna_stem(family: str) -> str:
+    return family.removeprefix("hsa-")
+
+
+class _Index:
+    """Which modules each gene symbol, FamPlex family and microRNA stem belongs to."""
+
+    def __init__(self, modules: dict[str, Module]) -> None:
+        self.modules = modules
+        self.by_gene: dict[str, list[str]] = defaultdict(list)
+        self.by_family: dict[str, list[str]] = defaultdict(list)
+        self.by_mirna: dict[str, list[str]] = defaultdict(list)
+        for module in modules.values():
+            for symbol in module.genes:
+                self.by_gene[symbol].append(module.id)
+            for family in module.families:
+                self.by_family[family].append(module.id)
+            for stem in module.mirnas:
+                self.by_mirna[stem.lower()].append(module.id)
+
+
+def _entities(
+    mention_type: str, ident: str | None, attrs: dict[str, Any], surface: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """The node(s) a mention stands for: key and attributes."""
+    if mention_type == "gene":
+        symbol = str(attrs.get("symbol") or ident or "")
+        return (
+            [
+                (
+                    f"gene:{symbol}",
+                    {
+                        "type": "gene",
+                        "name": symbol,
+                        "ncbi_gene": ident or "",
+                        "hgnc": attrs.get("hgnc", ""),
+                        "full_name": attrs.get("name", ""),
+                        "species": attrs.get("species") or "human",
+                    },
+                )
+            ]
+            if symbol
+            else []
+        )
+    if mention_type == "family" and ident:
+        return [
+            (
+                f"family:{ident}",
+                {
+                    "type": "family",
+                    "name": ident.removeprefix("FPLX:"),
+                    "famplex": ident,
+                    "members": list(attrs.get("members") or []),
+                },
+            )
+        ]
+    if mention_type == "variant" and ident:
+        gene = attrs.get("gene")
+        if ident.startswith("rs") or not gene:
+            key, name = f"variant:{ident}", ident
+        else:
+            key, name = f"variant:{gene}:{ident}", f"{gene} {ident}"
+        return [
+            (
+                key,
+                {"type": "variant", "name": name, "variant": ident, "kind": attrs.get("kind", ""), "gene": gene or ""},
+            )
+        ]
+    if mention_type == "mirna":
+        out = []
+        for member in attrs.get("members") or []:
+            stem = mirna_stem(str(member.get("family", "")))
+            name = str(member["id"]).removeprefix("hsa-")
+            family_level = not member.get("in_mirbase") and name.lower() == stem.lower()
+            out.append(
+                (
+                    f"mirna:{member['id']}",
+                    {
+                        "type": "mirna",
+                        "name": name,
+                        "mirbase": member["id"],
+                        "family": stem,
+                        "in_mirbase": bool(member.get("in_mirbase")),
+                        "family_level": family_level,
+                    },
+                )
+            )
+        return out
+    if mention_type == "treatment" and ident:
+        # MeSH concepts by their MeSH label; evsynth's own ids (rTMS, iTBS ...) as the text wrote them
+        label = attrs.get("name") if ident.startswith("MESH:") else surface
+        return [
+            (
+                f"treatment:{ident}",
+                {
+                    "type": "treatment",
+                    "name": label or ident,
+                    "treatment_id": ident,
+                    "modality": attrs.get("modality", ""),
+                    "generic": ident in GENERIC_TREATMENTS,
+                },
+            )
+        ]
+    return []
+
+
+def _module_keys(attrs: dict[str, Any], index: _Index) -> list[str]:
+    kind = attrs["type"]
+    if kind == "gene":
+        return index.by_gene.get(attrs["name"], [])
+    if kind == "family":
+        return index.by_family.get(attrs["name"], [])
+    if kind == "mirna":
+        return index.by_mirna.get(attrs["family"].lower(), [])
+    return []
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building and writing a graph of a 100,000 records allocates millions
+    of small, acyclic containers, and the collector's repeated full scans of them cost more than the work."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def build_graph(
+    records: Iterable[EvidenceRecord],
+    modules: dict[str, Module],
+    *,
+    include_records: bool = False,
+    name: str = "evsynth evidence graph",
+) -> nx.Graph:
+    """The evidence graph of ``records`` (see the module docstring for what it holds)."""
+    with gc_paused():
+        return _build_graph(list(records), modules, include_records, name)
+
+
+def _build_graph(
+    records: list[EvidenceRecord], modules: dict[str, Module], include_records: bool, name: str
+) -> nx.Graph:
+    index = _Index(modules)
+    node_attrs: dict[str, dict[str, Any]] = {}
+    node_records: dict[str, set[int]] = defaultdict(set)
+    edges: dict[tuple[str, str], _Edge] = {}
+    record_treatments: list[tuple[set[str], set[str]]] = []
+    auto_modules: dict[str, Module] = {}
+    for number, record in enumerate(records):
+        by_sentence: dict[int, set[str]] = defaultdict(set)
+        treatments: set[str] = set()
+        modalities: set[str] = set()
+        links: set[tuple[str, str]] = set()
+        for mention in record.mentions:
+            attrs = dict(mention.attrs)
+            for key, seed in _entities(mention.type, mention.id, attrs, mention.text):
+                if key not in node_attrs:
+                    node_attrs[key] = seed
+                elif seed["type"] == "gene" and seed["species"] not in node_attrs[key]["species"]:
+                    node_attrs[key]["species"] += f";{seed['species']}"
+                by_sentence[mention.sentence].add(key)
+                node_records[key].add(number)
+                if seed["type"] == "treatment":
+                    treatments.add(node_attrs[key]["name"])
+                    if not seed["generic"] and seed["modality"]:
+                        modalities.add(seed["modality"])
+                elif seed["type"] == "variant" and seed["gene"]:
+                    links.add((key, f"gene:{seed['gene']}"))
+        record_treatments.append((treatments, modalities))
+        for variant, gene in links:
+            if gene in node_attrs:
+                pair = (min(variant, gene), max(variant, gene))
+                edge = edges.get(pair) or edges.setdefault(pair, _Edge("variant_of"))
+                edge.relation = "variant_of"
+                edge.records.add(number)
+        keys = sorted(set().union(*by_sentence.values())) if by_sentence else []
+        for a, b in combinations(keys, 2):
+            found = edges.get((a, b))
+            if found is None:
+                found = edges[(a, b)] = _Edge("co-mention")
+            found.records.add(number)
+        for sentence, members in by_sentence.items():
+            for a, b in combinations(sorted(members), 2):
+                edge = edges[(a, b)]
+                if number not in edge.sentence_records:
+                    edge.sentence_records.add(number)
+                    if len(edge.evidence) < MAX_EVIDENCE:
+                        edge.evidence.append((number, sentence))
+    # membership: every entity node to its modules (microRNAs outside the curated families get an automatic one)
+    for key, attrs in list(node_attrs.items()):
+        targets = list(_module_keys(attrs, index))
+        if attrs["type"] == "mirna" and not targets:
+            stem = str(attrs["family"])
+            auto_id = f"{stem.lower()}-family"
+            auto_modules.setdefault(
+                auto_id,
+                Module(
+                    id=auto_id,
+                    name=f"{stem} family",
+                    kind="mirna_family",
+                    sources=("the microRNA's name stem (evsynth, automatic)",),
+                    mirnas=(stem,),
+                    origin="automatic",
+                ),
+            )
+            targets = [auto_id]
+        for module_id in targets:
+            edge = edges.setdefault((key, f"module:{module_id}"), _Edge("member_of"))
+            edge.records |= node_records[key]
+            node_records[f"module:{module_id}"] |= node_records[key]
+    all_modules = {**modules, **auto_modules}
+    graph = nx.Graph(
+        name=name, score_formula=__doc__.split("score = ", 1)[1].split("\n\n")[0].strip(), n_records=len(records)
+    )
+    texts: dict[int, tuple[str, list[int]]] = {}
+    keys = [record.key for record in records]
+
+    def sentence_text(number: int, sentence: int) -> str:
+        if number not in texts:
+            texts[number] = (records[number].text, sentence_starts(records[number].text))
+        text, starts = texts[number]
+        end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
+        return f"{records[number].key}: {text[starts[sentence] : end].strip()}" if sentence < len(starts) else ""
+
+    # a record's treatments and modalities as bit masks: an edge's are the OR of its records' (a C-level reduce),
+    # decoded once per distinct mask; 100,000 records make millions of (edge, record) pairs
+    bit_of: dict[str, int] = {}
+    masks = []
+    for names, kinds in record_treatments:
+        mask = 0
+        for name in names:
+            mask |= 1 << bit_of.setdefault("t" + name, len(bit_of))
+        for kind in kinds:
+            mask |= 1 << bit_of.setdefault("m" + kind, len(bit_of))
+        masks.append(mask)
+    label_of = sorted(bit_of, key=bit_of.__getitem__)
+    decoded: dict[int, tuple[list[str], list[str]]] = {}
+
+    def decode(mask: int) -> tuple[list[str], list[str]]:
+        if mask not in decoded:
+            labels = [label_of[i] for i in range(mask.bit_length()) if mask >> i & 1]
+            decoded[mask] = (sorted(x[1:] for x in labels if x[0] == "t"), sorted(x[1:] for x in labels if x[0] == "m"))
+        return decoded[mask]
+
+    def summary(numbers: set[int]) -> dict[str, Any]:
+        ordered = sorted(numbers)
+        treatments, modalities = decode(reduce(or_, map(masks.__getitem__, ordered), 0))
+        return {
+            "pmids": list(map(keys.__getitem__, ordered)),
+            "n_records": len(ordered),
+            "treatments": list(treatments),
+            "modalities": list(modalities),
+        }
+
+    reviews = {number for number, record in enumerate(records) if record.design.is_review}
+
+    for key, attrs in node_attrs.items():
+        graph.add_node(key, **attrs, **summary(node_records[key]))
+    for module_id, module in all_modules.items():
+        key = f"module:{module_id}"
+        if key in node_records:
+            graph.add_node(
+                key,
+                type="module",
+                name=module.name,
+                kind=module.kind,
+                module=module_id,
+                sources=list(module.sources),
+                origin=module.origin,
+                **summary(node_records[key]),
+            )
+    for (a, b), edge in edges.items():
+        n, n_sentence = len(edge.records), len(edge.sentence_records)
+        rev = len(edge.records & reviews) if reviews else 0
+        rev_sentence = len(edge.sentence_records & reviews) if rev else 0
+        discount = 1.0 - REVIEW_FACTOR
+        weight = SENTENCE_WEIGHT * (n_sentence - rev_sentence * discount) + ABSTRACT_WEIGHT * (
+            (n - n_sentence) - (rev - rev_sentence) * discount
+        )
+        strength = "sentence" if edge.sentence_records else "abstract"
+        graph.add_edge(
+            a,
+            b,
+            relation=edge.relation,
+            strength=strength,
+            score=round(weight, 3),
+            n_sentence_records=len(edge.sentence_records),
+            evidence=[sentence_text(n, s) for n, s in edge.evidence],
+            **summary(edge.records),
+        )
+    if include_records:
+        for number, record in enumerate(records):
+            key = f"record:{record.key}"
+            graph.add_node(
+                key,
+                type="record",
+                name=record.citation,
+                title=record.title,
+                year=record.year or 0,
+                design=record.design.primary,
+                pmids=[record.key],
+                n_records=1,
+                treatments=sorted(record_treatments[number][0]),
+                modalities=sorted(record_treatments[number][1]),
+            )
+        for key, numbers in node_records.items():
+            if not key.startswith("module:"):
+                for number in numbers:
+                    graph.add_edge(
+                        f"record:{records[number].key}",
+                        key,
+                        relation="mentions",
+                        strength="abstract",
+                        score=1.0,
+                        n_sentence_records=0,
+                        evidence=[],
+                        **summary({number}),
+                    )
+    return graph
+
+
+def modules_of(graph: nx.Graph) -> dict[str, list[str]]:
+    """Module node -> its member entity nodes."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for a, b, relation in graph.edges(data="relation"):
+        if relation == "member_of":
+            member, module = (a, b) if b.startswith("module:") else (b, a)
+            members[module].append(member)
+    return members

@@ -1,0 +1,1 @@
+"""Text to mentions: genes, variants, microRNAs, treatments and families, with their offsets."""

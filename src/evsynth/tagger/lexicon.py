@@ -1,0 +1,459 @@
+"""The tagging lexicon: HGNC genes, FamPlex families, miRBase names and treatments, compiled into one automaton.
+
+The data file (data/lexicon.json.gz) is built by scripts/build_lexicon.py; its provenance travels inside it.
+Matching folds case and punctuation without changing string length, so automaton offsets are text offsets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import ahocorasick
+
+from evsynth.errors import InputFileError
+from evsynth.tagger.mirna import HINTS as MIRNA_HINTS
+from evsynth.tagger.species import CUE_KIND
+from evsynth.tagger.variants import TRIGGER_WORDS
+
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
+_SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
+_FOLDED = _SEPARATORS + "\t\n\r\f\v\u00a0"
+_FOLD_RE = re.compile("[" + re.escape(_FOLDED) + "]")
+_ASCII_FOLDED = bytes(ord(c) for c in _FOLDED if c.isascii())
+_FOLD_ASCII = bytes.maketrans(_ASCII_FOLDED, b" " * len(_ASCII_FOLDED))
+_SPLIT_DIGITS = re.compile(r"^([a-z]{2,})(\d{1,2}[a-z]?)$")
+# kinds of gene term, strongest first
+KINDS = ("symbol", "protein", "previous", "alias", "name")
+
+
+def padded_fold(text: str) -> str:
+    """fold(text) with a space on each side, so whole words are keys between spaces; offsets shift by one."""
+    return f" {fold(text)} "
+
+
+def fold(text: str) -> str:
+    """Lower-case and turn punctuation into spaces, keeping every character where it was."""
+    if text.isascii():  # most abstracts: a byte table does it at once
+        return text.encode("ascii").lower().translate(_FOLD_ASCII).decode("ascii")
+    if "\u03a3" not in text:  # capital sigma lowers by its place in a word: the whole text is lowered below
+        # the ASCII characters by the byte table, then each other one (a '?' in the bytes) on its own
+        raw = text.encode("ascii", "replace")
+        folded = raw.lower().translate(_FOLD_ASCII).decode("ascii")
+        parts: list[str] = []
+        last = 0
+        at = raw.find(b"?")
+        while at >= 0:
+            char = text[at]
+            if char != "?":
+                lowered = char.lower()
+                parts += (folded[last:at], " " if char in _FOLDED else lowered if len(lowered) == 1 else char)
+                last = at + 1
+            at = raw.find(b"?", at + 1)
+        return "".join((*parts, folded[last:]))
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters (İ) lengthen when lowered
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return _FOLD_RE.sub(" ", lowered)
+
+
+GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k", "epsilon": "e", "zeta": "z"}
+GREEK_WORDS = "|".join(GREEK_SHORT)  # the Greek letters papers spell out in gene names
+_GREEK_WORD = re.compile(rf"(?<=[a-z0-9])\s?({GREEK_WORDS})(?![a-z])")
+# a leading Greek word: beta-catenin, also written b-catenin (not alpha: 'a catenin' is English)
+_GREEK_LEAD = re.compile(r"^(beta|gamma|delta|kappa|zeta) (?=[a-z])")
+_GREEK_ANY = re.compile(f"({GREEK_WORDS})(?![a-z])|([αβγδκεζ])", re.IGNORECASE)
+_LETTER_OF = {**GREEK_SHORT, **{g: GREEK_SHORT[w] for w, g in GREEK.items()}}
+
+
+def greek_short(text: str) -> str:
+    """Greek words and letters as the one Latin letter papers also write: TNF-alpha, TNFα -> TNFa."""
+    return _GREEK_ANY.sub(lambda m: _LETTER_OF[m.group(0).lower()], text)
+
+
+def _greek(join: str, table: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: join + table[match.group(1)]
+
+
+def key_variants(term: str, kind: str) -> set[str]:
+    """The folded spellings a term may take in text: IL-6, IL 6, IL6; TNF-alpha, TNF-α, TNFα, TNFa; receptors."""
+    tokens = fold(term).split()
+    if not tokens or not any(c.isalpha() for c in term):
+        return set()
+    forms = {" ".join(tokens)}
+    if kind != "name" and len(tokens) <= 3 and sum(map(len, tokens)) <= 8 and any(c.isdigit() for c in term):
+        forms.add("".join(tokens))
+    split = _SPLIT_DIGITS.match(tokens[0]) if len(tokens) == 1 else None
+    if split:
+        forms.add(f"{split.group(1)} {split.group(2)}")
+    for form in list(forms):
+        for letter in GREEK.values():
+            if letter in form:
+                forms.add(form.replace(letter, " " + [w for w, g in GREEK.items() if g == letter][0]).strip())
+    for form in list(forms):
+        if _GREEK_WORD.search(form):
+            tables = [GREEK, {w: w for w in GREEK}] + ([GREEK_SHORT] if kind != "name" else [])
+            for join in ("", " "):
+                for table in tables:
+                    forms.add(_GREEK_WORD.sub(_greek(join, table), form))
+    if kind != "name":
+        forms |= {_GREEK_LEAD.sub(lambda m: GREEK_SHORT[m.group(1)] + " ", form) for form in forms}
+    elif len(tokens) == 2 and tokens[1].isdigit() and len(tokens[0]) > 3:  # talin 1 -> talin1
+        forms.add("".join(tokens))
+    if kind in ("name", "protein", "family", "term"):
+        forms |= {form + "s" for form in forms if len(form.split()[-1]) > 3 and form[-1].isalpha()}
+    return {" ".join(form.split()) for form in forms}
+
+
+# enzyme classes, not one enzyme: 'coenzyme Q7, hydroxylase' gives no name 'hydroxylase' (separase is one)
+_ENZYME_CLASSES = ("nuclease", "hydroxylase", "transferase", "oxygenase", "lipase", "ylase")
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+_TRAILING_NUMBER = re.compile(r"^(.*[a-z]) ([1-9]|10)$")
+_GREEK_NAMES = GREEK_WORDS + "|mu"  # the Greek letters subtypes and subunits are named by
+# HGNC names a receptor's subtype after the word (dopamine receptor D2, angiotensin II receptor type 1, opioid
+# receptor kappa 1); papers put it before (dopamine D2 receptor, D2 dopamine receptor, kappa opioid receptor)
+_RECEPTOR_SUBTYPE = re.compile(
+    rf"^(.+?) receptor (type [A-Z0-9]+|[A-Z]{{1,2}}\d+[A-Za-z]?|\d+[A-Z]|(?:{_GREEK_NAMES}) \d+[A-Z]?)$"
+)
+_ADRENOCEPTOR = re.compile(r"^adrenoceptor ((?:alpha|beta) \d[A-Z]?)$")
+_MUSCARINIC = re.compile(r"^cholinergic receptor muscarinic (\d)$")
+_NICOTINIC = re.compile(r"^cholinergic receptor nicotinic (alpha \d+) subunit$")
+_METABOTROPIC = re.compile(r"^glutamate metabotropic receptor (\d)$")
+# 'luteinizing hormone subunit beta' -> 'luteinizing hormone beta subunit'; 'acyl-CoA dehydrogenase medium chain'
+# -> 'medium chain acyl-CoA dehydrogenase'
+_SUBUNIT = re.compile(rf"^(.{{6,}}) subunit ((?:{_GREEK_NAMES})(?: \d+)?)$")
+_CHAIN = re.compile(r"^(.{6,}) ((?:short|medium|long|very long) chain)$")
+# the peptides a precursor is named after: 'oxytocin/neurophysin I prepropeptide' -> oxytocin, 'ghrelin and obestatin
+# prepropeptide' -> ghrelin, obestatin; 'hypocretin neuropeptide precursor' -> hypocretin
+_PRECURSOR = re.compile(r"^(.+?)(?: neuropeptide)? (?:prepropeptide|precursor|preproprotein)$")
+_PEPTIDE_WORD = re.compile(r"[a-z]{5,}")
+_PEPTIDES_APART = re.compile(r"/| and ")
+
+
+def _derived_terms(term: str, kind: str) -> list[tuple[str, str]]:
+    """Spellings papers use that HGNC does not list, derived from an HGNC term:
+    'interleukin 1 alpha' -> IL-1 alpha; 'extra spindle pole bodies like 1, separase' -> separase;
+    'histone deacetylase 2' -> histone deacetylase II."""
+    derived: list[tuple[str, str]] = []
+    if kind == "name":
+        if term.startswith("interleukin "):
+            derived.append(("IL-" + term.removeprefix("interleukin "), "protein"))
+        head, comma, tail = term.rpartition(", ")
+        if (
+            comma
+            and head
+            and len(tail) > 5
+            and " " not in tail
+            and tail.islower()
+            and tail.endswith(("in", "ase"))
+            and not tail.endswith(_ENZYME_CLASSES)
+        ):
+            derived.append((tail, "name"))
+        number = _TRAILING_NUMBER.match(term)
+        if number and len(number.group(1)) > 6:
+            derived.append((f"{number.group(1)} {_ROMAN[int(number.group(2)) - 1]}", "name"))
+        derived.extend((form, "name") for form in _reordered(term))
+    return derived
+
+
+def _reordered(name: str) -> list[str]:
+    """The word orders papers use for an HGNC name that puts a subtype, subunit or chain length last."""
+    if match := _RECEPTOR_SUBTYPE.match(name):
+        ligand, subtype = match.groups()
+        forms = [f"{ligand} {subtype} receptor", f"{subtype} {ligand} receptor"]
+        if subtype.startswith("type ") and subtype[-1].isalpha():  # endothelin receptor type A -> endothelin A receptor
+            forms.append(f"{ligand} {subtype.removeprefix('type ')} receptor")
+        elif subtype.endswith(" 1") and not subtype[0].isupper():  # opioid receptor kappa 1 -> kappa opioid receptor
+            forms.append(f"{subtype.removesuffix(' 1')} {ligand} receptor")
+        elif subtype[0].isupper() and not ligand.endswith(("coupled", "like", "EPH")):
+            # dopamine receptor D1 -> D1 receptor (the alias D1 alone is another gene's); not for the classes of
+            # 'adhesion G protein-coupled receptor D1', 'killer cell lectin like receptor D1' or 'EPH receptor B2',
+            # which would make 'D1 receptor' ambiguous
+            forms.append(f"{subtype} receptor")
+        return forms
+    if match := _ADRENOCEPTOR.match(name):  # beta 2 and beta2 (the fold keeps a number apart from a word)
+        return [
+            f"{sub} {kind}"
+            for sub in (match.group(1), match.group(1).replace(" ", ""))
+            for kind in ("adrenoceptor", "adrenergic receptor")
+        ]
+    if match := _MUSCARINIC.match(name):
+        m = f"M{match.group(1)}"
+        return [
+            f"{m} muscarinic receptor",
+            f"muscarinic {m} receptor",
+            f"{m} muscarinic acetylcholine receptor",
+            f"muscarinic acetylcholine receptor {m}",
+            f"{m} receptor",
+        ]
+    if match := _NICOTINIC.match(name):
+        return [
+            f"{sub} {kind}"
+            for sub in (match.group(1), match.group(1).replace(" ", ""))
+            for kind in ("nicotinic receptor", "nicotinic acetylcholine receptor")
+        ]
+    if match := _METABOTROPIC.match(name):
+        return [f"metabotropic glutamate receptor {match.group(1)}"]
+    if match := _SUBUNIT.match(name):
+        return [f"{match.group(1)} {match.group(2)} subunit", f"{match.group(2)} subunit of {match.group(1)}"]
+    if match := _CHAIN.match(name):
+        return [f"{match.group(2)} {match.group(1)}"]
+    if match := _PRECURSOR.match(name):
+        peptides = _PEPTIDES_APART.split(match.group(1))
+        return [p for p in peptides if _PEPTIDE_WORD.fullmatch(p) and not p.endswith(("peptide", "protein"))]
+    return []
+
+
+@dataclass(frozen=True)
+class Gene:
+    hgnc: str  # HGNC:1033
+    symbol: str
+    name: str
+    ncbi: str  # NCBI Gene id, "" when HGNC gives none
+    locus: str  # protein, mirna, other
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str  # FamPlex id: GRIN, GRIA, AKT, ERK
+    members: tuple[str, ...]  # HGNC symbols
+
+
+@dataclass(frozen=True)
+class Treatment:
+    key: str
+    id: str  # MESH:D007649 or evsynth:arketamine
+    name: str
+    mesh: str  # the MeSH UI of the concept or of the broader one it falls under
+    modality: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one folded key may stand for. `term` is the spelling it came from, for case checks."""
+
+    type: str  # gene, family, treatment
+    index: int
+    kind: str  # gene: a KINDS value; family: name; treatment: term or abbrev
+    term: str
+
+
+# English function words that HGNC lists as aliases or previous symbols (OF, IN, AS, AN, ON, FOR, ALL, NOT ...):
+# most dictionary hits in running text would be these, and none would be kept without a definition or gene word
+FUNCTION_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "may",
+        "me",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "up",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "all",
+        "any",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "only",
+        "own",
+        "same",
+        "very",
+        "just",
+    }
+)
+KeyHit = tuple[int, int, tuple[Entry, ...]]  # (start, end, entries) of a key in a text
+
+
+class Scan(NamedTuple):
+    """What one pass of the lexicon's automaton finds in a text."""
+
+    keys: list[KeyHit]  # every key that the text's spelling may stand for
+    words: list[tuple[int, str]]  # (start, word) of each variant or allele trigger word as written (TRIGGER_WORDS)
+    hinted: bool  # whether the folded text holds a microRNA hint (mirna.HINTS)
+    cues: list[tuple[int, int]]  # (start, length) of each species cue word, in any case (species.CUE_KIND)
+
+
+def needs_capital(entry: Entry) -> bool:
+    """Whether no all-lower-case spelling can stand for the entry (see genes.case_ok): symbols, aliases and
+    abbreviations written with a capital, no digit and no Greek. Names, lower-case terms and numbered symbols
+    (rac1) can."""
+    if entry.kind in ("name", "term") or (entry.type == "family" and " " in entry.term):
+        return False
+    if greek_short(entry.term) != entry.term:  # Greek words compare in any case: DELTA, IFN-GAMMA
+        return False
+    return any(c.isupper() for c in entry.term) and not any(c.isdigit() for c in entry.term)
+
+
+class Lexicon:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.provenance: dict[str, Any] = data["provenance"]
+        self.digest = hashlib.sha256(json.dumps(self.provenance, sort_keys=True).encode()).hexdigest()[:12]
+        self.genes = [Gene(f"HGNC:{n}", s, name, ncbi, locus) for n, s, name, ncbi, locus in data["genes"]]
+        self.families = [Family(fid, tuple(members)) for fid, members, _ in data["families"]]
+        self.treatments = [Treatment(k, i, name, mesh, mod) for k, i, name, mesh, mod, _, _ in data["treatments"]]
+        self.mirbase: list[str] = data["mirbase"]
+        self.not_genes = frozenset(data["not_genes"])
+        self.by_symbol = {gene.symbol: i for i, gene in enumerate(self.genes)}
+        self.by_ncbi = {gene.ncbi: i for i, gene in enumerate(self.genes) if gene.ncbi}
+        self.family_by_id = {family.id: i for i, family in enumerate(self.families)}
+        # family index -> the gene index of the member its name stands for (ERK -> MAPK1)
+        self.representatives = {
+            self.family_by_id[fid]: self.by_symbol[symbol] for fid, symbol in data.get("representatives", {}).items()
+        }
+        keys: dict[str, list[Entry]] = {}
+
+        def add(term: str, entry: Entry, kind: str) -> None:
+            for key in key_variants(term, kind):
+                keys.setdefault(key, []).append(entry)
+
+        for term, index, kind in data["gene_terms"]:
+            add(term, Entry("gene", index, kind, term), kind)
+            for extra, extra_kind in _derived_terms(term, kind):
+                add(extra, Entry("gene", index, extra_kind, extra), extra_kind)
+        for index, (_, _, names) in enumerate(data["families"]):
+            for name in names:
+                add(name, Entry("family", index, "name", name), "family")
+        for index, (*_, terms, abbrevs) in enumerate(data["treatments"]):
+            for term in terms:
+                add(term, Entry("treatment", index, "term", term), "term")
+            for abbrev in abbrevs:
+                add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
+        # one automaton for every word the tagger looks for; a value is (length, entries, capital, species cue).
+        # Species cues are whole words too; a key that is also a cue ('mice') carries both.
+        cues = {fold(word) for word in CUE_KIND}
+        self.automaton = ahocorasick.Automaton()
+        self.size = 0  # the dictionary keys looked up
+        for key, entries in keys.items():
+            if key in FUNCTION_WORDS and all(e.type == "gene" and e.kind in ("alias", "previous") for e in entries):
+                continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
+            self.size += 1
+            unique = tuple(dict.fromkeys(entries))
+            self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
+        for key in cues:
+            if not self.automaton.exists(f" {key} "):
+                self.automaton.add_word(f" {key} ", (len(key), None, False, True))
+        # the variant trigger words and microRNA hints ride along unpadded (found inside words too), so the tagger
+        # needs no pass of its own for them; the value holds the word as written ('' for a hint: any case)
+        for word in TRIGGER_WORDS:
+            self.automaton.add_word(fold(word), (len(word), word, False, False))
+        for hint in MIRNA_HINTS:
+            self.automaton.add_word(hint, (len(hint), "", False, False))
+        self.automaton.make_automaton()
+
+    def scan(self, text: str, padded: str | None = None) -> Scan:
+        """One automaton pass over the folded text for everything the tagger looks up (see Scan). Keys whose every
+        entry needs a capital are left out where the text writes them in lower case ('cell', 'type'): most hits in
+        running text would be such words. padded is padded_fold(text), when the caller has it already."""
+        found: list[KeyHit] = []
+        words: list[tuple[int, str]] = []
+        cues: list[tuple[int, int]] = []
+        hinted = False
+        for last, (length, entries, capital, cue) in self.automaton.iter(padded or padded_fold(text)):
+            start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
+            if entries.__class__ is str:  # a trigger word or hint: unpadded, so it starts one further on
+                if not entries:
+                    hinted = True
+                elif text.startswith(entries, start + 1):
+                    words.append((start + 1, entries))
+                continue
+            if cue:
+                cues.append((start, length))
+            if entries is None or (capital and text[start : start + length].islower()):
+                continue
+            found.append((start, start + length, entries))
+        return Scan(found, words, hinted, cues)
+
+    def lookup(self, text: str, padded: str | None = None) -> list[KeyHit]:
+        """The key hits of :meth:`scan`."""
+        return self.scan(text, padded).keys
+
+
+def read_lexicon(path: Path | None = None) -> Lexicon:
+    """Load a lexicon file (the packaged one when path is None)."""
+    try:
+        if path is None:
+            raw = resources.files("evsynth.tagger").joinpath("data/lexicon.json.gz").read_bytes()
+        else:
+            raw = path.read_bytes()
+        data = json.loads(gzip.decompress(raw))
+    except (OSError, ValueError, EOFError) as exc:
+        where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
+        raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
+    if data.get("format") != 1:
+        raise InputFileError(f"{path}: unknown lexicon format {data.get('format')!r}")
+    return Lexicon(data)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return read_lexicon()
