@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -354,3 +357,42 @@ def test_export_command_errors_are_one_line(runner: CliRunner, demo: Path) -> No
         ],
     )
     assert many.exit_code == 2 and "give a folder" in many.output
+
+
+_SEEDED_BUILD = """
+from evsynth.models import Mention
+from evsynth.synthesis.design import classify
+from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.graph import build_graph
+
+genes = [f"GENE{i}" for i in range(12)]
+mentions = []
+for i, gene in enumerate(genes):
+    mentions.append(Mention(i * 20, i * 20 + 5, gene, "gene", str(i), 0, (("symbol", gene),)))
+    rsid = (("gene", gene), ("kind", "rsid"))
+    mentions.append(Mention(i * 20 + 6, i * 20 + 12, f"rs{i}", "variant", f"rs{9000 + i}", 0, rsid))
+    protein = (("gene", gene), ("kind", "protein"))
+    mentions.append(Mention(i * 20 + 13, i * 20 + 19, f"V{i}M", "variant", f"p.Val{i}Met", 0, protein))
+record = EvidenceRecord(key="90000001", pmid="90000001", title="synthetic", text="x" * 300, year=2023,
+                        first_author="Synth A", doi=None, pub_types=("Journal Article",),
+                        design=classify("synthetic", "", ["Journal Article"]), mentions=mentions)
+graph = build_graph([record], {})
+print(list(graph.edges()))
+"""
+
+
+def test_graph_edge_order_does_not_depend_on_the_hash_seed() -> None:
+    """Exports list edges in the graph's order: it must be the same in every process, or re-running a review
+    rewrites graph.sif, graph.graphml and the others with the same content in another order."""
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", _SEEDED_BUILD],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for seed in (1, 2, 3, 4, 5)
+    }
+    assert len(orders) == 1, orders
+    assert "rs9011" in orders.pop()

@@ -230,7 +230,7 @@ def _build_graph(
                 elif seed["type"] == "variant" and seed["gene"]:
                     links.add((key, f"gene:{seed['gene']}"))
         record_treatments.append((treatments, modalities))
-        for variant, gene in links:
+        for variant, gene in sorted(links):  # a set: its order changes with the hash seed
             if gene in node_attrs:
                 pair = (min(variant, gene), max(variant, gene))
                 edge = edges.get(pair) or edges.setdefault(pair, _Edge("variant_of"))
