@@ -10,9 +10,10 @@ import pytest
 from evsynth.models import Record
 from evsynth.protocol.criteria import Criteria, load_criteria
 from evsynth.screening.decisions import Override
-from evsynth.screening.screen import latest_decisions, screen_store
+from evsynth.screening.screen import screen_store
 from evsynth.sources.dedupe import deduplicate
 from evsynth.store.database import Store
+from evsynth.store.decisions import latest_decisions
 
 SECTION = {
     "include": [{"name": "english", "label": "Not in English", "when": {"language": ["eng"]}}],

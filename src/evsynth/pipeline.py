@@ -13,8 +13,10 @@ half-written file and earlier outputs survive a failed run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,18 +25,20 @@ from typing import Any
 from evsynth.fileio import atomic_writer, check_writable
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.protocol.loader import Protocol
-from evsynth.screening.decisions import load_overrides
+from evsynth.screening.decisions import Override, load_overrides
 from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import ScreenResult, screen_store
 from evsynth.sources.dedupe import deduplicate
 from evsynth.sources.eutils import EUtils
 from evsynth.sources.harvest import HarvestResult, Progress, harvest
-from evsynth.sources.imports import ImportResult, load_files, store_files
+from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
+from evsynth.store.decisions import load_review_state
+from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state, write_changes
 from evsynth.synthesis.evidence import author_name
-from evsynth.tagger.stored import TagResult, records_to_tag, stored_documents, tag_store
+from evsynth.tagger.stored import TagResult, stored_documents, tag_store
 from evsynth.tagger.tagger import Tagger
 
 RECORD_COLUMNS = (
@@ -108,6 +112,7 @@ class RunResult:
     synthesis: Synthesis | None = None
     changes: dict[str, Any] | None = None
     unchanged: bool = False  # same fingerprint as the last snapshot: nothing new
+    after_unfinished: ReviewRun | None = None  # the protocol's previous review run, when it did not finish
     skipped: bool = False  # an unchanged update that left every output as it was
     rewrote_missing: bool = False  # an unchanged update that wrote outputs someone had deleted
 
@@ -148,12 +153,15 @@ def run_protocol(
 ) -> RunResult:
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``.
 
+    The run is a review run in the store (:mod:`evsynth.store.runs`): opened before the first stage, advanced as
+    each begins, closed after the last output. One killed on the way stays unfinished, is reported by the next
+    run (``RunResult.after_unfinished``) and is never a finished version of the review.
+
     With ``update``, records PubMed modified since the last complete run are fetched
     again (unless ``refresh_modified`` is False), and when nothing the outputs are made
     from changed (same fingerprint as the last snapshot) the run stops after the harvest
     with ``unchanged`` set and the outputs untouched (those missing are written again).
     """
-    stage = on_stage or (lambda name: None)
     check_writable(out_dir)
     overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
     # Every import file is read and checked before the harvest, so a bad one changes nothing.
@@ -162,14 +170,62 @@ def run_protocol(
         for source in protocol.sources
         for item in load_files([source.path], source=source.name, format_name=source.format)
     ] + load_files(extra_imports)
-    stage("harvest")
-    refresh = update if refresh_modified is None else refresh_modified
+    unfinished = last_unfinished(store, protocol.name)
+    run = _Run(store, open_review_run(store, protocol.name, "update" if update else "run"), on_stage)
+    try:
+        result = _run_stages(protocol, store, client, out_dir, run, overrides=overrides, loaded=loaded,
+                             refresh=update if refresh_modified is None else refresh_modified, progress=progress,
+                             tagger=tagger, update=update)  # fmt: skip
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # a store that cannot take the close must not hide the cause
+            close_review_run(store, run.id, outcome="stopped", status="failed")
+        raise
+    result.after_unfinished = unfinished
+    close_review_run(store, run.id, outcome=_outcome(result))
+    return result
+
+
+@dataclass
+class _Run:
+    """The open review run: each stage begun is recorded in the store and told to ``on_stage``."""
+
+    store: Store
+    id: int
+    on_stage: Callable[[str], None] | None
+
+    def stage(self, name: str, *, harvest_run: int | None = None) -> None:
+        advance(self.store, self.id, name, harvest_run=harvest_run)
+        if self.on_stage:
+            self.on_stage(name)
+
+
+def _outcome(result: RunResult) -> str:
+    if result.skipped:
+        return "nothing new"
+    return "new evidence" if result.news else "no news"
+
+
+def _run_stages(
+    protocol: Protocol,
+    store: Store,
+    client: EUtils,
+    out_dir: Path,
+    run: _Run,
+    *,
+    overrides: dict[str, Override],
+    loaded: list[LoadedFile],
+    refresh: bool,
+    progress: Progress | None,
+    tagger: Tagger | None,
+    update: bool,
+) -> RunResult:
+    run.stage("harvest")
     harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
     if loaded:
-        stage("import")
+        run.stage("import", harvest_run=harvested.run_id)
         result.imports = store_files(store, loaded, parent_run=harvested.run_id)
-    stage("deduplicate")
+    run.stage("deduplicate", harvest_run=harvested.run_id)
     result.duplicates = deduplicate(store)
     digest = fingerprint(protocol, store)
     previous = store.latest_snapshot(protocol.name)
@@ -183,36 +239,36 @@ def run_protocol(
             return result
         result.rewrote_missing = True
     if protocol.criteria is not None:
-        stage("screen")
+        run.stage("screen")
         result.screening = screen_store(
-            store, protocol.name, protocol.criteria, overrides, run_id=harvested.run_id, progress=progress
+            store,
+            protocol.name,
+            protocol.criteria,
+            overrides,
+            run_id=harvested.run_id,
+            review_run=run.id,
+            progress=progress,
         )
-    stage("extract")
+    review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
+    run.stage("extract")
     tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once the run knows it has work
-    to_tag = records_to_tag(store, protocol.name, screened=protocol.criteria is not None)
-    result.tagging = tag_store(store, to_tag, tagger)
-    stage("outputs")
+    result.tagging = tag_store(store, review.included, tagger)
+    run.stage("outputs")
     records_csv = out_dir / "records.csv"
     result.records = write_records_csv(store, records_csv)
     result.outputs = {"records": records_csv}
     if protocol.criteria is not None:
-        result.outputs.update(
-            write_screening_outputs(store, protocol.name, protocol.criteria, out_dir, title=protocol.title)
-        )
-    result.outputs.update(write_mention_outputs(stored_documents(store, to_tag), out_dir))
-    stage("graph")
-    result.synthesis = synthesise(protocol, store, lexicon=tagger.lexicon)
+        result.outputs.update(write_screening_outputs(store, review, protocol.criteria, out_dir, title=protocol.title))
+    result.outputs.update(write_mention_outputs(stored_documents(store, review.included), out_dir))
+    run.stage("graph")
+    result.synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
     result.outputs.update(write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name))
-    stage("changes")
-    state = review_state(protocol, store, result.synthesis.graph, result.synthesis.rows)
+    run.stage("changes")
+    state = review_state(store, review, result.synthesis.graph, result.synthesis.rows)
     # outputs written again with nothing new keep the last update's changes (what a scheduler last read)
-    result.changes = (
-        previous["changes"]
-        if same and previous
-        else compare(
-            previous, state, protocol=protocol, store=store, graph=result.synthesis.graph, run_id=harvested.run_id
-        )
-    )
+    result.changes = previous["changes"] if same and previous else compare(
+        previous, state, protocol=protocol, store=store, review=review, graph=result.synthesis.graph,
+        run_id=harvested.run_id)  # fmt: skip
     result.outputs.update(write_changes(result.changes, out_dir, title=protocol.title or protocol.name))
     manifest_path = out_dir / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:

@@ -11,9 +11,10 @@ from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
 from evsynth.protocol.loader import load_protocol
+from evsynth.store.decisions import load_review_state
 from evsynth.synthesis.build import GRAPH_FILES, synthesise
 from evsynth.synthesis.graph_formats import FORMATS, SUFFIX, export_graph
-from evsynth.tagger.stored import records_to_tag, tag_store
+from evsynth.tagger.stored import tag_store
 from evsynth.tagger.tagger import Tagger
 
 
@@ -62,11 +63,11 @@ def export(
     if out_path is not None and out_path.suffix and len(chosen) > 1:
         raise click.UsageError("--out names one file but several --format were asked for; give a folder")
     with open_store(store_path, "export", create=False) as store:
-        ids = records_to_tag(store, loaded.name, screened=loaded.criteria is not None)
-        if not ids:
+        state = load_review_state(store, loaded.name, screened=loaded.criteria is not None)
+        if not state.included:
             raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")
-        tag_store(store, ids, Tagger())
-        result = synthesise(loaded, store, include_records=include_records)
+        tag_store(store, state.included, Tagger())
+        result = synthesise(loaded, store, state, include_records=include_records)
     written = []
     for fmt in chosen:
         if out_path is not None and out_path.suffix:

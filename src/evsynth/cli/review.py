@@ -16,6 +16,7 @@ from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overr
 from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
+from evsynth.store.decisions import load_review_state
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -39,7 +40,8 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
     with open_store(db_path or out / "evsynth.sqlite", "screen", create=False) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, overrides)
-        paths = write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
+        review = load_review_state(store, loaded.name, screened=True)
+        paths = write_screening_outputs(store, review, criteria, out, title=loaded.title)
     if not quiet:
         echo_screening(result, loaded)
         for path in paths.values():
@@ -107,6 +109,7 @@ def decide(
             return
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, decisions, kind="override")
-        write_screening_outputs(store, loaded.name, criteria, out, title=loaded.title)
+        review = load_review_state(store, loaded.name, screened=True)
+        write_screening_outputs(store, review, criteria, out, title=loaded.title)
     echo_screening(result, loaded)
     click.echo(f"refreshed the screening outputs in {out}")

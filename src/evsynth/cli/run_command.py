@@ -172,6 +172,15 @@ def _execute(
 def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
     harvested = result.harvest
     manifest = harvested.manifest
+    if (unfinished := result.after_unfinished) is not None:
+        log.warning(
+            "unfinished_run",
+            f"the previous {unfinished.command} of {protocol.name} (started {unfinished.started_at}) did not finish "
+            f"(killed or stopped at '{unfinished.stage}'): this run took its place, and PRISMA counts its records "
+            "in this version",
+            review_run=unfinished.id,
+            stage=unfinished.stage,
+        )
     log.info(
         "harvest",
         f"{protocol.name}: {harvested.total} PubMed hits in {len(manifest.get('slices', []))} slice(s); "

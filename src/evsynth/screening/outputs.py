@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,8 +25,9 @@ from evsynth.models import Record
 from evsynth.protocol.criteria import Criteria
 from evsynth.screening.prisma import prisma_counts, write_prisma
 from evsynth.screening.prisma_svg import render_prisma_svg
-from evsynth.screening.screen import evidence_from_json, latest_decisions
+from evsynth.screening.screen import evidence_from_json
 from evsynth.store.database import Store, row_to_record
+from evsynth.store.decisions import ReviewState
 
 SCREENING_COLUMNS = (
     "pmid", "decision", "reasons", "evidence", "overridden", "override_reason", "rule_decision", "reason_labels",
@@ -38,7 +39,7 @@ ASREVIEW_COLUMNS = (
 )  # fmt: skip
 
 
-def _screened(store: Store, state: dict[int, dict[str, Any]]) -> Iterator[tuple[Record, dict[str, Any], int]]:
+def _screened(store: Store, state: Mapping[int, Mapping[str, Any]]) -> Iterator[tuple[Record, Mapping[str, Any], int]]:
     for row in store.iter_records():
         decision = state.get(row["id"])
         if decision is not None and decision["decision"] != "removed":
@@ -51,7 +52,7 @@ def _url(record: Record) -> str:
     return f"https://doi.org/{record.doi_normalized}" if record.doi_normalized else ""
 
 
-def _screening_row(record: Record, decision: dict[str, Any], record_id: int, criteria: Criteria) -> dict[str, Any]:
+def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, criteria: Criteria) -> dict[str, Any]:
     names = json.loads(decision["reasons"])
     evidence = evidence_from_json(decision["evidence"])
     return {
@@ -75,7 +76,7 @@ def _screening_row(record: Record, decision: dict[str, Any], record_id: int, cri
     }
 
 
-def _ris_lines(record: Record, decision: dict[str, Any]) -> Iterator[str]:
+def _ris_lines(record: Record, decision: Mapping[str, Any]) -> Iterator[str]:
     def tag(name: str, value: object) -> Iterator[str]:
         text = " ".join(str(value).split())
         if text:
@@ -110,7 +111,7 @@ def _ris_lines(record: Record, decision: dict[str, Any]) -> Iterator[str]:
     yield ""
 
 
-def _write_asreview_row(writer: Any, record: Record, decision: dict[str, Any], record_id: int) -> None:
+def _write_asreview_row(writer: Any, record: Record, decision: Mapping[str, Any], record_id: int) -> None:
     label = {"include": 1, "exclude": 0}.get(decision["decision"], "")
     writer.writerow({
         "record_id": record_id, "pmid": record.pmid, "doi": record.doi, "title": record.title,
@@ -122,32 +123,37 @@ def _write_asreview_row(writer: Any, record: Record, decision: dict[str, Any], r
 
 
 def write_screening_outputs(
-    store: Store, protocol_name: str, criteria: Criteria, out_dir: Path, *, title: str = ""
+    store: Store, review: ReviewState, criteria: Criteria, out_dir: Path, *, title: str = ""
 ) -> dict[str, Path]:
-    """Write every screening output for the protocol's latest screening; return name -> path."""
+    """Write every screening output for the review's latest screening; return name -> path."""
     paths = {
         "screening": out_dir / "screening.csv",
         "included_ris": out_dir / "included.ris",
         "asreview": out_dir / "asreview.csv",
     }
-    state = latest_decisions(store, protocol_name)
+    state = review.decisions
     with (
         atomic_writer(paths["screening"], newline="") as table,
         atomic_writer(paths["included_ris"], newline="\n") as ris,
         atomic_writer(paths["asreview"], newline="") as asreview,
     ):
         _write_all(store, state, criteria, table, ris, asreview)
-    counts = prisma_counts(store, protocol_name, criteria, state=state)
+    counts = prisma_counts(store, review.protocol_name, criteria, state=state)
     paths.update(write_prisma(counts, out_dir))
     svg_path = out_dir / "prisma.svg"
     with atomic_writer(svg_path) as handle:
-        handle.write(render_prisma_svg(counts, title or protocol_name))
+        handle.write(render_prisma_svg(counts, title or review.protocol_name))
     paths["prisma_svg"] = svg_path
     return paths
 
 
 def _write_all(
-    store: Store, state: dict[int, dict[str, Any]], criteria: Criteria, table: IO[str], ris: IO[str], asreview: IO[str]
+    store: Store,
+    state: Mapping[int, Mapping[str, Any]],
+    criteria: Criteria,
+    table: IO[str],
+    ris: IO[str],
+    asreview: IO[str],
 ) -> None:
     table_writer = csv.DictWriter(table, fieldnames=SCREENING_COLUMNS)
     table_writer.writeheader()

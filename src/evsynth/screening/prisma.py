@@ -27,13 +27,15 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from evsynth.fileio import atomic_writer
 from evsynth.protocol.criteria import Criteria
-from evsynth.screening.screen import latest_decisions
 from evsynth.store.database import Store, utc_now
+from evsynth.store.decisions import latest_decisions
+from evsynth.store.runs import unfinished_harvests
 
 SOURCE_NAMES = {
     "pubmed": "PubMed", "pubmed_xml": "PubMed XML file", "medline": "MEDLINE file", "ris": "RIS import",
@@ -42,7 +44,11 @@ SOURCE_NAMES = {
 
 
 def _version(store: Store, protocol_name: str) -> tuple[int, int, int, int] | None:
-    """(current screening, its run, previous version's screening, previous run); zeros when absent."""
+    """(current screening, its run, previous version's screening, previous run); zeros when absent.
+
+    The previous version is the last *finished* run before the current one (see :mod:`evsynth.store.runs`): a
+    run that was killed or failed is no version, and what it harvested and screened counts in the next one.
+    """
     rows = store.conn.execute(
         "SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,)
     ).fetchall()
@@ -50,10 +56,15 @@ def _version(store: Store, protocol_name: str) -> tuple[int, int, int, int] | No
         return None
     current = rows[-1]["id"]
     run = max((r["run_id"] for r in rows if r["run_id"] is not None), default=0)
-    first_of_run = min((r["id"] for r in rows if r["run_id"] == run), default=current) if run else rows[0]["id"]
-    before = [r for r in rows if r["id"] < first_of_run]
-    previous = before[-1]["id"] if before else 0
-    previous_run = max((r["run_id"] for r in before if r["run_id"] is not None), default=0)
+    unfinished = unfinished_harvests(store, protocol_name)
+    finished = [r["run_id"] for r in rows if r["run_id"] is not None and r["run_id"] < run]
+    previous_run = max((r for r in finished if r not in unfinished), default=0)
+    if not previous_run:
+        return current, run, 0, 0
+    # the previous version's state: its last screening before any run after it began (a re-screen or a
+    # reviewer's decision after a run belongs to that run's version)
+    first_after = min(r["id"] for r in rows if r["run_id"] is not None and r["run_id"] > previous_run)
+    previous = max(r["id"] for r in rows if r["id"] < first_after)
     return current, run, previous, previous_run
 
 
@@ -65,11 +76,11 @@ _PROTOCOL_RUNS = (
 
 
 def prisma_counts(
-    store: Store, protocol_name: str, criteria: Criteria, *, state: dict[int, dict[str, Any]] | None = None
+    store: Store, protocol_name: str, criteria: Criteria, *, state: Mapping[int, Mapping[str, Any]] | None = None
 ) -> dict[str, Any]:
     """The PRISMA 2020 counts of the protocol's latest screening (see the module docstring).
 
-    ``state`` is :func:`~evsynth.screening.screen.latest_decisions` of that screening when the caller has it already.
+    ``state`` is :func:`~evsynth.store.decisions.latest_decisions` of that screening when the caller has it already.
     """
     version = _version(store, protocol_name)
     if version is None:
@@ -78,8 +89,10 @@ def prisma_counts(
     params = {"p": protocol_name, "prev": previous_run}
     # An import made by `evsynth run` belongs to the version of its parent harvest run.
     version_of = "(SELECT coalesce(parent_run, id) FROM runs WHERE runs.id = rr.run_id)"
+    # distinct (source, record): a source that saw a record again (a re-run, a resumed or repeated import)
+    # identified it once
     sightings = store.conn.execute(
-        f"SELECT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
+        f"SELECT DISTINCT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
         f"AND {version_of} > :prev "
         f"AND rr.record_id NOT IN (SELECT rr.record_id FROM run_records rr WHERE {version_of} <= :prev)",
         params,

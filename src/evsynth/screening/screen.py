@@ -19,9 +19,8 @@ from typing import Any
 from evsynth.models import Evidence
 from evsynth.protocol.criteria import Criteria, screen_record
 from evsynth.screening.decisions import Override
-from evsynth.store.database import Store, row_to_record, utc_now
-
-PRIMARY = "(cluster_id IS NULL OR cluster_id = id)"
+from evsynth.store.database import Store, row_to_record
+from evsynth.store.decisions import ScreeningPass, count_in_scope, iter_in_scope, latest_decisions, save_screening
 
 
 @dataclass(frozen=True)
@@ -45,19 +44,6 @@ def evidence_json(evidence: tuple[Evidence, ...]) -> str:
 def evidence_from_json(text: str) -> tuple[Evidence, ...]:
     """The inverse of :func:`evidence_json`."""
     return tuple(Evidence(*item) for item in json.loads(text or "[]"))
-
-
-def latest_decisions(store: Store, protocol_name: str, *, until: int | None = None) -> dict[int, dict[str, Any]]:
-    """record id -> its latest decision row (as of screening ``until`` if given)."""
-    limit = "AND screening_id <= ?" if until is not None else ""
-    params: tuple[Any, ...] = (protocol_name, until) if until is not None else (protocol_name,)
-    sql = (
-        "SELECT d.*, s.run_id FROM decisions d JOIN ("
-        f"  SELECT record_id, max(screening_id) AS sid FROM decisions WHERE protocol_name = ? {limit}"
-        "  GROUP BY record_id) last ON d.record_id = last.record_id AND d.screening_id = last.sid "
-        "JOIN screenings s ON s.id = d.screening_id"
-    )
-    return {row["record_id"]: dict(row) for row in store.conn.execute(sql, params)}
 
 
 def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dict[int, Override], list[str]]:
@@ -99,20 +85,19 @@ def screen_store(
     overrides: dict[str, Override],
     *,
     run_id: int | None = None,
+    review_run: int | None = None,
     kind: str = "rules",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ScreenResult:
     """Screen the store's primary records for one protocol (see the module docstring)."""
     previous = latest_decisions(store, protocol_name)
     by_record, missing = resolve_overrides(store, overrides)
-    where = f"{PRIMARY} AND deleted_run IS NULL"
-    total = int(store.conn.execute(f"SELECT count(*) FROM records WHERE {where}").fetchone()[0])
+    total = count_in_scope(store)
     screened = reused = 0
     counts: Counter[str] = Counter()
     pending: list[tuple[int, dict[str, Any]]] = []
     seen: set[int] = set()
-    rows = store.conn.execute(f"SELECT * FROM records WHERE {where} ORDER BY id")
-    for done, row in enumerate(rows, start=1):
+    for done, row in enumerate(iter_in_scope(store), start=1):
         record_id = row["id"]
         seen.add(record_id)
         before = previous.get(record_id)
@@ -143,37 +128,6 @@ def screen_store(
             values.update(content_hash=before["content_hash"], criteria_hash=criteria.digest)
             pending.append((record_id, values))
     criteria_changed = any(b["criteria_hash"] != criteria.digest for b in previous.values())
-    screening_id = _write(store, protocol_name, criteria.digest, run_id, kind, pending, screened, reused, counts)
+    screening = ScreeningPass(protocol_name, criteria.digest, run_id, review_run, kind, screened, reused, counts)
+    screening_id = save_screening(store, screening, pending)
     return ScreenResult(screening_id, screened, reused, len(pending), dict(counts), criteria_changed, tuple(missing))
-
-
-def _write(
-    store: Store,
-    protocol_name: str,
-    digest: str,
-    run_id: int | None,
-    kind: str,
-    pending: list[tuple[int, dict[str, Any]]],
-    screened: int,
-    reused: int,
-    counts: Counter[str],
-) -> int:
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO screenings (protocol_name, run_id, kind, criteria_hash, started_at, finished_at, screened, "
-            "reused, changed, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (protocol_name, run_id, kind, digest, utc_now(), utc_now(), screened, reused, len(pending),
-             json.dumps(dict(counts), sort_keys=True)),
-        )  # fmt: skip
-        screening_id = int(cursor.lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO decisions (screening_id, record_id, protocol_name, content_hash, criteria_hash, "
-            "rule_decision, decision, reasons, evidence, override_reason) VALUES (:screening_id, :record_id, "
-            ":protocol_name, :content_hash, :criteria_hash, :rule_decision, :decision, :reasons, :evidence, "
-            ":override_reason)",
-            (
-                {**values, "screening_id": screening_id, "record_id": record_id, "protocol_name": protocol_name}
-                for record_id, values in pending
-            ),
-        )
-    return screening_id

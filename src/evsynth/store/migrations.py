@@ -162,11 +162,38 @@ def m004_snapshots() -> str:
     """
 
 
+def m005_review_runs() -> str:
+    """A review run's lifecycle: one row per ``evsynth run``/``update``, opened first, advanced stage by stage,
+    closed last.
+
+    A row left ``running`` is a run that was killed: its harvest, screening and mentions stay (they are correct
+    as far as they go), but it is never taken as a finished version of the review. ``harvest_run`` ties it to
+    the harvest it made, which is how PRISMA tells finished versions from unfinished ones; screenings name their
+    review run too.
+    """
+    return """
+        CREATE TABLE review_runs (
+            id INTEGER PRIMARY KEY,
+            protocol_name TEXT NOT NULL,
+            command TEXT NOT NULL,                  -- run | update
+            harvest_run INTEGER REFERENCES runs(id),
+            stage TEXT NOT NULL,                    -- the last stage begun (see evsynth.store.runs.STAGES)
+            status TEXT NOT NULL,                   -- running | complete | failed | interrupted
+            outcome TEXT,                           -- complete: "new evidence", "nothing new", ...
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX review_runs_protocol ON review_runs(protocol_name, id);
+        ALTER TABLE screenings ADD COLUMN review_run INTEGER REFERENCES review_runs(id);
+    """
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
     ("m003_mentions", m003_mentions),
     ("m004_snapshots", m004_snapshots),
+    ("m005_review_runs", m005_review_runs),
 )
 
 

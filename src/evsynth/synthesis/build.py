@@ -11,6 +11,7 @@ import networkx as nx
 from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members, convergence_settings, protocol_modules
 from evsynth.store.database import Store
+from evsynth.store.decisions import ReviewState
 from evsynth.synthesis.convergence import ConvergenceRow, convergence
 from evsynth.synthesis.evidence import EvidenceRecord, load_evidence
 from evsynth.synthesis.graph import build_graph
@@ -18,7 +19,6 @@ from evsynth.synthesis.graph_formats import FORMATS, export_graph
 from evsynth.synthesis.report import layout, write_report
 from evsynth.synthesis.tables import write_convergence, write_evidence_tables
 from evsynth.tagger.lexicon import Lexicon, default_lexicon
-from evsynth.tagger.stored import records_to_tag
 
 LAYOUT_LIMIT = 400
 GRAPH_FILES = {
@@ -55,15 +55,19 @@ def settings_text(settings: ConvergenceSettings) -> str:
 
 
 def synthesise(
-    protocol: Protocol, store: Store, *, include_records: bool = False, lexicon: Lexicon | None = None
+    protocol: Protocol,
+    store: Store,
+    state: ReviewState,
+    *,
+    include_records: bool = False,
+    lexicon: Lexicon | None = None,
 ) -> Synthesis:
-    """Build the graph and the convergence rows for the protocol's included (tagged) records."""
+    """Build the graph and the convergence rows for the records the review covers (``state.included``)."""
     modules = protocol_modules(protocol.section("pathways"), protocol.path)
     lexicon = lexicon or default_lexicon()
     check_members(modules, lexicon.by_symbol, {family.id for family in lexicon.families})
     settings = convergence_settings(protocol.section("convergence"), protocol.path)
-    ids = records_to_tag(store, protocol.name, screened=protocol.criteria is not None)
-    records = load_evidence(store, ids)
+    records = load_evidence(store, state.included)
     graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
     graph.graph["protocol"] = protocol.name
     return Synthesis(records, graph, convergence(graph, records, modules, settings), modules, settings)

@@ -32,8 +32,8 @@ import networkx as nx
 from evsynth.fileio import atomic_writer
 from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import protocol_modules
-from evsynth.screening.screen import latest_decisions
 from evsynth.store.database import Store, utc_now
+from evsynth.store.decisions import ReviewState
 from evsynth.synthesis.convergence import ConvergenceRow
 from evsynth.synthesis.evidence import author_name
 from evsynth.tagger.stored import TAGGER_VERSION
@@ -105,13 +105,9 @@ def _notices(row: Any) -> list[str]:
     return sorted(set(found))
 
 
-def _decisions(store: Store, protocol: Protocol) -> dict[int, dict[str, Any]]:
-    return latest_decisions(store, protocol.name) if protocol.criteria is not None else {}
-
-
-def review_state(protocol: Protocol, store: Store, graph: nx.Graph, rows: Iterable[ConvergenceRow]) -> dict[str, Any]:
+def review_state(store: Store, review: ReviewState, graph: nx.Graph, rows: Iterable[ConvergenceRow]) -> dict[str, Any]:
     """The snapshot ``state`` after a run: records, evidence edges, convergent pathways, notices."""
-    decided = _decisions(store, protocol)
+    decided = review.decisions
     records: dict[str, list[str]] = {}
     notices: dict[str, list[str]] = {}
     sql = (
@@ -123,7 +119,7 @@ def review_state(protocol: Protocol, store: Store, graph: nx.Graph, rows: Iterab
             decision = "deleted"
         elif row["cluster_id"] not in (None, row["id"]):
             decision = "duplicate"
-        elif protocol.criteria is None:
+        elif not review.screened:
             decision = "include"  # a protocol without criteria takes every primary record
         else:
             decision = decided[row["id"]]["decision"] if row["id"] in decided else "unscreened"
@@ -140,9 +136,9 @@ def review_state(protocol: Protocol, store: Store, graph: nx.Graph, rows: Iterab
     return {"records": records, "edges": edges, "convergent": convergent, "notices": notices}
 
 
-def _details(store: Store, protocol: Protocol, keys: set[str]) -> dict[str, dict[str, Any]]:
+def _details(store: Store, review: ReviewState, keys: set[str]) -> dict[str, dict[str, Any]]:
     """Citation details and the decision's reasons for the records with these keys."""
-    decided = _decisions(store, protocol)
+    decided = review.decisions
     pmid_of = {row[0]: row[1] or row[2] for row in store.conn.execute("SELECT id, pmid, record_key FROM records")}
     found: dict[str, dict[str, Any]] = {}
     sql = (
@@ -200,6 +196,7 @@ def compare(
     *,
     protocol: Protocol,
     store: Store,
+    review: ReviewState,
     graph: nx.Graph,
     run_id: int | None,
 ) -> dict[str, Any]:
@@ -217,7 +214,7 @@ def compare(
         for n in found
         if n not in before["notices"].get(k, []) and "include" in (new_records[k][0], old_records.get(k, [""])[0])
     ]
-    details = _details(store, protocol, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
+    details = _details(store, review, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
 
     def entry(key: str, **extra: Any) -> dict[str, Any]:
         return {**details.get(key, {"pmid": key}), **extra}
