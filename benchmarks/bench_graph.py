@@ -25,8 +25,8 @@ from evsynth.protocol.pathways import ConvergenceSettings, default_modules
 from evsynth.synthesis.convergence import convergence
 from evsynth.synthesis.design import classify
 from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
 from evsynth.synthesis.graph import build_graph
-from evsynth.synthesis.graph_formats import FORMATS, export_graph
 from evsynth.synthesis.tables import write_convergence, write_evidence_tables
 from evsynth.tagger.lexicon import default_lexicon
 
@@ -129,7 +129,7 @@ def main() -> None:
             lambda: (write_convergence(rows, out, settings_text=""), write_evidence_tables(records, out)),
             figures,
         )
-        for fmt in FORMATS:
+        for fmt in GRAPH_FORMATS:
             _timed(f"export {fmt}", lambda fmt=fmt: export_graph(graph, fmt, out / f"graph.{fmt}"), figures)
         sizes = {p.name: p.stat().st_size for p in out.iterdir()}
     stage = sum(v for k, v in figures.items() if k != "mentions as JSON lines")
@@ -139,7 +139,7 @@ def main() -> None:
         f"graph.cx2 {sizes['graph.cx2'] / 1e6:.0f} MB, graph.graphml {sizes['graph.graphml'] / 1e6:.0f} MB"
     )
     print(
-        f"graph build + convergence + tables + all {len(FORMATS)} exports: {stage:.1f} s for {count:,} records "
+        f"graph build + convergence + tables + all {len(GRAPH_FORMATS)} exports: {stage:.1f} s for {count:,} records "
         f"(target < 60 s: {'met' if stage < 60 else 'MISSED'}); "
         f"{stage / figures['mentions as JSON lines']:.1f}x the JSON-lines baseline; peak RSS {peak:,.0f} MB"
     )

@@ -168,7 +168,7 @@ def _demo_run(runner: CliRunner, protocol: Path | str = PROTOCOL) -> None:
 def test_cli_run_writes_the_screening_outputs(runner: CliRunner) -> None:
     import pandas as pd
 
-    from evsynth.sources.imports import read_records
+    from evsynth.formats.registry import read_records
 
     _demo_run(runner)
     out = Path("output/trd-pharmacogenomics")

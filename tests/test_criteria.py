@@ -13,11 +13,11 @@ from tests.helpers import ROOT
 
 from evsynth.errors import ProtocolError
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.formats.registry import read_records
 from evsynth.models import CommentCorrection, MeshHeading, Record
 from evsynth.protocol.criteria import Criteria, load_criteria, screen_record
 from evsynth.protocol.loader import load_protocol
 from evsynth.protocol.predicates import partial_date_range
-from evsynth.sources.imports import read_records
 from evsynth.testing.synthetic import article_xml
 
 PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"

@@ -8,8 +8,9 @@ import pytest
 from tests.helpers import ROOT
 
 from evsynth.errors import InputFileError
+from evsynth.formats.registry import detect_format, read_records
 from evsynth.sources.dedupe import Candidate, find_duplicates, fold_title
-from evsynth.sources.imports import detect_format, import_files, read_records
+from evsynth.sources.imports import import_files
 from evsynth.store.database import Store
 
 SCOPUS = ROOT / "demo" / "scopus-export.csv"

@@ -231,7 +231,7 @@ def test_a_crash_while_writing_leaves_outputs_whole_and_is_reported_next_time(  
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr("evsynth.synthesis.graph_formats.to_cx2", broken)
+        patch.setattr("evsynth.synthesis.exports.to_cx2", broken)
         crashed = _update(runner, server.url)
     assert crashed.exit_code != 0
     assert _outputs()["graph.cx2"] == before["graph.cx2"]

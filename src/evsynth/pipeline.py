@@ -34,6 +34,7 @@ from evsynth.sources.harvest import HarvestResult, Progress, harvest
 from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
 from evsynth.store.decisions import load_review_state
+from evsynth.store.records import pmids_by_id
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state, write_changes
@@ -55,7 +56,7 @@ def default_out_dir(protocol: Protocol) -> Path:
 
 def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
     sources = store.record_sources()
-    pmid_of = {row[0]: row[1] for row in store.conn.execute("SELECT id, pmid FROM records")}
+    pmid_of = pmids_by_id(store)
     for row in store.iter_records():
         pub_types = json.loads(row["pub_types"])
         comments = json.loads(row["comments_corrections"])

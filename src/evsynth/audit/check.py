@@ -30,6 +30,7 @@ from evsynth.models import ERRATUM_TYPES, Record, iso_day
 from evsynth.sources.dedupe import fold_title
 from evsynth.sources.eutils import EUtils
 from evsynth.store.database import Store, utc_now
+from evsynth.store.records import ids_by_pmid
 from evsynth.tagger.stored import stored_documents, tag_store
 from evsynth.tagger.tagger import Tagger
 
@@ -436,8 +437,7 @@ def audit(
     pmids = sorted({r.pmid for r in resolved.resolutions.values() if r.status == RESOLVED}, key=int)
     records = [resolved.records[p] for p in pmids]
     outcome = store.upsert_records(records, run_id, format_name="pubmed", sighting="audit")
-    ids = {row["pmid"]: row["id"] for row in store.conn.execute(
-        f"SELECT id, pmid FROM records WHERE pmid IN ({','.join('?' * len(pmids))})", pmids)}  # fmt: skip
+    ids = ids_by_pmid(store, pmids)
     tagger = tagger or Tagger()
     tag_store(store, ids.values(), tagger)
     documents = {doc.id: doc for doc in stored_documents(store, ids.values())}

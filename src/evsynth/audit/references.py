@@ -21,8 +21,8 @@ from pathlib import Path
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
+from evsynth.formats.ris import ris_entries, ris_record
 from evsynth.models import normalize_doi
-from evsynth.sources.imports import ris_entries, ris_record
 
 STYLES = ("vancouver", "mdpi", "apa", "ris", "bibtex", "unparsed")
 

@@ -12,8 +12,8 @@ from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
 from evsynth.protocol.loader import load_protocol
 from evsynth.store.decisions import load_review_state
-from evsynth.synthesis.build import GRAPH_FILES, synthesise
-from evsynth.synthesis.graph_formats import FORMATS, SUFFIX, export_graph
+from evsynth.synthesis.build import synthesise
+from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
 from evsynth.tagger.stored import tag_store
 from evsynth.tagger.tagger import Tagger
 
@@ -24,8 +24,8 @@ from evsynth.tagger.tagger import Tagger
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(FORMATS),
-    metavar="|".join(FORMATS),
+    type=click.Choice(list(GRAPH_FORMATS)),
+    metavar="|".join(GRAPH_FORMATS),
     help="Graph format; repeat for several [default: all].",
 )
 @click.option(
@@ -55,7 +55,7 @@ def export(
     missing or stale are tagged first. Every node and edge keeps its PMIDs, counts, treatments and score.
     """
     loaded = load_protocol(protocol)
-    chosen = formats or FORMATS
+    chosen = formats or tuple(GRAPH_FORMATS)
     default_dir = default_out_dir(loaded)
     store_path = db_path or default_dir / "evsynth.sqlite"
     if not store_path.is_file():
@@ -74,7 +74,9 @@ def export(
             target = out_path
         else:
             folder = out_path or default_dir
-            name = GRAPH_FILES[fmt] if not include_records else f"graph-records{SUFFIX[fmt]}"
+            name = (
+                GRAPH_FORMATS[fmt].default_file if not include_records else f"graph-records{GRAPH_FORMATS[fmt].suffix}"
+            )
             target = folder / name
         check_writable(target.parent)
         written += export_graph(result.graph, fmt, target)

@@ -8,7 +8,8 @@ import click
 
 from evsynth.cli.base import EXIT_CODES, cli, open_store
 from evsynth.fileio import check_writable
-from evsynth.sources.imports import FORMATS, import_files
+from evsynth.formats.registry import IMPORT_FORMATS
+from evsynth.sources.imports import import_files
 
 
 @cli.command("import", epilog=EXIT_CODES)
@@ -24,7 +25,7 @@ from evsynth.sources.imports import FORMATS, import_files
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(FORMATS),
+    type=click.Choice(list(IMPORT_FORMATS)),
     help="File format [default: detected from the content].",
 )
 def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None) -> None:

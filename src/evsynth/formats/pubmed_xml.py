@@ -396,8 +396,3 @@ def _with_raw(record: Record, elem: Any) -> Record:
     from dataclasses import replace
 
     return replace(record, raw=etree.tostring(elem, encoding="utf-8"))
-
-
-def records_from_file(path: str | Path, *, source_name: str = "pubmed_xml") -> list[Record]:
-    """Parse a whole (small) PubMed XML file into a list, keeping raw XML."""
-    return list(iter_pubmed_xml(Path(path), source_name=source_name, keep_raw=True))

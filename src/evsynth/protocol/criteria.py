@@ -33,6 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,6 @@ _CONCEPT_KEYS = {"description", "terms", "patterns", "fields", "case", "fuzzy", 
 _CRITERION_KEYS = {"name", "label", "description", "when"}
 _SECTION_KEYS = {"description", "concepts", "include", "exclude", "notes", "overrides_file"}
 _DATE_FIELDS = ("pub_date", "electronic_date", "entrez_date", "earliest")
-_LEAVES = {"pub_type", "language", "mesh", "journal", "date", "text", "retracted", "source", "has_abstract"}
 _GROUPS = {"all", "any", "none", "not"}
 _MISSING = {"true": True, "false": False, "unknown": None}
 
@@ -124,10 +124,10 @@ class _Builder:
     def predicate(self, node: Any, key: str) -> Predicate:
         if not isinstance(node, dict) or not node:
             raise self.fail(key, f"must be a mapping such as {{pub_type: [...]}}, got {node!r:.60}")
-        kinds = [k for k in node if k in _LEAVES | _GROUPS]
-        extra = [k for k in node if k not in _LEAVES | _GROUPS | {"missing", "major"}]
+        kinds = [k for k in node if k in CRITERION_TYPES.keys() | _GROUPS]
+        extra = [k for k in node if k not in CRITERION_TYPES.keys() | _GROUPS | {"missing", "major"}]
         if extra:
-            allowed = ", ".join(sorted(_LEAVES | _GROUPS))
+            allowed = ", ".join(sorted(CRITERION_TYPES.keys() | _GROUPS))
             raise self.fail(f"{key}.{extra[0]}", f"unknown test (allowed: {allowed})")
         if len(kinds) != 1:
             raise self.fail(key, f"needs exactly one test, got {', '.join(kinds) or 'none'} (wrap several in all/any)")
@@ -144,33 +144,12 @@ class _Builder:
         return self.leaf(kind, node, key)
 
     def leaf(self, kind: str, node: dict[str, Any], key: str) -> Predicate:
-        value, where = node[kind], f"{key}.{kind}"
-        if kind == "pub_type":
-            return values_leaf("pub_types", self.strings(value, where), self.missing(node, key, False),
-                                lambda r: list(r.pub_types))  # fmt: skip
-        if kind == "language":
-            return values_leaf("language", self.strings(value, where), self.missing(node, key, None),
-                                lambda r: list(r.languages))  # fmt: skip
-        if kind == "mesh":
-            major = node.get("major", False)
-            if not isinstance(major, bool):
-                raise self.fail(f"{key}.major", f"{major!r} must be true or false")
-            return values_leaf("mesh", self.strings(value, where), self.missing(node, key, False),
-                                mesh_values(major))  # fmt: skip
-        if kind == "journal":
-            return values_leaf("journal", self.strings(value, where), self.missing(node, key, False),
-                                lambda r: [v for v in (r.journal, r.journal_iso) if v])  # fmt: skip
-        if kind == "source":
-            return values_leaf("source", self.strings(value, where), False, lambda r: [r.source])
-        if kind == "date":
-            return self.date(value, where, self.missing(node, key, None))
-        if kind == "text":
-            return text_leaf(self.concept(value, where))
+        return CRITERION_TYPES[kind].build(self, node, key, f"{key}.{kind}", node[kind])
+
+    def flag(self, value: Any, where: str) -> bool:
         if not isinstance(value, bool):
             raise self.fail(where, f"{value!r} must be true or false")
-        if kind == "retracted":
-            return flag_leaf("retraction", value, retraction)
-        return flag_leaf("abstract", value, lambda r: (bool(r.abstract.strip()), "present" if r.abstract else "none"))
+        return value
 
     def date(self, value: Any, where: str, missing: bool | None) -> Predicate:
         if not isinstance(value, dict) or not set(value) <= {"from", "to", "field"} or not value:
@@ -204,6 +183,65 @@ class _Builder:
             return self.concepts[value]
         self.inline += 1
         return build_concept(self.path, where, f"(inline {self.inline})", value)  # cannot clash with a name
+
+
+# -- criterion types: the tests a criterion's ``when`` is built from ------------------------------------------
+
+Build = Callable[[_Builder, dict[str, Any], str, str, Any], Predicate]  # builder, node, key, where, value
+
+
+@dataclass(frozen=True)
+class CriterionType:
+    """A test a criterion can use in ``when`` (besides the groups all, any, none and not)."""
+
+    name: str
+    description: str
+    build: Build
+
+
+def _values(field: str, missing: bool | None, get: Callable[[Record], list[str]]) -> Build:
+    """A test that holds when one of the record's values matches one of the listed ones."""
+    return lambda b, node, key, where, value: values_leaf(
+        field, b.strings(value, where), b.missing(node, key, missing), get
+    )
+
+
+def _mesh(b: _Builder, node: dict[str, Any], key: str, where: str, value: Any) -> Predicate:
+    major = node.get("major", False)
+    if not isinstance(major, bool):
+        raise b.fail(f"{key}.major", f"{major!r} must be true or false")
+    return values_leaf("mesh", b.strings(value, where), b.missing(node, key, False), mesh_values(major))
+
+
+def _has_abstract(record: Record) -> tuple[bool, str]:
+    return bool(record.abstract.strip()), "present" if record.abstract else "none"
+
+
+CRITERION_TYPES: dict[str, CriterionType] = {
+    kind.name: kind
+    for kind in (
+        CriterionType("pub_type", "any of these publication types (PubMed names; Scopus and RIS types are mapped)",
+                      _values("pub_types", False, lambda r: list(r.pub_types))),
+        CriterionType("language", "any of these languages (ISO 639-2 codes such as eng)",
+                      _values("language", None, lambda r: list(r.languages))),
+        CriterionType("mesh",
+                      "any of these MeSH descriptors (names, UIs, * for a prefix); major: true for major topics only",
+                      _mesh),
+        CriterionType("journal", "journal title or ISO abbreviation (* wildcards)",
+                      _values("journal", False, lambda r: [v for v in (r.journal, r.journal_iso) if v])),
+        CriterionType("source", "the record came from one of these sources",
+                      lambda b, node, key, where, value: values_leaf("source", b.strings(value, where), False,
+                                                                     lambda r: [r.source])),
+        CriterionType("date", "{from, to, field}: the date lies in the window (pub_date, electronic_date, ...)",
+                      lambda b, node, key, where, value: b.date(value, where, b.missing(node, key, None))),
+        CriterionType("text", "a concept name, or an inline concept {terms, patterns, ...}",
+                      lambda b, node, key, where, value: text_leaf(b.concept(value, where))),
+        CriterionType("retracted", "true: PubMed marks the record retracted",
+                      lambda b, node, key, where, value: flag_leaf("retraction", b.flag(value, where), retraction)),
+        CriterionType("has_abstract", "true: the record has an abstract; false: it has none",
+                      lambda b, node, key, where, value: flag_leaf("abstract", b.flag(value, where), _has_abstract)),
+    )
+}  # fmt: skip
 
 
 def build_concept(path: Path, key: str, name: str, data: Any) -> Concept:

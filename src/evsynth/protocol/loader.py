@@ -23,13 +23,13 @@ from typing import Any
 import yaml
 
 from evsynth.errors import ProtocolError
+from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.protocol.criteria import Criteria, load_criteria
 from evsynth.protocol.pathways import convergence_settings, protocol_modules
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _DATE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})$")
 DATE_FIELDS = ("pdat", "edat", "mdat")
-SOURCE_FORMATS = ("pubmed_xml", "medline", "ris", "scopus_csv")
 
 _TOP_KEYS = {
     "name", "title", "version", "description", "search", "harvest", "sources",
@@ -261,8 +261,8 @@ def _sources(check: _Checker, value: Any) -> tuple[FileSource, ...]:
         if not path.is_file():
             raise check.fail(f"{key}.file", f"{file_text!r} not found (looked for {path})")
         fmt = check.text(item.get("format"), f"{key}.format", required=True)
-        if fmt not in SOURCE_FORMATS:
-            raise check.fail(f"{key}.format", f"{fmt!r} must be one of {', '.join(SOURCE_FORMATS)}")
+        if fmt not in IMPORT_FORMATS:
+            raise check.fail(f"{key}.format", f"{fmt!r} must be one of {', '.join(IMPORT_FORMATS)}")
         sources.append(
             FileSource(
                 name=check.text(item.get("name"), f"{key}.name", required=True),

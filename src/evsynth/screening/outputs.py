@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from evsynth.fileio import atomic_writer
+from evsynth.formats.ris import record_url, ris_lines
 from evsynth.models import Record
 from evsynth.protocol.criteria import Criteria
 from evsynth.screening.prisma import prisma_counts, write_prisma
@@ -44,12 +45,6 @@ def _screened(store: Store, state: Mapping[int, Mapping[str, Any]]) -> Iterator[
         decision = state.get(row["id"])
         if decision is not None and decision["decision"] != "removed":
             yield row_to_record(row), decision, row["id"]
-
-
-def _url(record: Record) -> str:
-    if record.pmid:
-        return f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/"
-    return f"https://doi.org/{record.doi_normalized}" if record.doi_normalized else ""
 
 
 def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, criteria: Criteria) -> dict[str, Any]:
@@ -76,48 +71,13 @@ def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, 
     }
 
 
-def _ris_lines(record: Record, decision: Mapping[str, Any]) -> Iterator[str]:
-    def tag(name: str, value: object) -> Iterator[str]:
-        text = " ".join(str(value).split())
-        if text:
-            yield f"{name}  - {text}"
-
-    yield "TY  - JOUR"
-    yield from tag("TI", record.title)
-    for author in record.authors:
-        name = author.collective_name or ", ".join(p for p in (author.last_name, author.fore_name) if p)
-        yield from tag("AU", name)
-    yield from tag("PY", record.pub_year or "")
-    if record.pub_date:
-        yield from tag("DA", record.pub_date.replace("-", "/"))
-    yield from tag("T2", record.journal)
-    yield from tag("J2", record.journal_iso)
-    yield from tag("VL", record.volume)
-    yield from tag("IS", record.issue)
-    first, _, last = record.pages.partition("-")
-    yield from tag("SP", first)
-    yield from tag("EP", last)
-    yield from tag("DO", record.doi)
-    yield from tag("AN", record.pmid)
-    yield from tag("AB", record.abstract)
-    for keyword in record.keywords:
-        yield from tag("KW", keyword)
-    for language in record.languages:
-        yield from tag("LA", language)
-    yield from tag("UR", _url(record))
-    note = decision["override_reason"] or "; ".join(json.loads(decision["reasons"]))
-    yield from tag("N1", f"evsynth: included ({note})")
-    yield "ER  - "
-    yield ""
-
-
 def _write_asreview_row(writer: Any, record: Record, decision: Mapping[str, Any], record_id: int) -> None:
     label = {"include": 1, "exclude": 0}.get(decision["decision"], "")
     writer.writerow({
         "record_id": record_id, "pmid": record.pmid, "doi": record.doi, "title": record.title,
         "abstract": record.abstract, "authors": "; ".join(a.display_name for a in record.authors),
         "year": record.pub_year or "", "journal": record.journal, "keywords": "; ".join(record.keywords),
-        "url": _url(record), "label": label, "evsynth_decision": decision["decision"],
+        "url": record_url(record), "label": label, "evsynth_decision": decision["decision"],
         "evsynth_reasons": decision["override_reason"] or "; ".join(json.loads(decision["reasons"])),
     })  # fmt: skip
 
@@ -163,4 +123,5 @@ def _write_all(
         table_writer.writerow(_screening_row(record, decision, record_id, criteria))
         _write_asreview_row(asreview_writer, record, decision, record_id)
         if decision["decision"] == "include":
-            ris.write("\n".join(_ris_lines(record, decision)) + "\n")
+            note = decision["override_reason"] or "; ".join(json.loads(decision["reasons"]))
+            ris.write("\n".join(ris_lines(record, f"evsynth: included ({note})")) + "\n")

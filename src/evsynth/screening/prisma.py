@@ -35,6 +35,7 @@ from evsynth.fileio import atomic_writer
 from evsynth.protocol.criteria import Criteria
 from evsynth.store.database import Store, utc_now
 from evsynth.store.decisions import latest_decisions
+from evsynth.store.records import deleted_ids, first_sightings, pmids_by_id, screenings
 from evsynth.store.runs import unfinished_harvests
 
 SOURCE_NAMES = {
@@ -49,30 +50,21 @@ def _version(store: Store, protocol_name: str) -> tuple[int, int, int, int] | No
     The previous version is the last *finished* run before the current one (see :mod:`evsynth.store.runs`): a
     run that was killed or failed is no version, and what it harvested and screened counts in the next one.
     """
-    rows = store.conn.execute(
-        "SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,)
-    ).fetchall()
+    rows = screenings(store, protocol_name)  # (screening id, harvest run or None), oldest first
     if not rows:
         return None
-    current = rows[-1]["id"]
-    run = max((r["run_id"] for r in rows if r["run_id"] is not None), default=0)
+    current = rows[-1][0]
+    runs = [(sid, run) for sid, run in rows if run is not None]
+    run = max((r for _, r in runs), default=0)
     unfinished = unfinished_harvests(store, protocol_name)
-    finished = [r["run_id"] for r in rows if r["run_id"] is not None and r["run_id"] < run]
-    previous_run = max((r for r in finished if r not in unfinished), default=0)
+    previous_run = max((r for _, r in runs if r < run and r not in unfinished), default=0)
     if not previous_run:
         return current, run, 0, 0
     # the previous version's state: its last screening before any run after it began (a re-screen or a
     # reviewer's decision after a run belongs to that run's version)
-    first_after = min(r["id"] for r in rows if r["run_id"] is not None and r["run_id"] > previous_run)
-    previous = max(r["id"] for r in rows if r["id"] < first_after)
+    first_after = min(sid for sid, r in runs if r > previous_run)
+    previous = max(sid for sid, _ in rows if sid < first_after)
     return current, run, previous, previous_run
-
-
-# Runs that belong to a protocol: its harvests, the imports they made, and stand-alone imports.
-_PROTOCOL_RUNS = (
-    "SELECT id FROM runs WHERE protocol_name = :p OR (kind = 'import' AND (parent_run IS NULL OR parent_run IN "
-    "(SELECT id FROM runs WHERE protocol_name = :p)))"
-)
 
 
 def prisma_counts(
@@ -86,23 +78,13 @@ def prisma_counts(
     if version is None:
         raise ValueError(f"protocol {protocol_name!r} has not been screened")
     current, run, previous, previous_run = version
-    params = {"p": protocol_name, "prev": previous_run}
-    # An import made by `evsynth run` belongs to the version of its parent harvest run.
-    version_of = "(SELECT coalesce(parent_run, id) FROM runs WHERE runs.id = rr.run_id)"
-    # distinct (source, record): a source that saw a record again (a re-run, a resumed or repeated import)
-    # identified it once
-    sightings = store.conn.execute(
-        f"SELECT DISTINCT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
-        f"AND {version_of} > :prev "
-        f"AND rr.record_id NOT IN (SELECT rr.record_id FROM run_records rr WHERE {version_of} <= :prev)",
-        params,
-    ).fetchall()
-    per_source = Counter(row["source"] for row in sightings)
-    new_ids = {row["record_id"] for row in sightings}
+    sightings = first_sightings(store, protocol_name, previous_run)
+    per_source = Counter(source for source, _ in sightings)
+    new_ids = {record_id for _, record_id in sightings}
     if state is None:
         state = latest_decisions(store, protocol_name, until=current)
     screened = {rid for rid in new_ids if rid in state and state[rid]["decision"] != "removed"}
-    deleted = len(new_ids & {row[0] for row in store.conn.execute("SELECT id FROM records WHERE deleted_run")})
+    deleted = len(new_ids & deleted_ids(store))
     decided = Counter(state[rid]["decision"] for rid in screened)
     first_reason: Counter[str] = Counter()
     all_reasons: Counter[str] = Counter()
@@ -122,7 +104,7 @@ def prisma_counts(
         before = latest_decisions(store, protocol_name, until=previous)
         was_included = {rid for rid, row in before.items() if row["decision"] == "include"}
         dropped = sorted(was_included - set(included_now))
-        pmids = _pmids(store, dropped)
+        pmids = pmids_by_id(store, dropped)
         lost = [
             {"record_id": r, "pmid": pmids.get(r, ""), "decision": state[r]["decision"] if r in state else "removed"}
             for r in dropped
@@ -163,14 +145,6 @@ def prisma_counts(
             "Records are counted as both studies and reports.",
         ],
     }
-
-
-def _pmids(store: Store, record_ids: list[int]) -> dict[int, str]:
-    if not record_ids:
-        return {}
-    marks = ",".join("?" for _ in record_ids)
-    rows = store.conn.execute(f"SELECT id, pmid FROM records WHERE id IN ({marks})", record_ids)
-    return {row["id"]: row["pmid"] or "" for row in rows}
 
 
 # The PRISMA2020 R package's template: one row per box. Identifiers (data, node, box) are its interface;

@@ -21,6 +21,7 @@ from evsynth.protocol.criteria import Criteria, screen_record
 from evsynth.screening.decisions import Override
 from evsynth.store.database import Store, row_to_record
 from evsynth.store.decisions import ScreeningPass, count_in_scope, iter_in_scope, latest_decisions, save_screening
+from evsynth.store.records import primary_of
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,11 @@ def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dic
     found: dict[int, Override] = {}
     missing = []
     for target, override in overrides.items():
-        if override.pmid:
-            row = store.conn.execute("SELECT id, cluster_id FROM records WHERE pmid = ?", (override.pmid,)).fetchone()
-        else:
-            row = store.conn.execute(
-                "SELECT id, cluster_id FROM records WHERE doi_norm = ? ORDER BY source_rank DESC, id LIMIT 1",
-                (override.doi,),
-            ).fetchone()
-        if row is None:
+        primary = primary_of(store, pmid=override.pmid, doi=override.doi)
+        if primary is None:
             missing.append(target)
         else:
-            found[row["cluster_id"] or row["id"]] = override
+            found[primary] = override
     return found, missing
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from evsynth.store.database import Store
+from evsynth.store.records import record_rows
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -146,7 +147,7 @@ def deduplicate(store: Store, *, threshold: float = 95.0) -> dict[str, int]:
             rank=row["source_rank"],
             has_abstract=bool(row["abstract"]),
         )
-        for row in store.conn.execute("SELECT id, pmid, doi_norm, title, pub_year, source_rank, abstract FROM records")
+        for row in record_rows(store, ("id", "pmid", "doi_norm", "title", "pub_year", "source_rank", "abstract"))
     ]
     clusters = find_duplicates(candidates, threshold=threshold)
     store.set_clusters((record_id, primary, reason) for record_id, (primary, reason) in clusters.items())

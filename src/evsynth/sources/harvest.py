@@ -36,6 +36,7 @@ from evsynth.models import Record, Slice
 from evsynth.protocol.loader import Protocol
 from evsynth.sources.eutils import ESearchResult, EUtils, RetryableBody
 from evsynth.store.database import SOURCE_RANK, Store
+from evsynth.store.records import harvest_counts
 from evsynth.version import __version__
 
 PUBMED_EARLIEST = dt.date(1781, 1, 1)
@@ -324,22 +325,21 @@ def harvest(
             run_id, status="interrupted" if interrupted else "failed", finished_at=_now(), manifest=manifest
         )
         raise
-    counts = store.conn.execute("SELECT sum(is_new) FROM run_records WHERE run_id = ?", (run_id,)).fetchone()
-    updated = store.conn.execute("SELECT count(*) FROM records WHERE updated_run = ?", (run_id,)).fetchone()
+    new, updated = harvest_counts(store, run_id)
     manifest.update(fetched=fetched, requests=client.stats.as_dict(), timings=timings)
     store.update_run(
         run_id,
         status="complete",
         finished_at=_now(),
-        count_new=counts[0] or 0,
-        count_updated=updated[0],
+        count_new=new,
+        count_updated=updated,
         manifest=manifest,
     )
     return HarvestResult(
         run_id=run_id,
         total=plan.total,
-        new=counts[0] or 0,
-        updated=updated[0],
+        new=new,
+        updated=updated,
         fetched=fetched,
         resumed=unfinished is not None,
         manifest=manifest,

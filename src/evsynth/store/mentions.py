@@ -12,6 +12,7 @@ from typing import Any
 
 from evsynth.models import Mention
 from evsynth.store.database import Store, utc_now
+from evsynth.store.records import chunks
 
 
 def tagged_with(store: Store) -> dict[int, tuple[str, str]]:
@@ -62,3 +63,15 @@ def stored_mentions(store: Store, record_id: int) -> list[Mention]:
                 tuple(json.loads(m["attrs"]).items()))
         for m in rows
     ]  # fmt: skip
+
+
+def mentions_of(store: Store, record_ids: Iterable[int]) -> Iterator[tuple[int, Mention]]:
+    """(record id, mention) for the records' stored mentions, in chunks of ids, each record's in text order."""
+    for chunk in chunks(sorted(set(record_ids))):
+        rows = store.conn.execute(
+            f"SELECT record_id, start, end, text, type, norm_id, sentence, attrs FROM mentions "
+            f"WHERE record_id IN ({','.join('?' * len(chunk))}) ORDER BY record_id, start, end",
+            chunk,
+        )
+        for m in rows:
+            yield m[0], Mention(m[1], m[2], m[3], m[4], m[5], m[6], tuple(json.loads(m[7]).items()))

@@ -14,20 +14,13 @@ from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
 from evsynth.synthesis.convergence import ConvergenceRow, convergence
 from evsynth.synthesis.evidence import EvidenceRecord, load_evidence
+from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
 from evsynth.synthesis.graph import build_graph
-from evsynth.synthesis.graph_formats import FORMATS, export_graph
 from evsynth.synthesis.report import layout, write_report
 from evsynth.synthesis.tables import write_convergence, write_evidence_tables
 from evsynth.tagger.lexicon import Lexicon, default_lexicon
 
 LAYOUT_LIMIT = 400
-GRAPH_FILES = {
-    "cx2": "graph.cx2",
-    "graphml": "graph.graphml",
-    "sif": "graph.sif",
-    "xgmml": "graph.xgmml",
-    "json": "graph.cyjs",
-}
 
 
 @dataclass
@@ -80,7 +73,7 @@ def _inline_svg(path: Path) -> str | None:
 
 
 def write_synthesis(
-    result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = FORMATS
+    result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = tuple(GRAPH_FORMATS)
 ) -> dict[str, Path]:
     """Every graph-stage output into ``out_dir``; return name -> path."""
     outputs: dict[str, Path] = {}
@@ -88,7 +81,9 @@ def write_synthesis(
     small = result.graph.number_of_nodes() <= LAYOUT_LIMIT
     positions = layout(result.graph, list(result.graph)) if small else None
     for fmt in formats:
-        for number, path in enumerate(export_graph(result.graph, fmt, out_dir / GRAPH_FILES[fmt], positions)):
+        for number, path in enumerate(
+            export_graph(result.graph, fmt, out_dir / GRAPH_FORMATS[fmt].default_file, positions)
+        ):
             outputs[fmt if number == 0 else path.name] = path
     outputs.update(write_convergence(result.rows, out_dir, settings_text=settings_text(result.settings)))
     outputs.update(write_evidence_tables(result.records, out_dir))

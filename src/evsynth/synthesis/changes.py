@@ -34,6 +34,7 @@ from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import protocol_modules
 from evsynth.store.database import Store, utc_now
 from evsynth.store.decisions import ReviewState
+from evsynth.store.records import keys_by_id, record_rows
 from evsynth.synthesis.convergence import ConvergenceRow
 from evsynth.synthesis.evidence import author_name
 from evsynth.tagger.stored import TAGGER_VERSION
@@ -80,10 +81,9 @@ def fingerprint(protocol: Protocol, store: Store) -> str:
         hashlib.sha256(overrides).hexdigest(),
     ):
         digest.update(part.encode() + b"\n")
-    rows = store.conn.execute(
-        "SELECT record_key, content_hash, cluster_id, duplicate_reason, deleted_run IS NULL FROM records ORDER BY id"
-    )
-    for row in rows:
+    for row in record_rows(
+        store, ("record_key", "content_hash", "cluster_id", "duplicate_reason", "deleted_run IS NULL")
+    ):
         digest.update("\t".join(map(str, tuple(row))).encode() + b"\n")
     return digest.hexdigest()
 
@@ -110,11 +110,17 @@ def review_state(store: Store, review: ReviewState, graph: nx.Graph, rows: Itera
     decided = review.decisions
     records: dict[str, list[str]] = {}
     notices: dict[str, list[str]] = {}
-    sql = (
-        "SELECT id, pmid, record_key, content_hash, cluster_id, deleted_run, comments_corrections, pub_types "
-        "FROM records ORDER BY id"
+    columns = (
+        "id",
+        "pmid",
+        "record_key",
+        "content_hash",
+        "cluster_id",
+        "deleted_run",
+        "comments_corrections",
+        "pub_types",
     )
-    for row in store.conn.execute(sql):
+    for row in record_rows(store, columns):
         if row["deleted_run"] is not None:
             decision = "deleted"
         elif row["cluster_id"] not in (None, row["id"]):
@@ -139,13 +145,21 @@ def review_state(store: Store, review: ReviewState, graph: nx.Graph, rows: Itera
 def _details(store: Store, review: ReviewState, keys: set[str]) -> dict[str, dict[str, Any]]:
     """Citation details and the decision's reasons for the records with these keys."""
     decided = review.decisions
-    pmid_of = {row[0]: row[1] or row[2] for row in store.conn.execute("SELECT id, pmid, record_key FROM records")}
+    pmid_of = keys_by_id(store)
     found: dict[str, dict[str, Any]] = {}
-    sql = (
-        "SELECT id, pmid, record_key, doi, title, pub_year, source, authors, cluster_id, duplicate_reason "
-        "FROM records ORDER BY id"
+    columns = (
+        "id",
+        "pmid",
+        "record_key",
+        "doi",
+        "title",
+        "pub_year",
+        "source",
+        "authors",
+        "cluster_id",
+        "duplicate_reason",
     )
-    for row in store.conn.execute(sql):
+    for row in record_rows(store, columns):
         key = _record_key(row)
         if key not in keys:
             continue

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from evsynth.formats.annotations import record_document
 from evsynth.models import Mention
 from evsynth.store.database import Store
+from evsynth.store.mentions import mentions_of
+from evsynth.store.records import record_rows
 from evsynth.synthesis.design import Design, classify
-
-_CHUNK = 900  # SQLite's bound-parameter limit is 999 on old builds
 
 
 @dataclass
@@ -46,33 +46,19 @@ def _first_author(authors_json: str | None) -> str:
     return author_name(authors[0]) if authors else ""
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def load_evidence(store: Store, record_ids: Iterable[int]) -> list[EvidenceRecord]:
     """The records with their stored mentions (two queries per 900 records), in record-key order."""
     ids = sorted(set(record_ids))
     records: dict[int, EvidenceRecord] = {}
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for row in store.conn.execute(
-            f"SELECT id, pmid, record_key, title, abstract, pub_year, doi, authors, pub_types FROM records "
-            f"WHERE id IN ({marks})",
-            chunk,
-        ):
-            doc = record_document(row["pmid"] or row["record_key"], row["title"] or "", row["abstract"] or "")
-            pub_types = tuple(json.loads(row["pub_types"] or "[]"))
-            records[row["id"]] = EvidenceRecord(
-                key=row["pmid"] or row["record_key"], pmid=row["pmid"], title=row["title"] or "", text=doc.text,
-                year=row["pub_year"], first_author=_first_author(row["authors"]), doi=row["doi"],
-                pub_types=pub_types, design=classify(row["title"] or "", row["abstract"] or "", pub_types),
-            )  # fmt: skip
-        for m in store.conn.execute(
-            f"SELECT record_id, start, end, text, type, norm_id, sentence, attrs FROM mentions "
-            f"WHERE record_id IN ({marks}) ORDER BY record_id, start, end",
-            chunk,
-        ):
-            records[m[0]].mentions.append(Mention(m[1], m[2], m[3], m[4], m[5], m[6], tuple(json.loads(m[7]).items())))
+    columns = ("id", "pmid", "record_key", "title", "abstract", "pub_year", "doi", "authors", "pub_types")
+    for row in record_rows(store, columns, ids):
+        doc = record_document(row["pmid"] or row["record_key"], row["title"] or "", row["abstract"] or "")
+        pub_types = tuple(json.loads(row["pub_types"] or "[]"))
+        records[row["id"]] = EvidenceRecord(
+            key=row["pmid"] or row["record_key"], pmid=row["pmid"], title=row["title"] or "", text=doc.text,
+            year=row["pub_year"], first_author=_first_author(row["authors"]), doi=row["doi"],
+            pub_types=pub_types, design=classify(row["title"] or "", row["abstract"] or "", pub_types),
+        )  # fmt: skip
+    for record_id, mention in mentions_of(store, ids):
+        records[record_id].mentions.append(mention)
     return sorted(records.values(), key=lambda r: (len(r.key), r.key))

@@ -1,4 +1,4 @@
-"""Write the evidence graph for Cytoscape and other tools: CX2, GraphML, SIF (+ attribute tables), XGMML, JSON.
+"""The graph writers: CX2, GraphML, SIF (+ attribute tables), XGMML, Cytoscape JSON (registry: ``exports``).
 
 Every writer keeps every node and edge attribute, with its type. List attributes (``pmids``, ``treatments``,
 ``evidence`` ...) stay lists in CX2 (``list_of_string``), XGMML (``type="list"``) and JSON; GraphML has no list
@@ -9,9 +9,8 @@ to a temporary file and renamed into place.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -19,12 +18,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from evsynth.errors import EvsynthError
 from evsynth.fileio import atomic_writer
-from evsynth.synthesis.graph import NODE_TYPES, gc_paused
+from evsynth.synthesis.graph import NODE_TYPES
 
-FORMATS = ("cx2", "graphml", "sif", "xgmml", "json")
-SUFFIX = {"cx2": ".cx2", "graphml": ".graphml", "sif": ".sif", "xgmml": ".xgmml", "json": ".cyjs"}
 LIST_SEPARATOR = " | "
 TYPE_COLOURS = {
     "gene": "#4C78A8",
@@ -381,32 +377,3 @@ def to_cytoscape_json(graph: nx.Graph) -> dict[str, Any]:
             ],
         },
     }
-
-
-def export_graph(
-    graph: nx.Graph, fmt: str, path: Path, positions: dict[str, tuple[float, float]] | None = None
-) -> list[Path]:
-    """Write ``graph`` in format ``fmt`` to ``path``; return every file written (SIF writes three)."""
-    writers: dict[str, Callable[[IO[str]], object]] = {
-        # json.dumps runs in C; json.dump streams through Python and is several times slower here
-        "cx2": lambda h: h.write(json.dumps(to_cx2(graph, positions), ensure_ascii=False, separators=(",", ":"))),
-        "graphml": lambda h: write_graphml(graph, h),
-        "xgmml": lambda h: write_xgmml(graph, h),
-        "json": lambda h: h.write(json.dumps(to_cytoscape_json(graph), ensure_ascii=False, separators=(",", ":"))),
-    }
-    with gc_paused():
-        return _export(graph, fmt, path, writers)
-
-
-def _export(graph: nx.Graph, fmt: str, path: Path, writers: dict[str, Callable[[IO[str]], object]]) -> list[Path]:
-    if fmt == "sif":
-        nodes_path = path.with_name(path.stem + ".nodes.tsv")
-        edges_path = path.with_name(path.stem + ".edges.tsv")
-        with atomic_writer(path) as handle:
-            write_sif(graph, handle, nodes_path, edges_path)
-        return [path, nodes_path, edges_path]
-    if fmt not in writers:
-        raise EvsynthError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    with atomic_writer(path) as handle:
-        writers[fmt](handle)
-    return [path]
