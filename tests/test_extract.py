@@ -740,3 +740,23 @@ def test_greek_letters_after_a_name_name_its_isoforms(tagger: Tagger, text: str,
     (mention,) = tagger.tag(text)
     assert [x["symbol"] for x in _attrs(mention)["named"]] == symbols
     assert "TNF-alpha" in {m.text for m in tagger.tag("TNF-alpha and IL-6 rose.")}  # no list: stays as it was
+
+
+def test_curated_names_are_read_at_load_without_a_rebuild() -> None:
+    """An alias added to gene_names.yaml is tagged by the next load; the packaged lexicon is not rebuilt."""
+    import gzip
+    import json
+    from importlib import resources
+
+    from evsynth.errors import InputFileError
+    from evsynth.tagger.lexicon import Lexicon, with_curated
+
+    data = json.loads(gzip.decompress(resources.files("evsynth.tagger").joinpath("data/lexicon.json.gz").read_bytes()))
+    text = "Serum zorblatin rose after ketamine."
+    assert not [m for m in Tagger(Lexicon(with_curated(data, {}))).tag(text) if m.type == "gene"]
+    tagged = Tagger(Lexicon(with_curated(data, {"names": {"BDNF": ["zorblatin"]}}))).tag(text)
+    assert [(m.text, dict(m.attrs)["symbol"]) for m in tagged if m.type == "gene"] == [("zorblatin", "BDNF")]
+    with pytest.raises(InputFileError, match=r"gene_names.yaml: names: 'NOTAGENE1' is not an approved HGNC symbol"):
+        with_curated(data, {"names": {"NOTAGENE1": ["x"]}})
+    with pytest.raises(InputFileError, match=r"representatives: 'BDNF' is not a member of 'ERK'"):
+        with_curated(data, {"representatives": {"ERK": "BDNF"}})

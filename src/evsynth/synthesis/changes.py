@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from evsynth.store.decisions import ReviewState
 from evsynth.store.records import keys_by_id, record_rows
 from evsynth.synthesis.convergence import ConvergenceRow
 from evsynth.synthesis.evidence import author_name
-from evsynth.tagger.stored import TAGGER_VERSION
+from evsynth.tagger.wordlists import tagger_identity
 from evsynth.version import __version__
 
 EVIDENCE_RELATIONS = ("co-mention", "variant_of")
@@ -62,11 +61,6 @@ LISTS = (
 MD_LIMIT = 100  # rows per changes.md table; changes.json has them all
 
 
-def _lexicon_digest() -> str:
-    data = resources.files("evsynth.tagger").joinpath("data/lexicon.json.gz").read_bytes()
-    return hashlib.sha256(data).hexdigest()
-
-
 def fingerprint(protocol: Protocol, store: Store) -> str:
     """A digest of every input of the outputs; cheap (no graph, no lexicon load)."""
     digest = hashlib.sha256()
@@ -74,8 +68,7 @@ def fingerprint(protocol: Protocol, store: Store) -> str:
     overrides = protocol.overrides_path.read_bytes() if protocol.overrides_path.is_file() else b""
     for part in (
         __version__,
-        TAGGER_VERSION,
-        _lexicon_digest(),
+        tagger_identity(),
         protocol.digest,
         repr(modules),
         hashlib.sha256(overrides).hexdigest(),

@@ -9,12 +9,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from evsynth.tagger.lexicon import GREEK_WORDS, KINDS, Entry, Lexicon, greek_short
+from evsynth.tagger.wordlists import alternation, words
 
 _ALNUM = re.compile(r"[^0-9A-Za-zα-ω]")
-GENE_CONTEXT = re.compile(
-    r"\s?(?:gene|genes|mRNA|protein|proteins|expression|polymorphisms?|variants?|alleles?|promoter|locus|genotypes?|"
-    r"SNPs?|methylation|knockout|transcripts?|receptors?|levels?)\b"
-)
+GENE_CONTEXT = re.compile(rf"\s?{alternation(words('gene_context_words'))}\b")
 _DEFINITION = re.compile(r"\(([^()\s]{2,12})\)")
 # a name split by its abbreviation: 'interleukin (IL)-6', 'nuclear factor (NF)-kappaB' name IL-6 and NF-kappaB
 _SPLIT_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9]{0,9})\)-([A-Za-z0-9]+)\b")
@@ -26,17 +24,9 @@ _CELLS_AFTER = re.compile(r"\s+cell(?:s|\s+lines?)?\b")
 _LONG_WORDS = re.compile(r"[A-Za-z0-9α-ω]+")
 # the last word of a long form that names a gene product: 'superoxide dismutase (SOD1)', 'osteoprotegerin (OPG)'
 _PRODUCT_WORD = re.compile(
-    r"(?:ase|ases|in|ins|ogen|factor|receptor|inhibitor|activator|suppressor|regulator|repressor|transducer|"
-    r"adaptor|adapter|exchanger|protein|proteins|gene|subunit|homolog|homologue|ligand|channel|transporter|"
-    r"antigen|hormone|peptide|molecule|enzyme|chain|member|like|[0-9]+[A-Za-z]?|(?<![a-z])[ivx]+|alpha|beta|gamma|delta|"
-    r"kappa|[α-ω])$",
-    re.IGNORECASE,
+    rf"(?:{alternation(words('product_words'))}|[0-9]+[A-Za-z]?|(?<![a-z])[ivx]+|[α-ω])$", re.IGNORECASE
 )
-_NOT_PRODUCT = re.compile(
-    r"(?:tion|sion|ment|ing|ness|ity|ics|therapy|disease|disorder|syndrome|sclerosis|"
-    r"scale|index|test|score|imaging|tomography|group)$",
-    re.IGNORECASE,
-)
+_NOT_PRODUCT = re.compile(rf"{alternation(words('not_product_endings'))}$", re.IGNORECASE)
 
 
 class Hit(NamedTuple):

@@ -20,11 +20,17 @@ from typing import Any, NamedTuple
 import ahocorasick
 
 from evsynth.errors import InputFileError
-from evsynth.tagger.mirna import HINTS as MIRNA_HINTS
-from evsynth.tagger.species import CUE_KIND
-from evsynth.tagger.variants import TRIGGER_WORDS
+from evsynth.tagger.wordlists import (
+    GREEK_LETTERS,
+    GREEK_SHORT,
+    MIRNA_HINTS,
+    SPECIES_CUE_WORDS,
+    VARIANT_TRIGGERS,
+    document,
+    words,
+)
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "zeta": "ζ"}
+GREEK = {word: GREEK_LETTERS[word] for word in GREEK_SHORT}  # the letters with a short form, as letters
 _SEPARATORS = "-‐‑‒–—/\\()[]{},;:.'\"+_!?*&%#@=<>|~^`´’‘“”·•"
 _FOLDED = _SEPARATORS + "\t\n\r\f\v\u00a0"
 _FOLD_RE = re.compile("[" + re.escape(_FOLDED) + "]")
@@ -65,12 +71,11 @@ def fold(text: str) -> str:
     return _FOLD_RE.sub(" ", lowered)
 
 
-GREEK_SHORT = {"alpha": "a", "beta": "b", "gamma": "g", "delta": "d", "kappa": "k", "epsilon": "e", "zeta": "z"}
 GREEK_WORDS = "|".join(GREEK_SHORT)  # the Greek letters papers spell out in gene names
 _GREEK_WORD = re.compile(rf"(?<=[a-z0-9])\s?({GREEK_WORDS})(?![a-z])")
 # a leading Greek word: beta-catenin, also written b-catenin (not alpha: 'a catenin' is English)
 _GREEK_LEAD = re.compile(r"^(beta|gamma|delta|kappa|zeta) (?=[a-z])")
-_GREEK_ANY = re.compile(f"({GREEK_WORDS})(?![a-z])|([αβγδκεζ])", re.IGNORECASE)
+_GREEK_ANY = re.compile(f"({GREEK_WORDS})(?![a-z])|([{''.join(GREEK.values())}])", re.IGNORECASE)
 _LETTER_OF = {**GREEK_SHORT, **{g: GREEK_SHORT[w] for w, g in GREEK.items()}}
 
 
@@ -248,89 +253,7 @@ class Entry:
 
 # English function words that HGNC lists as aliases or previous symbols (OF, IN, AS, AN, ON, FOR, ALL, NOT ...):
 # most dictionary hits in running text would be these, and none would be kept without a definition or gene word
-FUNCTION_WORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "may",
-        "me",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "too",
-        "up",
-        "us",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "all",
-        "any",
-        "each",
-        "few",
-        "more",
-        "most",
-        "other",
-        "some",
-        "such",
-        "only",
-        "own",
-        "same",
-        "very",
-        "just",
-    }
-)
+FUNCTION_WORDS = frozenset(words("function_words"))
 KeyHit = tuple[int, int, tuple[Entry, ...]]  # (start, end, entries) of a key in a text
 
 
@@ -338,7 +261,7 @@ class Scan(NamedTuple):
     """What one pass of the lexicon's automaton finds in a text."""
 
     keys: list[KeyHit]  # every key that the text's spelling may stand for
-    words: list[tuple[int, str]]  # (start, word) of each variant or allele trigger word as written (TRIGGER_WORDS)
+    words: list[tuple[int, str]]  # (start, word) of each variant or allele trigger word as written (VARIANT_TRIGGERS)
     hinted: bool  # whether the folded text holds a microRNA hint (mirna.HINTS)
     cues: list[tuple[int, int]]  # (start, length) of each species cue word, in any case (species.CUE_KIND)
 
@@ -352,6 +275,56 @@ def needs_capital(entry: Entry) -> bool:
     if greek_short(entry.term) != entry.term:  # Greek words compare in any case: DELTA, IFN-GAMMA
         return False
     return any(c.isupper() for c in entry.term) and not any(c.isdigit() for c in entry.term)
+
+
+CURATED_FILE = "src/evsynth/tagger/data/gene_names.yaml"
+
+
+def with_curated(data: dict[str, Any], curated: dict[str, Any]) -> dict[str, Any]:
+    """The lexicon data with the curated gene names, stop words and family representatives of gene_names.yaml
+    (read at load time: a new alias needs no rebuild of the packaged lexicon). Each must name a gene or family the
+    lexicon has.
+
+    Raises:
+        InputFileError: a curated entry names a symbol or family the lexicon does not have.
+    """
+    symbols = {gene[1]: index for index, gene in enumerate(data["genes"])}
+    members = {family[0]: family[1] for family in data["families"]}
+    terms = list(data["gene_terms"])
+    for symbol, names in (curated.get("names") or {}).items():
+        if symbol not in symbols:
+            raise InputFileError(f"{CURATED_FILE}: names: {symbol!r} is not an approved HGNC symbol")
+        terms.extend([name, symbols[symbol], "protein"] for name in names)
+    representatives = dict(data.get("representatives", {}))
+    for fid, symbol in (curated.get("representatives") or {}).items():
+        if symbol not in members.get(fid, ()):
+            raise InputFileError(f"{CURATED_FILE}: representatives: {symbol!r} is not a member of {fid!r}")
+        representatives[fid] = symbol
+    not_genes = sorted({*data.get("not_genes", ()), *(curated.get("not_genes") or ())})
+    return {**data, "gene_terms": terms, "representatives": representatives, "not_genes": not_genes}
+
+
+def _keys(data: dict[str, Any]) -> dict[str, list[Entry]]:
+    """Every folded key the lexicon's genes, families and treatments may be written as, with what it stands for."""
+    keys: dict[str, list[Entry]] = {}
+
+    def add(term: str, entry: Entry, kind: str) -> None:
+        for key in key_variants(term, kind):
+            keys.setdefault(key, []).append(entry)
+
+    for term, index, kind in data["gene_terms"]:
+        add(term, Entry("gene", index, kind, term), kind)
+        for extra, extra_kind in _derived_terms(term, kind):
+            add(extra, Entry("gene", index, extra_kind, extra), extra_kind)
+    for index, (_, _, names) in enumerate(data["families"]):
+        for name in names:
+            add(name, Entry("family", index, "name", name), "family")
+    for index, (*_, terms, abbrevs) in enumerate(data["treatments"]):
+        for term in terms:
+            add(term, Entry("treatment", index, "term", term), "term")
+        for abbrev in abbrevs:
+            add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
+    return keys
 
 
 class Lexicon:
@@ -370,45 +343,31 @@ class Lexicon:
         self.representatives = {
             self.family_by_id[fid]: self.by_symbol[symbol] for fid, symbol in data.get("representatives", {}).items()
         }
-        keys: dict[str, list[Entry]] = {}
-
-        def add(term: str, entry: Entry, kind: str) -> None:
-            for key in key_variants(term, kind):
-                keys.setdefault(key, []).append(entry)
-
-        for term, index, kind in data["gene_terms"]:
-            add(term, Entry("gene", index, kind, term), kind)
-            for extra, extra_kind in _derived_terms(term, kind):
-                add(extra, Entry("gene", index, extra_kind, extra), extra_kind)
-        for index, (_, _, names) in enumerate(data["families"]):
-            for name in names:
-                add(name, Entry("family", index, "name", name), "family")
-        for index, (*_, terms, abbrevs) in enumerate(data["treatments"]):
-            for term in terms:
-                add(term, Entry("treatment", index, "term", term), "term")
-            for abbrev in abbrevs:
-                add(abbrev, Entry("treatment", index, "abbrev", abbrev), "abbrev")
-        # one automaton for every word the tagger looks for; a value is (length, entries, capital, species cue).
-        # Species cues are whole words too; a key that is also a cue ('mice') carries both.
-        cues = {fold(word) for word in CUE_KIND}
-        self.automaton = ahocorasick.Automaton()
         self.size = 0  # the dictionary keys looked up
+        self.automaton = self._automaton(_keys(data))
+
+    def _automaton(self, keys: dict[str, list[Entry]]) -> ahocorasick.Automaton:
+        """One automaton for every word the tagger looks for; a value is (length, entries, capital, species cue).
+        Species cues are whole words too; a key that is also a cue ('mice') carries both."""
+        cues = {fold(word) for word in SPECIES_CUE_WORDS}
+        automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
             if key in FUNCTION_WORDS and all(e.type == "gene" and e.kind in ("alias", "previous") for e in entries):
                 continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
             self.size += 1
             unique = tuple(dict.fromkeys(entries))
-            self.automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
+            automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
         for key in cues:
-            if not self.automaton.exists(f" {key} "):
-                self.automaton.add_word(f" {key} ", (len(key), None, False, True))
+            if not automaton.exists(f" {key} "):
+                automaton.add_word(f" {key} ", (len(key), None, False, True))
         # the variant trigger words and microRNA hints ride along unpadded (found inside words too), so the tagger
         # needs no pass of its own for them; the value holds the word as written ('' for a hint: any case)
-        for word in TRIGGER_WORDS:
-            self.automaton.add_word(fold(word), (len(word), word, False, False))
+        for word in VARIANT_TRIGGERS:
+            automaton.add_word(fold(word), (len(word), word, False, False))
         for hint in MIRNA_HINTS:
-            self.automaton.add_word(hint, (len(hint), "", False, False))
-        self.automaton.make_automaton()
+            automaton.add_word(hint, (len(hint), "", False, False))
+        automaton.make_automaton()
+        return automaton
 
     def scan(self, text: str, padded: str | None = None) -> Scan:
         """One automaton pass over the folded text for everything the tagger looks up (see Scan). Keys whose every
@@ -449,9 +408,9 @@ def read_lexicon(path: Path | None = None) -> Lexicon:
     except (OSError, ValueError, EOFError) as exc:
         where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
         raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
-    if data.get("format") != 1:
+    if data.get("format") not in (1, 2):  # 1 had the curated names built in; merging them again changes nothing
         raise InputFileError(f"{path}: unknown lexicon format {data.get('format')!r}")
-    return Lexicon(data)
+    return Lexicon(with_curated(data, document("gene_names")))
 
 
 @lru_cache(maxsize=1)

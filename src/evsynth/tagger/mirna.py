@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from evsynth.tagger.wordlists import MIRNA_HINTS
+
 _SPECIES = r"(?:(?P<sp>(?!pr[ei])[a-z]{3})-)?"
 _STEM = (
     r"(?P<stem>(?:[Mm]icro|MICRO)[\s-]?(?:RNA|rna)s?(?:\s?\((?:miRNA|miR)s?\))?|[Mm]i[Rr](?:NA)?s?|MIR(?:NA)?|"
@@ -18,7 +20,7 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\u2010-\u2013\s]?|\s)(?P<first>{_ID})"  # also
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 # substrings of the folded text without which no mention can be: the regex, which opens with a look-behind and so
 # is tried at every character, runs only on texts that hold one
-HINTS = ("mir", "let7", "let 7", "microrna", "micro rna")
+HINTS = MIRNA_HINTS
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")

@@ -9,8 +9,7 @@ from evsynth.formats.annotations import Document, record_document
 from evsynth.store.database import Store
 from evsynth.store.mentions import count_mentions, record_texts, replace_mentions, stored_mentions, tagged_with
 from evsynth.tagger.tagger import Tagger
-
-TAGGER_VERSION = "11"  # bump when a change to the tagger changes mentions: stored mentions are then redone
+from evsynth.tagger.wordlists import tagger_identity
 
 
 @dataclass
@@ -21,7 +20,8 @@ class TagResult:
 
 
 def tagger_key(tagger: Tagger) -> str:
-    return f"{TAGGER_VERSION}:{tagger.lexicon.digest}"
+    """The tagger's identity and its lexicon's (a tagger may be given another lexicon than the packaged one)."""
+    return f"{tagger_identity()[:16]}:{tagger.lexicon.digest}"
 
 
 def tag_store(

@@ -14,11 +14,12 @@ from evsynth.tagger.lexicon import Gene, KeyHit, Lexicon, default_lexicon, padde
 from evsynth.tagger.mirna import MirnaNormaliser
 from evsynth.tagger.species import CUE_KIND, SPECIES, names_a_method
 from evsynth.tagger.variants import AMINO, AlleleMatch, find_alleles, find_variants
+from evsynth.tagger.wordlists import GREEK_LETTERS, alternation, words
 
 # one character class first (the punctuation or line break itself), so the engine skips to candidates by a
 # character scan; an alternation first would try both branches at every position
 _SENTENCE_END = re.compile(r"[.!?\n](?:(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=\n)\s*(?=\S))")
-_NOT_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|et al|Fig|Figs|No|Dr|approx|ca|cf|resp|Ref|Eq|St|Mr|Ms)\.|\b[A-Z]\.)$")
+_NOT_END = re.compile(rf"(?:\b{alternation(words('sentence_abbreviations'))}\.|\b[A-Z]\.)$")
 # between a species word and the gene name it qualifies: at most one other word ('human liver enzyme')
 _NEXT_TO = re.compile(r"\s+(?:[A-Za-z]+\s+)?")
 _ARM = re.compile(r"-[35]p$")
@@ -29,7 +30,7 @@ _SEPARATOR = r"(?:,\s*|,?\s+(?:and|or)\s+)"  # between listed items: ', ', ' and
 _ELIDED = re.compile(rf"(?:{_SEPARATOR}-(?:[A-Za-z]+\d+|\d+|[A-Z])(?![\w-]))+")
 _ELIDED_ITEM = re.compile(r"-([A-Za-z]+\d+|\d+|[A-Z])")
 _RANGE = re.compile(r"(?:-|\u2013|\s+to\s+-?)([A-Za-z][\w-]*?[A-Za-z-])?(\d{1,2})(?![\w-])")
-_GREEK_ITEM = r"(?:alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|[\u03b1-\u03bc])"
+_GREEK_ITEM = f"(?:{'|'.join(GREEK_LETTERS)}|[{''.join(GREEK_LETTERS.values())}])"  # every Greek letter: isoform lists
 # 'PKC isoforms alpha, epsilon, and zeta', 'PKC alpha and zeta': Greek letters after a name name its isoforms
 _GREEK_MORE = re.compile(rf"(?:{_SEPARATOR}{_GREEK_ITEM})+(?![\w-])")
 _GREEK_LIST = re.compile(rf"(?:\s+(?:isoforms?|isozymes?|subunits?))?\s+{_GREEK_ITEM}" + _GREEK_MORE.pattern)

@@ -9,6 +9,8 @@ from typing import Any
 
 import ahocorasick
 
+from evsynth.tagger.wordlists import AMINO_ACIDS, AMINO_NAMES, BASE_PAIRS, VARIANT_TRIGGERS, VARIANT_WORDS
+
 try:  # the regex parser, read for the characters each pattern can start with
     from re import _constants as _sre  # type: ignore[attr-defined]
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -16,55 +18,9 @@ except ImportError:  # Python 3.10
     import sre_constants as _sre
     import sre_parse as _sre_parse
 
-AMINO = {
-    "Ala": "A",
-    "Arg": "R",
-    "Asn": "N",
-    "Asp": "D",
-    "Cys": "C",
-    "Gln": "Q",
-    "Glu": "E",
-    "Gly": "G",
-    "His": "H",
-    "Ile": "I",
-    "Leu": "L",
-    "Lys": "K",
-    "Met": "M",
-    "Phe": "F",
-    "Pro": "P",
-    "Ser": "S",
-    "Thr": "T",
-    "Trp": "W",
-    "Tyr": "Y",
-    "Val": "V",
-    "Ter": "*",
-    "Sec": "U",
-}
+AMINO = AMINO_ACIDS
 THREE = {one: three for three, one in AMINO.items()}
-NAMES = {
-    "alanine": "Ala",
-    "arginine": "Arg",
-    "asparagine": "Asn",
-    "aspartic acid": "Asp",
-    "aspartate": "Asp",
-    "cysteine": "Cys",
-    "glutamine": "Gln",
-    "glutamic acid": "Glu",
-    "glutamate": "Glu",
-    "glycine": "Gly",
-    "histidine": "His",
-    "isoleucine": "Ile",
-    "leucine": "Leu",
-    "lysine": "Lys",
-    "methionine": "Met",
-    "phenylalanine": "Phe",
-    "proline": "Pro",
-    "serine": "Ser",
-    "threonine": "Thr",
-    "tryptophan": "Trp",
-    "tyrosine": "Tyr",
-    "valine": "Val",
-}
+NAMES = AMINO_NAMES
 
 A3 = "(?:" + "|".join(AMINO) + ")"
 A1 = "[ACDEFGHIKLMNPQRSTVWY]"
@@ -75,7 +31,7 @@ _UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids
 _EVENT = (
     r"(?:(?:deletions?|insertions?|duplications?|inversion|tandem\s+repeats?|expansion)(?:/(?:deletion|insertion))?)"
 )
-NUCLEOSIDES = ("adenine", "guanine", "cytosine", "thymine", "adenosine", "guanosine", "cytidine", "thymidine")
+NUCLEOSIDES = VARIANT_WORDS["nucleosides"]
 _NUC = "(?:" + "|".join(NUCLEOSIDES) + ")"
 # the word naming a change is part of the mention only with the position after it ("G>A substitution at
 # nucleotide 898"); alone it is not ("the G>A substitution was ...")
@@ -210,25 +166,11 @@ _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # before its word ("five base pairs in-frame deletion") and ends at most _REACH after it. Words are found as
 # substrings, as written ('deletions' holds one, 'Deletion' does not): by this module's automaton, or by the
 # lexicon's pass over the folded text (TRIGGER_WORDS are its keys there; Tagger hands the hits over).
-_WORDS = (
-    "stop",
-    "termination",
-    "repeat",
-    "expansion",
-    "IVS",
-    "deletion",
-    "insertion",
-    "duplication",
-    "codon",
-    "nucleotide",
-    "allele of",
-    "allele for",
-    "residue",
-)
+_WORDS = VARIANT_WORDS["triggers"]
 _NAMED = (*NAMES, *NUCLEOSIDES)  # a window only before a position or a change: 'proline 12', 'serine to'
-_BASE_PAIRS = tuple(f"{a} to {b}" for a in "ACGTU" for b in "ACGTU")  # 'A to G': not inside a word
-_ALLELE_WORDS = ("allele", "genotype", "homozygote", "heterozygote", "carrier")  # find_alleles looks only there
-TRIGGER_WORDS = (*_WORDS, *_NAMED, *_BASE_PAIRS, *_ALLELE_WORDS)
+_BASE_PAIRS = BASE_PAIRS  # 'A to G': not inside a word
+_ALLELE_WORDS = VARIANT_WORDS["alleles"]  # find_alleles looks only there
+TRIGGER_WORDS = VARIANT_TRIGGERS
 _KIND = {**dict.fromkeys(_WORDS, "word"), **dict.fromkeys(_NAMED, "named"), **dict.fromkeys(_BASE_PAIRS, "pair")}
 _WHOLE_PAIR = re.compile(rf"{NT} to {NT}\b")
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
