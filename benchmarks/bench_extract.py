@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
-from evsynth.tagger.evaluate import gene_ids, mirna_spans, variant_spans
+from evsynth.tagger.evaluate import Score, gene_ids, mirna_spans, variant_spans
+from evsynth.tagger.genes import RULE_NAMES
 from evsynth.tagger.lexicon import read_lexicon
 from evsynth.tagger.tagger import Tagger
 
@@ -40,6 +41,14 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--split", default="dev", help="corpus file stem (dev, or a held-out split's name)")
     parser.add_argument("--abstracts", type=int, default=20788)
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=RULE_NAMES,
+        metavar="RULE",
+        help=f"also score the tagger with RULE switched off (repeatable): {', '.join(RULE_NAMES)}",
+    )
     args = parser.parse_args()
     corpora = args.shared / "corpora"
     start = time.perf_counter()
@@ -48,19 +57,17 @@ def main() -> int:
     load = time.perf_counter() - start
     print(f"lexicon: {lexicon.size:,} keys, {len(lexicon.genes):,} genes; load + automaton {load:.2f} s")
 
-    split = f"{args.split}.jsonl"
-    spans, rsids = variant_spans(corpora / "tmvar3" / split, tagger)
-    scores = {
-        "miRNA span F1 (SCAI)": mirna_spans(corpora / "scai_mirna" / split, tagger),
-        "gene id F1 (GNormPlus)": gene_ids(corpora / "gnormplus" / split, tagger, alternatives=False),
-        "gene id F1 (NLM-Gene)": gene_ids(corpora / "nlm_gene" / split, tagger, alternatives=True),
-        "variant span F1 (tmVar3)": spans,
-        "rsID F1 (tmVar3)": rsids,
-    }
+    scores = accuracy(corpora, f"{args.split}.jsonl", tagger)
     print(f"\n| measure ({args.split}) | P | R | F1 | target | met |\n|---|---|---|---|---|---|")
     for name, score in scores.items():
         met = "yes" if score.f1 >= TARGETS[name] else "**no**"
         print(f"| {name} | {score.precision:.3f} | {score.recall:.3f} | {score.f1:.3f} | {TARGETS[name]} | {met} |")
+    for rule in args.without:
+        # what the rule contributes: the same measures with it switched off, in this run
+        without = accuracy(corpora, f"{args.split}.jsonl", Tagger(lexicon, without=frozenset({rule})))
+        print(f"\nwithout {rule}: " + "; ".join(
+            f"{name} {without[name].f1:.3f} ({without[name].f1 - score.f1:+.3f})" for name, score in scores.items()
+        ))  # fmt: skip
 
     texts = medline_texts(args.shared, args.abstracts)
     plain = throughput(texts, tagger)
@@ -85,6 +92,17 @@ def main() -> int:
     )
     print(f"mentions digest: {plain['digest']}")
     return 0
+
+
+def accuracy(corpora: Path, split: str, tagger: Tagger) -> dict[str, Score]:
+    spans, rsids = variant_spans(corpora / "tmvar3" / split, tagger)
+    return {
+        "miRNA span F1 (SCAI)": mirna_spans(corpora / "scai_mirna" / split, tagger),
+        "gene id F1 (GNormPlus)": gene_ids(corpora / "gnormplus" / split, tagger, alternatives=False),
+        "gene id F1 (NLM-Gene)": gene_ids(corpora / "nlm_gene" / split, tagger, alternatives=True),
+        "variant span F1 (tmVar3)": spans,
+        "rsID F1 (tmVar3)": rsids,
+    }
 
 
 def medline_texts(shared: Path, count: int) -> list[str]:

@@ -76,28 +76,10 @@ def test_architecture_has_no_import_cycles() -> None:
     assert list(nx.simple_cycles(graph)) == []
 
 
-# Functions still above the bound (radon's cyclomatic complexity), with their complexity today. The list may
-# only shrink: a function that comes under 25 must leave it, and none may be added or grow.
-COMPLEXITY_BOUND = 25
-ABOVE_BOUND = {
-    "tagger/genes.py:Resolver._abbreviations": 57,
-    "tagger/genes.py:case_ok": 51,
-    "tagger/tagger.py:Tagger._species": 37,
-    "tagger/lexicon.py:key_variants": 32,
-    "screening/prisma.py:prisma_counts": 28,
-    "sources/harvest.py:harvest": 28,
-    "synthesis/changes.py:compare": 37,
-    "synthesis/graph.py:_build_graph": 46,
-    "audit/check.py:compare": 33,
-    "audit/outputs.py:render_markdown": 39,
-    "audit/claims.py:check_claim": 42,
-    "audit/claims.py:read_claims": 31,
-    "audit/resolve.py:resolve": 31,
-    "audit/references.py:_entries": 30,
-}
+COMPLEXITY_BOUND = 25  # radon's cyclomatic complexity; gilda, doing the tagger's job, peaks at 26
 
 
-def test_architecture_no_function_grows_above_the_complexity_bound() -> None:
+def test_architecture_no_function_above_the_complexity_bound() -> None:
     from radon.complexity import cc_visit
 
     found = {}
@@ -107,6 +89,4 @@ def test_architecture_no_function_grows_above_the_complexity_bound() -> None:
                 name = f"{item.classname}.{item.name}" if getattr(item, "classname", None) else item.name
                 if item.complexity > COMPLEXITY_BOUND:
                     found[f"{path.relative_to(PACKAGE).as_posix()}:{name}"] = item.complexity
-    assert {k: v for k, v in found.items() if k not in ABOVE_BOUND} == {}, "split these into smaller functions"
-    assert [k for k in ABOVE_BOUND if k not in found] == [], "now within the bound: remove from ABOVE_BOUND"
-    assert {k: v for k, v in found.items() if v > ABOVE_BOUND[k]} == {}, "grew: split, do not raise the number"
+    assert found == {}, "split these into smaller functions"

@@ -760,3 +760,35 @@ def test_curated_names_are_read_at_load_without_a_rebuild() -> None:
         with_curated(data, {"names": {"NOTAGENE1": ["x"]}})
     with pytest.raises(InputFileError, match=r"representatives: 'BDNF' is not a member of 'ERK'"):
         with_curated(data, {"representatives": {"ERK": "BDNF"}})
+
+
+# Each named rule of the text (genes.HIT_RULES, and list_support) on a synthetic sentence: what it decides, and
+# what the tagger says with that rule switched off (as benchmarks/bench_extract.py --without RULE does).
+RULE_CASES = [
+    ("cell_line", "THP-1 cells were stimulated and THP-1 expression of IL6 rose.",
+     [("IL6", "gene")], [("THP-1", "gene"), ("THP-1", "gene"), ("IL6", "gene")]),
+    ("roman_numeral", "The type II receptor was studied in phase II of the trial.", [], [("II", "gene")]),
+    ("word_like_alias", "The spatial pattern of FISH signals was scored.", [], [("spatial", "gene"), ("FISH", "gene")]),
+    ("treatment_or_long_name", "Patients received ECT twice weekly.", [("ECT", "treatment")], []),
+    ("defined_in_text", "The tail suspension test (TST) was used; TST immobility fell.", [],
+     [("TST", "gene"), ("TST", "gene")]),
+    ("stop_listed", "Patients completed the REST protocol and the SET interview.", [], [("REST", "gene"), ("SET", "gene")]),
+    ("list_support", "Cells expressed CD34, NCAM, and CD20 at high levels.",
+     [("CD34", "gene"), ("NCAM", "gene"), ("CD20", "gene")], [("CD34", "gene"), ("CD20", "gene")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "text", "with_rule", "without_rule"), RULE_CASES, ids=[c[0] for c in RULE_CASES])
+def test_each_named_rule_decides_its_case(rule: str, text: str, with_rule: list, without_rule: list) -> None:  # type: ignore[type-arg]
+    tagger = shared_tagger()
+    off = Tagger(tagger.lexicon, without=frozenset({rule}))
+    assert [(m.text, m.type) for m in tagger.tag(text)] == with_rule
+    assert [(m.text, m.type) for m in off.tag(text)] == without_rule
+
+
+def test_every_named_rule_has_a_case_and_unknown_rules_are_refused() -> None:
+    from evsynth.tagger.genes import RULE_NAMES
+
+    assert sorted(RULE_NAMES) == sorted(case[0] for case in RULE_CASES)
+    with pytest.raises(ValueError, match="unknown rule.*roman_numerals.*the rules: cell_line"):
+        Tagger(shared_tagger().lexicon, without=frozenset({"roman_numerals"}))

@@ -168,75 +168,80 @@ def _date(record: Record, which: str) -> dt.date | None:
 
 
 def compare(citation: Citation, record: Record, window: tuple[dt.date, dt.date] | None) -> list[Finding]:
-    """Every way the citation and the record disagree, and what the record itself warns about."""
+    """Every way the citation and the record disagree (CITATION_CHECKS, in order), and what the record itself
+    warns about."""
     key = citation.key
     out: list[Finding] = []
 
     def add(severity: str, check: str, message: str, cited: object = "", found: object = "") -> None:
         out.append(Finding(key, severity, check, message, str(cited), str(found)))
 
-    if citation.title:
-        similarity = title_similarity(citation.title, record.title)
-        if similarity < AGREES:
-            add(
-                "warning",
-                "title",
-                f"the title differs from the record's (similarity {similarity:.2f})",
-                citation.title,
-                record.title,
-            )
-        elif similarity < 0.97:
-            add(
-                "note",
-                "title",
-                f"the title differs slightly (similarity {similarity:.2f})",
-                citation.title,
-                record.title,
-            )
+    for check in CITATION_CHECKS:
+        check(citation, record, add)
+    _status(record, add)
+    if window:
+        _window(record, window, add)
+    return out
+
+
+Add = Callable[..., None]  # add(severity, check, message, cited, found)
+
+
+def _check_title(citation: Citation, record: Record, add: Add) -> None:
+    if not citation.title:
+        return
+    similarity = title_similarity(citation.title, record.title)
+    if similarity < AGREES:
+        message = f"the title differs from the record's (similarity {similarity:.2f})"
+        add("warning", "title", message, citation.title, record.title)
+    elif similarity < 0.97:
+        add("note", "title", f"the title differs slightly (similarity {similarity:.2f})", citation.title, record.title)
+
+
+def _check_journal(citation: Citation, record: Record, add: Add) -> None:
     if citation.journal and (record.journal or record.journal_iso) and not journal_matches(citation.journal, record):
         add("critical", "journal", "cited in another journal", citation.journal, record.journal_iso or record.journal)
-    if citation.year and record.pub_year and citation.year != record.pub_year:
-        if citation.year in record_years(record):
-            add(
-                "note",
-                "year",
-                f"cites the e-publication year; the issue is dated {record.pub_year}",
-                citation.year,
-                record.pub_year,
-            )
-        else:
-            add(
-                "critical",
-                "year",
-                "the year differs from the record's",
-                citation.year,
-                "/".join(str(y) for y in sorted(record_years(record))),
-            )
+
+
+def _check_year(citation: Citation, record: Record, add: Add) -> None:
+    if not (citation.year and record.pub_year and citation.year != record.pub_year):
+        return
+    years = record_years(record)
+    if citation.year in years:
+        message = f"cites the e-publication year; the issue is dated {record.pub_year}"
+        add("note", "year", message, citation.year, record.pub_year)
+    else:
+        found = "/".join(str(y) for y in sorted(years))
+        add("critical", "year", "the year differs from the record's", citation.year, found)
+
+
+def _check_volume_and_pages(citation: Citation, record: Record, add: Add) -> None:
     if citation.volume and record.volume and citation.volume.lstrip("0") != record.volume.lstrip("0"):
         add("warning", "volume", "the volume differs", citation.volume, record.volume)
     if _pages_differ(citation.pages, record.pages):
         add("warning", "pages", "the pages differ", citation.pages, record.pages)
+
+
+def _check_authors(citation: Citation, record: Record, add: Add) -> None:
     if citation.first_author and record.authors:
         first = record.authors[0].last_name or record.authors[0].collective_name
         if surname_key(citation.first_author) != surname_key(first):
             add("critical", "first_author", "the first author differs", citation.first_author, first)
     people = len(record.authors)
-    if citation.authors and people:
-        cited_n = len(citation.authors)
-        if (not citation.et_al and cited_n != people) or (citation.et_al and cited_n > people):
-            add(
-                "warning",
-                "author_count",
-                f"lists {cited_n} author(s){' et al.' if citation.et_al else ''}; the record has {people}",
-                cited_n,
-                people,
-            )
+    if not (citation.authors and people):
+        return
+    cited_n = len(citation.authors)
+    if (not citation.et_al and cited_n != people) or (citation.et_al and cited_n > people):
+        message = f"lists {cited_n} author(s){' et al.' if citation.et_al else ''}; the record has {people}"
+        add("warning", "author_count", message, cited_n, people)
+
+
+def _check_doi(citation: Citation, record: Record, add: Add) -> None:
     if citation.doi and record.doi_normalized and citation.doi != record.doi_normalized:
         add("critical", "doi", "the DOI is not the record's", citation.doi, record.doi_normalized)
-    _status(record, add)
-    if window:
-        _window(record, window, add)
-    return out
+
+
+CITATION_CHECKS = (_check_title, _check_journal, _check_year, _check_volume_and_pages, _check_authors, _check_doi)
 
 
 def _status(record: Record, add: Callable[..., None]) -> None:

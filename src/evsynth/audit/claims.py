@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
@@ -83,13 +84,23 @@ def read_claims(path: Path) -> list[Claim]:
     Raises:
         InputFileError: missing file, no reference column, no claim column, a bad sample size, a repeated row.
     """
+    reader, columns = _claims_header(path)
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        if any(c.strip() for c in cells):
+            claims.append(_claim_row(path, reader.line_num, cells, columns, seen))
+    return claims
+
+
+def _claims_header(path: Path) -> tuple[Any, list[str | None]]:  # (a csv reader, the columns)
+    """A csv reader past the header (its delimiter guessed from the first line), and the columns it names."""
     lines = ["" if line.lstrip().startswith("#") else line for line in read_input_text(path).splitlines()]
     if not any(line.strip() for line in lines):
         raise InputFileError(f"{path}: empty claims table")
-    text = "\n".join(lines)
     first = next(line for line in lines if line.strip())
     delimiter = "\t" if first.count("\t") > first.count(",") else ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     header = next(row for row in reader if any(cell.strip() for cell in row))
     columns = [_header(name) for name in header]
     if "ref" not in columns:
@@ -98,28 +109,25 @@ def read_claims(path: Path) -> list[Claim]:
         )
     if not any(c in ENTITY_COLUMNS or c in ("sample_size", "finding") for c in columns):
         raise InputFileError(f"{path}: no claim column (genes, variants, mirnas, treatments, sample_size, finding)")
-    claims: list[Claim] = []
-    seen: dict[str, int] = {}
-    for cells in reader:
-        number = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        row = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
-        key = re.sub(r"^\[?(.*?)[\].]?$", r"\1", row.get("ref", ""))
-        if not key:
-            raise InputFileError(f"{path}: row {number}: the reference column is empty")
-        if key in seen:
-            raise InputFileError(f"{path}: row {number}: reference {key} already has a row (row {seen[key]})")
-        seen[key] = number
-        size = row.get("sample_size", "").replace(",", "")
-        if size and not size.isdigit():
-            raise InputFileError(f"{path}: row {number}: sample_size {row['sample_size']!r} is not a whole number")
-        entities = tuple(
-            (kind, tuple(n.strip() for n in re.split(r"\s*;\s*|,\s+", row.get(col, "")) if n.strip()))
-            for col, kind in ENTITY_COLUMNS.items() if col in columns
-        )  # fmt: skip
-        claims.append(Claim(key, number, entities, int(size) if size else None, row.get("finding", "")))
-    return claims
+    return reader, columns
+
+
+def _claim_row(path: Path, number: int, cells: list[str], columns: list[str | None], seen: dict[str, int]) -> Claim:
+    row = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
+    key = re.sub(r"^\[?(.*?)[\].]?$", r"\1", row.get("ref", ""))
+    if not key:
+        raise InputFileError(f"{path}: row {number}: the reference column is empty")
+    if key in seen:
+        raise InputFileError(f"{path}: row {number}: reference {key} already has a row (row {seen[key]})")
+    seen[key] = number
+    size = row.get("sample_size", "").replace(",", "")
+    if size and not size.isdigit():
+        raise InputFileError(f"{path}: row {number}: sample_size {row['sample_size']!r} is not a whole number")
+    entities = tuple(
+        (kind, tuple(n.strip() for n in re.split(r"\s*;\s*|,\s+", row.get(col, "")) if n.strip()))
+        for col, kind in ENTITY_COLUMNS.items() if col in columns
+    )  # fmt: skip
+    return Claim(key, number, entities, int(size) if size else None, row.get("finding", ""))
 
 
 def _members(mention: Mention) -> set[str]:
@@ -155,23 +163,46 @@ def check_claim(
     matched: set[str] = set()
     for kind, names in claim.entities:
         in_text = [m for m in mentions if m.type in _TYPES_FOR[kind]]
-        ids = {i for m in in_text for i in _members(m)}
-        families = {str(dict(m.attrs).get("family", "")) for m in in_text if m.type == "mirna"}
         for name in names:
-            claimed = [m for m in tagger.tag(name) if m.type in _TYPES_FOR[kind]]
-            wanted = {i for m in claimed for i in _members(m)}
-            # a claimed family ("miR-29") is supported by any member the abstract names
-            ids |= {f"hsa-{f}" for m in claimed if (f := _family_level(m)) and f in families}
-            if wanted:
-                missing = wanted - ids
-                matched |= wanted & ids
-                words = sorted({m.text for m in in_text if _members(m) & wanted})
-                evidence = ", ".join(words) if not missing else "missing: " + ", ".join(sorted(missing))
-                unknown = any(dict(m.attrs).get("in_mirbase") is False and not _family_level(m) for m in claimed)
-                checks.append(EntityCheck(kind, name, not missing, evidence, unknown))
-            else:
-                found = _words(name).strip() != "" and _words(name) in _words(text)
-                checks.append(EntityCheck(kind, name, found, "same words" if found else "not normalised; words absent"))
+            check, found = _check_entity(kind, name, in_text, text, tagger)
+            checks.append(check)
+            matched |= found
+    omitted = _omitted(claim, mentions, matched)
+    unsupported = _unsupported(claim.finding, mentions, tagger) if claim.finding else []
+    return ClaimCheck(
+        claim.key,
+        tuple(checks),
+        omitted,
+        claim.sample_size,
+        sample_sizes(text),
+        tuple(unsupported),
+        has_abstract,
+    )
+
+
+def _check_entity(
+    kind: str, name: str, in_text: list[Mention], text: str, tagger: Tagger
+) -> tuple[EntityCheck, set[str]]:
+    """Whether the abstract names the claimed entity (by id when the tagger normalises the claimed name, else by
+    its words), and the ids it matched."""
+    ids = {i for m in in_text for i in _members(m)}
+    families = {str(dict(m.attrs).get("family", "")) for m in in_text if m.type == "mirna"}
+    claimed = [m for m in tagger.tag(name) if m.type in _TYPES_FOR[kind]]
+    wanted = {i for m in claimed for i in _members(m)}
+    # a claimed family ("miR-29") is supported by any member the abstract names
+    ids |= {f"hsa-{f}" for m in claimed if (f := _family_level(m)) and f in families}
+    if not wanted:
+        found = _words(name).strip() != "" and _words(name) in _words(text)
+        return EntityCheck(kind, name, found, "same words" if found else "not normalised; words absent"), set()
+    missing = wanted - ids
+    words = sorted({m.text for m in in_text if _members(m) & wanted})
+    evidence = ", ".join(words) if not missing else "missing: " + ", ".join(sorted(missing))
+    unknown = any(dict(m.attrs).get("in_mirbase") is False and not _family_level(m) for m in claimed)
+    return EntityCheck(kind, name, not missing, evidence, unknown), wanted & ids
+
+
+def _omitted(claim: Claim, mentions: list[Mention], matched: set[str]) -> tuple[tuple[str, str], ...]:
+    """(kind, text) of entities of the claimed kinds that the abstract names and the claim does not."""
     present = {kind for kind, _ in claim.entities}
     covered = {str(dict(m.attrs).get("family", "")) for m in mentions if m.type == "mirna" and _members(m) & matched}
     omitted: dict[str, tuple[str, str]] = {}
@@ -181,18 +212,14 @@ def check_claim(
             continue  # "the miR-29 family" when the claim names its members
         if kind in present and mention.id and not _members(mention) & matched:
             omitted.setdefault(mention.id, (kind, mention.text))
-    unsupported = []
-    if claim.finding:
-        ids = {i for m in mentions for i in _members(m)}
-        for mention in tagger.tag(claim.finding):
-            if mention.id and not _members(mention) <= ids and mention.text not in unsupported:
-                unsupported.append(mention.text)
-    return ClaimCheck(
-        claim.key,
-        tuple(checks),
-        tuple(omitted.values()),
-        claim.sample_size,
-        sample_sizes(text),
-        tuple(unsupported),
-        has_abstract,
-    )
+    return tuple(omitted.values())
+
+
+def _unsupported(finding: str, mentions: list[Mention], tagger: Tagger) -> list[str]:
+    """Entities the claimed finding names that the abstract does not."""
+    ids = {i for m in mentions for i in _members(m)}
+    unsupported: list[str] = []
+    for mention in tagger.tag(finding):
+        if mention.id and not _members(mention) <= ids and mention.text not in unsupported:
+            unsupported.append(mention.text)
+    return unsupported

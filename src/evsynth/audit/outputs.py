@@ -79,50 +79,60 @@ def _finding_line(finding: Finding) -> str:
 
 
 def render_markdown(result: AuditResult, source: str, now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    lines = ["# Reference audit", "",
-             f"References: `{source}`. Window: "
-             + (f"{result.window[0]} to {result.window[1]}" if result.window else "not given (not checked)")
-             + f". Generated {now:%Y-%m-%d %H:%M} UTC by evsynth.", "",
-             f"**{result.summary()}**", "",
-             "Resolved by: " + (", ".join(f"{method} {n}" for method, n in sorted(result.steps.items())) or "none")
-             + f". E-utilities requests: {result.requests}.", "",
-             "A claimed entity marked *not supported* is absent from the record's title and abstract as tagged by "
-             "evsynth; the full text may still support it.", ""]  # fmt: skip
+    """audit.md: the summary, the findings by severity, the clean references and the claims table."""
+    lines = _header(result, source, now or dt.datetime.now(dt.timezone.utc))
     for severity in SEVERITIES:
-        refs = [ref for ref in result.references if any(f.severity == severity for f in ref.findings)]
-        orphans = [f for f in result.orphans if f.severity == severity]
-        total = sum(1 for f in result.findings if f.severity == severity)
-        lines += [f"## {_HEADINGS[severity]} ({total})", ""]
-        if not refs and not orphans:
-            lines += ["None.", ""]
-        for ref in refs:
-            lines.append(f"### {_label(ref)}")
-            lines += [_finding_line(f) for f in ref.findings if f.severity == severity]
-            lines.append("")
-        lines += [_finding_line(f) for f in orphans] + ([""] if orphans else [])
+        lines += _severity_section(result, severity)
     clean = [ref for ref in result.references if not ref.findings]
     lines += [f"## Clean ({len(clean)})", ""]
     lines += [f"- {_label(ref)}" for ref in clean] or ["None."]
     lines.append("")
-    checked = [ref for ref in result.references if ref.claim is not None]
-    if checked:
-        lines += ["## Claims checked against the abstract", "",
-                  "| ref | supported | not supported | abstract also names | n claimed | n in abstract |",
-                  "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-        for ref in checked:
-            claim = ref.claim
-            assert claim is not None
-            yes = ", ".join(e.claimed for e in claim.entities if e.found) or "-"
-            no = ", ".join(e.claimed for e in claim.entities if not e.found) or "-"
-            extra = ", ".join(text for _, text in claim.omitted) or "-"
-            sizes = ", ".join(map(str, claim.abstract_sizes)) or "-"
-            claimed_n = "-" if claim.sample_size is None else claim.sample_size
-            lines.append(
-                f"| {ref.citation.key} | {_cell(yes)} | {_cell(no)} | {_cell(extra)} | {claimed_n} | {sizes} |"
-            )
-        lines.append("")
+    lines += _claims_table(result)
     return "\n".join(lines)
+
+
+def _header(result: AuditResult, source: str, now: dt.datetime) -> list[str]:
+    window = f"{result.window[0]} to {result.window[1]}" if result.window else "not given (not checked)"
+    steps = ", ".join(f"{method} {n}" for method, n in sorted(result.steps.items())) or "none"
+    return ["# Reference audit", "",
+            f"References: `{source}`. Window: {window}. Generated {now:%Y-%m-%d %H:%M} UTC by evsynth.", "",
+            f"**{result.summary()}**", "",
+            f"Resolved by: {steps}. E-utilities requests: {result.requests}.", "",
+            "A claimed entity marked *not supported* is absent from the record's title and abstract as tagged by "
+            "evsynth; the full text may still support it.", ""]  # fmt: skip
+
+
+def _severity_section(result: AuditResult, severity: str) -> list[str]:
+    refs = [ref for ref in result.references if any(f.severity == severity for f in ref.findings)]
+    orphans = [f for f in result.orphans if f.severity == severity]
+    total = sum(1 for f in result.findings if f.severity == severity)
+    lines = [f"## {_HEADINGS[severity]} ({total})", ""]
+    if not refs and not orphans:
+        lines += ["None.", ""]
+    for ref in refs:
+        lines.append(f"### {_label(ref)}")
+        lines += [_finding_line(f) for f in ref.findings if f.severity == severity]
+        lines.append("")
+    return lines + [_finding_line(f) for f in orphans] + ([""] if orphans else [])
+
+
+def _claims_table(result: AuditResult) -> list[str]:
+    checked = [ref for ref in result.references if ref.claim is not None]
+    if not checked:
+        return []
+    lines = ["## Claims checked against the abstract", "",
+             "| ref | supported | not supported | abstract also names | n claimed | n in abstract |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for ref in checked:
+        claim = ref.claim
+        assert claim is not None
+        yes = ", ".join(e.claimed for e in claim.entities if e.found) or "-"
+        no = ", ".join(e.claimed for e in claim.entities if not e.found) or "-"
+        extra = ", ".join(text for _, text in claim.omitted) or "-"
+        sizes = ", ".join(map(str, claim.abstract_sizes)) or "-"
+        claimed_n = "-" if claim.sample_size is None else claim.sample_size
+        lines.append(f"| {ref.citation.key} | {_cell(yes)} | {_cell(no)} | {_cell(extra)} | {claimed_n} | {sizes} |")
+    return lines + [""]
 
 
 def write_audit(result: AuditResult, out_dir: Path, source: str) -> dict[str, Path]:

@@ -244,18 +244,10 @@ def parse_reference(text: str, key: str = "", line: int = 0) -> Citation:
 
 
 def _entries(text: str) -> Iterator[tuple[str, str, int]]:
-    """(number, text, line) for each entry of a pasted reference list (lines starting with # are comments)."""
+    """(number, text, line) for each entry of a pasted reference list (lines starting with # are comments): by
+    its numbers (1., [1], 1)) when most entries carry one, else by blank lines or one a line."""
     lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
-    numbered = [(i, _NUMBER.match(line)) for i, line in enumerate(lines)]
-    starts = []
-    expected = None
-    for index, match in numbered:
-        if not match:
-            continue
-        number = int(next(g for g in match.groups() if g))
-        if expected is None or number == expected:
-            starts.append((index, str(number), match.end()))
-            expected = number + 1
+    starts = _numbered_starts(lines)
     if len(starts) >= max(1, sum(1 for line in lines if line.strip()) // 6):
         bounds = [s[0] for s in starts[1:]] + [len(lines)]
         for (index, label, offset), end in zip(starts, bounds, strict=True):
@@ -263,6 +255,30 @@ def _entries(text: str) -> Iterator[tuple[str, str, int]]:
             if body.strip():
                 yield label, body, index + 1
         return
+    count = 0
+    for index, block in _blocks(lines):
+        if block:
+            count += 1
+            yield str(count), " ".join(block), index + 1
+
+
+def _numbered_starts(lines: list[str]) -> list[tuple[int, str, int]]:
+    """(line index, number, where the text starts) of lines opening with the next number of the list."""
+    starts = []
+    expected = None
+    for index, line in enumerate(lines):
+        match = _NUMBER.match(line)
+        if not match:
+            continue
+        number = int(next(g for g in match.groups() if g))
+        if expected is None or number == expected:
+            starts.append((index, str(number), match.end()))
+            expected = number + 1
+    return starts
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """Entries as blocks of lines between blank lines, or one a line when the list has no blank lines."""
     blocks: list[tuple[int, list[str]]] = []
     separated = any(not line.strip() for line in lines[:-1]) and any(
         a.strip() and b.strip() for a, b in zip(lines, lines[1:], strict=False)
@@ -275,11 +291,7 @@ def _entries(text: str) -> Iterator[tuple[str, str, int]]:
         if not blocks or (not separated and blocks[-1][1]):
             blocks.append((index, []))
         blocks[-1][1].append(line)
-    count = 0
-    for index, block in blocks:
-        if block:
-            count += 1
-            yield str(count), " ".join(block), index + 1
+    return blocks
 
 
 # -- RIS and BibTeX ---------------------------------------------------------------------------------------------

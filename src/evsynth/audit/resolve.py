@@ -212,38 +212,13 @@ class Resolver:
 
 
 def resolve(citations: Sequence[Citation], client: EUtils) -> ResolveResult:
-    """Resolve every citation (see the module docstring); records are fetched once each."""
+    """Resolve every citation (see the module docstring); records are fetched once each. Each step takes only
+    the citations the steps before it left open."""
     resolver = Resolver(client)
     notes: dict[str, list[str]] = {c.key: [] for c in citations}
     done: dict[str, Resolution] = {}
-    resolver.fetch(c.pmid for c in citations if c.pmid)
-    by_doi = resolver.by_doi([c for c in citations if c.doi])
-    for citation in citations:
-        for method, pmid in (("pmid", citation.pmid), ("doi", by_doi.get(citation.doi, ""))):
-            if citation.key in done or not (pmid or (method == "doi" and citation.doi)):
-                continue
-            if method == "doi" and not pmid:
-                notes[citation.key].append(f"DOI {citation.doi} finds no PubMed record")
-                continue
-            resolution, note = resolver.verify(citation, pmid, method, 1.0)
-            if resolution:
-                done[citation.key] = resolution
-            elif note:
-                notes[citation.key].append(note)
-    open_citations = [c for c in citations if c.key not in done]
-    matched = resolver.by_citation_match(open_citations)
-    ambiguous: dict[str, list[str]] = {}
-    for citation in open_citations:
-        outcome, pmids = matched.get(citation.key, ("", []))
-        if outcome == "found":
-            resolution, note = resolver.verify(citation, pmids[0], "ecitmatch", 0.95)
-            if resolution:
-                done[citation.key] = resolution
-            else:
-                notes[citation.key].append(note)
-        elif outcome == "ambiguous":
-            ambiguous[citation.key] = pmids
-            notes[citation.key].append(f"ECitMatch finds {len(pmids) or 'several'} records")
+    _by_identifiers(resolver, citations, done, notes)
+    ambiguous = _by_citation_match(resolver, [c for c in citations if c.key not in done], done, notes)
     for citation in citations:
         if citation.key in done:
             continue
@@ -258,3 +233,43 @@ def resolve(citations: Sequence[Citation], client: EUtils) -> ResolveResult:
             steps[resolution.method] = steps.get(resolution.method, 0) + 1
     ordered = {c.key: done[c.key] for c in citations}
     return ResolveResult(ordered, resolver.records, steps)
+
+
+def _by_identifiers(
+    resolver: Resolver, citations: Sequence[Citation], done: dict[str, Resolution], notes: dict[str, list[str]]
+) -> None:
+    """Step 1: the PMID written in the reference, then the DOI (all DOIs in one esearch)."""
+    resolver.fetch(c.pmid for c in citations if c.pmid)
+    by_doi = resolver.by_doi([c for c in citations if c.doi])
+    for citation in citations:
+        for method, pmid in (("pmid", citation.pmid), ("doi", by_doi.get(citation.doi, ""))):
+            if citation.key in done or not (pmid or (method == "doi" and citation.doi)):
+                continue
+            if method == "doi" and not pmid:
+                notes[citation.key].append(f"DOI {citation.doi} finds no PubMed record")
+                continue
+            resolution, note = resolver.verify(citation, pmid, method, 1.0)
+            if resolution:
+                done[citation.key] = resolution
+            elif note:
+                notes[citation.key].append(note)
+
+
+def _by_citation_match(
+    resolver: Resolver, open_citations: list[Citation], done: dict[str, Resolution], notes: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Step 2: ECitMatch for all open citations in one call; returns the candidates of ambiguous matches."""
+    matched = resolver.by_citation_match(open_citations)
+    ambiguous: dict[str, list[str]] = {}
+    for citation in open_citations:
+        outcome, pmids = matched.get(citation.key, ("", []))
+        if outcome == "found":
+            resolution, note = resolver.verify(citation, pmids[0], "ecitmatch", 0.95)
+            if resolution:
+                done[citation.key] = resolution
+            else:
+                notes[citation.key].append(note)
+        elif outcome == "ambiguous":
+            ambiguous[citation.key] = pmids
+            notes[citation.key].append(f"ECitMatch finds {len(pmids) or 'several'} records")
+    return ambiguous

@@ -86,31 +86,9 @@ def prisma_counts(
     screened = {rid for rid in new_ids if rid in state and state[rid]["decision"] != "removed"}
     deleted = len(new_ids & deleted_ids(store))
     decided = Counter(state[rid]["decision"] for rid in screened)
-    first_reason: Counter[str] = Counter()
-    all_reasons: Counter[str] = Counter()
-    for rid in screened:
-        row = state[rid]
-        if row["decision"] != "exclude":
-            continue
-        if row["rule_decision"] == "exclude":
-            labels = [criteria.label(name) for name in json.loads(row["reasons"])]
-        else:
-            labels = ["Excluded by a reviewer"]
-        first_reason[labels[0]] += 1
-        all_reasons.update(labels)
+    first_reason, all_reasons = _exclusion_reasons(state, screened, criteria)
     included_now = sorted(rid for rid, row in state.items() if row["decision"] == "include")
-    prior: dict[str, Any] | None = None
-    if previous:
-        before = latest_decisions(store, protocol_name, until=previous)
-        was_included = {rid for rid, row in before.items() if row["decision"] == "include"}
-        dropped = sorted(was_included - set(included_now))
-        pmids = pmids_by_id(store, dropped)
-        lost = [
-            {"record_id": r, "pmid": pmids.get(r, ""), "decision": state[r]["decision"] if r in state else "removed"}
-            for r in dropped
-        ]
-        prior = {"screening_id": previous, "run_id": previous_run or None, "studies": len(was_included),
-                 "no_longer_included": lost}  # fmt: skip
+    prior = _previous_version(store, protocol_name, state, included_now, previous, previous_run) if previous else None
     return {
         "protocol": protocol_name,
         "generated_at": utc_now(),
@@ -145,6 +123,46 @@ def prisma_counts(
             "Records are counted as both studies and reports.",
         ],
     }
+
+
+def _exclusion_reasons(
+    state: Mapping[int, Mapping[str, Any]], screened: set[int], criteria: Criteria
+) -> tuple[Counter[str], Counter[str]]:
+    """(excluded records by their first reason, every reason that applied): a reviewer's exclusion is its own."""
+    first_reason: Counter[str] = Counter()
+    all_reasons: Counter[str] = Counter()
+    for rid in screened:
+        row = state[rid]
+        if row["decision"] != "exclude":
+            continue
+        if row["rule_decision"] == "exclude":
+            labels = [criteria.label(name) for name in json.loads(row["reasons"])]
+        else:
+            labels = ["Excluded by a reviewer"]
+        first_reason[labels[0]] += 1
+        all_reasons.update(labels)
+    return first_reason, all_reasons
+
+
+def _previous_version(
+    store: Store,
+    protocol_name: str,
+    state: Mapping[int, Mapping[str, Any]],
+    included_now: list[int],
+    previous: int,
+    previous_run: int,
+) -> dict[str, Any]:
+    """The "previous studies" arm: what the previous version included, and which of those are no longer."""
+    before = latest_decisions(store, protocol_name, until=previous)
+    was_included = {rid for rid, row in before.items() if row["decision"] == "include"}
+    dropped = sorted(was_included - set(included_now))
+    pmids = pmids_by_id(store, dropped)
+    lost = [
+        {"record_id": r, "pmid": pmids.get(r, ""), "decision": state[r]["decision"] if r in state else "removed"}
+        for r in dropped
+    ]
+    return {"screening_id": previous, "run_id": previous_run or None, "studies": len(was_included),
+            "no_longer_included": lost}  # fmt: skip
 
 
 # The PRISMA2020 R package's template: one row per box. Identifiers (data, node, box) are its interface;

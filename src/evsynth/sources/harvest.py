@@ -228,6 +228,35 @@ def _modified_since(client: EUtils, protocol: Protocol, since: str, stored: set[
     return [pmid for pmid in plan.ids if pmid in stored]
 
 
+def _open_run(store: Store, protocol: Protocol, unfinished: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+    """The harvest run to record into: the unfinished one, resumed, or a new one; with its manifest so far."""
+    if unfinished:
+        manifest: dict[str, Any] = unfinished["manifest"]
+        manifest.setdefault("resumed_at", []).append(dt.datetime.now(dt.timezone.utc).isoformat())
+        store.update_run(unfinished["id"], status="running", finished_at=None)
+        return int(unfinished["id"]), manifest
+    search = protocol.search
+    run_id = store.start_run(
+        "harvest",
+        protocol_name=protocol.name,
+        protocol_hash=protocol.digest,
+        query=search.query,
+        date_start=search.start.isoformat() if search.start else None,
+        date_end=search.end.isoformat() if search.end else None,
+    )
+    return run_id, {}
+
+
+def _reusable_slices(protocol: Protocol, previous: dict[str, Any] | None) -> list[Slice]:
+    """The date slices the last complete run of the same protocol found, to search again without re-splitting."""
+    if not previous or previous["protocol_hash"] != protocol.digest:
+        return []
+    earlier = previous["manifest"]
+    if earlier.get("window", {}).get("field") != protocol.search.date_field or not earlier.get("slices"):
+        return []
+    return [Slice(x["start"], x["end"], x["count"], x["pmid_range"]) for x in earlier["slices"]]
+
+
 def harvest(
     protocol: Protocol,
     store: Store,
@@ -246,27 +275,10 @@ def harvest(
     report = progress or (lambda stage, done, total: None)
     search = protocol.search
     unfinished = store.unfinished_run(protocol.name, protocol.digest)
-    manifest: dict[str, Any] = unfinished["manifest"] if unfinished else {}
-    if unfinished:
-        run_id = unfinished["id"]
-        manifest.setdefault("resumed_at", []).append(dt.datetime.now(dt.timezone.utc).isoformat())
-        store.update_run(run_id, status="running", finished_at=None)
-    else:
-        run_id = store.start_run(
-            "harvest",
-            protocol_name=protocol.name,
-            protocol_hash=protocol.digest,
-            query=search.query,
-            date_start=search.start.isoformat() if search.start else None,
-            date_end=search.end.isoformat() if search.end else None,
-        )
+    run_id, manifest = _open_run(store, protocol, unfinished)
     previous = store.last_complete_run(protocol.name)
     timings: dict[str, float] = {}
-    reuse: list[Slice] = []
-    if previous and previous["protocol_hash"] == protocol.digest:
-        earlier = previous["manifest"]
-        if earlier.get("window", {}).get("field") == search.date_field and earlier.get("slices"):
-            reuse = [Slice(x["start"], x["end"], x["count"], x["pmid_range"]) for x in earlier["slices"]]
+    reuse = _reusable_slices(protocol, previous)
     try:
         report("search", 0, 1)
         clock = time.monotonic()

@@ -197,6 +197,52 @@ def _edge(key: str, pmids: list[str], graph: nx.Graph) -> dict[str, Any]:
     }
 
 
+def _record_changes(
+    old_records: dict[str, list[str]], new_records: dict[str, list[str]]
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(new, updated, newly included, no longer included) record keys; a record is [decision, content hash]."""
+    added = [k for k in new_records if k not in old_records]
+    updated = [k for k in new_records if k in old_records and old_records[k][1] != new_records[k][1]]
+    gained = [k for k, (d, _) in new_records.items() if d == "include" and old_records.get(k, [""])[0] != "include"]
+    lost = [k for k, (d, _) in old_records.items() if d == "include" and new_records.get(k, [""])[0] != "include"]
+    return added, updated, gained, lost
+
+
+def _fresh_notices(
+    old_notices: dict[str, list[str]],
+    new_notices: dict[str, list[str]],
+    old_records: dict[str, list[str]],
+    new_records: dict[str, list[str]],
+) -> list[tuple[str, str]]:
+    """(record key, notice) for notices new since the snapshot, among records included now or until now (a
+    retraction usually ends an inclusion)."""
+    return [
+        (k, n)
+        for k, found in new_notices.items()
+        for n in found
+        if n not in old_notices.get(k, []) and "include" in (new_records[k][0], old_records.get(k, [""])[0])
+    ]
+
+
+def _edge_changes(
+    old_edges: dict[str, list[str]], new_edges: dict[str, list[str]], graph: nx.Graph
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(edges new since the snapshot, edges with records they did not have)."""
+    added = [_edge(k, p, graph) for k, p in new_edges.items() if k not in old_edges]
+    strengthened = []
+    for key, pmids in new_edges.items():
+        earlier = set(old_edges.get(key, ()))
+        if key in old_edges and not set(pmids) <= earlier:
+            strengthened.append(
+                {
+                    **_edge(key, pmids, graph),
+                    "n_before": len(earlier),
+                    "new_pmids": [p for p in pmids if p not in earlier],
+                }
+            )
+    return added, strengthened
+
+
 def compare(
     previous: dict[str, Any] | None,
     state: dict[str, Any],
@@ -210,35 +256,14 @@ def compare(
     """The ``changes.json`` document: what ``state`` has that the ``previous`` snapshot did not."""
     before = previous["state"] if previous else {"records": {}, "edges": {}, "convergent": {}, "notices": {}}
     old_records, new_records = before["records"], state["records"]
-    added = [k for k in new_records if k not in old_records]
-    updated = [k for k in new_records if k in old_records and old_records[k][1] != new_records[k][1]]
-    gained = [k for k, (d, _) in new_records.items() if d == "include" and old_records.get(k, [""])[0] != "include"]
-    lost = [k for k, (d, _) in old_records.items() if d == "include" and new_records.get(k, [""])[0] != "include"]
-    # among included records: included now, or until now (a retraction usually ends an inclusion)
-    fresh_notices = [
-        (k, n)
-        for k, found in state["notices"].items()
-        for n in found
-        if n not in before["notices"].get(k, []) and "include" in (new_records[k][0], old_records.get(k, [""])[0])
-    ]
+    added, updated, gained, lost = _record_changes(old_records, new_records)
+    fresh_notices = _fresh_notices(before["notices"], state["notices"], old_records, new_records)
     details = _details(store, review, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
 
     def entry(key: str, **extra: Any) -> dict[str, Any]:
         return {**details.get(key, {"pmid": key}), **extra}
 
-    old_edges = before["edges"]
-    new_edges = [_edge(k, p, graph) for k, p in state["edges"].items() if k not in old_edges]
-    strengthened = []
-    for key, pmids in state["edges"].items():
-        earlier = set(old_edges.get(key, ()))
-        if key in old_edges and not set(pmids) <= earlier:
-            strengthened.append(
-                {
-                    **_edge(key, pmids, graph),
-                    "n_before": len(earlier),
-                    "new_pmids": [p for p in pmids if p not in earlier],
-                }
-            )
+    new_edges, strengthened = _edge_changes(before["edges"], state["edges"], graph)
     convergent = state["convergent"]
     changes: dict[str, Any] = {
         "protocol": protocol.name,

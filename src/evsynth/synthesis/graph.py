@@ -200,20 +200,24 @@ def build_graph(
         return _build_graph(list(records), modules, include_records, name)
 
 
-def _build_graph(
-    records: list[EvidenceRecord], modules: dict[str, Module], include_records: bool, name: str
-) -> nx.Graph:
-    index = _Index(modules)
-    node_attrs: dict[str, dict[str, Any]] = {}
-    node_records: dict[str, set[int]] = defaultdict(set)
-    edges: dict[tuple[str, str], _Edge] = {}
-    record_treatments: list[tuple[set[str], set[str]]] = []
-    auto_modules: dict[str, Module] = {}
-    for number, record in enumerate(records):
+class _Collector:
+    """Walks the records once: the nodes, the records behind each, the edges, each record's treatments."""
+
+    def __init__(self, modules: dict[str, Module]) -> None:
+        self.index = _Index(modules)
+        self.node_attrs: dict[str, dict[str, Any]] = {}
+        self.node_records: dict[str, set[int]] = defaultdict(set)
+        self.edges: dict[tuple[str, str], _Edge] = {}
+        self.record_treatments: list[tuple[set[str], set[str]]] = []
+        self.auto_modules: dict[str, Module] = {}
+
+    def add(self, number: int, record: EvidenceRecord) -> None:
+        """One record's entities, its variant_of and co-mention edges, and its sentence evidence."""
         by_sentence: dict[int, set[str]] = defaultdict(set)
         treatments: set[str] = set()
         modalities: set[str] = set()
         links: set[tuple[str, str]] = set()
+        node_attrs, node_records = self.node_attrs, self.node_records
         for mention in record.mentions:
             attrs = dict(mention.attrs)
             for key, seed in _entities(mention.type, mention.id, attrs, mention.text):
@@ -229,13 +233,20 @@ def _build_graph(
                         modalities.add(seed["modality"])
                 elif seed["type"] == "variant" and seed["gene"]:
                     links.add((key, f"gene:{seed['gene']}"))
-        record_treatments.append((treatments, modalities))
+        self.record_treatments.append((treatments, modalities))
+        self._add_links(number, links)
+        self._add_co_mentions(number, by_sentence)
+
+    def _add_links(self, number: int, links: set[tuple[str, str]]) -> None:
         for variant, gene in sorted(links):  # a set: its order changes with the hash seed
-            if gene in node_attrs:
+            if gene in self.node_attrs:
                 pair = (min(variant, gene), max(variant, gene))
-                edge = edges.get(pair) or edges.setdefault(pair, _Edge("variant_of"))
+                edge = self.edges.get(pair) or self.edges.setdefault(pair, _Edge("variant_of"))
                 edge.relation = "variant_of"
                 edge.records.add(number)
+
+    def _add_co_mentions(self, number: int, by_sentence: dict[int, set[str]]) -> None:
+        edges = self.edges
         keys = sorted(set().union(*by_sentence.values())) if by_sentence else []
         for a, b in combinations(keys, 2):
             found = edges.get((a, b))
@@ -249,137 +260,147 @@ def _build_graph(
                     edge.sentence_records.add(number)
                     if len(edge.evidence) < MAX_EVIDENCE:
                         edge.evidence.append((number, sentence))
-    # membership: every entity node to its modules (microRNAs outside the curated families get an automatic one)
-    for key, attrs in list(node_attrs.items()):
-        targets = list(_module_keys(attrs, index))
-        if attrs["type"] == "mirna" and not targets:
-            stem = str(attrs["family"])
-            auto_id = f"{stem.lower()}-family"
-            auto_modules.setdefault(
-                auto_id,
-                Module(
-                    id=auto_id,
-                    name=f"{stem} family",
-                    kind="mirna_family",
-                    sources=("the microRNA's name stem (evsynth, automatic)",),
-                    mirnas=(stem,),
-                    origin="automatic",
-                ),
+
+    def add_memberships(self) -> None:
+        """Every entity node to its modules; microRNAs outside the curated families get an automatic one."""
+        for key, attrs in list(self.node_attrs.items()):
+            targets = list(_module_keys(attrs, self.index))
+            if attrs["type"] == "mirna" and not targets:
+                targets = [self._auto_module(str(attrs["family"]))]
+            for module_id in targets:
+                edge = self.edges.setdefault((key, f"module:{module_id}"), _Edge("member_of"))
+                edge.records |= self.node_records[key]
+                self.node_records[f"module:{module_id}"] |= self.node_records[key]
+
+    def _auto_module(self, stem: str) -> str:
+        auto_id = f"{stem.lower()}-family"
+        self.auto_modules.setdefault(
+            auto_id,
+            Module(id=auto_id, name=f"{stem} family", kind="mirna_family",
+                   sources=("the microRNA's name stem (evsynth, automatic)",), mirnas=(stem,), origin="automatic"),
+        )  # fmt: skip
+        return auto_id
+
+
+class _Summaries:
+    """The records, treatments and modalities behind a node or an edge.
+
+    A record's treatments and modalities are a bit mask: an edge's are the OR of its records' (a C-level
+    reduce), decoded once per distinct mask; 100,000 records make millions of (edge, record) pairs.
+    """
+
+    def __init__(self, records: list[EvidenceRecord], record_treatments: list[tuple[set[str], set[str]]]) -> None:
+        self.keys = [record.key for record in records]
+        bit_of: dict[str, int] = {}
+        self.masks = []
+        for names, kinds in record_treatments:
+            mask = 0
+            for name in names:
+                mask |= 1 << bit_of.setdefault("t" + name, len(bit_of))
+            for kind in kinds:
+                mask |= 1 << bit_of.setdefault("m" + kind, len(bit_of))
+            self.masks.append(mask)
+        self.label_of = sorted(bit_of, key=bit_of.__getitem__)
+        self.decoded: dict[int, tuple[list[str], list[str]]] = {}
+
+    def _decode(self, mask: int) -> tuple[list[str], list[str]]:
+        if mask not in self.decoded:
+            labels = [self.label_of[i] for i in range(mask.bit_length()) if mask >> i & 1]
+            self.decoded[mask] = (
+                sorted(x[1:] for x in labels if x[0] == "t"),
+                sorted(x[1:] for x in labels if x[0] == "m"),
             )
-            targets = [auto_id]
-        for module_id in targets:
-            edge = edges.setdefault((key, f"module:{module_id}"), _Edge("member_of"))
-            edge.records |= node_records[key]
-            node_records[f"module:{module_id}"] |= node_records[key]
-    all_modules = {**modules, **auto_modules}
-    graph = nx.Graph(
-        name=name, score_formula=__doc__.split("score = ", 1)[1].split("\n\n")[0].strip(), n_records=len(records)
-    )
-    texts: dict[int, tuple[str, list[int]]] = {}
-    keys = [record.key for record in records]
+        return self.decoded[mask]
 
-    def sentence_text(number: int, sentence: int) -> str:
-        if number not in texts:
-            texts[number] = (records[number].text, sentence_starts(records[number].text))
-        text, starts = texts[number]
-        end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
-        return f"{records[number].key}: {text[starts[sentence] : end].strip()}" if sentence < len(starts) else ""
-
-    # a record's treatments and modalities as bit masks: an edge's are the OR of its records' (a C-level reduce),
-    # decoded once per distinct mask; 100,000 records make millions of (edge, record) pairs
-    bit_of: dict[str, int] = {}
-    masks = []
-    for names, kinds in record_treatments:
-        mask = 0
-        for name in names:
-            mask |= 1 << bit_of.setdefault("t" + name, len(bit_of))
-        for kind in kinds:
-            mask |= 1 << bit_of.setdefault("m" + kind, len(bit_of))
-        masks.append(mask)
-    label_of = sorted(bit_of, key=bit_of.__getitem__)
-    decoded: dict[int, tuple[list[str], list[str]]] = {}
-
-    def decode(mask: int) -> tuple[list[str], list[str]]:
-        if mask not in decoded:
-            labels = [label_of[i] for i in range(mask.bit_length()) if mask >> i & 1]
-            decoded[mask] = (sorted(x[1:] for x in labels if x[0] == "t"), sorted(x[1:] for x in labels if x[0] == "m"))
-        return decoded[mask]
-
-    def summary(numbers: set[int]) -> dict[str, Any]:
+    def __call__(self, numbers: set[int]) -> dict[str, Any]:
         ordered = sorted(numbers)
-        treatments, modalities = decode(reduce(or_, map(masks.__getitem__, ordered), 0))
+        treatments, modalities = self._decode(reduce(or_, map(self.masks.__getitem__, ordered), 0))
         return {
-            "pmids": list(map(keys.__getitem__, ordered)),
+            "pmids": list(map(self.keys.__getitem__, ordered)),
             "n_records": len(ordered),
             "treatments": list(treatments),
             "modalities": list(modalities),
         }
 
-    reviews = {number for number, record in enumerate(records) if record.design.is_review}
 
-    for key, attrs in node_attrs.items():
+class _SentenceTexts:
+    """The evidence sentences of edges, each prefixed with its record's key; a record's text is split once."""
+
+    def __init__(self, records: list[EvidenceRecord]) -> None:
+        self.records = records
+        self.texts: dict[int, tuple[str, list[int]]] = {}
+
+    def __call__(self, number: int, sentence: int) -> str:
+        if number not in self.texts:
+            self.texts[number] = (self.records[number].text, sentence_starts(self.records[number].text))
+        text, starts = self.texts[number]
+        end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
+        return f"{self.records[number].key}: {text[starts[sentence] : end].strip()}" if sentence < len(starts) else ""
+
+
+def _score(edge: _Edge, reviews: set[int]) -> float:
+    """See the module docstring: sentence records count SENTENCE_WEIGHT, others ABSTRACT_WEIGHT, reviews less."""
+    n, n_sentence = len(edge.records), len(edge.sentence_records)
+    rev = len(edge.records & reviews) if reviews else 0
+    rev_sentence = len(edge.sentence_records & reviews) if rev else 0
+    discount = 1.0 - REVIEW_FACTOR
+    weight = SENTENCE_WEIGHT * (n_sentence - rev_sentence * discount) + ABSTRACT_WEIGHT * (
+        (n - n_sentence) - (rev - rev_sentence) * discount
+    )
+    return round(weight, 3)
+
+
+def _build_graph(
+    records: list[EvidenceRecord], modules: dict[str, Module], include_records: bool, name: str
+) -> nx.Graph:
+    collected = _Collector(modules)
+    for number, record in enumerate(records):
+        collected.add(number, record)
+    collected.add_memberships()
+    graph = nx.Graph(
+        name=name, score_formula=__doc__.split("score = ", 1)[1].split("\n\n")[0].strip(), n_records=len(records)
+    )
+    summary = _Summaries(records, collected.record_treatments)
+    sentence_text = _SentenceTexts(records)
+    reviews = {number for number, record in enumerate(records) if record.design.is_review}
+    node_records = collected.node_records
+    for key, attrs in collected.node_attrs.items():
         graph.add_node(key, **attrs, **summary(node_records[key]))
-    for module_id, module in all_modules.items():
+    for module_id, module in {**modules, **collected.auto_modules}.items():
         key = f"module:{module_id}"
         if key in node_records:
-            graph.add_node(
-                key,
-                type="module",
-                name=module.name,
-                kind=module.kind,
-                module=module_id,
-                sources=list(module.sources),
-                origin=module.origin,
-                **summary(node_records[key]),
-            )
-    for (a, b), edge in edges.items():
-        n, n_sentence = len(edge.records), len(edge.sentence_records)
-        rev = len(edge.records & reviews) if reviews else 0
-        rev_sentence = len(edge.sentence_records & reviews) if rev else 0
-        discount = 1.0 - REVIEW_FACTOR
-        weight = SENTENCE_WEIGHT * (n_sentence - rev_sentence * discount) + ABSTRACT_WEIGHT * (
-            (n - n_sentence) - (rev - rev_sentence) * discount
-        )
-        strength = "sentence" if edge.sentence_records else "abstract"
+            about = {"name": module.name, "kind": module.kind, "module": module_id, "sources": list(module.sources)}
+            graph.add_node(key, type="module", **about, origin=module.origin, **summary(node_records[key]))
+    for (a, b), edge in collected.edges.items():
         graph.add_edge(
             a,
             b,
             relation=edge.relation,
-            strength=strength,
-            score=round(weight, 3),
+            strength="sentence" if edge.sentence_records else "abstract",
+            score=_score(edge, reviews),
             n_sentence_records=len(edge.sentence_records),
             evidence=[sentence_text(n, s) for n, s in edge.evidence],
             **summary(edge.records),
         )
     if include_records:
-        for number, record in enumerate(records):
-            key = f"record:{record.key}"
-            graph.add_node(
-                key,
-                type="record",
-                name=record.citation,
-                title=record.title,
-                year=record.year or 0,
-                design=record.design.primary,
-                pmids=[record.key],
-                n_records=1,
-                treatments=sorted(record_treatments[number][0]),
-                modalities=sorted(record_treatments[number][1]),
-            )
-        for key, numbers in node_records.items():
-            if not key.startswith("module:"):
-                for number in numbers:
-                    graph.add_edge(
-                        f"record:{records[number].key}",
-                        key,
-                        relation="mentions",
-                        strength="abstract",
-                        score=1.0,
-                        n_sentence_records=0,
-                        evidence=[],
-                        **summary({number}),
-                    )
+        _add_record_view(graph, records, collected, summary)
     return graph
+
+
+def _add_record_view(
+    graph: nx.Graph, records: list[EvidenceRecord], collected: _Collector, summary: _Summaries
+) -> None:
+    """The bipartite view: each record a node, with a 'mentions' edge to every entity it names."""
+    for number, record in enumerate(records):
+        treatments, modalities = collected.record_treatments[number]
+        graph.add_node(f"record:{record.key}", type="record", name=record.citation, title=record.title,
+                       year=record.year or 0, design=record.design.primary, pmids=[record.key], n_records=1,
+                       treatments=sorted(treatments), modalities=sorted(modalities))  # fmt: skip
+    for key, numbers in collected.node_records.items():
+        if not key.startswith("module:"):
+            for number in numbers:
+                graph.add_edge(f"record:{records[number].key}", key, relation="mentions", strength="abstract",
+                               score=1.0, n_sentence_records=0, evidence=[], **summary({number}))  # fmt: skip
 
 
 def modules_of(graph: nx.Graph) -> dict[str, list[str]]:

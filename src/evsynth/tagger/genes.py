@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -102,33 +102,53 @@ def case_ok(surface: str, term: str, kind: str, sentence_start: bool = False) ->
             return True
     lower_term = not any(c.isupper() for c in t)
     if kind == "name" or (lower_term and len(t) >= 7):
-        if " " in term.strip() or "-" in term or any(c.isdigit() for c in t) or _PROTEIN_WORD.search(t):
-            return s.lower() == t.lower() or kind == "name"
-        return False
+        return _name_case_ok(s, t, term, kind)
     if lower_term:  # p11: as written or capitalised
         return s.lower() == t.lower() and (s.islower() or s[:1].isupper() and s[1:] == t[1:])
     if s.upper() != t.upper():
         return False
+    return _symbol_case_ok(s, surface, kind, sentence_start)
+
+
+def _name_case_ok(s: str, t: str, term: str, kind: str) -> bool:
+    """A name (or a long lower-case term) in another case: names of several words, with a hyphen or a number,
+    or that look like protein names match in any case; other one-word terms only as written."""
+    if " " in term.strip() or "-" in term or any(c.isdigit() for c in t) or _PROTEIN_WORD.search(t):
+        return s.lower() == t.lower() or kind == "name"
+    return False
+
+
+def _symbol_case_ok(s: str, surface: str, kind: str, sentence_start: bool) -> bool:
+    """A symbol's letters written in other capitals: in capitals (MTOR for mTOR), with the capitals papers give
+    it, a numbered symbol in lower case, or capitalised the rodent way (not as a sentence's first word)."""
     if not any(c.islower() for c in s):
         return True
+    if _capitals_as_papers_write(s):
+        return True  # PTHrP, hnRNP, apoE, erbB3 (not cT2-4): a symbol written with the capitals papers give it
+    if _numbered_lower_case(s, surface, kind):
+        return True  # rac1, cdc2: a symbol with a number is not an English word in any case (but 'them 6', 'min-1')
+    capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])
+    return capitalised and len(s) >= 3 and (not sentence_start or any(c.isdigit() for c in s))
+
+
+def _capitals_as_papers_write(s: str) -> bool:
     letters = [c for c in s if c.isalpha()]
     uppers = sum(c.isupper() for c in letters)
-    if len(s) >= 4 and (
+    return len(s) >= 4 and (
         uppers >= 2
         or (uppers == 1 and s[0].islower() and (s[-1].isupper() or (letters[-1].isupper() and len(letters) >= 4)))
-    ):
-        return True  # PTHrP, hnRNP, apoE, erbB3 (not cT2-4): a symbol written with the capitals papers give it
-    if (
+    )
+
+
+def _numbered_lower_case(s: str, surface: str, kind: str) -> bool:
+    return (
         len(s) >= 4
-        and not uppers
+        and not any(c.isupper() for c in s)
         and any(c.isdigit() for c in s)
         and s[0].isalpha()
         and kind != "alias"
         and " " not in surface
-    ):
-        return True  # rac1, cdc2: a symbol with a number is not an English word in any case (but 'them 6', 'min-1')
-    capitalised = s[0].isupper() and not any(c.isupper() for c in s[1:])
-    return capitalised and len(s) >= 3 and (not sentence_start or any(c.isdigit() for c in s))
+    )
 
 
 def _acronym_of(short: str, words: Sequence[str]) -> bool:
@@ -175,11 +195,123 @@ class _Shape(NamedTuple):
     short: bool  # could be defined in brackets: 'electroconvulsive therapy (ECT)'
 
 
+# -- the text's rules for its hits ------------------------------------------------------------------------------
+# Each rule looks at one hit and returns DROP (no mention), LIST (a mention only if a list supports it), a hit
+# (kept, perhaps as another gene) or None (not its business: the next rule decides). A hit no rule decides is kept.
+# benchmarks/bench_extract.py --without RULE measures what one rule contributes.
+
+DROP, LIST = "drop", "list"
+
+
+class _TextContext(NamedTuple):
+    """What the rules know about the whole text."""
+
+    text: str
+    defined: dict[str, Hit | None]  # short form -> its definition (see Resolver._definitions)
+    strong: set[int]  # genes the text names by symbol, name or protein name
+    cell_lines: set[str]  # weak aliases the text names cells by ('THP-1 cells')
+
+
+def _split_ends(text: str, hits: list[Hit]) -> set[int]:
+    """Where '(IL)' of a joined '(IL)-6' ends: no definition of IL ends there."""
+    if ")-" not in text:
+        return set()
+    return {
+        text.index(")", h.start) + 1 for h in hits if text.startswith("(", h.start) and ")-" in text[h.start : h.end]
+    }
+
+
+def _strong_genes(hits: list[Hit]) -> set[int]:
+    return {h.item for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
+
+
+def _cell_lines(text: str, hits: list[Hit]) -> set[str]:
+    return {
+        text[h.start : h.end]
+        for h in hits
+        if h.type == "gene"
+        and h.kind in WEAK_KINDS
+        and _CELL_LINE.fullmatch(text, h.start, h.end)
+        and _CELLS_AFTER.match(text, h.end)
+    }
+
+
+def cell_line(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> str | None:
+    """An alias or old symbol the text names cells by is a cell line: 'THP-1 cells', 'INS-1 cells', 'Huh7 cells'
+    (and every other THP-1 of that text)."""
+    if context.cell_lines and hit.kind in WEAK_KINDS and surface in context.cell_lines:
+        return DROP
+    return None
+
+
+def roman_numeral(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> str | None:
+    """A Roman numeral is no gene: 'type II receptor', 'phase IV' name no gene II or IV."""
+    return DROP if hit.type == "gene" and shape.roman else None
+
+
+def word_like_alias(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> str | None:
+    """A weak alias spelled like a word (FISH, HEK, spatial, flower) needs the text's support: a definition, the
+    gene named by a strong name too, a gene word after it ('FISH gene'), or a list of genes around it. A hyphen
+    makes it no word (GM-CSF needs none)."""
+    if (
+        hit.type == "gene"
+        and hit.kind in WEAK_KINDS
+        and shape.word_like
+        and surface not in context.defined
+        and hit.item not in context.strong
+        and not GENE_CONTEXT.match(context.text, hit.end)
+    ):
+        return LIST
+    return None
+
+
+def treatment_or_long_name(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> Hit | None:
+    """Treatments, and names of several words longer than 12 characters, are what they are: no abbreviation
+    rule applies to 'electroconvulsive therapy' or 'brain-derived neurotrophic factor'."""
+    if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
+        return hit
+    return None
+
+
+def defined_in_text(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> Hit | str | None:
+    """A short form the text defines is what its definition says: 'electroconvulsive therapy (ECT)' makes every
+    ECT no gene; 'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene; 'substance P (SP)' makes SP the
+    gene TAC1, not the Sp factors."""
+    if surface not in context.defined:
+        return None
+    definition = context.defined[surface]
+    if definition is None:
+        return DROP
+    if definition.type == hit.type and definition.start != hit.start:
+        return Hit(hit.start, hit.end, hit.type, definition.item, hit.kind, hit.rank)
+    if definition.type == "gene" and hit.type == "family" and " " in context.text[definition.start : definition.end]:
+        return Hit(hit.start, hit.end, "gene", definition.item, "alias", KINDS.index("alias"))
+    return hit
+
+
+def stop_listed(context: _TextContext, hit: Hit, surface: str, shape: _Shape) -> str | None:
+    """A stop-listed abbreviation (ECT, MRI, SD: gene_names.yaml's not_genes) or one shorter than three letters
+    and digits is no gene unless a gene word follows it ('SD gene')."""
+    return DROP if shape.stop_listed and not GENE_CONTEXT.match(context.text, hit.end) else None
+
+
+Rule = Callable[[_TextContext, Hit, str, _Shape], Hit | str | None]
+HIT_RULES: tuple[Rule, ...] = (cell_line, roman_numeral, word_like_alias, treatment_or_long_name, defined_in_text,
+                               stop_listed)  # fmt: skip
+# the named steps a benchmark may switch off: the hit rules and the list support of word-like aliases
+RULE_NAMES = (*(rule.__name__ for rule in HIT_RULES), "list_support")
+
+
 class Resolver:
     """Turns the automaton's raw hits in one text into typed, disambiguated hits."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, *, without: frozenset[str] = frozenset()) -> None:
+        unknown = without - set(RULE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(sorted(unknown))}; the rules: {', '.join(RULE_NAMES)}")
         self.lexicon = lexicon
+        self.without = without
+        self._rules = tuple(rule for rule in HIT_RULES if rule.__name__ not in without)
         # what a surface with these entries may be does not depend on where it stands: decided once
         self._decided: dict[tuple[str, bool, int], _Decision] = {}
         self._shapes: dict[str, _Shape] = {}
@@ -346,24 +478,39 @@ class Resolver:
         return all(c in long_form for c in short if c.isdigit()) and _acronym_of(short, _LONG_WORDS.findall(long_form))
 
     def _abbreviations(self, text: str, hits: list[Hit]) -> list[Hit]:
-        """Apply the text's own definitions: 'electroconvulsive therapy (ECT)' makes every ECT a non-gene;
-        'brain-derived neurotrophic factor (BDNF)' makes BDNF that gene, 'superoxide dismutase (SOD1)' keeps SOD1
-        a gene. Stop-listed abbreviations, and short word-like aliases whose gene the text names no other way,
-        need a definition or a gene word after them ('ECT gene')."""
+        """Apply the text's own rules to its hits: each hit meets HIT_RULES in order until one decides it (see
+        each rule); those no rule decides are kept. Then word-like aliases get a last chance from lists."""
         if not hits:
             return hits
+        context = _TextContext(text, self._definitions(text, hits), _strong_genes(hits), _cell_lines(text, hits))
+        out: list[Hit] = []
+        listed: list[Hit] = []
+        for hit in hits:
+            surface = text[hit.start : hit.end]
+            shape = self._shape(surface)
+            verdict: Hit | str | None = None
+            for rule in self._rules:
+                verdict = rule(context, hit, surface, shape)
+                if verdict is not None:
+                    break
+            if verdict is DROP:
+                continue
+            if verdict is LIST:
+                listed.append(hit)
+                continue
+            out.append(verdict if isinstance(verdict, Hit) else hit)
+        if listed and out and "list_support" not in self.without:
+            out = self._listed(text, out, listed)
+        return out
+
+    def _definitions(self, text: str, hits: list[Hit]) -> dict[str, Hit | None]:
+        """The text's bracketed definitions of what was hit: 'electroconvulsive therapy (ECT)' defines ECT as no
+        gene (None); 'brain-derived neurotrophic factor (BDNF)' as that gene's hit; 'superoxide dismutase (SOD1)'
+        as a product the lexicon lacks (_PRODUCT). The first definition of a short form counts."""
         ends = {h.end: h for h in hits}  # a long form the lexicon knows
         surfaces = {text[h.start : h.end] for h in hits}  # only definitions of what was hit can matter
         defined: dict[str, Hit | None] = {}
-        split_ends = (
-            {
-                text.index(")", h.start) + 1
-                for h in hits  # after '(IL)' of a joined '(IL)-6'
-                if text.startswith("(", h.start) and ")-" in text[h.start : h.end]
-            }
-            if ")-" in text
-            else ()
-        )
+        split_ends = _split_ends(text, hits)
         # else no definition can matter: one needs a short form with a capital in brackets
         bracketed = any(f"({surface})" in text for surface in surfaces if self._shape(surface).short)
         for match in _DEFINITION.finditer(text) if bracketed else ():
@@ -385,55 +532,7 @@ class Resolver:
                     defined.setdefault(short, None)
                 elif _PRODUCT_WORD.search(words[-1]):
                     defined.setdefault(short, _PRODUCT)
-        strong = {h.item for h in hits if h.type == "gene" and h.kind in ("symbol", "name", "protein")}
-        cell_lines = {
-            text[h.start : h.end]
-            for h in hits
-            if h.type == "gene"
-            and h.kind in WEAK_KINDS
-            and _CELL_LINE.fullmatch(text, h.start, h.end)
-            and _CELLS_AFTER.match(text, h.end)
-        }
-        out: list[Hit] = []
-        listed: list[Hit] = []
-        for hit in hits:
-            surface = text[hit.start : hit.end]
-            if cell_lines and hit.kind in WEAK_KINDS and surface in cell_lines:
-                continue  # THP-1, INS-1, Huh7: an alias or old symbol the text names cells by is a cell line
-            shape = self._shape(surface)
-            if hit.type == "gene" and shape.roman:
-                continue  # II, IV: 'type II receptor' names no gene II
-            if (
-                hit.type == "gene"
-                and hit.kind in WEAK_KINDS
-                and shape.word_like
-                and surface not in defined
-                and hit.item not in strong
-                and not GENE_CONTEXT.match(text, hit.end)
-            ):
-                listed.append(hit)
-                continue  # FISH, HEK, spatial, flower: a word-like alias needs the text's support (GM-CSF does not)
-            if hit.type == "treatment" or (hit.end - hit.start > 12 and " " in surface):
-                out.append(hit)
-                continue
-            if surface in defined:
-                definition = defined[surface]
-                if definition is None:
-                    continue
-                if definition.type == hit.type and definition.start != hit.start:
-                    hit = Hit(hit.start, hit.end, hit.type, definition.item, hit.kind, hit.rank)
-                elif (
-                    definition.type == "gene"
-                    and hit.type == "family"
-                    and " " in text[definition.start : definition.end]
-                ):  # 'substance P (SP)': SP is no Sp factor
-                    hit = Hit(hit.start, hit.end, "gene", definition.item, "alias", KINDS.index("alias"))
-            elif shape.stop_listed and not GENE_CONTEXT.match(text, hit.end):
-                continue
-            out.append(hit)
-        if listed and out:
-            out = self._listed(text, out, listed)
-        return out
+        return defined
 
     @staticmethod
     def _listed(text: str, kept: list[Hit], candidates: list[Hit]) -> list[Hit]:

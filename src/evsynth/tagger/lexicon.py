@@ -99,16 +99,7 @@ def key_variants(term: str, kind: str) -> set[str]:
     split = _SPLIT_DIGITS.match(tokens[0]) if len(tokens) == 1 else None
     if split:
         forms.add(f"{split.group(1)} {split.group(2)}")
-    for form in list(forms):
-        for letter in GREEK.values():
-            if letter in form:
-                forms.add(form.replace(letter, " " + [w for w, g in GREEK.items() if g == letter][0]).strip())
-    for form in list(forms):
-        if _GREEK_WORD.search(form):
-            tables = [GREEK, {w: w for w in GREEK}] + ([GREEK_SHORT] if kind != "name" else [])
-            for join in ("", " "):
-                for table in tables:
-                    forms.add(_GREEK_WORD.sub(_greek(join, table), form))
+    forms |= _greek_spellings(forms, kind)
     if kind != "name":
         forms |= {_GREEK_LEAD.sub(lambda m: GREEK_SHORT[m.group(1)] + " ", form) for form in forms}
     elif len(tokens) == 2 and tokens[1].isdigit() and len(tokens[0]) > 3:  # talin 1 -> talin1
@@ -116,6 +107,24 @@ def key_variants(term: str, kind: str) -> set[str]:
     if kind in ("name", "protein", "family", "term"):
         forms |= {form + "s" for form in forms if len(form.split()[-1]) > 3 and form[-1].isalpha()}
     return {" ".join(form.split()) for form in forms}
+
+
+def _greek_spellings(forms: set[str], kind: str) -> set[str]:
+    """The forms with their Greek written each way: the letter as a word (TNFα -> TNF alpha), then every Greek
+    word as the letter, as the word and (but in names) as its short form, joined or apart (TNFα, TNF alpha, TNFa)."""
+    worded = set(forms)
+    for form in forms:
+        for word, letter in GREEK.items():
+            if letter in form:
+                worded.add(form.replace(letter, " " + word).strip())
+    spelled = set(worded)
+    tables = [GREEK, {w: w for w in GREEK}] + ([GREEK_SHORT] if kind != "name" else [])
+    for form in worded:
+        if _GREEK_WORD.search(form):
+            for join in ("", " "):
+                for table in tables:
+                    spelled.add(_GREEK_WORD.sub(_greek(join, table), form))
+    return spelled
 
 
 # enzyme classes, not one enzyme: 'coenzyme Q7, hydroxylase' gives no name 'hydroxylase' (separase is one)

@@ -82,9 +82,10 @@ class _Draft:
 class Tagger:
     """Finds entity mentions. Build one (the lexicon loads once) and call :meth:`tag` for each text."""
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, *, without: frozenset[str] = frozenset()) -> None:
+        """``without`` names rules to switch off (genes.RULE_NAMES), for measuring what each contributes."""
         self.lexicon = lexicon or default_lexicon()
-        self._resolver = Resolver(self.lexicon)
+        self._resolver = Resolver(self.lexicon, without=without)
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
 
     def _dictionary(self, text: str, keys: list[KeyHit]) -> Iterator[_Draft]:
@@ -283,27 +284,8 @@ class Tagger:
         named = [d for d in drafts if d.type == "gene" or "canonical" in d.attrs or "named" in d.attrs]
         if not named:
             return
-        cues = []
-        for start, length in cue_words:  # (start, length) as the lexicon's pass found them, in any case
-            word = text[start : start + length]
-            species = CUE_KIND.get(word) or (CUE_KIND.get(word.lower()) if word.istitle() else None)
-            if species is None:
-                continue  # written otherwise: 'RATS'
-            if species != "human" and names_a_method(text, start):
-                continue  # 'yeast two-hybrid', 'fetal bovine serum': a method, not the genes' species
-            cues.append((start, start + length, species))
-        counts = {k: sum(1 for *_, s in cues if s == k) for k in SPECIES}
-        top = max(SPECIES, key=lambda k: counts[k] if k != "human" else -1)
-        overall = top if counts[top] > 2 * counts["human"] else "human"
-        rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
-        if (
-            not cues
-            and len(
-                {text[d.start : d.end].rstrip("0123456789") for d in named if _rodent_style(text[d.start : d.end], d)}
-            )
-            >= _MOUSE_STYLED
-        ):
-            overall = rodent = "mouse"  # no species named, but Nlk, Meox1 and Gli2 written the mouse way
+        cues = _species_cues(text, cue_words)
+        overall, rodent = _text_species(text, cues, named)
         by_sentence: dict[int, list[str]] = {}
         for pos, _, kind in cues:
             by_sentence.setdefault(bisect.bisect_right(starts, pos) - 1, []).append(kind)
@@ -318,14 +300,8 @@ class Tagger:
             if species == "human" and rodent != "human" and _rodent_style(text[draft.start : draft.end], draft):
                 species = rodent  # 'Bmp4' in a text about mice: the mouse gene
             draft.attrs["species"] = species
-            if species == "human":
-                continue
-            if "named" in draft.attrs:
-                draft.attrs["named"] = [{**x, "id": None} for x in cast(list[dict[str, object]], draft.attrs["named"])]
-            if draft.type == "gene":
-                draft.id = None
-            elif "canonical" in draft.attrs:
-                draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
+            if species != "human":
+                _without_human_ids(draft)
 
     @staticmethod
     def _attach(drafts: list[_Draft], alleles: list[AlleleMatch], starts: list[int]) -> None:
@@ -354,3 +330,43 @@ class Tagger:
                 owned = owner.attrs.setdefault("alleles", [])
                 if isinstance(owned, list):
                     owned.append(entry)
+
+
+def _species_cues(text: str, cue_words: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """(start, end, species) of the cue words that count: written as listed or capitalised ('RATS' is not), and
+    not part of a method's name ('yeast two-hybrid', 'fetal bovine serum')."""
+    cues = []
+    for start, length in cue_words:  # (start, length) as the lexicon's pass found them, in any case
+        word = text[start : start + length]
+        species = CUE_KIND.get(word) or (CUE_KIND.get(word.lower()) if word.istitle() else None)
+        if species is None:
+            continue
+        if species != "human" and names_a_method(text, start):
+            continue
+        cues.append((start, start + length, species))
+    return cues
+
+
+def _text_species(text: str, cues: list[tuple[int, int, str]], named: list[_Draft]) -> tuple[str, str]:
+    """(the species the text names most, human unless another has more than twice its cues; the rodent it
+    names, or human). A text naming none that writes three genes the mouse way (Nlk, Meox1, Gli2) is about mice."""
+    counts = {k: sum(1 for *_, s in cues if s == k) for k in SPECIES}
+    top = max(SPECIES, key=lambda k: counts[k] if k != "human" else -1)
+    overall = top if counts[top] > 2 * counts["human"] else "human"
+    rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
+    if not cues:
+        styled = {text[d.start : d.end].rstrip("0123456789") for d in named if _rodent_style(text[d.start : d.end], d)}
+        if len(styled) >= _MOUSE_STYLED:
+            return "mouse", "mouse"
+    return overall, rodent
+
+
+def _without_human_ids(draft: _Draft) -> None:
+    """A non-human gene keeps its human HGNC symbol but no NCBI id; so do a family's canonical member and the
+    genes a composite names."""
+    if "named" in draft.attrs:
+        draft.attrs["named"] = [{**x, "id": None} for x in cast(list[dict[str, object]], draft.attrs["named"])]
+    if draft.type == "gene":
+        draft.id = None
+    elif "canonical" in draft.attrs:
+        draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
