@@ -23,8 +23,8 @@ from pathlib import Path
 
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.tagger.evaluate import Score, gene_ids, mirna_spans, variant_spans
-from evsynth.tagger.genes import RULE_NAMES
 from evsynth.tagger.lexicon import read_lexicon
+from evsynth.tagger.rules import RULE_NAMES
 from evsynth.tagger.tagger import Tagger
 
 TARGETS = {

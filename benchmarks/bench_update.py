@@ -21,7 +21,8 @@ from evsynth.pipeline import run_protocol
 from evsynth.protocol.loader import load_protocol
 from evsynth.sources.eutils import EUtils
 from evsynth.store.database import Store
-from evsynth.testing.server import Corpus, serving
+from evsynth.testing.corpus import Corpus
+from evsynth.testing.server import serving
 from evsynth.testing.synthetic import article_set, generated_corpus
 
 ROOT = Path(__file__).resolve().parent.parent

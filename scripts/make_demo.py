@@ -33,7 +33,8 @@ from evsynth.protocol.loader import load_protocol
 from evsynth.sources.eutils import EUtils, recording
 from evsynth.sources.harvest import harvest
 from evsynth.store.database import Store
-from evsynth.testing.server import Corpus, serving
+from evsynth.testing.corpus import Corpus
+from evsynth.testing.server import serving
 from evsynth.testing.synthetic import article_set, article_xml, author_names, demo_article_set
 
 ROOT = Path(__file__).resolve().parent.parent

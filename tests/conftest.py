@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from tests.helpers import shared_data
 
 from evsynth.store.database import Store
-from evsynth.testing.server import Corpus, FaultPlan, RunningServer, serving
+from evsynth.testing.corpus import Corpus
+from evsynth.testing.server import FaultPlan, RunningServer, serving
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import yaml
 from evsynth.config import Settings
 from evsynth.sources.eutils import EUtils
 from evsynth.tagger.tagger import Tagger
-from evsynth.testing.server import Corpus
+from evsynth.testing.corpus import Corpus
 from evsynth.testing.synthetic import article_set, generated_corpus
 
 ROOT = Path(__file__).resolve().parent.parent

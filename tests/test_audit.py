@@ -13,7 +13,8 @@ import yaml
 from click.testing import CliRunner
 from tests.helpers import ROOT, fast_client
 
-from evsynth.audit.check import audit, claim_findings, journal_matches, parse_window
+from evsynth.audit.check import audit, claim_findings, parse_window
+from evsynth.audit.citations import journal_matches
 from evsynth.audit.claims import Claim, check_claim, read_claims, sample_sizes
 from evsynth.audit.references import parse_reference, read_references
 from evsynth.audit.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
@@ -22,7 +23,8 @@ from evsynth.errors import EvsynthError, InputFileError
 from evsynth.models import Author, Record
 from evsynth.store.database import Store
 from evsynth.tagger.tagger import Tagger
-from evsynth.testing.server import Corpus, FaultPlan, citation_match, term_matcher
+from evsynth.testing.corpus import Corpus, citation_match, term_matcher
+from evsynth.testing.server import FaultPlan
 from evsynth.testing.synthetic import demo_article_set
 
 DEMO = ROOT / "demo" / "audit"

@@ -14,7 +14,8 @@ from tests.helpers import fast_client, make_corpus
 from evsynth.config import Settings
 from evsynth.sources.eutils import EUtils, parse_esearch
 from evsynth.sources.harvest import parse_efetch
-from evsynth.testing.server import FaultPlan, SyntheticCorpus
+from evsynth.testing.corpus import SyntheticCorpus
+from evsynth.testing.server import FaultPlan
 
 
 def test_esearch_json_says_what_the_xml_says(server_factory) -> None:  # type: ignore[no-untyped-def]

@@ -6,8 +6,9 @@ import pytest
 from tests.helpers import shared_tagger
 
 from evsynth.models import Mention
+from evsynth.tagger import derived_names
 from evsynth.tagger import lexicon as lexicon_module
-from evsynth.tagger.genes import case_ok
+from evsynth.tagger.case_rules import case_ok
 from evsynth.tagger.lexicon import fold, needs_capital
 from evsynth.tagger.tagger import Tagger, sentence_starts
 
@@ -202,9 +203,9 @@ def test_a_short_form_a_gene_name_defines_is_that_gene_not_a_family(tagger: Tagg
 
 def test_receptor_classes_named_by_a_letter_give_no_short_form() -> None:
     # 'EPH receptor B2' and 'adhesion G protein-coupled receptor B2' would make 'B2 receptor' ambiguous
-    assert "B2 receptor" in lexicon_module._reordered("bradykinin receptor B2")
+    assert "B2 receptor" in derived_names._reordered("bradykinin receptor B2")
     for name in ("EPH receptor B2", "adhesion G protein-coupled receptor D1", "killer cell lectin like receptor D1"):
-        assert not any(form.count(" ") == 1 for form in lexicon_module._reordered(name)), name
+        assert not any(form.count(" ") == 1 for form in derived_names._reordered(name)), name
 
 
 def test_lower_case_words_are_not_symbols(tagger: Tagger) -> None:
@@ -446,7 +447,7 @@ def test_fold_of_other_characters_is_the_whole_text_lowered(text: str) -> None:
 
 
 def test_first_two_characters_read_from_the_pattern() -> None:
-    from evsynth.tagger.variants import _openings
+    from evsynth.tagger.regex_openings import openings as _openings
 
     cases = {
         "(?:ab|c)d": ("ab", "cd"),
@@ -546,7 +547,7 @@ def test_laboratory_strains_name_their_species(tagger: Tagger) -> None:
 
 
 def test_a_long_form_spells_an_abbreviation_from_a_word_start() -> None:
-    from evsynth.tagger.genes import _acronym_of
+    from evsynth.tagger.case_rules import acronym_of as _acronym_of
 
     assert _acronym_of("Arnt", ["aryl", "receptor", "nuclear", "translocator"])
     assert not _acronym_of("Arnt", ["translocator", "protein"])  # the A is inside a word only
@@ -762,7 +763,7 @@ def test_curated_names_are_read_at_load_without_a_rebuild() -> None:
         with_curated(data, {"representatives": {"ERK": "BDNF"}})
 
 
-# Each named rule of the text (genes.HIT_RULES, and list_support) on a synthetic sentence: what it decides, and
+# Each named rule of the text (rules.HIT_RULES, and list_support) on a synthetic sentence: what it decides, and
 # what the tagger says with that rule switched off (as benchmarks/bench_extract.py --without RULE does).
 RULE_CASES = [
     ("cell_line", "THP-1 cells were stimulated and THP-1 expression of IL6 rose.",
@@ -787,7 +788,7 @@ def test_each_named_rule_decides_its_case(rule: str, text: str, with_rule: list,
 
 
 def test_every_named_rule_has_a_case_and_unknown_rules_are_refused() -> None:
-    from evsynth.tagger.genes import RULE_NAMES
+    from evsynth.tagger.rules import RULE_NAMES
 
     assert sorted(RULE_NAMES) == sorted(case[0] for case in RULE_CASES)
     with pytest.raises(ValueError, match="unknown rule.*roman_numerals.*the rules: cell_line"):

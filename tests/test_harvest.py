@@ -14,7 +14,8 @@ from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.protocol.loader import Protocol, load_protocol
 from evsynth.sources.harvest import harvest, plan_search
 from evsynth.store.database import Store
-from evsynth.testing.server import Corpus, FaultPlan, ServedRecord
+from evsynth.testing.corpus import Corpus, ServedRecord
+from evsynth.testing.server import FaultPlan
 from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 

@@ -22,7 +22,8 @@ from tests.helpers import ROOT, fast_client
 from evsynth.protocol.loader import Protocol, load_protocol
 from evsynth.sources.harvest import harvest
 from evsynth.store.database import Store
-from evsynth.testing.server import FaultPlan, RunningServer, SyntheticCorpus, serving
+from evsynth.testing.corpus import SyntheticCorpus
+from evsynth.testing.server import FaultPlan, RunningServer, serving
 
 
 def _protocol(tmp_path: Path, batch: int = 500) -> Protocol:

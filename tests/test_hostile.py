@@ -26,7 +26,8 @@ from evsynth.errors import HarvestGaveUp
 from evsynth.protocol.loader import load_protocol
 from evsynth.sources.harvest import harvest
 from evsynth.store.database import Store
-from evsynth.testing.server import ENTITY_BOMB, FaultPlan, SyntheticCorpus
+from evsynth.testing.corpus import SyntheticCorpus
+from evsynth.testing.server import ENTITY_BOMB, FaultPlan
 
 PROTOCOL = ROOT / "queries" / "trd-pharmacogenomics.yaml"
 CASSETTE = ROOT / "cassettes" / "trd-pharmacogenomics.yaml"

@@ -12,7 +12,7 @@ from lxml import etree
 from tests.helpers import ROOT, make_corpus
 
 from evsynth.cli import cli
-from evsynth.testing.server import Corpus
+from evsynth.testing.corpus import Corpus
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")

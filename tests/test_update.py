@@ -27,7 +27,8 @@ from tests.helpers import ROOT, make_corpus
 from evsynth.cli import cli
 from evsynth.store.database import Store
 from evsynth.store.lock import lock_path, store_lock
-from evsynth.testing.server import Corpus, ServedRecord, _Handler
+from evsynth.testing.corpus import Corpus, ServedRecord
+from evsynth.testing.server import _Handler
 from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")

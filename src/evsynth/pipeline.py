@@ -37,7 +37,8 @@ from evsynth.store.decisions import load_review_state
 from evsynth.store.records import pmids_by_id
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
-from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state, write_changes
+from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state
+from evsynth.synthesis.changes_report import write_changes
 from evsynth.synthesis.evidence import author_name
 from evsynth.tagger.stored import TagResult, stored_documents, tag_store
 from evsynth.tagger.tagger import Tagger

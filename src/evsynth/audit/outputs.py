@@ -7,7 +7,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from evsynth.audit.check import SEVERITIES, AuditResult, Finding, ReferenceAudit
+from evsynth.audit.check import AuditResult, ReferenceAudit
+from evsynth.audit.citations import SEVERITIES, Finding
 from evsynth.fileio import atomic_writer, check_writable
 
 CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",

@@ -11,7 +11,8 @@ from evsynth.cli.base import EXIT_CODES, cli
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_bytes
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
-from evsynth.testing.server import FAULTS, Corpus, FaultPlan, ServedRecord, SyntheticCorpus, serving
+from evsynth.testing.corpus import Corpus, ServedRecord, SyntheticCorpus
+from evsynth.testing.server import FAULTS, FaultPlan, serving
 
 
 @cli.command("test-server", epilog=EXIT_CODES)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from evsynth.models import Mention
-from evsynth.tagger.genes import Hit, Resolver
+from evsynth.tagger.genes import Resolver
 from evsynth.tagger.lexicon import Gene, KeyHit, Lexicon, default_lexicon, padded_fold
 from evsynth.tagger.mirna import MirnaNormaliser
+from evsynth.tagger.rules import Hit
 from evsynth.tagger.species import CUE_KIND, SPECIES, names_a_method
 from evsynth.tagger.variants import AMINO, AlleleMatch, find_alleles, find_variants
 from evsynth.tagger.wordlists import GREEK_LETTERS, alternation, words
@@ -83,7 +84,7 @@ class Tagger:
     """Finds entity mentions. Build one (the lexicon loads once) and call :meth:`tag` for each text."""
 
     def __init__(self, lexicon: Lexicon | None = None, *, without: frozenset[str] = frozenset()) -> None:
-        """``without`` names rules to switch off (genes.RULE_NAMES), for measuring what each contributes."""
+        """``without`` names rules to switch off (rules.RULE_NAMES), for measuring what each contributes."""
         self.lexicon = lexicon or default_lexicon()
         self._resolver = Resolver(self.lexicon, without=without)
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
