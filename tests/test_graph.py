@@ -397,3 +397,20 @@ def test_graph_edge_order_does_not_depend_on_the_hash_seed() -> None:
     }
     assert len(orders) == 1, orders
     assert "rs9011" in orders.pop()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We followed 30 twins and 12 probands for a year.",  # the audit counted these, the tables did not
+        "Of 48 drug-free responders, 20 relapsed.",  # the tables counted these, the audit did not
+        "In 2015 patients were enrolled (n = 1,204).",
+        "miR-132 increased in responders; 64 outpatients completed the study.",
+    ],
+)
+def test_sample_size_is_read_one_way_by_tables_and_audit(text: str) -> None:
+    """design.sample_size (evidence tables) and claims.sample_sizes (audit) read the same numbers of people."""
+    from evsynth.audit.claims import sample_sizes
+
+    size, _ = sample_size(text)
+    assert sample_sizes(text) and size == max(sample_sizes(text))

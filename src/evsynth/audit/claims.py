@@ -20,6 +20,7 @@ from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
 from evsynth.models import Mention
 from evsynth.sources.dedupe import fold_title
+from evsynth.synthesis.design import stated_sizes
 from evsynth.tagger.tagger import Tagger
 
 ENTITY_COLUMNS = {"genes": "gene", "variants": "variant", "mirnas": "mirna", "treatments": "treatment"}
@@ -33,11 +34,6 @@ _ALIASES = {
     "results": "finding",
 }  # fmt: skip
 _TYPES_FOR = {"gene": {"gene", "family"}, "variant": {"variant"}, "mirna": {"mirna"}, "treatment": {"treatment"}}
-_SAMPLE = re.compile(
-    r"\b[Nn]\s*=\s*(\d[\d,]*)|\b(\d{1,3}(?:,\d{3})+|\d+)\s+(?:[A-Za-z][\w-]*\s+){0,3}?(?:patients|participants|"
-    r"subjects|adults|individuals|people|persons|cases|controls|outpatients|inpatients|women|men|children|"
-    r"adolescents|veterans|volunteers|twins|probands|donors)\b"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +137,9 @@ def _family_level(mention: Mention) -> str:
 
 
 def sample_sizes(text: str) -> tuple[int, ...]:
-    """Numbers of people the text reports ("in 112 adults", "n = 48"), in order, without repeats."""
-    sizes = []
-    for match in _SAMPLE.finditer(text):
-        value = int((match.group(1) or match.group(2)).replace(",", ""))
-        if value not in sizes:
-            sizes.append(value)
-    return tuple(sizes)
+    """Numbers of people the text reports ("in 112 adults", "n = 48"), in order, without repeats; read as the
+    evidence tables read them (:func:`evsynth.synthesis.design.stated_sizes`)."""
+    return tuple(dict.fromkeys(number for number, _ in stated_sizes(text)))
 
 
 def _words(text: str) -> str:

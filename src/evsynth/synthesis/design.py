@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from evsynth.tagger.wordlists import alternation, words
+
 # (design, publication types that decide it, pattern over title and abstract, pattern over the title only).
 # Reviews are named by their own title or by how the abstract speaks of itself ("this review", "we performed a
 # meta-analysis"), so that a primary study citing "a previous meta-analysis" stays a primary study.
@@ -62,10 +64,7 @@ REVIEW_DESIGNS = frozenset({"meta-analysis", "systematic review", "review"})
 DNA_DESIGNS = frozenset({"GWAS", "polygenic score", "sequencing", "candidate gene"})
 RNA_DESIGNS = frozenset({"miRNA profiling", "gene expression", "epigenetic"})
 
-_PEOPLE = (
-    r"(?:adults?|patients?|participants?|subjects?|individuals?|cases?|controls?|outpatients?|inpatients?|"
-    r"people|persons?|women|men|children|adolescents?|veterans?|volunteers?|responders?|non-?responders?)"
-)
+_PEOPLE = alternation(words("people_words", package="evsynth.synthesis"))
 _SIZE = re.compile(
     r"\b[nN]\s*=\s*(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\b"
     # "112 adults", "48 drug-free patients"; not "miR-132 increased in responders" (a name, then a verb)
@@ -86,16 +85,25 @@ class Design:
         return self.primary in REVIEW_DESIGNS
 
 
-def sample_size(text: str) -> tuple[int | None, str]:
-    """The largest stated number of people, and the phrase that states it."""
-    best: tuple[int | None, str] = (None, "")
+def stated_sizes(text: str) -> list[tuple[int, str]]:
+    """Every number of people the text states ("in 112 adults", "n = 48"), with its phrase, in text order. The
+    one reading of sample sizes: the evidence tables and the audit's claims check both use it."""
+    found = []
     for match in _SIZE.finditer(text):
-        digits = (match.group("n1") or match.group("n2")).replace(",", "")
-        number = int(digits)
+        number = int((match.group("n1") or match.group("n2")).replace(",", ""))
         if match.group("n2") and 1900 <= number <= 2100 and "," not in match.group("n2"):
             continue  # a year ("in 2015 patients" is rare; "since 2015" is not a sample)
-        if number > 0 and (best[0] is None or number > best[0]):
-            best = (number, match.group(0))
+        if number > 0:
+            found.append((number, match.group(0)))
+    return found
+
+
+def sample_size(text: str) -> tuple[int | None, str]:
+    """The largest stated number of people, and the phrase that states it (the first, among equals)."""
+    best: tuple[int | None, str] = (None, "")
+    for number, phrase in stated_sizes(text):
+        if best[0] is None or number > best[0]:
+            best = (number, phrase)
     return best
 
 

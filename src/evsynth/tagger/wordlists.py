@@ -34,14 +34,14 @@ DATA_FILES = (
 )  # fmt: skip
 
 
-def _lines(name: str) -> list[str]:
-    text = (_DATA / name).read_text(encoding="utf-8")
+def _lines(name: str, package: str = "evsynth.tagger") -> list[str]:
+    text = (resources.files(package) / "data" / name).read_text(encoding="utf-8")
     return [line.rstrip("\n") for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def words(name: str) -> tuple[str, ...]:
-    """The entries of ``data/<name>.txt``, in file order."""
-    return tuple(line.strip() for line in _lines(f"{name}.txt"))
+def words(name: str, package: str = "evsynth.tagger") -> tuple[str, ...]:
+    """The entries of ``data/<name>.txt`` (of the tagger, or another package of evsynth's), in file order."""
+    return tuple(line.strip() for line in _lines(f"{name}.txt", package))
 
 
 def table(name: str) -> list[list[str]]:
