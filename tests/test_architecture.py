@@ -11,7 +11,7 @@ from tests.helpers import ROOT
 PACKAGE = ROOT / "src" / "evsynth"
 # The layers, from the ground up; a module may import its own layer's package or a lower layer.
 LAYERS = (
-    {"models", "errors", "config", "fileio", "version"},
+    {"models", "errors", "config", "fileio", "text", "version"},
     {"formats"},
     {"store"},
     {"protocol"},

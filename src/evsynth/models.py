@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -79,9 +80,19 @@ class Author:
     @property
     def display_name(self) -> str:
         """Return "Last FI" style name, or the collective name."""
-        if self.collective_name:
-            return self.collective_name
-        return f"{self.last_name} {self.initials}".strip()
+        return display_name(self.last_name, self.initials, self.collective_name)
+
+
+def display_name(last_name: str, initials: str = "", collective_name: str = "") -> str:
+    """An author as lists of references name them: "Selby D", or the collective name. The one way evsynth
+    writes an author (records.csv, evidence tables, changes, audit)."""
+    return collective_name or f"{last_name} {initials}".strip()
+
+
+def is_retracted(pub_types: Iterable[str], comment_types: Iterable[str]) -> bool:
+    """Whether PubMed marks a record retracted: the publication type, or a RetractionIn link. The one test
+    screening, records.csv, changes and the audit use."""
+    return "Retracted Publication" in pub_types or "RetractionIn" in comment_types
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +152,7 @@ class Record:
     @property
     def is_retracted(self) -> bool:
         """Whether PubMed marks this record as retracted."""
-        return "Retracted Publication" in self.pub_types or any(
-            c.ref_type == "RetractionIn" for c in self.comments_corrections
-        )
+        return is_retracted(self.pub_types, (c.ref_type for c in self.comments_corrections))
 
     @property
     def first_author(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from evsynth.fileio import atomic_writer, check_writable
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
+from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import Override, load_overrides
 from evsynth.screening.outputs import write_screening_outputs
@@ -81,9 +82,7 @@ def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
             "pmcid": row["pmcid"] or "",
             "duplicate_of": (pmid_of.get(primary) or f"record:{primary}") if primary else "",
             "duplicate_reason": row["duplicate_reason"] or "",
-            "is_retracted": int(
-                "Retracted Publication" in pub_types or any(c["ref_type"] == "RetractionIn" for c in comments)
-            ),
+            "is_retracted": int(is_retracted(pub_types, (c["ref_type"] for c in comments))),
             "deleted": int(row["deleted_run"] is not None),
         }
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from evsynth.audit.check import AuditResult, ReferenceAudit
 from evsynth.audit.citations import SEVERITIES, Finding
 from evsynth.fileio import atomic_writer, check_writable
+from evsynth.text import markdown_cell
 
 CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",
                "confidence", "record_title")  # fmt: skip
@@ -55,10 +56,6 @@ def write_csv(result: AuditResult, path: Path) -> None:
             writer.writerow(_row(None, finding))
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _label(ref: ReferenceAudit) -> str:
     cited = ref.citation
     who = cited.first_author + (" et al." if len(cited.authors) > 1 or cited.et_al else "")
@@ -73,9 +70,9 @@ def _label(ref: ReferenceAudit) -> str:
 def _finding_line(finding: Finding) -> str:
     detail = []
     if finding.cited:
-        detail.append(f"cited `{_cell(finding.cited)}`")
+        detail.append(f"cited `{markdown_cell(finding.cited)}`")
     if finding.found:
-        detail.append(f"record `{_cell(finding.found)}`")
+        detail.append(f"record `{markdown_cell(finding.found)}`")
     return f"- **{finding.check}**: {finding.message}" + (f" ({'; '.join(detail)})" if detail else "")
 
 
@@ -132,7 +129,8 @@ def _claims_table(result: AuditResult) -> list[str]:
         extra = ", ".join(text for _, text in claim.omitted) or "-"
         sizes = ", ".join(map(str, claim.abstract_sizes)) or "-"
         claimed_n = "-" if claim.sample_size is None else claim.sample_size
-        lines.append(f"| {ref.citation.key} | {_cell(yes)} | {_cell(no)} | {_cell(extra)} | {claimed_n} | {sizes} |")
+        cells = [ref.citation.key, markdown_cell(yes), markdown_cell(no), markdown_cell(extra), claimed_n, sizes]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     return lines + [""]
 
 

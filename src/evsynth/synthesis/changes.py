@@ -27,6 +27,7 @@ from typing import Any
 
 import networkx as nx
 
+from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import protocol_modules
 from evsynth.store.database import Store, utc_now
@@ -83,15 +84,11 @@ def _record_key(row: Any) -> str:
 
 
 def _notices(row: Any) -> list[str]:
-    found = [
-        f"{NOTICE_TYPES[c['ref_type']]}:{c.get('pmid') or ''}"
-        for c in json.loads(row["comments_corrections"] or "[]")
-        if c.get("ref_type") in NOTICE_TYPES
-    ]
-    if "Retracted Publication" in json.loads(row["pub_types"] or "[]") and not any(
-        n.startswith("retraction:") for n in found
-    ):
-        found.append("retraction:")
+    links = json.loads(row["comments_corrections"] or "[]")
+    found = [f"{NOTICE_TYPES[c['ref_type']]}:{c.get('pmid') or ''}" for c in links if c.get("ref_type") in NOTICE_TYPES]
+    retracted = is_retracted(json.loads(row["pub_types"] or "[]"), (c.get("ref_type") for c in links))
+    if retracted and not any(n.startswith("retraction:") for n in found):
+        found.append("retraction:")  # marked retracted with no notice to link
     return sorted(set(found))
 
 

@@ -8,17 +8,14 @@ from typing import Any
 
 from evsynth.fileio import atomic_writer
 from evsynth.synthesis.changes import LISTS, has_news
+from evsynth.text import markdown_cell
 
 MD_LIMIT = 100  # rows per changes.md table; changes.json has them all
 
 
-def _cell(value: object) -> str:
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
 def _table(header: list[str], rows: list[list[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:MD_LIMIT]]
+    lines += ["| " + " | ".join(markdown_cell(v) for v in row) + " |" for row in rows[:MD_LIMIT]]
     if len(rows) > MD_LIMIT:
         lines.append(f"\n... and {len(rows) - MD_LIMIT} more (see changes.json)")
     return lines + [""]

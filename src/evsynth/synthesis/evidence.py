@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evsynth.formats.annotations import record_document
-from evsynth.models import Mention
+from evsynth.models import Mention, display_name
 from evsynth.store.database import Store
 from evsynth.store.mentions import mentions_of
 from evsynth.store.records import record_rows
@@ -37,8 +37,10 @@ class EvidenceRecord:
 
 
 def author_name(author: dict[str, Any]) -> str:
-    """ "Selby D", or a collective name."""
-    return str(author.get("collective_name") or f"{author.get('last_name', '')} {author.get('initials', '')}").strip()
+    """A stored author (JSON) as :func:`evsynth.models.display_name` writes it."""
+    return display_name(
+        author.get("last_name") or "", author.get("initials") or "", author.get("collective_name") or ""
+    )
 
 
 def _first_author(authors_json: str | None) -> str:

@@ -16,6 +16,7 @@ from evsynth.fileio import atomic_writer
 from evsynth.synthesis.convergence import COLUMNS, ConvergenceRow
 from evsynth.synthesis.design import DNA_DESIGNS, RNA_DESIGNS
 from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.text import markdown_cell
 
 EVIDENCE_COLUMNS = (
     "table",
@@ -79,13 +80,9 @@ def evidence_row(record: EvidenceRecord) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _md(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_table(rows: list[dict[str, str]], columns: tuple[str, ...], headers: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_md(row[c]) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_cell(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
