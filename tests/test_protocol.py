@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from tests.helpers import BAD_PROTOCOLS, ROOT, VALID, protocol_with, write_protocol
 
+from evsynth.cli import cli
 from evsynth.errors import ProtocolError
 from evsynth.protocol.loader import check_query_syntax, load_protocol
 
@@ -102,3 +104,54 @@ def test_protocol_not_utf8(tmp_path: Path) -> None:
 )
 def test_protocol_check_query_syntax(query: str, ok: bool) -> None:
     assert (check_query_syntax(query) is None) is ok
+
+
+REPEATED_KEY = """name: demo
+search:
+  query: 'ketamine[tiab]'
+criteria:
+  exclude:
+    - {name: a, label: A, when: {pub_type: [Comment]}}
+  exclude:
+    - {name: b, label: B, when: {pub_type: [Letter]}}
+"""
+
+
+def test_protocol_repeated_key_is_refused_with_both_lines(tmp_path: Path) -> None:
+    """A second `exclude:` used to replace the first silently (its criteria vanished, exit 0)."""
+    path = write_protocol(tmp_path, REPEATED_KEY)
+    with pytest.raises(ProtocolError, match=r"line 7, column 3: duplicate key 'exclude' \(first at line 5\)"):
+        load_protocol(path)
+
+
+@pytest.mark.parametrize("date", ["2021-02-30", "2021-13-45"])
+def test_protocol_impossible_date_is_one_line(tmp_path: Path, date: str, runner: CliRunner) -> None:
+    """An impossible unquoted date used to fail inside the YAML library with a 60-line traceback."""
+    text = f"name: demo\nsearch:\n  query: 'ketamine[tiab]'\n  date_window: {{start: {date}, end: 2025-06-01}}\n"
+    path = write_protocol(tmp_path, text)
+    with pytest.raises(ProtocolError, match=rf"search.date_window.start: '{date}' is not a valid date"):
+        load_protocol(path)
+    result = runner.invoke(cli, ["run", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].endswith(f"'{date}' is not a valid date (YYYY-MM-DD)")
+
+
+def test_protocol_unknown_key_suggests_the_known_one(tmp_path: Path) -> None:
+    path = write_protocol(tmp_path, protocol_with(serach={"query": "x"}))
+    with pytest.raises(ProtocolError, match=r"serach: unknown key; did you mean 'search'\?"):
+        load_protocol(path)
+
+
+def test_protocol_dates_keep_the_digest(tmp_path: Path) -> None:
+    """Dates are read as text now; the protocol's digest (and so every stored snapshot) is unchanged."""
+    import hashlib
+    import json
+
+    import yaml as pyyaml
+
+    path = ROOT / "queries" / "trd-pharmacogenomics.yaml"
+    as_dates = pyyaml.safe_load(path.read_text())
+    assert (
+        load_protocol(path).digest
+        == hashlib.sha256(json.dumps(as_dates, sort_keys=True, default=str).encode()).hexdigest()
+    )

@@ -54,6 +54,7 @@ from evsynth.protocol.predicates import (
     text_leaf,
     values_leaf,
 )
+from evsynth.protocol.schema import Checker
 
 ENGINE_VERSION = "1"  # bump when a change to this module changes decisions: stored decisions are then redone
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -96,22 +97,13 @@ class Criteria:
 # -- validation: protocol data -> predicates -----------------------------------------------
 
 
-class _Builder:
+class _Builder(Checker):
     """Turns the ``criteria`` section into predicates; every error names file, key and value."""
 
     def __init__(self, path: Path, concepts: dict[str, Concept]) -> None:
-        self.path = path
+        super().__init__(path)
         self.concepts = concepts
         self.inline = 0
-
-    def fail(self, key: str, message: str) -> ProtocolError:
-        return ProtocolError(f"{self.path}: {key}: {message}")
-
-    def strings(self, value: Any, key: str) -> list[str]:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not items or not all(isinstance(v, str) and v.strip() for v in items):
-            raise self.fail(key, f"must be a string or a non-empty list of strings, got {value!r:.60}")
-        return [v.strip() for v in items]
 
     def missing(self, node: dict[str, Any], key: str, default: bool | None) -> bool | None:
         if "missing" not in node:
@@ -146,12 +138,7 @@ class _Builder:
     def leaf(self, kind: str, node: dict[str, Any], key: str) -> Predicate:
         return CRITERION_TYPES[kind].build(self, node, key, f"{key}.{kind}", node[kind])
 
-    def flag(self, value: Any, where: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(where, f"{value!r} must be true or false")
-        return value
-
-    def date(self, value: Any, where: str, missing: bool | None) -> Predicate:
+    def date_test(self, value: Any, where: str, missing: bool | None) -> Predicate:
         if not isinstance(value, dict) or not set(value) <= {"from", "to", "field"} or not value:
             raise self.fail(where, f"must be {{from: YYYY-MM-DD, to: YYYY-MM-DD, field: ...}}, got {value!r:.60}")
         bounds: list[dt.date | None] = []
@@ -233,7 +220,7 @@ CRITERION_TYPES: dict[str, CriterionType] = {
                       lambda b, node, key, where, value: values_leaf("source", b.strings(value, where), False,
                                                                      lambda r: [r.source])),
         CriterionType("date", "{from, to, field}: the date lies in the window (pub_date, electronic_date, ...)",
-                      lambda b, node, key, where, value: b.date(value, where, b.missing(node, key, None))),
+                      lambda b, node, key, where, value: b.date_test(value, where, b.missing(node, key, None))),
         CriterionType("text", "a concept name, or an inline concept {terms, patterns, ...}",
                       lambda b, node, key, where, value: text_leaf(b.concept(value, where))),
         CriterionType("retracted", "true: PubMed marks the record retracted",

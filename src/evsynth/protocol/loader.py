@@ -20,15 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from evsynth.errors import ProtocolError
 from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.protocol.criteria import Criteria, load_criteria
-from evsynth.protocol.pathways import convergence_settings, protocol_modules
+from evsynth.protocol.pathways import ConvergenceSettings, Module, convergence_settings, protocol_modules
+from evsynth.protocol.schema import Checker, read_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_DATE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})$")
 DATE_FIELDS = ("pdat", "edat", "mdat")
 
 _TOP_KEYS = {
@@ -92,6 +89,9 @@ class Protocol:
     sections: dict[str, Any] = field(default_factory=dict, compare=False)
     digest: str = ""
     criteria: Criteria | None = field(default=None, compare=False)
+    # the pathway modules (packaged, plus or replaced by the protocol's) and the convergence thresholds, read once
+    modules: dict[str, Module] = field(default_factory=dict, compare=False)
+    convergence: ConvergenceSettings = field(default_factory=ConvergenceSettings, compare=False)
 
     @property
     def overrides_path(self) -> Path:
@@ -103,52 +103,6 @@ class Protocol:
     def section(self, name: str) -> Any:
         """Return a later-stage section (``criteria``, ``extraction`` ...) or None."""
         return self.sections.get(name)
-
-
-class _Checker:
-    """Collects the file name so every error message can name it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, message: str) -> ProtocolError:
-        return ProtocolError(f"{self.path}: {key}: {message}" if key else f"{self.path}: {message}")
-
-    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a mapping, got {type(value).__name__} {value!r:.60}")
-        for name in value:
-            if name not in allowed:
-                where = f"{key}.{name}" if key else str(name)
-                raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        return value
-
-    def text(self, value: Any, key: str, *, required: bool = False) -> str:
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise self.fail(key, f"must be a non-empty string, got {value!r:.60}")
-        return value.strip()
-
-    def date(self, value: Any, key: str) -> dt.date | None:
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        match = _DATE.match(str(value).strip())
-        if match:
-            try:
-                return dt.date(*(int(g) for g in match.groups()))
-            except ValueError:
-                pass
-        raise self.fail(key, f"{value!r} is not a valid date (YYYY-MM-DD)")
-
-    def integer(self, value: Any, key: str, low: int, high: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, f"{value!r} must be a whole number from {low} to {high}")
-        return value
 
 
 def check_query_syntax(query: str) -> str | None:
@@ -189,7 +143,7 @@ def check_query_syntax(query: str) -> str | None:
     return None
 
 
-def _blocks(check: _Checker, value: Any) -> tuple[ConceptBlock, ...]:
+def _blocks(check: Checker, value: Any) -> tuple[ConceptBlock, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
@@ -218,7 +172,7 @@ def _blocks(check: _Checker, value: Any) -> tuple[ConceptBlock, ...]:
     return tuple(blocks)
 
 
-def _search(check: _Checker, value: Any) -> SearchStrategy:
+def _search(check: Checker, value: Any) -> SearchStrategy:
     section = check.mapping(value, "search", _SEARCH_KEYS)
     database = check.text(section.get("database", "pubmed"), "search.database", required=True)
     if database != "pubmed":
@@ -247,7 +201,7 @@ def _search(check: _Checker, value: Any) -> SearchStrategy:
     return SearchStrategy(query=query, start=start, end=end, date_field=date_field, blocks=blocks)
 
 
-def _sources(check: _Checker, value: Any) -> tuple[FileSource, ...]:
+def _sources(check: Checker, value: Any) -> tuple[FileSource, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -274,26 +228,6 @@ def _sources(check: _Checker, value: Any) -> tuple[FileSource, ...]:
     return tuple(sources)
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError(f"{path}: protocol file not found") from None
-    except IsADirectoryError:
-        raise ProtocolError(f"{path}: is a directory, not a protocol file") from None
-    except UnicodeDecodeError as err:
-        raise ProtocolError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise ProtocolError(f"{path}: cannot read ({err.strerror})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or "syntax error"
-        raise ProtocolError(f"{path}: invalid YAML{where}: {problem}") from None
-
-
 def load_protocol(path: str | Path) -> Protocol:
     """Load and validate a protocol file.
 
@@ -306,8 +240,8 @@ def load_protocol(path: str | Path) -> Protocol:
         datetime.date(2021, 1, 1)
     """
     path = Path(path)
-    data = _read_yaml(path)
-    check = _Checker(path)
+    data = read_yaml(path)
+    check = Checker(path)
     if data is None:
         raise check.fail("", "is empty")
     top = check.mapping(data, "", _TOP_KEYS)
@@ -321,8 +255,8 @@ def load_protocol(path: str | Path) -> Protocol:
             raise check.fail(key, f"must be a mapping or a list, got {top[key]!r:.60}")
         sections[key] = top.get(key)
     # the graph-stage sections fail now, before any harvesting, rather than at the end of a long run
-    protocol_modules(sections["pathways"], path)
-    convergence_settings(sections["convergence"], path)
+    modules = protocol_modules(sections["pathways"], path)
+    convergence = convergence_settings(sections["convergence"], path)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return Protocol(
         name=name,
@@ -338,4 +272,6 @@ def load_protocol(path: str | Path) -> Protocol:
         sections=sections,
         digest=digest,
         criteria=load_criteria(sections["criteria"], path) if sections.get("criteria") is not None else None,
+        modules=modules,
+        convergence=convergence,
     )

@@ -15,9 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evsynth.errors import ProtocolError
+from evsynth.protocol.schema import Checker, parse_yaml, read_yaml
 
 MODULE_KINDS = ("pathway", "module", "mirna_family")
 _MODULE_KEYS = {"name", "kind", "sources", "genes", "families", "mirnas", "description"}
@@ -54,15 +53,11 @@ class ConvergenceSettings:
 
 
 def _fail(where: Path | str, key: str, message: str) -> ProtocolError:
-    return ProtocolError(f"{where}: {key}: {message}")
+    return Checker(where).fail(key, message)
 
 
 def _names(value: Any, where: Path | str, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _fail(where, key, f"must be a list of names, got {value!r:.60}")
-    return tuple(v.strip() for v in value)
+    return Checker(where).names(value, key)
 
 
 def parse_modules(data: Any, where: Path | str, key: str = "") -> dict[str, Module]:
@@ -107,7 +102,7 @@ def parse_modules(data: Any, where: Path | str, key: str = "") -> dict[str, Modu
 def default_modules() -> dict[str, Module]:
     """The packaged curated modules (``evsynth/protocol/data/pathways.yaml``)."""
     text = resources.files("evsynth.protocol").joinpath("data/pathways.yaml").read_text(encoding="utf-8")
-    return parse_modules(yaml.safe_load(text), "evsynth")
+    return parse_modules(parse_yaml(text, "src/evsynth/protocol/data/pathways.yaml"), "evsynth")
 
 
 def protocol_modules(section: Any, protocol_path: Path) -> dict[str, Module]:
@@ -124,18 +119,9 @@ def protocol_modules(section: Any, protocol_path: Path) -> dict[str, Module]:
         if not isinstance(section["file"], str):
             raise _fail(protocol_path, "pathways.file", f"must be a file name, got {section['file']!r:.60}")
         path = protocol_path.parent / section["file"]
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise _fail(protocol_path, "pathways.file", f"{path} not found") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise _fail(protocol_path, "pathways.file", f"{path} cannot be read ({err})") from None
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            at = f" at line {mark.line + 1}" if mark else ""
-            raise ProtocolError(
-                f"{path}: invalid YAML{at}: {getattr(err, 'problem', None) or 'syntax error'}"
-            ) from None
+        if not path.is_file():
+            raise _fail(protocol_path, "pathways.file", f"{path} not found")
+        data = read_yaml(path, "pathways file")
         modules.update(parse_modules(data, path))
     if section.get("modules") is not None:
         modules.update(parse_modules(section["modules"], protocol_path, "pathways.modules"))

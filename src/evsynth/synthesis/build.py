@@ -9,7 +9,7 @@ from pathlib import Path
 import networkx as nx
 
 from evsynth.protocol.loader import Protocol
-from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members, convergence_settings, protocol_modules
+from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members
 from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
 from evsynth.synthesis.convergence import ConvergenceRow, convergence
@@ -56,10 +56,10 @@ def synthesise(
     lexicon: Lexicon | None = None,
 ) -> Synthesis:
     """Build the graph and the convergence rows for the records the review covers (``state.included``)."""
-    modules = protocol_modules(protocol.section("pathways"), protocol.path)
+    modules = protocol.modules
     lexicon = lexicon or default_lexicon()
     check_members(modules, lexicon.by_symbol, {family.id for family in lexicon.families})
-    settings = convergence_settings(protocol.section("convergence"), protocol.path)
+    settings = protocol.convergence
     records = load_evidence(store, state.included)
     graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
     graph.graph["protocol"] = protocol.name
