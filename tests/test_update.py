@@ -33,6 +33,7 @@ from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
 OUT = Path("output/trd-pharmacogenomics")
+CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
 STORE = OUT / "evsynth.sqlite"
 
 
@@ -318,3 +319,44 @@ def test_every_command_that_writes_the_store_respects_the_lock(
     assert result.exit_code == 5, result.output
     assert "in use by evsynth update" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "review.decisions.csv").exists()  # a refused decide writes nothing
+
+
+DELETIONS = """<?xml version="1.0" encoding="UTF-8"?>
+<!-- synthetic: a PubMed update file that deletes two of the demo's synthetic records -->
+<PubmedArticleSet>
+<DeleteCitation><PMID Version="1">90000001</PMID><PMID Version="1">90000034</PMID></DeleteCitation>
+</PubmedArticleSet>
+"""
+
+
+def test_pubmed_deletions_in_an_imported_update_file_reach_every_output(runner: CliRunner, tmp_path: Path) -> None:
+    """A DeleteCitation marks the record deleted; it leaves the screened set (PRISMA's previous studies lose
+    it), records.csv flags it and changes.json lists it. Before, DeleteCitation was parsed and dropped."""
+    demo = ROOT / "demo"
+    out = tmp_path / "out"
+    first = ["run", PROTOCOL, "--replay", CASSETTE, "--import", str(demo / "scopus-export.csv"),
+             "--import", str(demo / "hand-search.ris"), "--out", str(out)]  # fmt: skip
+    assert runner.invoke(cli, first).exit_code == 0
+    deletions = tmp_path / "pubmed-update.xml"
+    deletions.write_text(DELETIONS)
+    result = runner.invoke(
+        cli, ["update", PROTOCOL, "--replay", CASSETTE, "--import", str(deletions), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 marked deleted by PubMed" in result.output
+    changes = json.loads((out / "changes.json").read_text())
+    assert [(i["pmid"], i["was"]) for i in changes["deleted_records"]] == [
+        ("90000001", "include"),
+        ("90000034", "exclude"),
+    ]
+    assert [i["pmid"] for i in changes["no_longer_included"]] == ["90000001"]
+    assert "Deleted by PubMed" in (out / "changes.md").read_text()
+    with (out / "records.csv").open(newline="") as handle:
+        flags = {row["pmid"]: row["deleted"] for row in csv.DictReader(handle)}
+    assert flags["90000001"] == flags["90000034"] == "1" and flags["90000002"] == "0"
+    prisma = json.loads((out / "prisma.json").read_text())
+    assert prisma["review"] == "update"
+    assert {"record_id": prisma["previous"]["no_longer_included"][0]["record_id"], "pmid": "90000001",
+            "decision": "removed"} in prisma["previous"]["no_longer_included"]  # fmt: skip
+    screened = {row.split(",")[0] for row in (out / "screening.csv").read_text().splitlines()[1:]}
+    assert "90000001" not in screened

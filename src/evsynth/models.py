@@ -104,7 +104,6 @@ class CommentCorrection:
     pmid: str = ""
 
 
-RETRACTION_TYPES = frozenset({"RetractionIn", "RetractionOf", "ExpressionOfConcernIn"})
 ERRATUM_TYPES = frozenset({"ErratumIn", "ErratumFor", "CorrectedandRepublishedIn"})
 
 
@@ -170,9 +169,6 @@ class Slice:
     pmid_range: tuple[int, int] | None = None
 
 
-DECISIONS = ("include", "exclude", "uncertain")
-
-
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Why a criterion fired (or could not be decided): the field read and what it held.
@@ -212,9 +208,6 @@ class Decision:
     def is_included(self) -> bool:
         """Whether the record is included."""
         return self.decision == "include"
-
-
-ENTITY_TYPES = ("gene", "family", "variant", "mirna", "treatment")
 
 
 @dataclass(frozen=True, slots=True)

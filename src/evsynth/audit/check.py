@@ -43,11 +43,6 @@ class ReferenceAudit:
     findings: list[Finding] = field(default_factory=list)
     claim: ClaimCheck | None = None
 
-    @property
-    def worst(self) -> str:
-        ranks = [SEVERITIES.index(f.severity) for f in self.findings]
-        return SEVERITIES[min(ranks)] if ranks else "ok"
-
 
 @dataclass
 class AuditResult:

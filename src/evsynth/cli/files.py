@@ -41,8 +41,10 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
         duplicates = deduplicate(store)
         total = store.count_records()
     for item in results:
+        deleted = f", {item.deleted} marked deleted by PubMed" if item.deleted else ""
         click.echo(
             f"imported {item.path}: {item.records} records ({item.format}, source {item.source}), {item.new} new"
+            + deleted
         )
     clustered = sum(n for reason, n in duplicates.items() if reason != "primary")
     click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")

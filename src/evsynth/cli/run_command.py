@@ -197,10 +197,12 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
     for item in result.imports:
         log.info(
             "import",
-            f"imported {item.path}: {item.records} records ({item.format}), {item.new} new",
+            f"imported {item.path}: {item.records} records ({item.format}), {item.new} new"
+            + (f", {item.deleted} marked deleted by PubMed" if item.deleted else ""),
             path=str(item.path),
             records=item.records,
             new=item.new,
+            deleted=item.deleted,
             format=item.format,
         )
     for warning in manifest.get("warnings", []):

@@ -23,17 +23,32 @@ from evsynth.models import Record
 
 
 @dataclass(frozen=True)
+class FileContents:
+    """What an export file holds: its records, and the PMIDs it says PubMed deleted (an update file's
+    DeleteCitation; no other format has any)."""
+
+    records: list[Record]
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ImportFormat:
     """A file format records are imported from."""
 
     name: str
     description: str
-    read: Callable[[Path, str], list[Record]]  # (path, source name) -> records
+    read: Callable[[Path, str], FileContents]  # (path, source name) -> contents
 
 
-def read_pubmed_xml(path: Path, source: str) -> list[Record]:
-    """PubMed XML (efetch output, a PubMed 'Save as XML' file, or a baseline file)."""
-    return list(iter_pubmed_xml(path, source_name=source, keep_raw=True))
+def read_pubmed_xml(path: Path, source: str) -> FileContents:
+    """PubMed XML (efetch output, a PubMed 'Save as XML' file, a baseline or update file)."""
+    deleted: list[str] = []
+    records = list(iter_pubmed_xml(path, source_name=source, keep_raw=True, deleted=deleted))
+    return FileContents(records, tuple(dict.fromkeys(p for p in deleted if p)))
+
+
+def _records_only(read: Callable[[Path, str], list[Record]]) -> Callable[[Path, str], FileContents]:
+    return lambda path, source: FileContents(read(path, source))
 
 
 IMPORT_FORMATS: dict[str, ImportFormat] = {
@@ -42,9 +57,13 @@ IMPORT_FORMATS: dict[str, ImportFormat] = {
         ImportFormat(
             "pubmed_xml", "PubMed XML: efetch output, 'Save as XML', baseline and update files", read_pubmed_xml
         ),
-        ImportFormat("medline", "MEDLINE text: PubMed's 'Save as PubMed format' (.nbib, .txt)", read_medline),
-        ImportFormat("ris", "RIS: Zotero, EndNote, Mendeley, Scopus and Web of Science exports", read_ris),
-        ImportFormat("scopus_csv", "Scopus CSV export", read_scopus_csv),
+        ImportFormat(
+            "medline", "MEDLINE text: PubMed's 'Save as PubMed format' (.nbib, .txt)", _records_only(read_medline)
+        ),
+        ImportFormat(
+            "ris", "RIS: Zotero, EndNote, Mendeley, Scopus and Web of Science exports", _records_only(read_ris)
+        ),
+        ImportFormat("scopus_csv", "Scopus CSV export", _records_only(read_scopus_csv)),
     )
 }
 
@@ -78,9 +97,14 @@ def detect_format(path: Path) -> str:
     raise InputFileError(f"{path}: unknown format (evsynth reads PubMed XML, MEDLINE/.nbib, RIS and Scopus CSV)")
 
 
-def read_records(path: Path, *, format_name: str | None = None, source: str | None = None) -> list[Record]:
-    """Read every record of an export file, detecting its format unless given."""
+def read_file(path: Path, *, format_name: str | None = None, source: str | None = None) -> FileContents:
+    """Read an export file, detecting its format unless given."""
     fmt = format_name or detect_format(path)
     if fmt not in IMPORT_FORMATS:
         raise InputFileError(f"{path}: unknown format {fmt!r} (one of {', '.join(IMPORT_FORMATS)})")
     return IMPORT_FORMATS[fmt].read(path, source or fmt)
+
+
+def read_records(path: Path, *, format_name: str | None = None, source: str | None = None) -> list[Record]:
+    """Read every record of an export file, detecting its format unless given."""
+    return read_file(path, format_name=format_name, source=source).records

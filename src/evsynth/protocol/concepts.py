@@ -34,7 +34,6 @@ from rapidfuzz import fuzz, process
 
 from evsynth.models import Evidence, Record
 
-TEXT_FIELDS = ("title", "abstract", "keywords")
 _BOUND_START = r"(?<!\w)"
 _BOUND_END = r"(?!\w)"
 _JOIN = r"[\s\-\u2010\u2011\u2012\u2013]?"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from evsynth.models import Evidence, Record
+from evsynth.models import Evidence, Record, iso_day
 from evsynth.protocol.concepts import Concept, Outcome
 
 Predicate = Callable[[Record, dict[str, Outcome], str], Outcome]
@@ -95,18 +95,12 @@ def partial_date_range(text: str) -> tuple[dt.date, dt.date] | None:
     match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text or "")
     if not match:
         return None
-    year, month, day = int(match[1]), match[2], match[3]
+    iso = "-".join(part for part in match.groups() if part)
     try:
-        if day:
-            date = dt.date(year, int(month), int(day))
-            return date, date
-        if month:
-            first = dt.date(year, int(month), 1)
-            following = dt.date(year + (first.month == 12), first.month % 12 + 1, 1)
-            return first, following - dt.timedelta(days=1)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        first, last = iso_day(iso), iso_day(iso, last=True)  # the one reading of partial dates (models.iso_day)
     except ValueError:
         return None
+    return (first, last) if first and last else None
 
 
 def _record_date(record: Record, field_name: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from evsynth.formats.registry import detect_format, read_records
+from evsynth.formats.registry import detect_format, read_file
 from evsynth.models import Record
 from evsynth.store.database import Store, utc_now
 
@@ -28,6 +28,7 @@ class ImportResult:
     records: int
     new: int
     run_id: int
+    deleted: int = 0  # stored records the file says PubMed deleted, now marked so
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class LoadedFile:
     source: str
     records: list[Record]
     digest: str
+    deleted: tuple[str, ...] = ()  # PMIDs the file says PubMed deleted
 
 
 def load_files(paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None) -> list[LoadedFile]:
@@ -51,8 +53,9 @@ def load_files(paths: Iterable[Path], *, source: str | None = None, format_name:
     loaded = []
     for path in paths:
         fmt = format_name or detect_format(path)
-        records = read_records(path, format_name=fmt, source=source or fmt)
-        loaded.append(LoadedFile(path, fmt, source or fmt, records, hashlib.sha256(path.read_bytes()).hexdigest()))
+        contents = read_file(path, format_name=fmt, source=source or fmt)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        loaded.append(LoadedFile(path, fmt, source or fmt, contents.records, digest, contents.deleted))
     return loaded
 
 
@@ -63,9 +66,12 @@ def store_files(store: Store, loaded: Iterable[LoadedFile], *, parent_run: int |
         run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run)
         outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
         store.add_import(run_id, str(item.path), item.source, item.format, item.digest, len(item.records))
+        deleted = store.mark_deleted(run_id, item.deleted) if item.deleted else 0
         store.update_run(run_id, status="complete", finished_at=utc_now(), count_new=outcome.new,
                          count_updated=outcome.updated)  # fmt: skip
-        results.append(ImportResult(item.path, item.format, item.source, len(item.records), outcome.new, run_id))
+        results.append(
+            ImportResult(item.path, item.format, item.source, len(item.records), outcome.new, run_id, deleted)
+        )
     return results
 
 

@@ -305,13 +305,6 @@ class Store:
         sql = "SELECT pmid FROM records WHERE pmid IS NOT NULL AND source_rank >= ?"
         return {row[0] for row in self.conn.execute(sql, (min_rank,))}
 
-    def revised_dates(self) -> dict[str, str]:
-        """PMID -> DateRevised of the stored copy (for --refresh-modified)."""
-        return {
-            row[0]: row[1] or ""
-            for row in self.conn.execute("SELECT pmid, revised_date FROM records WHERE pmid IS NOT NULL")
-        }
-
     def count_records(self) -> int:
         """How many records the store holds."""
         return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])

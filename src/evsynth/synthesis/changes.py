@@ -29,7 +29,6 @@ import networkx as nx
 
 from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
-from evsynth.protocol.pathways import protocol_modules
 from evsynth.store.database import Store, utc_now
 from evsynth.store.decisions import ReviewState
 from evsynth.store.records import keys_by_id, record_rows
@@ -56,13 +55,14 @@ LISTS = (
     "newly_convergent",
     "no_longer_convergent",
     "notices",
+    "deleted_records",
 )
 
 
 def fingerprint(protocol: Protocol, store: Store) -> str:
     """A digest of every input of the outputs; cheap (no graph, no lexicon load)."""
     digest = hashlib.sha256()
-    modules = protocol_modules(protocol.section("pathways"), protocol.path)
+    modules = protocol.modules
     overrides = protocol.overrides_path.read_bytes() if protocol.overrides_path.is_file() else b""
     for part in (
         __version__,
@@ -251,8 +251,11 @@ def compare(
     before = previous["state"] if previous else {"records": {}, "edges": {}, "convergent": {}, "notices": {}}
     old_records, new_records = before["records"], state["records"]
     added, updated, gained, lost = _record_changes(old_records, new_records)
+    deleted = [
+        k for k, (d, _) in new_records.items() if d == "deleted" and old_records.get(k, ["deleted"])[0] != "deleted"
+    ]
     fresh_notices = _fresh_notices(before["notices"], state["notices"], old_records, new_records)
-    details = _details(store, review, {*added, *updated, *gained, *lost, *(k for k, _ in fresh_notices)})
+    details = _details(store, review, {*added, *updated, *gained, *lost, *deleted, *(k for k, _ in fresh_notices)})
 
     def entry(key: str, **extra: Any) -> dict[str, Any]:
         return {**details.get(key, {"pmid": key}), **extra}
@@ -279,6 +282,8 @@ def compare(
             entry(k, notice=n.split(":", 1)[0], notice_pmid=n.split(":", 1)[1], decision=new_records[k][0])
             for k, n in fresh_notices
         ],
+        # records PubMed deleted (an imported update file's DeleteCitation) since the snapshot
+        "deleted_records": sorted((entry(k, was=old_records[k][0]) for k in deleted), key=_sort_key),
     }
     changes["summary"] = {name: len(changes[name]) for name in LISTS}
     return changes

@@ -68,6 +68,11 @@ def changes_markdown(changes: dict[str, Any], title: str) -> str:
             [[_pmid_link(i), i.get("title"), i["notice"], i["notice_pmid"], i["decision"]] for i in changes["notices"]],
         ),
         (
+            "Deleted by PubMed",
+            ["PMID", "title", "was"],
+            [[_pmid_link(i), i.get("title"), i["was"]] for i in changes["deleted_records"]],
+        ),
+        (
             "Pathways that became convergent",
             ["id", "name"],
             [[i["id"], i["name"]] for i in changes["newly_convergent"]],

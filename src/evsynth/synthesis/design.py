@@ -54,7 +54,6 @@ _RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ),
     ("animal", (), r"\b(?:mice|mouse|rats?|rodents?)\b", ""),
 )
-DESIGNS = tuple(rule[0] for rule in _RULES)
 _COMPILED = [
     (name, types, re.compile(text, re.IGNORECASE), re.compile(title, re.IGNORECASE) if title else None)
     for name, types, text, title in _RULES

@@ -42,12 +42,8 @@ from evsynth.tagger.tagger import sentence_starts
 
 ENTITY_NODE_TYPES = ("gene", "family", "variant", "mirna", "treatment")
 NODE_TYPES = (*ENTITY_NODE_TYPES, "module", "record")
-RELATIONS = ("co-mention", "variant_of", "member_of", "mentions")
 MAX_EVIDENCE = 3
 SENTENCE_WEIGHT, ABSTRACT_WEIGHT, REVIEW_FACTOR = 1.0, 0.5, 0.5
-LIST_ATTRIBUTES = frozenset(
-    {"pmids", "treatments", "modalities", "evidence", "members", "sources", "species", "designs"}
-)
 
 
 @dataclass(slots=True)
