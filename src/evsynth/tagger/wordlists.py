@@ -29,7 +29,7 @@ _DATA = resources.files("evsynth.tagger") / "data"
 # every file whose content decides mentions (the packaged lexicon included)
 DATA_FILES = (
     "amino_acids.tsv", "function_words.txt", "gene_context_words.txt", "gene_names.yaml", "greek.tsv",
-    "lexicon.json.gz", "mirna_hints.txt", "not_product_endings.txt", "product_words.txt",
+    "lexicon.json.gz", "method_phrases.txt", "mirna_hints.txt", "not_product_endings.txt", "product_words.txt",
     "sentence_abbreviations.txt", "species_cues.yaml", "treatments.yaml", "variant_words.yaml",
 )  # fmt: skip
 
