@@ -360,3 +360,35 @@ def test_pubmed_deletions_in_an_imported_update_file_reach_every_output(runner: 
             "decision": "removed"} in prisma["previous"]["no_longer_included"]  # fmt: skip
     screened = {row.split(",")[0] for row in (out / "screening.csv").read_text().splitlines()[1:]}
     assert "90000001" not in screened
+
+
+def test_a_decision_made_during_an_update_is_applied_by_the_next(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decisions file was read before the harvest and fingerprinted after it: an edit in between was
+    recorded as seen but never applied, and every later update exited 4 (issue 25 item 3)."""
+    import evsynth.pipeline as pipeline
+
+    protocol = tmp_path / "review.yaml"
+    protocol.write_text(Path(PROTOCOL).read_text())
+    out = tmp_path / "out"
+    args = ["--replay", CASSETTE, "--out", str(out)]
+    assert runner.invoke(cli, ["run", str(protocol), *args]).exit_code == 0
+    decisions = tmp_path / "review.decisions.csv"
+    real = pipeline.harvest
+
+    def harvest_then_decide(*a: Any, **k: Any) -> Any:
+        done = real(*a, **k)  # a reviewer's decision lands while the update runs
+        decisions.write_text(
+            "pmid,doi,decision,reason,reviewer,decided_at\n90000034,,include,human sub-study,r,2026-01-01\n"
+        )
+        return done
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "harvest", harvest_then_decide)
+        assert runner.invoke(cli, ["update", str(protocol), *args]).exit_code == 4
+    result = runner.invoke(cli, ["update", str(protocol), *args])
+    assert result.exit_code == 0, result.output
+    with (out / "screening.csv").open(newline="") as handle:
+        rows = {row["pmid"]: row for row in csv.DictReader(handle)}
+    assert rows["90000034"]["decision"] == "include" and rows["90000034"]["override_reason"] == "human sub-study"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from evsynth.fileio import atomic_writer, check_writable
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
-from evsynth.screening.decisions import Override, load_overrides
+from evsynth.screening.decisions import Override, read_decisions
 from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import ScreenResult, screen_store
 from evsynth.sources.dedupe import deduplicate
@@ -164,7 +165,8 @@ def run_protocol(
     with ``unchanged`` set and the outputs untouched (those missing are written again).
     """
     check_writable(out_dir)
-    overrides = load_overrides(protocol.overrides_path) if protocol.criteria else {}
+    # the decisions file is read once: the screening applies what the fingerprint records
+    overrides, decisions_digest = _decisions(protocol)
     # Every import file is read and checked before the harvest, so a bad one changes nothing.
     loaded = [
         item
@@ -174,7 +176,8 @@ def run_protocol(
     unfinished = last_unfinished(store, protocol.name)
     run = _Run(store, open_review_run(store, protocol.name, "update" if update else "run"), on_stage)
     try:
-        result = _run_stages(protocol, store, client, out_dir, run, overrides=overrides, loaded=loaded,
+        result = _run_stages(protocol, store, client, out_dir, run, overrides=overrides,
+                             decisions_digest=decisions_digest, loaded=loaded,
                              refresh=update if refresh_modified is None else refresh_modified, progress=progress,
                              tagger=tagger, update=update)  # fmt: skip
     except BaseException:
@@ -200,6 +203,14 @@ class _Run:
             self.on_stage(name)
 
 
+def _decisions(protocol: Protocol) -> tuple[dict[str, Override], str]:
+    """The reviewer decisions the run applies, and the digest of the bytes they were read from."""
+    if protocol.criteria:
+        return read_decisions(protocol.overrides_path)
+    path = protocol.overrides_path  # not applied without criteria, but part of the fingerprint as it always was
+    return {}, hashlib.sha256(path.read_bytes() if path.is_file() else b"").hexdigest()
+
+
 def _outcome(result: RunResult) -> str:
     if result.skipped:
         return "nothing new"
@@ -214,6 +225,7 @@ def _run_stages(
     run: _Run,
     *,
     overrides: dict[str, Override],
+    decisions_digest: str,
     loaded: list[LoadedFile],
     refresh: bool,
     progress: Progress | None,
@@ -228,7 +240,7 @@ def _run_stages(
         result.imports = store_files(store, loaded, parent_run=harvested.run_id)
     run.stage("deduplicate", harvest_run=harvested.run_id)
     result.duplicates = deduplicate(store)
-    digest = fingerprint(protocol, store)
+    digest = fingerprint(protocol, store, decisions_digest)
     previous = store.latest_snapshot(protocol.name)
     same = result.unchanged = previous is not None and previous["fingerprint"] == digest
     if update and same and previous is not None:

@@ -12,13 +12,14 @@ Columns: ``pmid`` or ``doi`` (one is needed; the PMID wins when both are given),
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from evsynth.errors import EvsynthError, InputFileError
-from evsynth.fileio import atomic_writer, read_input_text
+from evsynth.fileio import atomic_writer, read_input_bytes
 from evsynth.models import normalize_doi
 
 COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at")
@@ -66,15 +67,34 @@ def parse_target(text: str) -> str:
     raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...)")
 
 
+def read_decisions(path: Path) -> tuple[dict[str, Override], str]:
+    """The decisions file's decisions and the SHA-256 of the very bytes they were read from (what the review's
+    fingerprint takes: a file edited while a run goes on is then seen as changed by the next run).
+
+    Raises:
+        InputFileError: a malformed row, named by file, line and column.
+    """
+    if not path.exists():
+        return {}, hashlib.sha256(b"").hexdigest()
+    raw = read_input_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {err.start})") from None
+    return _parse_decisions(path, text), hashlib.sha256(raw).hexdigest()
+
+
 def load_overrides(path: Path) -> dict[str, Override]:
     """Read the decisions file; a missing file means no decisions.
 
     Raises:
         InputFileError: a malformed row, named by file, line and column.
     """
-    if not path.exists():
-        return {}
-    reader = csv.DictReader(io.StringIO(read_input_text(path)))
+    return read_decisions(path)[0]
+
+
+def _parse_decisions(path: Path, text: str) -> dict[str, Override]:
+    reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("decision", "reason") if c not in header]
     if missing or not {"pmid", "doi"} & set(header):

@@ -59,18 +59,11 @@ LISTS = (
 )
 
 
-def fingerprint(protocol: Protocol, store: Store) -> str:
-    """A digest of every input of the outputs; cheap (no graph, no lexicon load)."""
+def fingerprint(protocol: Protocol, store: Store, decisions_digest: str) -> str:
+    """A digest of every input of the outputs; cheap (no graph, no lexicon load). ``decisions_digest`` is the
+    SHA-256 of the decisions file as the run read it (not as it is now: see screening.decisions.read_decisions)."""
     digest = hashlib.sha256()
-    modules = protocol.modules
-    overrides = protocol.overrides_path.read_bytes() if protocol.overrides_path.is_file() else b""
-    for part in (
-        __version__,
-        tagger_identity(),
-        protocol.digest,
-        repr(modules),
-        hashlib.sha256(overrides).hexdigest(),
-    ):
+    for part in (__version__, tagger_identity(), protocol.digest, repr(protocol.modules), decisions_digest):
         digest.update(part.encode() + b"\n")
     for row in record_rows(
         store, ("record_key", "content_hash", "cluster_id", "duplicate_reason", "deleted_run IS NULL")
