@@ -414,3 +414,19 @@ def test_sample_size_is_read_one_way_by_tables_and_audit(text: str) -> None:
 
     size, _ = sample_size(text)
     assert sample_sizes(text) and size == max(sample_sizes(text))
+
+
+def test_control_characters_in_record_text_leave_graphml_and_xgmml_well_formed(tmp_path: Path) -> None:
+    """A title or sentence holding a control character made graph.graphml and graph.xgmml invalid XML (issue 25
+    item 6): every character XML 1.0 forbids becomes U+FFFD, and the files parse."""
+    hostile = "BDNF\x0b and\x00 NTRK2\x1f in\x07 ketamine responders"
+    graph = nx.Graph(name="hostile\x01 review")
+    graph.add_node("gene:BDNF\x02", type="gene", name="BDNF\x03", pmids=["90000001"], n_records=1)
+    graph.add_node("gene:NTRK2", type="gene", name="NTRK2", pmids=["90000001"], n_records=1)
+    graph.add_edge("gene:BDNF\x02", "gene:NTRK2", relation="co-mention", evidence=[f"90000001: {hostile}"],
+                   pmids=["90000001"], n_records=1, score=1.0)  # fmt: skip
+    for fmt in ("graphml", "xgmml"):
+        (path,) = export_graph(graph, fmt, tmp_path / f"g.{fmt}")
+        root = etree.parse(str(path), etree.XMLParser(recover=False))  # raises on invalid XML
+        text = etree.tostring(root, encoding="unicode")
+        assert "\ufffd" in text and "\x0b" not in text and "BDNF" in text

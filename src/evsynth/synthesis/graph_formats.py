@@ -20,6 +20,7 @@ import networkx as nx
 
 from evsynth.fileio import atomic_writer
 from evsynth.synthesis.graph import NODE_TYPES
+from evsynth.text import xml_text
 
 LIST_SEPARATOR = " | "
 TYPE_COLOURS = {
@@ -250,21 +251,20 @@ def write_graphml(graph: nx.Graph, handle: IO[str]) -> None:
     for scope, types in (("graph", attribute_types([graph_attrs])), ("node", node_types), ("edge", edge_types)):
         for name, kind in sorted(types.items()):
             ids[(scope, name)] = key_id = f"{scope[0]}{len(ids)}"
-            handle.write(
-                f'  <key id="{key_id}" for="{scope}" attr.name={quoteattr(name)} attr.type="{_GRAPHML_TYPES[kind]}"/>\n'
-            )
+            attr = f'attr.name={_quoteattr(name)} attr.type="{_GRAPHML_TYPES[kind]}"'
+            handle.write(f'  <key id="{key_id}" for="{scope}" {attr}/>\n')
 
     def data(scope: str, values: dict[str, Any], indent: str) -> str:
         return "".join(
-            f'{indent}<data key="{ids[(scope, k)]}">{escape(_graphml_value(v))}</data>\n' for k, v in values.items()
+            f'{indent}<data key="{ids[(scope, k)]}">{_escape(_graphml_value(v))}</data>\n' for k, v in values.items()
         )
 
     handle.write('  <graph edgedefault="undirected">\n' + data("graph", graph_attrs, "    "))
     for key, values in graph.nodes(data=True):
-        handle.write(f"    <node id={quoteattr(key)}>\n{data('node', values, '      ')}    </node>\n")
+        handle.write(f"    <node id={_quoteattr(key)}>\n{data('node', values, '      ')}    </node>\n")
     for a, b, values in graph.edges(data=True):
         handle.write(
-            f"    <edge source={quoteattr(a)} target={quoteattr(b)}>\n{data('edge', values, '      ')}    </edge>\n"
+            f"    <edge source={_quoteattr(a)} target={_quoteattr(b)}>\n{data('edge', values, '      ')}    </edge>\n"
         )
     handle.write("  </graph>\n</graphml>\n")
 
@@ -311,9 +311,17 @@ _XGMML_TYPES = {"boolean": "boolean", "long": "integer", "double": "real", "stri
 _PLAIN = re.compile(r"[\w:.;, /-]*")
 
 
+def _escape(text: str) -> str:
+    return escape(xml_text(text))
+
+
+def _quoteattr(text: str) -> str:
+    return quoteattr(xml_text(text))
+
+
 def _q(text: str) -> str:
     """An XML attribute value in double quotes (a faster quoteattr for the long PMID lists)."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    escaped = xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return '"' + escaped.replace("\n", "&#10;").replace("\t", "&#9;").replace("\r", "&#13;") + '"'
 
 
@@ -346,19 +354,19 @@ def write_xgmml(graph: nx.Graph, handle: IO[str]) -> None:
     ids = _node_ids(graph)
     label = str(graph.graph.get("name", "evsynth"))
     handle.write(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<graph label={quoteattr(label)} directed="0" '
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<graph label={_quoteattr(label)} directed="0" '
         'xmlns="http://www.cs.rpi.edu/XGMML" xmlns:cy="http://www.cytoscape.org">\n'
     )
     handle.write(_xgmml_atts({k: v for k, v in graph.graph.items() if isinstance(v, str | int | float)}, "  "))
     for key, data in graph.nodes(data=True):
         handle.write(
-            f'  <node id="{ids[key]}" label={quoteattr(str(data.get("name", key)))}>\n'
+            f'  <node id="{ids[key]}" label={_quoteattr(str(data.get("name", key)))}>\n'
             f"{_xgmml_atts({'evsynth_id': key, **data}, '    ')}  </node>\n"
         )
     for number, (a, b, data) in enumerate(graph.edges(data=True)):
         relation = str(data.get("relation", ""))
         handle.write(
-            f'  <edge id="e{number}" source="{ids[a]}" target="{ids[b]}" label={quoteattr(f"{a} ({relation}) {b}")}>\n'
+            f'  <edge id="e{number}" source="{ids[a]}" target="{ids[b]}" label={_quoteattr(f"{a} ({relation}) {b}")}>\n'
             f"{_xgmml_atts({'interaction': relation, **data}, '    ')}  </edge>\n"
         )
     handle.write("</graph>\n")
