@@ -4,12 +4,14 @@ never leaves half a file, and an earlier output survives a failed run."""
 
 from __future__ import annotations
 
+import csv
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from evsynth.errors import InputFileError, OutputError
 
@@ -47,10 +49,43 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(handle.name, _mode_for(path))  # a temporary file is 0600: give it the mode open() would
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: the replaced file's, or 0666 less the umask for a new one (so
+    co-reviewers and a web server can read the outputs when the umask lets them)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)  # the only way to read it; set back at once
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+# A cell a spreadsheet would run as a formula: '=', '+', '-' or '@' first (also tab and carriage return).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV value a spreadsheet shows as text: one that could start a formula ('=HYPERLINK(...)', '@SUM(A1)')
+    gets a leading apostrophe (OWASP's advice for CSV injection); numbers and other text are left alone."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+class CsvWriter(csv.DictWriter):  # type: ignore[type-arg]
+    """csv.DictWriter whose cells go through :func:`csv_cell`: every CSV evsynth writes for people."""
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({key: csv_cell(value) for key, value in rowdict.items()})
+
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        for row in rowdicts:
+            self.writerow(row)
 
 
 def read_input_bytes(path: Path, limit: int = -1) -> bytes:

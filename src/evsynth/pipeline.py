@@ -14,7 +14,6 @@ half-written file and earlier outputs survive a failed run.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import sqlite3
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evsynth.fileio import atomic_writer, check_writable
+from evsynth.fileio import CsvWriter, atomic_writer, check_writable
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
@@ -92,7 +91,7 @@ def write_records_csv(store: Store, path: Path) -> int:
     """Write every stored record to ``path`` (atomically); return the number of rows."""
     count = 0
     with atomic_writer(path, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RECORD_COLUMNS)
+        writer = CsvWriter(handle, fieldnames=RECORD_COLUMNS)
         writer.writeheader()
         for row in _record_rows(store):
             writer.writerow(row)

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 from evsynth.audit.check import AuditResult, ReferenceAudit
 from evsynth.audit.citations import SEVERITIES, Finding
-from evsynth.fileio import atomic_writer, check_writable
+from evsynth.fileio import CsvWriter, atomic_writer, check_writable
 from evsynth.text import markdown_cell
 
 CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",
@@ -46,7 +45,7 @@ def _row(ref: ReferenceAudit | None, finding: Finding | None) -> dict[str, objec
 
 def write_csv(result: AuditResult, path: Path) -> None:
     with atomic_writer(path, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer = CsvWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for ref in result.references:
             findings: list[Finding | None] = list(ref.findings) or [None]

@@ -14,13 +14,12 @@ Every file is written atomically.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from evsynth.fileio import atomic_writer
+from evsynth.fileio import CsvWriter, atomic_writer
 from evsynth.formats.ris import record_url, ris_lines
 from evsynth.models import Record
 from evsynth.protocol.criteria import Criteria
@@ -115,9 +114,9 @@ def _write_all(
     ris: IO[str],
     asreview: IO[str],
 ) -> None:
-    table_writer = csv.DictWriter(table, fieldnames=SCREENING_COLUMNS)
+    table_writer = CsvWriter(table, fieldnames=SCREENING_COLUMNS)
     table_writer.writeheader()
-    asreview_writer = csv.DictWriter(asreview, fieldnames=ASREVIEW_COLUMNS)
+    asreview_writer = CsvWriter(asreview, fieldnames=ASREVIEW_COLUMNS)
     asreview_writer.writeheader()
     for record, decision, record_id in _screened(store, state):
         table_writer.writerow(_screening_row(record, decision, record_id, criteria))

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from evsynth.fileio import atomic_writer
+from evsynth.fileio import atomic_writer, csv_cell
 from evsynth.protocol.criteria import Criteria
 from evsynth.store.database import Store, utc_now
 from evsynth.store.decisions import latest_decisions
@@ -235,5 +235,5 @@ def write_prisma(counts: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         writer = csv.writer(handle)
         writer.writerow(("data", "node", "box", "description", "boxtext", "tooltips", "url", "n"))
         for data, node, box, text in _TEMPLATE:
-            writer.writerow((data, node, box, text, text, text, "NA", values.get(data, 0)))
+            writer.writerow([csv_cell(v) for v in (data, node, box, text, text, text, "NA", values.get(data, 0))])
     return {"prisma_json": json_path, "prisma_csv": csv_path}

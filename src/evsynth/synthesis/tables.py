@@ -8,11 +8,10 @@ the table(s) it went to.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from evsynth.fileio import atomic_writer
+from evsynth.fileio import CsvWriter, atomic_writer
 from evsynth.synthesis.convergence import COLUMNS, ConvergenceRow
 from evsynth.synthesis.design import DNA_DESIGNS, RNA_DESIGNS
 from evsynth.synthesis.evidence import EvidenceRecord
@@ -101,13 +100,13 @@ def write_evidence_tables(records: list[EvidenceRecord], out_dir: Path) -> dict[
     grouped = table_rows(records)
     paths = {"evidence": out_dir / "evidence.csv"}
     with atomic_writer(paths["evidence"], newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EVIDENCE_COLUMNS, extrasaction="ignore")
+        writer = CsvWriter(handle, fieldnames=EVIDENCE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(grouped["all"])
     for table, caption in TABLES.items():
         csv_path, md_path = out_dir / f"evidence-table-{table}.csv", out_dir / f"evidence-table-{table}.md"
         with atomic_writer(csv_path, newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=EVIDENCE_COLUMNS[1:], extrasaction="ignore")
+            writer = CsvWriter(handle, fieldnames=EVIDENCE_COLUMNS[1:], extrasaction="ignore")
             writer.writeheader()
             writer.writerows(grouped[table])
         with atomic_writer(md_path) as handle:
@@ -124,7 +123,7 @@ def write_convergence(rows: list[ConvergenceRow], out_dir: Path, *, settings_tex
     """convergence.csv (one row per module and entity) and convergence.md (the readable summary)."""
     paths = {"convergence": out_dir / "convergence.csv", "convergence_md": out_dir / "convergence.md"}
     with atomic_writer(paths["convergence"], newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = CsvWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(row.to_row() for row in rows)
     with atomic_writer(paths["convergence_md"]) as handle:

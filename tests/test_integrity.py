@@ -1,0 +1,71 @@
+"""Integrity of what a review publishes when records or the machine are hostile (issue 25): formula cells in every
+CSV, file modes. Records here are synthetic (PMIDs from 90000001, the 10.5555 example DOI prefix)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+from tests.helpers import ROOT
+
+from evsynth.cli import cli
+
+PROTOCOL = str(ROOT / "queries" / "trd-pharmacogenomics.yaml")
+CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+# a synthetic RIS record whose every field could run as a spreadsheet formula
+HOSTILE_RIS = """TY  - JOUR
+TI  - =HYPERLINK("http://127.0.0.1/x","BDNF and ketamine response in treatment-resistant depression")
+AU  - @SUM(1+1), A.
+AU  - +Synth, B.
+T2  - -Journal of Synthetic Psychiatry
+PY  - 2023
+AB  - =cmd|' /C calc'!A0 BDNF Val66Met carriers responded to ketamine in 40 patients with treatment-resistant depression.
+DO  - 10.5555/evsynth-hostile.1
+KW  - @keyword
+ER  - 
+"""
+
+
+def _run_with(runner: CliRunner, tmp_path: Path, extra: Path) -> Path:
+    out = tmp_path / "out"
+    args = ["run", PROTOCOL, "--replay", CASSETTE, "--import", str(extra), "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_no_csv_cell_can_run_as_a_formula(runner: CliRunner, tmp_path: Path) -> None:
+    """Titles, authors, journals and abstracts beginning with = + - @ went unescaped into every CSV (item 8)."""
+    ris = tmp_path / "hostile.ris"
+    ris.write_text(HOSTILE_RIS)
+    out = _run_with(runner, tmp_path, ris)
+    csvs = sorted(out.glob("*.csv"))
+    assert {p.name for p in csvs} >= {"records.csv", "screening.csv", "asreview.csv", "prisma.csv", "evidence.csv"}
+    seen = False
+    for path in csvs:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@")), f"{path.name}: {cell[:40]!r}"
+                    seen = seen or cell.startswith("'=HYPERLINK")
+    assert seen  # the hostile title is there, as text
+
+
+def test_outputs_are_created_as_open_would(runner: CliRunner, tmp_path: Path) -> None:
+    """Every output was 0600 whatever the umask (a temporary file renamed into place; item 16): a new file
+    takes 0666 less the umask, a replaced one keeps its mode."""
+    ris = tmp_path / "hostile.ris"
+    ris.write_text(HOSTILE_RIS)
+    old = os.umask(0o022)
+    try:
+        out = _run_with(runner, tmp_path, ris)
+        assert stat.S_IMODE((out / "records.csv").stat().st_mode) == 0o644
+        assert stat.S_IMODE((out / "report.html").stat().st_mode) == 0o644
+        (out / "records.csv").chmod(0o640)
+        _run_with(runner, tmp_path, ris)
+        assert stat.S_IMODE((out / "records.csv").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
