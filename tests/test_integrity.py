@@ -69,3 +69,34 @@ def test_outputs_are_created_as_open_would(runner: CliRunner, tmp_path: Path) ->
         assert stat.S_IMODE((out / "records.csv").stat().st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+# a synthetic record that passes the reference protocol's criteria, its title full of markup
+MARKUP_RIS = """TY  - JOUR
+TI  - BDNF <script>alert(1)</script> ![x](http://127.0.0.1/t.png) [click](javascript:alert(1)) *ketamine* `x` <img src=x onerror=alert(1)> response in treatment-resistant depression
+AU  - Synth, C.
+T2  - Journal of Synthetic Psychiatry
+PY  - 2023
+LA  - eng
+AB  - The BDNF Val66Met polymorphism (rs6265) predicted response to ketamine in 52 patients with treatment-resistant depression.
+DO  - 10.5555/evsynth-markup.1
+ER  - 
+"""
+
+
+def test_record_markup_never_renders_from_markdown_outputs(runner: CliRunner, tmp_path: Path) -> None:
+    """changes.md and the evidence tables passed record HTML and Markdown through (item 7): rendered as
+    CommonMark (markdown-it-py), no script, image or javascript: link comes out, and the title's words do."""
+    from markdown_it import MarkdownIt
+
+    ris = tmp_path / "markup.ris"
+    ris.write_text(MARKUP_RIS)
+    out = _run_with(runner, tmp_path, ris)
+    renderer = MarkdownIt("commonmark", {"html": True}).enable("table")
+    for name in ("changes.md", "evidence-table-2.md"):
+        text = (out / name).read_text()
+        assert name != "changes.md" or "response in treatment-resistant depression" in text
+        html = renderer.render(text)
+        assert "<script" not in html and "<img" not in html and 'href="javascript' not in html, name
+        assert "<em>ketamine</em>" not in html and "<code>x</code>" not in html, name
+        assert "[90000001](https://pubmed.ncbi.nlm.nih.gov/90000001/)" not in text or '<a href="https://pubmed' in html

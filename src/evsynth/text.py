@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import re
 
+# what could open a link, an image, emphasis, code, a table cell or raw HTML in CommonMark and GitHub's Markdown
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|])")
 # characters XML 1.0 forbids (C0 controls but tab, line feed and carriage return; lone surrogates; U+FFFE/FFFF)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+class Markdown(str):
+    """Markup evsynth wrote itself (a link to PubMed): :func:`markdown_cell` keeps it as it is."""
+
+
 def markdown_cell(value: object) -> str:
-    """A value for one cell of a Markdown table: a vertical bar escaped, line breaks as spaces. The one escaping
-    of changes.md, the evidence tables and audit.md; None is an empty cell."""
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+    """Record text as Markdown text (a table cell, a heading): line breaks as spaces, and every character that
+    could open a link, an image, emphasis, code or raw HTML escaped with a backslash, so a record's title
+    cannot inject markup into changes.md, the evidence tables or audit.md (a CommonMark renderer, a GitHub job
+    summary). The one escaping of those files; None is an empty cell."""
+    if isinstance(value, Markdown):
+        return value
+    text = str(value if value is not None else "").replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_code(value: object) -> str:
+    """Text as a Markdown code span, fenced by more backticks than it holds in a row (nothing inside is markup)."""
+    text = str(value if value is not None else "").replace("\r", " ").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def xml_text(value: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from evsynth.audit.check import AuditResult, ReferenceAudit
 from evsynth.audit.citations import SEVERITIES, Finding
 from evsynth.fileio import CsvWriter, atomic_writer, check_writable
-from evsynth.text import markdown_cell
+from evsynth.text import markdown_cell, markdown_code
 
 CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",
                "confidence", "record_title")  # fmt: skip
@@ -63,15 +63,16 @@ def _label(ref: ReferenceAudit) -> str:
     year = f" ({cited.year})" if cited.year else ""
     pmid = ref.resolution.pmid
     link = f" - [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)" if pmid else ""
-    return f"[{cited.key}] {who.rstrip('.') + '. ' if who else ''}{short}{year}{link}"
+    who = markdown_cell(who.rstrip(".") + ". ") if who else ""
+    return f"[{markdown_cell(cited.key)}] {who}{markdown_cell(short)}{year}{link}"
 
 
 def _finding_line(finding: Finding) -> str:
     detail = []
     if finding.cited:
-        detail.append(f"cited `{markdown_cell(finding.cited)}`")
+        detail.append(f"cited {markdown_code(finding.cited)}")
     if finding.found:
-        detail.append(f"record `{markdown_cell(finding.found)}`")
+        detail.append(f"record {markdown_code(finding.found)}")
     return f"- **{finding.check}**: {finding.message}" + (f" ({'; '.join(detail)})" if detail else "")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from evsynth.fileio import atomic_writer
 from evsynth.synthesis.changes import LISTS, has_news
-from evsynth.text import markdown_cell
+from evsynth.text import Markdown, markdown_cell
 
 MD_LIMIT = 100  # rows per changes.md table; changes.json has them all
 
@@ -22,8 +22,10 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 
 def _pmid_link(item: dict[str, Any]) -> str:
-    pmid = item.get("pmid") or ""
-    return f"[{pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)" if pmid else item.get("record_key", "")
+    pmid = str(item.get("pmid") or "")
+    if pmid.isdigit():
+        return Markdown(f"[{pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)")
+    return str(item.get("record_key", "") or pmid)
 
 
 def changes_markdown(changes: dict[str, Any], title: str) -> str:
