@@ -172,3 +172,29 @@ def test_eutils_recording_filters_secrets(server_factory, tmp_path: Path) -> Non
     text = cassette.read_text()
     assert "efetch.fcgi" in text and "esearch.fcgi" in text
     assert "SECRETKEY42" not in text and "secret@example.org" not in text and "secret%40example.org" not in text
+
+
+@pytest.mark.parametrize("header", ["soon", "-1", "Tue, 99 Foo 20xx", "1.5", ""])
+def test_eutils_malformed_retry_after_is_retried_with_the_usual_back_off(header: str) -> None:
+    """A Retry-After that is neither seconds nor an HTTP date crashed the harvest (issue 25 item 13)."""
+    waits: list[float] = []
+
+    class Response:
+        def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.status_code, self.content, self.headers = status, body, headers
+
+    answers = [
+        Response(429, b'{"error":"API rate limit exceeded"}', {"Retry-After": header}),
+        Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
+    ]
+
+    class Session:
+        headers: dict[str, str] = {}
+
+        def post(self, *args: object, **kwargs: object) -> Response:
+            return answers.pop(0)
+
+    settings = Settings(rate=None, backoff_base=0.5, backoff_max=4.0)
+    client = EUtils(settings, session=Session(), sleep=waits.append)  # type: ignore[arg-type]
+    assert client.esearch("x").count == 0
+    assert len(waits) == 1 and 0 < waits[0] <= 4.0
