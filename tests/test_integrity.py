@@ -100,3 +100,20 @@ def test_record_markup_never_renders_from_markdown_outputs(runner: CliRunner, tm
         assert "<script" not in html and "<img" not in html and 'href="javascript' not in html, name
         assert "<em>ketamine</em>" not in html and "<code>x</code>" not in html, name
         assert "[90000001](https://pubmed.ncbi.nlm.nih.gov/90000001/)" not in text or '<a href="https://pubmed' in html
+
+
+def test_a_planted_lock_symlink_is_refused_and_its_target_kept(runner: CliRunner, tmp_path: Path) -> None:
+    """The lock file followed a symbolic link planted in its place and truncated the target (item 10)."""
+    from evsynth.store.lock import lock_path
+
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    victim = tmp_path / "precious.txt"
+    victim.write_text("the reviewer's notes\n")
+    lock = lock_path(out / "evsynth.sqlite")
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    result = runner.invoke(cli, ["screen", PROTOCOL, "--out", str(out)])
+    assert result.exit_code == 1
+    assert "lock file is a symbolic link" in result.output and "Traceback" not in result.output
+    assert victim.read_text() == "the reviewer's notes\n"

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -98,9 +100,17 @@ def store_lock(
     path = lock_path(store_path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        # never through a symbolic link: a link planted there would have its target truncated
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise StoreError(
+                f"{path}: the store's lock file is a symbolic link; remove it (evsynth will not write through it)"
+            ) from None
         raise StoreError(f"{path}: cannot create the store's lock file ({err.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"{path}: the store's lock file is not a regular file; remove it")
     try:
         if not _try_lock(fd):
             holder = _read_holder(fd)
