@@ -117,3 +117,20 @@ def test_a_planted_lock_symlink_is_refused_and_its_target_kept(runner: CliRunner
     assert result.exit_code == 1
     assert "lock file is a symbolic link" in result.output and "Traceback" not in result.output
     assert victim.read_text() == "the reviewer's notes\n"
+
+
+def test_report_of_a_protocol_without_criteria_inlines_no_stale_diagram(runner: CliRunner, tmp_path: Path) -> None:
+    """report.html inlined whatever prisma.svg sat in the folder when the protocol had no criteria (item 9)."""
+    import yaml
+
+    data = yaml.safe_load(Path(PROTOCOL).read_text())
+    del data["criteria"]
+    protocol = tmp_path / "no-criteria.yaml"
+    protocol.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "prisma.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>planted()</script></svg>')
+    result = runner.invoke(cli, ["run", str(protocol), "--replay", CASSETTE, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.html").read_text()
+    assert "planted" not in report and "<svg" in report  # the graph's own drawing is still there

@@ -274,7 +274,10 @@ def _run_stages(
     result.outputs.update(write_mention_outputs(stored_documents(store, review.included), out_dir))
     run.stage("graph")
     result.synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
-    result.outputs.update(write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name))
+    result.outputs.update(
+        write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name,
+                        prisma_svg=result.outputs.get("prisma_svg"))
+    )  # fmt: skip
     run.stage("changes")
     state = review_state(store, review, result.synthesis.graph, result.synthesis.rows)
     # outputs written again with nothing new keep the last update's changes (what a scheduler last read)

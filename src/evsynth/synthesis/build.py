@@ -73,9 +73,15 @@ def _inline_svg(path: Path) -> str | None:
 
 
 def write_synthesis(
-    result: Synthesis, out_dir: Path, *, title: str, formats: tuple[str, ...] = tuple(GRAPH_FORMATS)
+    result: Synthesis,
+    out_dir: Path,
+    *,
+    title: str,
+    prisma_svg: Path | None = None,
+    formats: tuple[str, ...] = tuple(GRAPH_FORMATS),
 ) -> dict[str, Path]:
-    """Every graph-stage output into ``out_dir``; return name -> path."""
+    """Every graph-stage output into ``out_dir``; return name -> path. ``prisma_svg`` is the diagram this run
+    wrote, inlined in the report (a protocol without criteria has none, whatever file the folder holds)."""
     outputs: dict[str, Path] = {}
     # CX2 carries a layout when it is cheap (a few hundred nodes); bigger graphs are left to Cytoscape's layouts
     small = result.graph.number_of_nodes() <= LAYOUT_LIMIT
@@ -93,7 +99,7 @@ def write_synthesis(
         graph=result.graph,
         rows=result.rows,
         records=result.records,
-        prisma_svg=_inline_svg(out_dir / "prisma.svg"),
+        prisma_svg=_inline_svg(prisma_svg) if prisma_svg else None,
         settings_text=settings_text(result.settings),
     )
     result.outputs = outputs
