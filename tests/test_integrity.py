@@ -134,3 +134,41 @@ def test_report_of_a_protocol_without_criteria_inlines_no_stale_diagram(runner: 
     assert result.exit_code == 0, result.output
     report = (out / "report.html").read_text()
     assert "planted" not in report and "<svg" in report  # the graph's own drawing is still there
+
+
+def test_pubtator_offsets_hold_with_repeated_whitespace_and_ids_cannot_split_lines(tmp_path: Path) -> None:
+    """Repeated whitespace was collapsed in the written text, so every later offset pointed elsewhere, and a
+    record key with a bar, tab or line break broke the PubTator lines (item 15)."""
+    from evsynth.formats.annotations import record_document, write_pubtator
+    from evsynth.tagger.tagger import Tagger
+
+    doc = record_document(
+        "scopus:2-s2.0|x\ty", "BDNF  and\tNTRK2 in depression", "Levels of  BDNF rose;\n\nNTRK2 fell."
+    )
+    doc.mentions = Tagger().tag(doc.text)
+    assert len(doc.mentions) >= 4
+    path = tmp_path / "m.pubtator"
+    write_pubtator([doc], path)
+    lines = path.read_text().splitlines()
+    title, abstract = lines[0].split("|t|", 1)[1], lines[1].split("|a|", 1)[1]
+    text = title + " " + abstract  # how PubTator readers rebuild the text its offsets refer to
+    for line in lines[2:]:
+        if line:
+            doc_id, start, end, surface, _kind, _ident = line.split("\t")
+            assert doc_id == "scopus:2-s2.0_x_y" and text[int(start) : int(end)] == surface
+
+
+def test_sif_and_tables_keep_one_record_a_line_whatever_the_keys(tmp_path: Path) -> None:
+    import networkx as nx
+
+    from evsynth.synthesis.exports import export_graph
+
+    graph = nx.Graph()
+    graph.add_node("record:scopus:a\tb\nc", type="record", name="x\ty", pmids=["1"])
+    graph.add_node("gene:BDNF", type="gene", name="BDNF", pmids=["1"])
+    graph.add_edge("record:scopus:a\tb\nc", "gene:BDNF", relation="mentions", pmids=["1"])
+    sif, nodes, edges = export_graph(graph, "sif", tmp_path / "g.sif")
+    assert [len(line.split("\t")) for line in sif.read_text().splitlines()] == [3]
+    for table in (nodes, edges):
+        widths = {len(line.split("\t")) for line in table.read_text().splitlines()}
+        assert len(widths) == 1, table.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,10 @@ class Document:
     title: str = ""
     fields: dict[str, Any] = field(default_factory=dict)  # the input line, echoed in the output
     mentions: list[Mention] = field(default_factory=list)
+
+
+_WHITESPACE = re.compile(r"\s")
+_NOT_IN_ID = re.compile(r"[|\s]")
 
 
 def record_document(pmid: str, title: str, abstract: str, **fields: Any) -> Document:
@@ -93,7 +98,14 @@ def _type_name(mention: Mention) -> str:
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split())
+    """Every whitespace character as one space: the line stays one line and offsets into it still hold (the
+    text was collapsed before, which shifted every later offset)."""
+    return _WHITESPACE.sub(" ", text)
+
+
+def _pubtator_id(doc_id: str) -> str:
+    """A document id PubTator's `id|t|` lines can carry: no bar, tab or line break."""
+    return _NOT_IN_ID.sub("_", doc_id)
 
 
 def _title_abstract(doc: Document) -> tuple[str, str]:
@@ -108,9 +120,11 @@ def write_pubtator(docs: Iterable[Document], path: Path) -> None:
     with atomic_writer(path, newline="\n") as out:
         for doc in docs:
             title, abstract = _title_abstract(doc)
-            out.write(f"{doc.id}|t|{_clean(title)}\n{doc.id}|a|{_clean(abstract)}\n")
+            doc_id = _pubtator_id(doc.id)
+            out.write(f"{doc_id}|t|{_clean(title)}\n{doc_id}|a|{_clean(abstract)}\n")
             for m in doc.mentions:
-                out.write(f"{doc.id}\t{m.start}\t{m.end}\t{_clean(m.text)}\t{_type_name(m)}\t{m.id or ''}\n")
+                ident = _clean(m.id or "")
+                out.write(f"{doc_id}\t{m.start}\t{m.end}\t{_clean(m.text)}\t{_type_name(m)}\t{ident}\n")
             out.write("\n")
 
 

@@ -281,28 +281,31 @@ def read_graphml(path: Path) -> nx.Graph:
 
 
 def _tsv(value: Any) -> str:
+    """A SIF or TSV field: no tab or line break can split it (a record key or an id from hostile text)."""
     text = _graphml_value(value)
-    return text.replace("\t", " ").replace("\n", " ")
+    return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 def write_sif(graph: nx.Graph, handle: IO[str], nodes_path: Path, edges_path: Path) -> None:
     """``source<TAB>relation<TAB>target`` lines, plus node and edge attribute tables (TSV) Cytoscape imports."""
     for a, b, relation in graph.edges(data="relation"):
-        handle.write(f"{a}\t{relation}\t{b}\n")
+        handle.write(f"{_tsv(a)}\t{_tsv(relation)}\t{_tsv(b)}\n")
     isolated = [n for n in graph if graph.degree(n) == 0]
     for key in isolated:
-        handle.write(f"{key}\n")
+        handle.write(f"{_tsv(key)}\n")
     node_columns = sorted(attribute_types(d for _, d in graph.nodes(data=True)))
     with atomic_writer(nodes_path) as nodes:
         nodes.write("\t".join(["shared name", *node_columns]) + "\n")
         for key, data in graph.nodes(data=True):
-            nodes.write("\t".join([key, *(_tsv(data.get(c, "")) for c in node_columns)]) + "\n")
+            nodes.write("\t".join([_tsv(key), *(_tsv(data.get(c, "")) for c in node_columns)]) + "\n")
     edge_columns = sorted(attribute_types(d for _, _, d in graph.edges(data=True)))
     with atomic_writer(edges_path) as edges:
         edges.write("\t".join(["shared name", "source", "target", *edge_columns]) + "\n")
         for a, b, data in graph.edges(data=True):
             name = f"{a} ({data.get('relation', '')}) {b}"
-            edges.write("\t".join([name, a, b, *(_tsv(data.get(c, "")) for c in edge_columns)]) + "\n")
+            edges.write(
+                "\t".join([_tsv(v) for v in (name, a, b)] + [_tsv(data.get(c, "")) for c in edge_columns]) + "\n"
+            )
 
 
 _XGMML_TYPES = {"boolean": "boolean", "long": "integer", "double": "real", "string": "string"}
