@@ -172,3 +172,52 @@ def test_sif_and_tables_keep_one_record_a_line_whatever_the_keys(tmp_path: Path)
     for table in (nodes, edges):
         widths = {len(line.split("\t")) for line in table.read_text().splitlines()}
         assert len(widths) == 1, table.name
+
+
+def test_a_foreign_sqlite_database_is_not_adopted(runner: CliRunner, tmp_path: Path) -> None:
+    """--db adopted any SQLite database, creating evsynth's tables in it (item 17)."""
+    import sqlite3
+
+    foreign = tmp_path / "notes.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('mine')")
+    ris = ROOT / "demo" / "hand-search.ris"
+    result = runner.invoke(cli, ["import", str(ris), "--db", str(foreign)])
+    assert result.exit_code == 1 and "not an evsynth store (tables: notes)" in result.output
+    with sqlite3.connect(foreign) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["notes"]
+
+
+def test_an_in_memory_store_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """`screen --db :memory:` screened an empty store and overwrote the real outputs with empty ones."""
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    before = (out / "screening.csv").read_text()
+    for args in (["screen", PROTOCOL, "--out", str(out)], ["import", str(ROOT / "demo" / "hand-search.ris")]):
+        result = runner.invoke(cli, [*args, "--db", ":memory:"])
+        assert result.exit_code == 1 and "':memory:' is not a file" in result.output
+    assert (out / "screening.csv").read_text() == before
+
+
+MEDLINE = "PMID- {pmid}\nTI  - A synthetic record for a test.\nDP  - 2023\n\n"
+
+
+def test_import_refuses_pmids_that_are_not_pubmed_ids(runner: CliRunner, tmp_path: Path) -> None:
+    """PMIDs were not checked in MEDLINE and Scopus imports (item 17)."""
+    medline = tmp_path / "export.nbib"
+    medline.write_text(MEDLINE.format(pmid="90000001") + MEDLINE.format(pmid="9000000x"))
+    scopus = tmp_path / "scopus.csv"
+    scopus.write_text('Title,Year,EID,PubMed ID\n"A synthetic title",2023,2-s2.0-1,12a\n')
+    store = tmp_path / "store.sqlite"
+    for path, message in ((medline, "record 2: PMID '9000000x' is not a PubMed id"),
+                          (scopus, "row 2: PubMed ID '12a' is not a PubMed id")):  # fmt: skip
+        result = runner.invoke(cli, ["import", str(path), "--db", str(store)])
+        assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_an_empty_pubmed_xml_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xml"
+    empty.write_text('<?xml version="1.0"?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n')
+    result = runner.invoke(cli, ["import", str(empty), "--db", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 1 and "no PubMed records in the file" in result.output

@@ -110,6 +110,8 @@ def open_store(
     path: Path, command: str, *, create: bool = True, wait: bool = False, log: Log | None = None
 ) -> Iterator[Store]:
     """The store at ``path``, opened under its lock (exit 5 if another command holds it)."""
+    if str(path) == ":memory:":
+        raise EvsynthError("--db: ':memory:' is not a file; a review's store must outlive the command")
     if not create and not path.exists():
         Store.open(path, create=False)  # raises the one-line "store not found"
 

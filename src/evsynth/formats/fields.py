@@ -60,3 +60,17 @@ def person(name: str) -> Author:
     if len(parts) > 1:
         return Author(last_name=" ".join(parts[:-1]), initials=parts[-1].replace(".", ""))
     return Author(last_name=name)
+
+
+_PMID_ONLY = re.compile(r"[0-9]{1,9}")
+
+
+def checked_pmid(value: str) -> str | None:
+    """A PMID as PubMed writes it (ASCII digits, 1 to 9 of them, not 0, no leading zeros kept), "" for an empty
+    field, or None when the field holds something else ('12a', '0', '1234567890', '²')."""
+    value = value.strip()
+    if not value:
+        return ""
+    if not _PMID_ONLY.fullmatch(value) or int(value) == 0:
+        return None
+    return str(int(value))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
-from evsynth.formats.fields import iso_compact, person, year_in
+from evsynth.formats.fields import checked_pmid, iso_compact, person, year_in
 from evsynth.models import CommentCorrection, MeshHeading, Record
 
 
@@ -78,5 +79,12 @@ def read_medline(path: Path, source: str) -> list[Record]:
     text = read_input_text(path)
     if not re.search(r"^PMID- ", text, re.MULTILINE):
         raise InputFileError(f"{path}: not a MEDLINE file (no 'PMID- ' line)")
-    records = [_medline_record(entry, source) for entry in Medline.parse(io.StringIO(text))]  # type: ignore[no-untyped-call]
-    return [r for r in records if r.pmid]
+    records = []
+    for number, entry in enumerate(Medline.parse(io.StringIO(text)), start=1):  # type: ignore[no-untyped-call]
+        record = _medline_record(entry, source)
+        pmid = checked_pmid(record.pmid)
+        if pmid is None:
+            raise InputFileError(f"{path}: record {number}: PMID {record.pmid!r} is not a PubMed id")
+        if pmid:
+            records.append(replace(record, pmid=pmid))
+    return records

@@ -44,6 +44,8 @@ def read_pubmed_xml(path: Path, source: str) -> FileContents:
     """PubMed XML (efetch output, a PubMed 'Save as XML' file, a baseline or update file)."""
     deleted: list[str] = []
     records = list(iter_pubmed_xml(path, source_name=source, keep_raw=True, deleted=deleted))
+    if not records and not deleted:
+        raise InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
     return FileContents(records, tuple(dict.fromkeys(p for p in deleted if p)))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_text
-from evsynth.formats.fields import SCOPUS_TYPES, language_code, person, year_in
+from evsynth.formats.fields import SCOPUS_TYPES, checked_pmid, language_code, person, year_in
 from evsynth.models import Record
 
 _SCOPUS_REQUIRED = ("Title", "Year")
@@ -32,7 +32,7 @@ def _scopus_record(row: dict[str, str], source: str) -> Record:
         authors.append(person(re.sub(r"\s*\(\d+\)$", "", name)))
     pmid = col("PubMed ID")
     return Record(
-        pmid=pmid if pmid.isdigit() else "",
+        pmid=checked_pmid(pmid) or "",
         source=source,
         source_id=col("EID"),
         doi=col("DOI"),
@@ -66,6 +66,8 @@ def read_scopus_csv(path: Path, source: str) -> list[Record]:
     for line, row in enumerate(reader, start=2):
         if None in row:
             raise InputFileError(f"{path}: row {line} has more fields than the header")
+        if checked_pmid(row.get("PubMed ID") or "") is None:
+            raise InputFileError(f"{path}: row {line}: PubMed ID {row.get('PubMed ID')!r} is not a PubMed id")
         record = _scopus_record(row, source)
         if record.title:
             records.append(record)

@@ -111,6 +111,15 @@ class UpsertResult:
     unchanged: int = 0
 
 
+def _refuse_foreign(conn: sqlite3.Connection, name: str) -> None:
+    """An SQLite database with tables but no evsynth migrations is someone else's: never adopt it."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        conn.close()
+        raise StoreError(f"{name}: an SQLite database but not an evsynth store (tables: {shown}); pass another --db")
+
+
 class Store:
     """A connection to one evidence store file.
 
@@ -151,6 +160,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            _refuse_foreign(conn, name)
             apply_migrations(conn)
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{name}: cannot use as an evsynth store ({err})") from None
