@@ -221,3 +221,31 @@ def test_an_empty_pubmed_xml_file_is_refused(runner: CliRunner, tmp_path: Path) 
     empty.write_text('<?xml version="1.0"?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n')
     result = runner.invoke(cli, ["import", str(empty), "--db", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 1 and "no PubMed records in the file" in result.output
+
+
+def test_record_never_replaces_a_cassette(runner: CliRunner, tmp_path: Path) -> None:
+    """--record silently overwrote an existing cassette (857 KB replaced by 12 KB; item 22)."""
+    cassette = tmp_path / "kept.yaml"
+    cassette.write_text("interactions: []\n")
+    for args in (["run", PROTOCOL], ["audit", str(ROOT / "demo" / "audit" / "references.txt")]):
+        result = runner.invoke(cli, [*args, "--record", str(cassette), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 1 and "--record would replace this cassette" in result.output
+    assert cassette.read_text() == "interactions: []\n"
+
+
+def test_a_live_run_without_ncbi_email_is_warned(runner: CliRunner, tmp_path: Path) -> None:
+    """NCBI asks every client for a contact address; nothing said so (item 23). A replay needs none."""
+    from evsynth.cli import run_command
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise SystemExit(9)  # stop before any request: only the warning matters here
+
+    original = run_command.run_protocol
+    run_command.run_protocol = stop  # type: ignore[assignment]
+    try:
+        live = runner.invoke(cli, ["run", PROTOCOL, "--out", str(tmp_path / "a")])
+        replayed = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(tmp_path / "b")])
+    finally:
+        run_command.run_protocol = original
+    assert "NCBI_EMAIL is not set" in live.output
+    assert "NCBI_EMAIL" not in replayed.output

@@ -12,6 +12,7 @@ from evsynth.audit.outputs import write_audit
 from evsynth.audit.references import read_references
 from evsynth.cli.base import EXIT_CODES, Log, cli, http_session, open_store
 from evsynth.config import resolve_settings
+from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.sources.eutils import EUtils
 
@@ -79,6 +80,8 @@ def audit_command(
     log = Log("json" if log_json else "quiet" if quiet else "human")
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
+    if record is not None and record.exists():
+        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
     span = parse_window(window) if window else None
     citations = read_references(references)
     claims = read_claims(claims_path) if claims_path else []

@@ -18,7 +18,7 @@ from evsynth.cli.base import (
     pending_override,
     screening_summary,
 )
-from evsynth.config import resolve_settings
+from evsynth.config import NCBI_EUTILS_URL, resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.pipeline import RunResult, default_out_dir, run_protocol
 from evsynth.protocol.loader import Protocol, load_protocol
@@ -137,10 +137,17 @@ def _execute(
     log = Log("json" if log_json else "quiet" if quiet else "human")
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
+    if record is not None and record.exists():
+        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
     protocol = load_protocol(protocol_path)
     settings = resolve_settings(eutils_url=eutils_url)
     if replay:
         settings = settings.with_rate(None)
+    elif not settings.email and settings.eutils_url.startswith(NCBI_EUTILS_URL):
+        log.warning(
+            "no_email",
+            "NCBI_EMAIL is not set: NCBI asks every client for a contact address (export NCBI_EMAIL=you@example.org)",
+        )
     out = out_dir or default_out_dir(protocol)
     for path in imports:
         if not path.is_file():
