@@ -228,7 +228,9 @@ def test_record_never_replaces_a_cassette(runner: CliRunner, tmp_path: Path) -> 
     cassette = tmp_path / "kept.yaml"
     cassette.write_text("interactions: []\n")
     for args in (["run", PROTOCOL], ["audit", str(ROOT / "demo" / "audit" / "references.txt")]):
-        result = runner.invoke(cli, [*args, "--record", str(cassette), "--out", str(tmp_path / "out")])
+        # a closed local port: even if the refusal broke, nothing would leave this machine
+        local = ["--eutils-url", "http://127.0.0.1:9/entrez/eutils/"]
+        result = runner.invoke(cli, [*args, *local, "--record", str(cassette), "--out", str(tmp_path / "out")])
         assert result.exit_code == 1 and "--record would replace this cassette" in result.output
     assert cassette.read_text() == "interactions: []\n"
 
