@@ -179,3 +179,18 @@ def test_harvest_refresh_modified_refetches_changed_records(server_factory, db: 
     refreshed = harvest(protocol, db, fast_client(server.url), refresh_modified=True)
     assert refreshed.fetched == 1 and refreshed.updated == 1
     assert db.get_record(str(90_000_004)).title == "A corrected synthetic title"  # type: ignore[union-attr]
+
+
+def test_harvest_refuses_an_efetch_about_other_records(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An efetch that answered with other records than asked counted as success: run exited 0 with nothing
+    stored (issue 25 item 11). Now it is asked once more, then refused with one line (exit 3)."""
+    from evsynth.errors import EutilsError
+
+    corpus = make_corpus(20)
+    stranger = make_corpus(21).xml(str(90_000_021))  # a synthetic record the search never found
+    corpus.xml = lambda pmid: stranger  # type: ignore[method-assign]
+    server = server_factory(corpus)
+    with pytest.raises(EutilsError, match=r"efetch answered 20 PMIDs \(900000\d\d ...\) with other records \(90000021"):
+        harvest(_protocol(tmp_path, batch=50), db, fast_client(server.url))
+    assert db.count_records() == 0
+    assert EutilsError.exit_code == 3

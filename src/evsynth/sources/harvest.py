@@ -30,7 +30,7 @@ from typing import Any
 
 import lxml.etree
 
-from evsynth.errors import EvsynthError, PubmedXMLError
+from evsynth.errors import EutilsError, EvsynthError, PubmedXMLError
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.models import Record, Slice
 from evsynth.protocol.loader import Protocol
@@ -373,6 +373,15 @@ def _fetch(
         records = client.efetch(batch, parse_efetch)
         wanted = set(batch)
         keep = [r for r in records if r.pmid in wanted]
+        if records and not keep:  # an answer, but about other records: asked once more, then refused
+            records = client.efetch(batch, parse_efetch)
+            keep = [r for r in records if r.pmid in wanted]
+            if records and not keep:
+                others = ", ".join(sorted({r.pmid for r in records})[:3])
+                raise EutilsError(
+                    f"efetch answered {len(batch)} PMIDs ({batch[0]} ...) with other records ({others} ...); "
+                    "what was fetched before is stored, run again to resume"
+                )
         returned = {r.pmid for r in keep}
         missing = [p for p in batch if p not in returned]
         if missing and len(missing) < len(batch):
