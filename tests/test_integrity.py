@@ -251,3 +251,27 @@ def test_a_live_run_without_ncbi_email_is_warned(runner: CliRunner, tmp_path: Pa
         run_command.run_protocol = original
     assert "NCBI_EMAIL is not set" in live.output
     assert "NCBI_EMAIL" not in replayed.output
+
+
+def test_ten_simultaneous_decides_keep_ten_decisions(tmp_path: Path) -> None:
+    """Ten `decide`s at once on a review with no store yet kept 5 to 9 of the 10 rows, all reporting success
+    (item 4): read, change and write of the decisions file are now one step under its own lock."""
+    import subprocess
+    import sys
+
+    protocol = tmp_path / "review.yaml"
+    protocol.write_text(Path(PROTOCOL).read_text())
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "evsynth", "decide", str(protocol), str(90000001 + n), "include",
+             "--reason", f"reviewer note {n}", "--out", str(tmp_path / "out")],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for n in range(10)
+    ]  # fmt: skip
+    results = [(child.communicate(timeout=120)[1], child.returncode) for child in children]
+    assert [code for _, code in results] == [0] * 10, [err.decode()[-300:] for err, _ in results]
+    with (tmp_path / "review.decisions.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["pmid"] for row in rows) == [str(90000001 + n) for n in range(10)]

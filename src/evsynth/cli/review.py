@@ -17,6 +17,7 @@ from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
 from evsynth.store.decisions import load_review_state
+from evsynth.store.lock import store_lock
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -95,6 +96,9 @@ def decide(
     with contextlib.ExitStack() as stack:
         # the store's lock is taken before the decisions file is written: a refusal (exit 5) changes nothing
         store = stack.enter_context(open_store(store_path, "decide", create=False)) if store_path.exists() else None
+        # and the decisions file's own lock (a hidden file beside it), so that decides without a store, or on
+        # another store, never lose each other's rows: read, change and write are one step
+        stack.enter_context(store_lock(path.with_name(f".{path.name}"), "decide", wait=True))
         decisions = load_overrides(path)
         if clear:
             if decisions.pop(target, None) is None:
