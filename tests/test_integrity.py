@@ -275,3 +275,32 @@ def test_ten_simultaneous_decides_keep_ten_decisions(tmp_path: Path) -> None:
     with (tmp_path / "review.decisions.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(row["pmid"] for row in rows) == [str(90000001 + n) for n in range(10)]
+
+
+def test_every_store_command_takes_wait_as_the_lock_message_says(runner: CliRunner, tmp_path: Path) -> None:
+    """The lock message advised --wait to commands that rejected it (item 21)."""
+    from evsynth.store.lock import store_lock
+
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    store = out / "evsynth.sqlite"
+    commands = {
+        "screen": ["screen", PROTOCOL, "--out", str(out)],
+        "decide": ["decide", PROTOCOL, "90000047", "include", "--reason", "r", "--out", str(out)],
+        "export": ["export", PROTOCOL, "--out", str(out), "--format", "sif"],
+        "import": ["import", str(ROOT / "demo" / "hand-search.ris"), "--db", str(store)],
+    }
+    with store_lock(store, "a test holding the store"):
+        for name, args in commands.items():
+            assert "--wait" in runner.invoke(cli, [args[0], "--help"]).output, name
+            held = runner.invoke(cli, args)
+            assert held.exit_code == 5 and "--wait" in held.output, (name, held.output)
+
+
+def test_export_finds_the_store_in_its_out_folder(runner: CliRunner, tmp_path: Path) -> None:
+    """`export --out DIR` looked for the store under output/<name>/, not in DIR as `run` does (item 21)."""
+    out = tmp_path / "elsewhere"
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["export", PROTOCOL, "--out", str(out), "--format", "sif"])
+    assert result.exit_code == 0, result.output
+    assert (out / "graph.sif").is_file()

@@ -10,7 +10,7 @@ from evsynth.audit.check import audit, parse_window
 from evsynth.audit.claims import read_claims
 from evsynth.audit.outputs import write_audit
 from evsynth.audit.references import read_references
-from evsynth.cli.base import EXIT_CODES, Log, cli, http_session, open_store
+from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, Log, cli, http_session, open_store
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
@@ -52,7 +52,7 @@ from evsynth.sources.eutils import EUtils
     metavar="CASSETTE",
     help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
 )
-@click.option("--wait", is_flag=True, help="Wait for another evsynth command using the store instead of exiting 5.")
+@WAIT_OPTION
 @click.option("--log-json", is_flag=True, help="Log JSON lines on stdout for schedulers.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def audit_command(

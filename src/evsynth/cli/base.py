@@ -105,6 +105,11 @@ class Log:
         self.trace("stage", name, stage=name)
 
 
+WAIT_OPTION = click.option(
+    "--wait", is_flag=True, help="Wait for another evsynth command using the store instead of exiting 5."
+)
+
+
 @contextlib.contextmanager
 def open_store(
     path: Path, command: str, *, create: bool = True, wait: bool = False, log: Log | None = None

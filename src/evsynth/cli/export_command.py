@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli, open_store
+from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, open_store
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
@@ -38,7 +38,7 @@ from evsynth.tagger.tagger import Tagger
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Store file [default: output/<protocol name>/evsynth.sqlite].",
+    help="Store file [default: evsynth.sqlite in the --out folder, else output/<protocol name>/].",
 )
 @click.option(
     "--records",
@@ -46,8 +46,14 @@ from evsynth.tagger.tagger import Tagger
     is_flag=True,
     help="Add the records as nodes (bipartite view: record -mentions- entity).",
 )
+@WAIT_OPTION
 def export(
-    protocol: Path, formats: tuple[str, ...], out_path: Path | None, db_path: Path | None, include_records: bool
+    protocol: Path,
+    formats: tuple[str, ...],
+    out_path: Path | None,
+    db_path: Path | None,
+    include_records: bool,
+    wait: bool,
 ) -> None:
     """Write PROTOCOL's evidence graph as CX2, GraphML, SIF (+ attribute tables), XGMML or Cytoscape JSON.
 
@@ -57,12 +63,14 @@ def export(
     loaded = load_protocol(protocol)
     chosen = formats or tuple(GRAPH_FORMATS)
     default_dir = default_out_dir(loaded)
-    store_path = db_path or default_dir / "evsynth.sqlite"
+    # as `run` does: a folder given with --out is where the store is too (a file given with --out is only output)
+    out_folder = out_path if out_path is not None and not out_path.suffix else None
+    store_path = db_path or (out_folder or default_dir) / "evsynth.sqlite"
     if not store_path.is_file():
         raise EvsynthError(f"{store_path}: no store yet; run `evsynth run {protocol}` first")
     if out_path is not None and out_path.suffix and len(chosen) > 1:
         raise click.UsageError("--out names one file but several --format were asked for; give a folder")
-    with open_store(store_path, "export", create=False) as store:
+    with open_store(store_path, "export", create=False, wait=wait) as store:
         state = load_review_state(store, loaded.name, screened=loaded.criteria is not None)
         if not state.included:
             raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli, open_store
+from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, open_store
 from evsynth.fileio import check_writable
 from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.sources.imports import import_files
@@ -28,7 +28,10 @@ from evsynth.sources.imports import import_files
     type=click.Choice(list(IMPORT_FORMATS)),
     help="File format [default: detected from the content].",
 )
-def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None) -> None:
+@WAIT_OPTION
+def import_command(
+    files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None, wait: bool
+) -> None:
     """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
 
     Every file is read and checked before anything is written. Duplicates are
@@ -36,7 +39,7 @@ def import_command(files: tuple[Path, ...], db_path: Path, source: str | None, f
     """
     from evsynth.sources.dedupe import deduplicate
 
-    with open_store(db_path, "import") as store:
+    with open_store(db_path, "import", wait=wait) as store:
         results = import_files(store, files, source=source, format_name=format_name)
         duplicates = deduplicate(store)
         total = store.count_records()

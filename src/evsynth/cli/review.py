@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, cli, echo_screening, open_store, screening_protocol
+from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, echo_screening, open_store, screening_protocol
 from evsynth.config import default_reviewer
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
@@ -27,7 +27,8 @@ from evsynth.store.lock import store_lock
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bool) -> None:
+@WAIT_OPTION
+def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bool, wait: bool) -> None:
     """Screen the stored records of PROTOCOL again, without harvesting (no network).
 
     Use it after editing the protocol's criteria or its decisions file: records are
@@ -38,7 +39,7 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
     loaded, criteria = screening_protocol(protocol)
     out = out_dir or default_out_dir(loaded)
     overrides = load_overrides(loaded.overrides_path)
-    with open_store(db_path or out / "evsynth.sqlite", "screen", create=False) as store:
+    with open_store(db_path or out / "evsynth.sqlite", "screen", create=False, wait=wait) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, overrides)
         review = load_review_state(store, loaded.name, screened=True)
@@ -60,6 +61,7 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
               help="Output folder to refresh [default: output/<protocol name>].")  # fmt: skip
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
+@WAIT_OPTION
 def decide(
     protocol: Path,
     record: str,
@@ -69,6 +71,7 @@ def decide(
     clear: bool,
     out_dir: Path | None,
     db_path: Path | None,
+    wait: bool,
 ) -> None:
     """Record a reviewer's decision: RECORD (a PMID or DOI) is included or excluded.
 
@@ -95,7 +98,11 @@ def decide(
     store_path = db_path or out / "evsynth.sqlite"
     with contextlib.ExitStack() as stack:
         # the store's lock is taken before the decisions file is written: a refusal (exit 5) changes nothing
-        store = stack.enter_context(open_store(store_path, "decide", create=False)) if store_path.exists() else None
+        store = (
+            stack.enter_context(open_store(store_path, "decide", create=False, wait=wait))
+            if store_path.exists()
+            else None
+        )
         # and the decisions file's own lock (a hidden file beside it), so that decides without a store, or on
         # another store, never lose each other's rows: read, change and write are one step
         stack.enter_context(store_lock(path.with_name(f".{path.name}"), "decide", wait=True))
