@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,9 @@ def test_protocol_impossible_date_is_one_line(tmp_path: Path, date: str, runner:
     result = runner.invoke(cli, ["run", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1].endswith(f"'{date}' is not a valid date (YYYY-MM-DD)")
+    logged = runner.invoke(cli, ["run", str(path), "--log-json"])  # a scheduler gets a JSON error line too
+    first = json.loads(logged.output.splitlines()[0])
+    assert logged.exit_code == 1 and first["level"] == "error" and first["exit_code"] == 1
 
 
 def test_protocol_unknown_key_suggests_the_known_one(tmp_path: Path) -> None:
