@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import fast_client, make_corpus
 
 from evsynth.config import Settings, resolve_settings
-from evsynth.errors import EvsynthError, HarvestGaveUp
+from evsynth.errors import EutilsError, EvsynthError, HarvestGaveUp
 from evsynth.sources.eutils import EUtils, RateLimiter, RetryableBody, body_error, parse_esearch, recording
 from evsynth.sources.harvest import parse_efetch
 from evsynth.testing.server import FAULTS, FaultPlan
@@ -198,3 +198,65 @@ def test_eutils_malformed_retry_after_is_retried_with_the_usual_back_off(header:
     client = EUtils(settings, session=Session(), sleep=waits.append)  # type: ignore[arg-type]
     assert client.esearch("x").count == 0
     assert len(waits) == 1 and 0 < waits[0] <= 4.0
+
+
+class _Recorder:
+    """A one-purpose HTTP server on 127.0.0.1 started by the test: answers every request with ``answer`` and
+    keeps the bodies it received."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        import http.server
+        import threading
+
+        received = self.received = []  # type: ignore[var-annotated]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+                received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/entrez/eutils/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_eutils_never_follows_a_redirect_with_the_credentials() -> None:
+    """A cross-origin 307 re-sent api_key and email to the other server (issue 25 item 14)."""
+    other = _Recorder(200, {}, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>")
+    redirecting = _Recorder(307, {"Location": other.url + "esearch.fcgi"}, b"")
+    try:
+        settings = Settings(eutils_url=redirecting.url, rate=None, api_key="not-a-real-key", email="r@example.org")
+        with pytest.raises(EutilsError, match=r"HTTP 307 redirects to http://127\.0\.0\.1:\d+/.*does not follow"):
+            EUtils(settings).esearch("x")
+        assert other.received == [] and len(redirecting.received) == 1
+    finally:
+        other.close()
+        redirecting.close()
+
+
+def test_eutils_errors_show_no_password_and_no_raw_page() -> None:
+    """A password in --eutils-url reached the messages (and so logs and the store); a non-JSON 4xx body went
+    into them verbatim (item 14)."""
+    page = b"<!DOCTYPE html><html><head><title>Bad Request</title></head><body>\x07<script>x()</script></body></html>"
+    server = _Recorder(400, {"Content-Type": "text/html"}, page)
+    try:
+        url = server.url.replace("http://", "http://user:s3cret@")
+        with pytest.raises(EutilsError) as caught:
+            EUtils(Settings(eutils_url=url, rate=None)).esearch("x")
+        message = str(caught.value)
+        assert "s3cret" not in message and "user@" not in message
+        assert "HTTP 400: an HTML page: Bad Request" in message and "<script" not in message and "\x07" not in message
+    finally:
+        server.close()

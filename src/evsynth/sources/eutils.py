@@ -28,6 +28,7 @@ import random
 import re
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -184,6 +185,26 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def _shown_url(url: str) -> str:
+    """The URL as messages, logs and the store may show it: without a user name or password."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _excerpt(body: bytes) -> str:
+    """What an error page says, as one short line of text: markup and control characters dropped."""
+    text = body[:2000].decode("utf-8", "replace")
+    if re.search(r"<\s*(html|body|!doctype)", text, re.IGNORECASE):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = f"an HTML page{': ' + title.group(1) if title else ''}"
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = " ".join(text.split())
+    return text[:120] + ("..." if len(text) > 120 else "") or "(empty body)"
+
+
 class EUtils:
     """A polite, retrying E-utilities client.
 
@@ -245,21 +266,30 @@ class EUtils:
             self.stats.by_endpoint[endpoint] += 1
             retry_after = None
             try:
+                # never follow a redirect: a 307/308 would send api_key and email on to another server
                 if get:
-                    response = self.session.get(url, params=self._params(params), timeout=self.settings.timeout)
+                    response = self.session.get(
+                        url, params=self._params(params), timeout=self.settings.timeout, allow_redirects=False
+                    )
                 else:
-                    response = self.session.post(url, data=self._params(params), timeout=self.settings.timeout)
+                    response = self.session.post(
+                        url, data=self._params(params), timeout=self.settings.timeout, allow_redirects=False
+                    )
                 body = response.content
                 self.stats.bytes_received += len(body)
                 if response.status_code == 429 or response.status_code >= 500:
                     self.stats.http_429 += response.status_code == 429
                     retry_after = _retry_after(response)
                     raise RetryableBody(f"HTTP {response.status_code}")
-                if response.status_code != 200:
-                    detail = body_error(body, response.headers.get("Content-Type", "")) or body[:200].decode(
-                        "utf-8", "replace"
+                if 300 <= response.status_code < 400:
+                    where = _shown_url(response.headers.get("Location", "") or "(no Location)")
+                    raise EutilsError(
+                        f"{_shown_url(url)}: HTTP {response.status_code} redirects to {where}; evsynth does not "
+                        "follow redirects (your api_key and email stay with the server you named): set --eutils-url"
                     )
-                    raise EutilsError(f"{url}: HTTP {response.status_code}: {' '.join(detail.split())}")
+                if response.status_code != 200:
+                    detail = body_error(body, response.headers.get("Content-Type", "")) or _excerpt(body)
+                    raise EutilsError(f"{_shown_url(url)}: HTTP {response.status_code}: {detail}")
                 problem = body_error(body, response.headers.get("Content-Type", ""))
                 if problem:
                     raise RetryableBody(f"error in body: {problem}")
@@ -287,9 +317,8 @@ class EUtils:
             if self._clock() + delay - started > self.settings.give_up_after:
                 break
             self._sleep(delay)
-        raise HarvestGaveUp(
-            f"{url}: gave up after {attempt + 1} attempts ({_describe(params)}); last problem: {last_problem}"
-        )
+        tried = f"gave up after {attempt + 1} attempts ({_describe(params)})"
+        raise HarvestGaveUp(f"{_shown_url(url)}: {tried}; last problem: {last_problem}")
 
     def esearch(
         self,
