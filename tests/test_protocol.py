@@ -159,3 +159,24 @@ def test_protocol_dates_keep_the_digest(tmp_path: Path) -> None:
         load_protocol(path).digest
         == hashlib.sha256(json.dumps(as_dates, sort_keys=True, default=str).encode()).hexdigest()
     )
+
+
+def test_protocol_language_name_is_refused_with_the_code(tmp_path: Path) -> None:
+    """`when: {language: english}` excluded every record without a word (issue 25 item 20)."""
+    criteria = {"include": [{"name": "english", "label": "Not in English", "when": {"language": ["english"]}}]}
+    with pytest.raises(ProtocolError, match=r"'english' is not a PubMed language code .*did you mean 'eng'\?"):
+        load_protocol(write_protocol(tmp_path, protocol_with(criteria=criteria)))
+
+
+def test_a_criterion_that_excludes_nearly_everything_is_warned(tmp_path: Path, runner: CliRunner) -> None:
+    """A criterion that alone excludes (nearly) every record is usually a typo; the run says so."""
+    import yaml as pyyaml
+
+    data = pyyaml.safe_load((ROOT / "queries" / "trd-pharmacogenomics.yaml").read_text())
+    data["criteria"]["include"].insert(0, {"name": "swedish", "label": "Not in Swedish", "when": {"language": ["swe"]}})
+    protocol = tmp_path / "typo.yaml"
+    protocol.write_text(pyyaml.safe_dump(data, sort_keys=False))
+    cassette = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+    result = runner.invoke(cli, ["run", str(protocol), "--replay", cassette, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "criterion 'swedish' (Not in Swedish) alone excludes 52 of 52 records" in result.output

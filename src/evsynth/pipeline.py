@@ -28,7 +28,7 @@ from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import Override, read_decisions
 from evsynth.screening.outputs import write_screening_outputs
-from evsynth.screening.screen import ScreenResult, screen_store
+from evsynth.screening.screen import ScreenResult, screen_store, sweeping_criterion
 from evsynth.sources.dedupe import deduplicate
 from evsynth.sources.eutils import EUtils
 from evsynth.sources.harvest import HarvestResult, Progress, harvest
@@ -114,6 +114,7 @@ class RunResult:
     changes: dict[str, Any] | None = None
     unchanged: bool = False  # same fingerprint as the last snapshot: nothing new
     after_unfinished: ReviewRun | None = None  # the protocol's previous review run, when it did not finish
+    warnings: list[str] = field(default_factory=list)  # what the user should look at (a sweeping criterion)
     skipped: bool = False  # an unchanged update that left every output as it was
     rewrote_missing: bool = False  # an unchanged update that wrote outputs someone had deleted
 
@@ -262,6 +263,8 @@ def _run_stages(
             progress=progress,
         )
     review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
+    if protocol.criteria is not None and (warning := sweeping_criterion(review, protocol.criteria)):
+        result.warnings.append(warning)
     run.stage("extract")
     tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once the run knows it has work
     result.tagging = tag_store(store, review.included, tagger)

@@ -241,6 +241,8 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
         )
         for target in screened.unmatched_overrides:
             log.warning("override_pending", pending_override(protocol, target), target=target)
+    for warning in result.warnings:
+        log.warning("review_warning", warning)
     if result.tagging is not None:
         tagged = result.tagging
         log.info(

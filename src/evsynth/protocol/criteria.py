@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from evsynth.errors import ProtocolError
+from evsynth.formats.fields import LANGUAGE_CODES
 from evsynth.models import Decision, Record
 from evsynth.protocol.concepts import Concept, Outcome, concept_from_mapping
 from evsynth.protocol.predicates import (
@@ -193,6 +194,21 @@ def _values(field: str, missing: bool | None, get: Callable[[Record], list[str]]
     )
 
 
+_LANGUAGE_CODE = re.compile(r"[a-z]{3}")
+
+
+def _language(b: _Builder, node: dict[str, Any], key: str, where: str, value: Any) -> Predicate:
+    """Languages as PubMed codes them (eng, ger, fre ...): a name ('english') or anything but three lower-case
+    letters matches no record, so it is refused with the code it probably means."""
+    codes = b.strings(value, where)
+    for code in codes:
+        if not _LANGUAGE_CODE.fullmatch(code):
+            known = LANGUAGE_CODES.get(code.lower())
+            hint = f"; did you mean {known!r}?" if known else ""
+            raise b.fail(where, f"{code!r} is not a PubMed language code (three letters such as 'eng'){hint}")
+    return values_leaf("language", codes, b.missing(node, key, None), lambda r: list(r.languages))
+
+
 def _mesh(b: _Builder, node: dict[str, Any], key: str, where: str, value: Any) -> Predicate:
     major = node.get("major", False)
     if not isinstance(major, bool):
@@ -209,8 +225,7 @@ CRITERION_TYPES: dict[str, CriterionType] = {
     for kind in (
         CriterionType("pub_type", "any of these publication types (PubMed names; Scopus and RIS types are mapped)",
                       _values("pub_types", False, lambda r: list(r.pub_types))),
-        CriterionType("language", "any of these languages (ISO 639-2 codes such as eng)",
-                      _values("language", None, lambda r: list(r.languages))),
+        CriterionType("language", "any of these languages (ISO 639-2 codes such as eng)", _language),
         CriterionType("mesh",
                       "any of these MeSH descriptors (names, UIs, * for a prefix); major: true for major topics only",
                       _mesh),

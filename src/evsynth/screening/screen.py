@@ -20,7 +20,14 @@ from evsynth.models import Evidence
 from evsynth.protocol.criteria import Criteria, screen_record
 from evsynth.screening.decisions import Override
 from evsynth.store.database import Store, row_to_record
-from evsynth.store.decisions import ScreeningPass, count_in_scope, iter_in_scope, latest_decisions, save_screening
+from evsynth.store.decisions import (
+    ReviewState,
+    ScreeningPass,
+    count_in_scope,
+    iter_in_scope,
+    latest_decisions,
+    save_screening,
+)
 from evsynth.store.records import primary_of
 
 
@@ -126,3 +133,24 @@ def screen_store(
     screening = ScreeningPass(protocol_name, criteria.digest, run_id, review_run, kind, screened, reused, counts)
     screening_id = save_screening(store, screening, pending)
     return ScreenResult(screening_id, screened, reused, len(pending), dict(counts), criteria_changed, tuple(missing))
+
+
+def sweeping_criterion(review: ReviewState, criteria: Criteria, *, share: float = 0.95, least: int = 20) -> str | None:
+    """A warning when one criterion alone excludes (nearly) every screened record, which is usually a typo in
+    the protocol (``language: [english]`` where PubMed writes ``eng``); None otherwise."""
+    decided = [row for row in review.decisions.values() if row["decision"] != "removed"]
+    if len(decided) < least:
+        return None
+    # every criterion that applied to a record the rules excluded, whatever its place among the reasons
+    applied = Counter(
+        name for row in decided if row["rule_decision"] == "exclude" for name in set(json.loads(row["reasons"]))
+    )
+    if not applied:
+        return None
+    name, count = applied.most_common(1)[0]
+    if count < share * len(decided):
+        return None
+    return (
+        f"criterion {name!r} ({criteria.label(name)}) alone excludes {count} of {len(decided)} records: "
+        "check its values in the protocol"
+    )
