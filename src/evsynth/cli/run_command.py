@@ -176,7 +176,8 @@ def _execute(
         click.get_current_context().exit(NOTHING_NEW)
 
 
-def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
+def _report_sources(log: Log, protocol: Protocol, result: RunResult) -> None:
+    """What came in: an unfinished run taken over, the harvest, the imports and their warnings."""
     harvested = result.harvest
     manifest = harvested.manifest
     if (unfinished := result.after_unfinished) is not None:
@@ -220,6 +221,10 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
             f"efetch did not return {len(manifest['not_returned'])} PMID(s)",
             pmids=manifest["not_returned"],
         )
+
+
+def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
+    _report_sources(log, protocol, result)
     if result.skipped:
         log.info("done", "nothing new: every output left as it was", status="nothing_new", exit_code=NOTHING_NEW)
         return
