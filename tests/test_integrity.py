@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from tests.helpers import ROOT
 
@@ -304,3 +305,38 @@ def test_export_finds_the_store_in_its_out_folder(runner: CliRunner, tmp_path: P
     result = runner.invoke(cli, ["export", PROTOCOL, "--out", str(out), "--format", "sif"])
     assert result.exit_code == 0, result.output
     assert (out / "graph.sif").is_file()
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_earlier_outputs(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk gave a traceback (item 12): now one line naming the file, exit 1, earlier file unchanged,
+    no temporary file left."""
+    import errno
+
+    from evsynth.synthesis import exports
+
+    out = tmp_path / "out"
+    args = ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out)]
+    assert runner.invoke(cli, [*args, "-q"]).exit_code == 0
+    before = (out / "graph.graphml").read_text()
+
+    def full(*a: object, **k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exports, "write_graphml", full)
+    (out / "graph.graphml").chmod(0o644)
+    result = runner.invoke(cli, [*args, "--import", str(ROOT / "demo" / "hand-search.ris")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].endswith("No space left on device); the earlier file is unchanged")
+    assert (out / "graph.graphml").read_text() == before
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_temporary_files_a_kill_left_are_removed_by_the_next_run(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".records.csv.k3j2h1.tmp"
+    stale.write_text("half a file")
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    assert not stale.exists() and (out / "records.csv").is_file()

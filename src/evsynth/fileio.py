@@ -4,7 +4,9 @@ never leaves half a file, and an earlier output survives a failed run."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import os
 import stat
 import tempfile
@@ -32,18 +34,25 @@ def check_writable(directory: Path) -> None:
         raise OutputError(f"{directory}: output folder is not writable ({err.strerror})") from None
 
 
+# errors that mean the output cannot be written (a full disk, a quota, a read-only or failing file system)
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
+
 @contextmanager
 def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place below
-        "w",
-        dir=path.parent,
-        prefix=f".{path.name}.",
-        suffix=".tmp",
-        delete=False,
-        encoding="utf-8",
-        newline=newline,
-    )
+    """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds.
+
+    Raises:
+        OutputError: the file cannot be written (a full disk, a quota ...): one line naming it; the earlier file
+            is left as it was and the temporary one removed.
+    """
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place below
+            "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8",
+            newline=newline,
+        )  # fmt: skip
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged") from None
     try:
         with handle:
             yield handle
@@ -51,9 +60,25 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
             os.fsync(handle.fileno())
         os.chmod(handle.name, _mode_for(path))  # a temporary file is 0600: give it the mode open() would
         os.replace(handle.name, path)
+    except OSError as err:
+        Path(handle.name).unlink(missing_ok=True)
+        if err.errno in _CANNOT_WRITE:
+            raise OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged") from None
+        raise
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(directory: Path) -> int:
+    """Remove the temporary files (``.<name>.<random>.tmp``) a killed command left in an output folder; call it
+    only while holding the store's lock, so that no running command owns them. Returns how many."""
+    removed = 0
+    for stale in directory.glob(".*.tmp") if directory.is_dir() else ():
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed += 1
+    return removed
 
 
 def _mode_for(path: Path) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evsynth.fileio import CsvWriter, atomic_writer, check_writable
+from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
@@ -165,6 +165,7 @@ def run_protocol(
     with ``unchanged`` set and the outputs untouched (those missing are written again).
     """
     check_writable(out_dir)
+    remove_stale_temporaries(out_dir)  # left by a killed run; the store's lock is held, so none is in use
     # the decisions file is read once: the screening applies what the fingerprint records
     overrides, decisions_digest = _decisions(protocol)
     # Every import file is read and checked before the harvest, so a bad one changes nothing.
