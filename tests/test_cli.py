@@ -132,7 +132,7 @@ def test_cli_gives_up_with_exit_3_and_keeps_records(runner: CliRunner, server_fa
     from evsynth.testing.server import FaultPlan
 
     server = server_factory(make_corpus(5), FaultPlan(rate=1.0, kinds=("502",)))
-    monkeypatch.setattr(cli_module, "EUtils", lambda settings: fast_client(server.url, max_attempts=2))
+    monkeypatch.setattr(cli_module, "EUtils", lambda settings, **k: fast_client(server.url, max_attempts=2))
     result = runner.invoke(cli, ["run", PROTOCOL, "--eutils-url", server.url])
     assert result.exit_code == 3
     assert "gave up after 2 attempts" in result.output and "Traceback" not in result.output

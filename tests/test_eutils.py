@@ -260,3 +260,35 @@ def test_eutils_errors_show_no_password_and_no_raw_page() -> None:
         assert "HTTP 400: an HTML page: Bad Request" in message and "<script" not in message and "\x07" not in message
     finally:
         server.close()
+
+
+def test_eutils_fails_fast_when_nothing_listens() -> None:
+    """65-74 s of silent retries when the server was unreachable (issue 25 item 23): a refused connection is one
+    line at once."""
+    import time as clock
+
+    client = EUtils(Settings(eutils_url="http://127.0.0.1:9/entrez/eutils/", rate=None))
+    started = clock.monotonic()
+    with pytest.raises(EutilsError, match=r"127\.0\.0\.1:9/.*connection refused \(nothing listens there\)"):
+        client.esearch("x")
+    assert client.stats.requests == 1 and clock.monotonic() - started < 5
+
+
+def test_eutils_says_why_and_how_long_before_each_retry() -> None:
+    class Response:
+        def __init__(self, status: int, body: bytes) -> None:
+            self.status_code, self.content, self.headers = status, body, {}
+
+    answers = [Response(503, b"busy"), Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>")]
+
+    class Session:
+        headers: dict[str, str] = {}
+
+        def post(self, *args: object, **kwargs: object) -> Response:
+            return answers.pop(0)
+
+    told: list[str] = []
+    settings = Settings(rate=None, backoff_base=2.0, backoff_max=2.0)
+    client = EUtils(settings, session=Session(), sleep=lambda s: None, on_retry=told.append)  # type: ignore[arg-type]
+    assert client.esearch("x").count == 0
+    assert len(told) == 1 and told[0].startswith("retrying in ") and "(HTTP 503), attempt 2/" in told[0]

@@ -95,7 +95,8 @@ def audit_command(
         open_store(db_path or out / "evsynth.sqlite", "audit", wait=wait, log=log) as store,
         http_session(replay, record),
     ):
-        result = audit(citations, store, EUtils(settings), claims=claims, window=span, source=str(references))
+        client = EUtils(settings, on_retry=lambda m: log.warning("retry", m))
+        result = audit(citations, store, client, claims=claims, window=span, source=str(references))
     paths = write_audit(result, out, str(references))
     for path in paths.values():
         log.info("output", f"wrote {path}", path=str(path))

@@ -165,7 +165,8 @@ def _execute(
             http_session(replay, record),
         ):
             result = run_protocol(
-                protocol, store, EUtils(settings), out, extra_imports=imports,
+                protocol, store, EUtils(settings, on_retry=lambda m: log.warning("retry", m)), out,
+                extra_imports=imports,
                 refresh_modified=refresh_modified, progress=progress, on_stage=log.stage,
                 update=command == "update",
             )  # fmt: skip

@@ -26,6 +26,7 @@ import email.utils
 import json
 import random
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -185,6 +186,22 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def _unreachable(err: BaseException) -> str | None:
+    """Why no server will ever answer (its name does not resolve, or nothing listens), or None for a failure
+    worth retrying (a reset, a dropped connection)."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused (nothing listens there)"
+        if isinstance(cause, socket.gaierror) or "NameResolutionError" in type(cause).__name__:
+            return "the host name does not resolve"
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None) or nested
+    return None
+
+
 def _shown_url(url: str) -> str:
     """The URL as messages, logs and the store may show it: without a user name or password."""
     parts = urllib.parse.urlsplit(url)
@@ -221,8 +238,11 @@ class EUtils:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_retry`` is told, before each wait, why and for how long (the CLI shows it: no silent minute)."""
         self.settings = settings
+        self._on_retry = on_retry
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"evsynth/{__version__} (+{settings.tool})"
         self.stats = RequestStats()
@@ -301,6 +321,8 @@ class EUtils:
             except requests.Timeout:
                 last_problem = "timeout"
             except requests.ConnectionError as err:
+                if (unreachable := _unreachable(err)) is not None:  # no answer will come: say so at once
+                    raise EutilsError(f"{_shown_url(url)}: {unreachable}; check the address and the network") from None
                 last_problem = f"connection error ({type(err).__name__})"
             except requests.RequestException as err:
                 last_problem = f"request failed ({type(err).__name__})"
@@ -316,6 +338,9 @@ class EUtils:
             delay = self._backoff(attempt, retry_after)
             if self._clock() + delay - started > self.settings.give_up_after:
                 break
+            if self._on_retry:
+                attempts = self.settings.max_attempts
+                self._on_retry(f"retrying in {delay:.0f} s ({last_problem}), attempt {attempt + 2}/{attempts}")
             self._sleep(delay)
         tried = f"gave up after {attempt + 1} attempts ({_describe(params)})"
         raise HarvestGaveUp(f"{_shown_url(url)}: {tried}; last problem: {last_problem}")
