@@ -610,8 +610,8 @@ def test_the_lexicon_pass_finds_the_variant_trigger_words_as_written(tagger: Tag
 
     from evsynth.tagger.evaluate import read_corpus
     from evsynth.tagger.lexicon import padded_fold
-    from evsynth.tagger.mirna import HINTS
     from evsynth.tagger.variants import trigger_words
+    from evsynth.tagger.wordlists import MIRNA_HINTS as HINTS
 
     synthetic = "A Deletion, deletions and an IVS-2 G to A (A to Gly) at codon 12; allele-of, serine to"
     texts = [synthetic] + [doc["text"] for doc in read_corpus(shared_data() / "corpora" / "tmvar3" / "dev.jsonl")]

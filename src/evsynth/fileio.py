@@ -52,7 +52,7 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
             newline=newline,
         )  # fmt: skip
     except OSError as err:
-        raise OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged") from None
+        raise _cannot_write(path, err) from None
     try:
         with handle:
             yield handle
@@ -63,11 +63,15 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
     except OSError as err:
         Path(handle.name).unlink(missing_ok=True)
         if err.errno in _CANNOT_WRITE:
-            raise OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged") from None
+            raise _cannot_write(path, err) from None
         raise
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(path: Path, err: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged")
 
 
 def remove_stale_temporaries(directory: Path) -> int:

@@ -34,8 +34,8 @@ from typing import Any
 from evsynth.fileio import atomic_writer, csv_cell
 from evsynth.protocol.criteria import Criteria
 from evsynth.store.database import Store, utc_now
-from evsynth.store.decisions import latest_decisions
-from evsynth.store.records import deleted_ids, first_sightings, pmids_by_id, screenings
+from evsynth.store.decisions import latest_decisions, screenings
+from evsynth.store.records import deleted_ids, first_sightings, pmids_by_id
 from evsynth.store.runs import unfinished_harvests
 
 SOURCE_NAMES = {

@@ -34,11 +34,6 @@ class ReviewState:
     decisions: Mapping[int, Mapping[str, Any]]
     included: tuple[int, ...]
 
-    def decision(self, record_id: int) -> str:
-        """The record's final decision, or ``unscreened``."""
-        row = self.decisions.get(record_id)
-        return str(row["decision"]) if row else "unscreened"
-
 
 def load_review_state(store: Store, protocol_name: str, *, screened: bool) -> ReviewState:
     """Read the protocol's review state (one query for the decisions, one for the records in scope)."""
@@ -112,3 +107,9 @@ def save_screening(store: Store, screening: ScreeningPass, pending: list[tuple[i
             ),
         )  # fmt: skip
     return screening_id
+
+
+def screenings(store: Store, protocol_name: str) -> list[tuple[int, int | None]]:
+    """(screening id, harvest run id or None) of every screening of the protocol, oldest first."""
+    rows = store.conn.execute("SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,))
+    return [(row[0], row[1]) for row in rows]

@@ -3,16 +3,17 @@ and who saw what (the sightings PRISMA counts). Writes stay in :class:`~evsynth.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from evsynth.store.database import Store
 
+T = TypeVar("T")
 _CHUNK = 900  # ids per IN (...) list: below SQLite's default limit of 999 parameters
 
 
-def chunks(ids: list[int]) -> Iterator[list[int]]:
-    """The ids in lists short enough for one ``IN (...)``."""
+def chunks(ids: Sequence[T]) -> Iterator[Sequence[T]]:
+    """The ids (or PMIDs) in lists short enough for one ``IN (...)``."""
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
 
@@ -31,8 +32,7 @@ def primary_of(store: Store, *, pmid: str = "", doi: str = "") -> int | None:
 def ids_by_pmid(store: Store, pmids: list[str]) -> dict[str, int]:
     """PMID -> record id for the stored ones."""
     found: dict[str, int] = {}
-    for start in range(0, len(pmids), _CHUNK):
-        chunk = pmids[start : start + _CHUNK]
+    for chunk in chunks(pmids):
         sql = f"SELECT id, pmid FROM records WHERE pmid IN ({','.join('?' * len(chunk))})"
         found.update({row["pmid"]: row["id"] for row in store.conn.execute(sql, chunk)})
     return found
@@ -95,9 +95,3 @@ def first_sightings(store: Store, protocol_name: str, after_run: int) -> list[tu
         {"p": protocol_name, "prev": after_run},
     )
     return [(row["source"], row["record_id"]) for row in rows]
-
-
-def screenings(store: Store, protocol_name: str) -> list[tuple[int, int | None]]:
-    """(screening id, harvest run id or None) of every screening of the protocol, oldest first."""
-    rows = store.conn.execute("SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,))
-    return [(row[0], row[1]) for row in rows]

@@ -173,7 +173,7 @@ class Scan(NamedTuple):
 
     keys: list[KeyHit]  # every key that the text's spelling may stand for
     words: list[tuple[int, str]]  # (start, word) of each variant or allele trigger word as written (VARIANT_TRIGGERS)
-    hinted: bool  # whether the folded text holds a microRNA hint (mirna.HINTS)
+    hinted: bool  # whether the folded text holds a microRNA hint (wordlists.MIRNA_HINTS)
     cues: list[tuple[int, int]]  # (start, length) of each species cue word, in any case (species.CUE_KIND)
 
 

@@ -20,7 +20,6 @@ _FIRST = rf"{_SPECIES}{_STEM}(?:[-\u2010-\u2013\s]?|\s)(?P<first>{_ID})"  # also
 _MORE = rf"(?:\s?[/∼~]\s?-?(?:{_ID}|[a-z](?:-[12])?)|(?:,\s?|\s?,?\s?and\s|\s?or\s)-?(?:{_ID})(?![\w.]*\s?(?:%|patients|cases|h\b|mg|days|weeks|years|of\b)))"
 # substrings of the folded text without which no mention can be: the regex, which opens with a look-behind and so
 # is tried at every character, runs only on texts that hold one
-HINTS = MIRNA_HINTS
 MIRNA_RE = re.compile(rf"(?:(?<![\w-])|(?<=[Pp]re-)|(?<=[Pp]ri-)){_FIRST}(?P<more>(?:{_MORE})*)(?![\w])")
 _SEPARATOR = re.compile(r"\s*(?:[/∼~]|,?\s*\band\b|,?\s*\bor\b|,)\s*")
 _CLUSTER_TAIL = re.compile(r"^(\d+)-(\d{2,3})$")
@@ -84,8 +83,8 @@ class MirnaNormaliser:
     def find(self, text: str, folded: str, hinted: bool | None = None) -> Iterator[MirnaMatch]:
         """The microRNA mentions in text. folded is text as lexicon.fold gives it (lower case, any punctuation a
         space; the tagger has it already), for substring tests first: most texts name no microRNA. hinted: whether
-        folded holds one of HINTS, when the caller knows (the lexicon's automaton looks for them)."""
-        if not (any(hint in folded for hint in HINTS) if hinted is None else hinted):
+        folded holds one of MIRNA_HINTS, when the caller knows (the lexicon's automaton looks for them)."""
+        if not (any(hint in folded for hint in MIRNA_HINTS) if hinted is None else hinted):
             return
         for match in MIRNA_RE.finditer(text):
             stem = match.group("stem").lower()

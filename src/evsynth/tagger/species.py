@@ -6,10 +6,9 @@ import re
 
 from evsynth.tagger.wordlists import SPECIES_CUES, words
 
-SPECIES = SPECIES_CUES
 # the cue words, found as whole words by the lexicon's automaton in its pass over the folded text; a cue counts
 # only written as listed ('rats', not 'RATS'), or capitalised ('Mouse')
-CUE_KIND = {word: kind for kind, words in SPECIES.items() for word in words}
+CUE_KIND = {word: kind for kind, words in SPECIES_CUES.items() for word in words}
 # species words that name a method, not the genes' species
 METHOD_SPECIES = re.compile("|".join(words("method_phrases")), re.IGNORECASE)  # tagger/data/method_phrases.txt
 _WORD_START = re.compile(r"\b\w")

@@ -13,9 +13,9 @@ from evsynth.tagger.genes import Resolver
 from evsynth.tagger.lexicon import Gene, KeyHit, Lexicon, default_lexicon, padded_fold
 from evsynth.tagger.mirna import MirnaNormaliser
 from evsynth.tagger.rules import Hit
-from evsynth.tagger.species import CUE_KIND, SPECIES, names_a_method
-from evsynth.tagger.variants import AMINO, AlleleMatch, find_alleles, find_variants
-from evsynth.tagger.wordlists import GREEK_LETTERS, alternation, words
+from evsynth.tagger.species import CUE_KIND, names_a_method
+from evsynth.tagger.variants import AlleleMatch, find_alleles, find_variants
+from evsynth.tagger.wordlists import AMINO_ACIDS, GREEK_LETTERS, SPECIES_CUES, alternation, words
 
 # one character class first (the punctuation or line break itself), so the engine skips to candidates by a
 # character scan; an alternation first would try both branches at every position
@@ -210,7 +210,7 @@ class Tagger:
             for d in drafts
             if not (
                 d.type == "gene"
-                and (text[d.start : d.end] in AMINO or any(a.start < d.end and d.start < a.end for a in alleles))
+                and (text[d.start : d.end] in AMINO_ACIDS or any(a.start < d.end and d.start < a.end for a in alleles))
             )
         ]
 
@@ -351,8 +351,8 @@ def _species_cues(text: str, cue_words: list[tuple[int, int]]) -> list[tuple[int
 def _text_species(text: str, cues: list[tuple[int, int, str]], named: list[_Draft]) -> tuple[str, str]:
     """(the species the text names most, human unless another has more than twice its cues; the rodent it
     names, or human). A text naming none that writes three genes the mouse way (Nlk, Meox1, Gli2) is about mice."""
-    counts = {k: sum(1 for *_, s in cues if s == k) for k in SPECIES}
-    top = max(SPECIES, key=lambda k: counts[k] if k != "human" else -1)
+    counts = {k: sum(1 for *_, s in cues if s == k) for k in SPECIES_CUES}
+    top = max(SPECIES_CUES, key=lambda k: counts[k] if k != "human" else -1)
     overall = top if counts[top] > 2 * counts["human"] else "human"
     rodent = max(("mouse", "rat"), key=lambda k: counts[k]) if counts["mouse"] + counts["rat"] else "human"
     if not cues:

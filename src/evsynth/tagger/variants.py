@@ -11,13 +11,11 @@ import ahocorasick
 from evsynth.tagger.regex_openings import openings
 from evsynth.tagger.wordlists import AMINO_ACIDS, AMINO_NAMES, BASE_PAIRS, VARIANT_TRIGGERS, VARIANT_WORDS
 
-AMINO = AMINO_ACIDS
-THREE = {one: three for three, one in AMINO.items()}
-NAMES = AMINO_NAMES
+THREE = {one: three for three, one in AMINO_ACIDS.items()}
 
-A3 = "(?:" + "|".join(AMINO) + ")"
+A3 = "(?:" + "|".join(AMINO_ACIDS) + ")"
 A1 = "[ACDEFGHIKLMNPQRSTVWY]"
-AN = "(?:" + "|".join(sorted(NAMES, key=len, reverse=True)) + ")"
+AN = "(?:" + "|".join(sorted(AMINO_NAMES, key=len, reverse=True)) + ")"
 NT = "[ACGTU]"
 _POS = r"[-*]?\d++(?:[+-]\d++)?"
 _UNIT = r"(?:bp|kbp|kb|Mbp|Mb|base[-\s]?pairs?|bases?|nucleotides?|amino\s+acids?)"
@@ -158,18 +156,17 @@ _BOUND_BEFORE = re.compile(r"[\w.>]$")
 # the words around which worded variants are looked for; a worded variant starts at most _REACH characters
 # before its word ("five base pairs in-frame deletion") and ends at most _REACH after it. Words are found as
 # substrings, as written ('deletions' holds one, 'Deletion' does not): by this module's automaton, or by the
-# lexicon's pass over the folded text (TRIGGER_WORDS are its keys there; Tagger hands the hits over).
+# lexicon's pass over the folded text (VARIANT_TRIGGERS are its keys there; Tagger hands the hits over).
 _WORDS = VARIANT_WORDS["triggers"]
-_NAMED = (*NAMES, *NUCLEOSIDES)  # a window only before a position or a change: 'proline 12', 'serine to'
-_BASE_PAIRS = BASE_PAIRS  # 'A to G': not inside a word
+_NAMED = (*AMINO_NAMES, *NUCLEOSIDES)  # a window only before a position or a change: 'proline 12', 'serine to'
 _ALLELE_WORDS = VARIANT_WORDS["alleles"]  # find_alleles looks only there
-TRIGGER_WORDS = VARIANT_TRIGGERS
-_KIND = {**dict.fromkeys(_WORDS, "word"), **dict.fromkeys(_NAMED, "named"), **dict.fromkeys(_BASE_PAIRS, "pair")}
+# base pairs ('A to G') count only outside a word
+_KIND = {**dict.fromkeys(_WORDS, "word"), **dict.fromkeys(_NAMED, "named"), **dict.fromkeys(BASE_PAIRS, "pair")}
 _WHOLE_PAIR = re.compile(rf"{NT} to {NT}\b")
 _TRIGGER_NAMED = re.compile(rf"{AN}\s\d|{_NUC}\sto\s|{AN}\s(?:\(\w+\)\s)?(?:residue\s)?(?:to|for|by)\s")
 _REACH = 100
 _TRIGGERS = ahocorasick.Automaton()
-for _word in TRIGGER_WORDS:
+for _word in VARIANT_TRIGGERS:
     _TRIGGERS.add_word(_word, _word)
 _TRIGGERS.make_automaton()
 # the triggers made of marks, each found by a regex opening with a literal (the regex engine skips to it at once)
