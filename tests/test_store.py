@@ -10,6 +10,7 @@ from evsynth.errors import StoreError
 from evsynth.models import Record
 from evsynth.store.database import Store
 from evsynth.store.migrations import MIGRATIONS
+from evsynth.store.records import record_sources
 
 
 def test_store_records_migrations_once(tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_store_richer_source_wins(db: Store) -> None:
     third = db.start_run("import")
     db.upsert_records([Record(pmid="90000001", title="Scopus again", source="scopus")], third, format_name="scopus_csv")
     assert db.get_record("90000001").title == "PubMed title"  # type: ignore[union-attr]
-    assert db.record_sources()[1] == ["pubmed", "scopus"]
+    assert record_sources(db)[1] == ["pubmed", "scopus"]
 
 
 def test_store_roundtrips_records(db: Store, pubmed_data: Path) -> None:

@@ -35,7 +35,7 @@ from evsynth.sources.harvest import HarvestResult, Progress, harvest
 from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
 from evsynth.store.decisions import load_review_state
-from evsynth.store.records import pmids_by_id
+from evsynth.store.records import pmids_by_id, record_rows, record_sources
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state
@@ -56,10 +56,10 @@ def default_out_dir(protocol: Protocol) -> Path:
     return Path("output") / protocol.name
 
 
-def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
-    sources = store.record_sources()
+def _record_rows(store: Store, protocol_name: str) -> Iterator[dict[str, Any]]:
+    sources = record_sources(store, protocol_name)
     pmid_of = pmids_by_id(store)
-    for row in store.iter_records():
+    for row in record_rows(store, ("*",), protocol=protocol_name):
         pub_types = json.loads(row["pub_types"])
         comments = json.loads(row["comments_corrections"])
         authors = json.loads(row["authors"])
@@ -87,13 +87,13 @@ def _record_rows(store: Store) -> Iterator[dict[str, Any]]:
         }
 
 
-def write_records_csv(store: Store, path: Path) -> int:
-    """Write every stored record to ``path`` (atomically); return the number of rows."""
+def write_records_csv(store: Store, protocol_name: str, path: Path) -> int:
+    """Write the protocol's records to ``path`` (atomically); return the number of rows."""
     count = 0
     with atomic_writer(path, newline="") as handle:
         writer = CsvWriter(handle, fieldnames=RECORD_COLUMNS)
         writer.writeheader()
-        for row in _record_rows(store):
+        for row in _record_rows(store, protocol_name):
             writer.writerow(row)
             count += 1
     return count
@@ -238,7 +238,7 @@ def _run_stages(
     result = RunResult(harvest=harvested)
     if loaded:
         run.stage("import", harvest_run=harvested.run_id)
-        result.imports = store_files(store, loaded, parent_run=harvested.run_id)
+        result.imports = store_files(store, loaded, parent_run=harvested.run_id, protocol_name=protocol.name)
     run.stage("deduplicate", harvest_run=harvested.run_id)
     result.duplicates = deduplicate(store)
     digest = fingerprint(protocol, store, decisions_digest)
@@ -271,7 +271,7 @@ def _run_stages(
     result.tagging = tag_store(store, review.included, tagger)
     run.stage("outputs")
     records_csv = out_dir / "records.csv"
-    result.records = write_records_csv(store, records_csv)
+    result.records = write_records_csv(store, protocol.name, records_csv)
     result.outputs = {"records": records_csv}
     if protocol.criteria is not None:
         result.outputs.update(write_screening_outputs(store, review, protocol.criteria, out_dir, title=protocol.title))

@@ -179,7 +179,7 @@ def screening_summary(result: ScreenResult) -> str:
 
 
 def pending_override(protocol: Protocol, target: str) -> str:
-    return f"{protocol.overrides_path}: {target} is not in the store (kept for later)"
+    return f"{protocol.overrides_path}: {target} is not among the records of this review (kept for later)"
 
 
 def echo_screening(result: ScreenResult, protocol: Protocol) -> None:

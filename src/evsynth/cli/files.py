@@ -7,9 +7,13 @@ from pathlib import Path
 import click
 
 from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, open_store
+from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.formats.registry import IMPORT_FORMATS
+from evsynth.protocol.loader import load_protocol
 from evsynth.sources.imports import import_files
+from evsynth.store.database import Store
+from evsynth.store.runs import protocols
 
 
 @cli.command("import", epilog=EXIT_CODES)
@@ -28,19 +32,34 @@ from evsynth.sources.imports import import_files
     type=click.Choice(list(IMPORT_FORMATS)),
     help="File format [default: detected from the content].",
 )
+@click.option(
+    "--protocol",
+    "protocol_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The review protocol the records are for [default: the store's only protocol].",
+)
 @WAIT_OPTION
 def import_command(
-    files: tuple[Path, ...], db_path: Path, source: str | None, format_name: str | None, wait: bool
+    files: tuple[Path, ...],
+    db_path: Path,
+    source: str | None,
+    format_name: str | None,
+    protocol_path: Path | None,
+    wait: bool,
 ) -> None:
     """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
 
     Every file is read and checked before anything is written. Duplicates are
-    clustered by PMID, DOI and fuzzy title + year.
+    clustered by PMID, DOI and fuzzy title + year. The records belong to one
+    review: --protocol's, or the store's only one; a store that holds several
+    reviews needs --protocol.
     """
     from evsynth.sources.dedupe import deduplicate
 
+    name = load_protocol(protocol_path).name if protocol_path else None
     with open_store(db_path, "import", wait=wait) as store:
-        results = import_files(store, files, source=source, format_name=format_name)
+        name = name or _only_protocol(store, db_path)
+        results = import_files(store, files, source=source, format_name=format_name, protocol_name=name)
         duplicates = deduplicate(store)
         total = store.count_records()
     for item in results:
@@ -51,6 +70,16 @@ def import_command(
         )
     clustered = sum(n for reason, n in duplicates.items() if reason != "primary")
     click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")
+
+
+def _only_protocol(store: Store, db_path: Path) -> str | None:
+    """The store's one protocol; None for a store with none yet (the records then belong to every review)."""
+    names = protocols(store)
+    if len(names) > 1:
+        raise EvsynthError(
+            f"{db_path}: holds the reviews {', '.join(names)}; pass --protocol to say whose records these are"
+        )
+    return names[0] if names else None
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -232,7 +232,7 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
     duplicates = sum(n for reason, n in result.duplicates.items() if reason != "primary")
     log.info(
         "store",
-        f"store: {result.records} records, {duplicates} duplicate(s) clustered",
+        f"records: {result.records} in this review; {duplicates} duplicate(s) clustered in the store",
         records=result.records,
         duplicates=duplicates,
     )

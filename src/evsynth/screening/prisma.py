@@ -35,7 +35,7 @@ from evsynth.fileio import atomic_writer, csv_cell
 from evsynth.protocol.criteria import Criteria
 from evsynth.store.database import Store, utc_now
 from evsynth.store.decisions import latest_decisions, screenings
-from evsynth.store.records import deleted_ids, first_sightings, pmids_by_id
+from evsynth.store.records import clusters_seen, deleted_ids, first_sightings, pmids_by_id, primaries
 from evsynth.store.runs import unfinished_harvests
 
 SOURCE_NAMES = {
@@ -83,7 +83,14 @@ def prisma_counts(
     new_ids = {record_id for _, record_id in sightings}
     if state is None:
         state = latest_decisions(store, protocol_name, until=current)
-    screened = {rid for rid in new_ids if rid in state and state[rid]["decision"] != "removed"}
+    # a cluster counts as screened in the version that first saw one of its records, through the record standing
+    # for it (which another protocol's harvest may have brought)
+    known = clusters_seen(store, protocol_name, previous_run) if previous_run else set()
+    stands_for = primaries(store, new_ids)
+    screened = {
+        primary for primary in stands_for.values()
+        if primary not in known and primary in state and state[primary]["decision"] != "removed"
+    }  # fmt: skip
     deleted = len(new_ids & deleted_ids(store))
     decided = Counter(state[rid]["decision"] for rid in screened)
     first_reason, all_reasons = _exclusion_reasons(state, screened, criteria)

@@ -94,12 +94,12 @@ def screen_store(
     """Screen the store's primary records for one protocol (see the module docstring)."""
     previous = latest_decisions(store, protocol_name)
     by_record, missing = resolve_overrides(store, overrides)
-    total = count_in_scope(store)
+    total = count_in_scope(store, protocol_name)
     screened = reused = 0
     counts: Counter[str] = Counter()
     pending: list[tuple[int, dict[str, Any]]] = []
     seen: set[int] = set()
-    for done, row in enumerate(iter_in_scope(store), start=1):
+    for done, row in enumerate(iter_in_scope(store, protocol_name), start=1):
         record_id = row["id"]
         seen.add(record_id)
         before = previous.get(record_id)
@@ -129,6 +129,8 @@ def screen_store(
             values = _row("removed", json.dumps(["not-screened"]), "[]", None)
             values.update(content_hash=before["content_hash"], criteria_hash=criteria.digest)
             pending.append((record_id, values))
+    # a decision about a record that only another protocol (or an audit) saw is not this review's
+    missing += [override.target for record_id, override in by_record.items() if record_id not in seen]
     criteria_changed = any(b["criteria_hash"] != criteria.digest for b in previous.values())
     screening = ScreeningPass(protocol_name, criteria.digest, run_id, review_run, kind, screened, reused, counts)
     screening_id = save_screening(store, screening, pending)

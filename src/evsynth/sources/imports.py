@@ -59,11 +59,15 @@ def load_files(paths: Iterable[Path], *, source: str | None = None, format_name:
     return loaded
 
 
-def store_files(store: Store, loaded: Iterable[LoadedFile], *, parent_run: int | None = None) -> list[ImportResult]:
-    """Store loaded files, each as its own ``import`` run."""
+def store_files(
+    store: Store, loaded: Iterable[LoadedFile], *, parent_run: int | None = None, protocol_name: str | None = None
+) -> list[ImportResult]:
+    """Store loaded files, each as its own ``import`` run (for the protocol named, or for every protocol of the
+    store when None and there is no ``parent_run``)."""
     results = []
     for item in loaded:
-        run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run)
+        run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run,
+                                 protocol_name=protocol_name)  # fmt: skip
         outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
         store.add_import(run_id, str(item.path), item.source, item.format, item.digest, len(item.records))
         deleted = store.mark_deleted(run_id, item.deleted) if item.deleted else 0
@@ -82,7 +86,9 @@ def import_files(
     source: str | None = None,
     format_name: str | None = None,
     parent_run: int | None = None,
+    protocol_name: str | None = None,
 ) -> list[ImportResult]:
     """Import each file as its own ``import`` run. Every file is read before anything is written,
     so one bad file leaves the store unchanged."""
-    return store_files(store, load_files(paths, source=source, format_name=format_name), parent_run=parent_run)
+    loaded = load_files(paths, source=source, format_name=format_name)
+    return store_files(store, loaded, parent_run=parent_run, protocol_name=protocol_name)

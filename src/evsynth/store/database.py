@@ -334,15 +334,6 @@ class Store:
         row = self.conn.execute("SELECT raw FROM records WHERE pmid = ?", (pmid,)).fetchone()
         return zlib.decompress(row[0]) if row and row[0] else b""
 
-    def record_sources(self) -> dict[int, list[str]]:
-        """record id -> the sources that saw it."""
-        sources: dict[int, list[str]] = {}
-        for record_id, source in self.conn.execute(
-            "SELECT DISTINCT record_id, source FROM run_records ORDER BY record_id, source"
-        ):
-            sources.setdefault(record_id, []).append(source)
-        return sources
-
     def set_clusters(self, assignments: Iterable[tuple[int, int, str | None]]) -> None:
         """Store duplicate clusters: (record id, primary record id, reason or None)."""
         with self.transaction():

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from evsynth.store.database import Store, utc_now
+from evsynth.store.records import PROTOCOL_RECORDS
 
 PRIMARY = "(cluster_id IS NULL OR cluster_id = id)"  # a record that stands for its duplicate cluster
-IN_SCOPE = f"{PRIMARY} AND deleted_run IS NULL"  # what screening covers
+# what a protocol's screening covers (bind :p): the primaries of the clusters its runs saw, less PubMed's deletions
+IN_SCOPE = f"{PRIMARY} AND deleted_run IS NULL AND id IN ({PROTOCOL_RECORDS})"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def load_review_state(store: Store, protocol_name: str, *, screened: bool) -> Re
         decisions = latest_decisions(store, protocol_name)
         included = tuple(sorted(rid for rid, row in decisions.items() if row["decision"] == "include"))
         return ReviewState(protocol_name, True, decisions, included)
-    ids = tuple(row[0] for row in store.conn.execute(f"SELECT id FROM records WHERE {IN_SCOPE} ORDER BY id"))
+    ids = tuple(row[0] for row in iter_in_scope(store, protocol_name, "id"))
     return ReviewState(protocol_name, False, {}, ids)
 
 
@@ -58,14 +60,15 @@ def latest_decisions(store: Store, protocol_name: str, *, until: int | None = No
     return {row["record_id"]: dict(row) for row in store.conn.execute(sql, params)}
 
 
-def count_in_scope(store: Store) -> int:
-    """How many records screening covers."""
-    return int(store.conn.execute(f"SELECT count(*) FROM records WHERE {IN_SCOPE}").fetchone()[0])
+def count_in_scope(store: Store, protocol_name: str) -> int:
+    """How many records the protocol's screening covers."""
+    sql = f"SELECT count(*) FROM records WHERE {IN_SCOPE}"
+    return int(store.conn.execute(sql, {"p": protocol_name}).fetchone()[0])
 
 
-def iter_in_scope(store: Store) -> Iterator[Any]:
-    """The records screening covers, as rows, in id order."""
-    return iter(store.conn.execute(f"SELECT * FROM records WHERE {IN_SCOPE} ORDER BY id"))
+def iter_in_scope(store: Store, protocol_name: str, columns: str = "*") -> Iterator[Any]:
+    """The records the protocol's screening covers, as rows, in id order."""
+    return iter(store.conn.execute(f"SELECT {columns} FROM records WHERE {IN_SCOPE} ORDER BY id", {"p": protocol_name}))
 
 
 @dataclass(frozen=True)

@@ -59,11 +59,15 @@ def deleted_ids(store: Store) -> set[int]:
     return {row[0] for row in store.conn.execute("SELECT id FROM records WHERE deleted_run")}
 
 
-def record_rows(store: Store, columns: Iterable[str], record_ids: Iterable[int] | None = None) -> Iterator[Any]:
-    """Rows of these columns, for every record (in id order) or for the given ids (in chunks, any order)."""
+def record_rows(
+    store: Store, columns: Iterable[str], record_ids: Iterable[int] | None = None, *, protocol: str | None = None
+) -> Iterator[Any]:
+    """Rows of these columns, in id order: of every record, of the protocol's records (see ``PROTOCOL_RECORDS``)
+    or, in chunks and any order, of the given ids."""
     names = ", ".join(columns)
     if record_ids is None:
-        yield from store.conn.execute(f"SELECT {names} FROM records ORDER BY id")
+        where, params = (f"WHERE id IN ({PROTOCOL_RECORDS})", {"p": protocol}) if protocol is not None else ("", {})
+        yield from store.conn.execute(f"SELECT {names} FROM records {where} ORDER BY id", params)
         return
     for chunk in chunks(sorted(set(record_ids))):
         yield from store.conn.execute(f"SELECT {names} FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk)
@@ -76,22 +80,59 @@ def harvest_counts(store: Store, run_id: int) -> tuple[int, int]:
     return int(new or 0), int(updated)
 
 
-# Runs that belong to a protocol: its harvests, the imports they made, and stand-alone imports.
-_PROTOCOL_RUNS = (
-    "SELECT id FROM runs WHERE protocol_name = :p OR (kind = 'import' AND (parent_run IS NULL OR parent_run IN "
-    "(SELECT id FROM runs WHERE protocol_name = :p)))"
+# Runs that belong to a protocol: its harvests, the imports they made, imports made for it, and imports made for no
+# protocol (into a store that held none, or before --protocol existed). Audits belong to none.
+PROTOCOL_RUNS = (
+    "SELECT id FROM runs WHERE protocol_name = :p OR (kind = 'import' AND protocol_name IS NULL AND (parent_run IS "
+    "NULL OR parent_run IN (SELECT id FROM runs WHERE protocol_name = :p)))"
+)
+_SEEN_BY = f"SELECT record_id FROM run_records WHERE run_id IN ({PROTOCOL_RUNS})"
+# The protocol's records (bind :p): those its runs saw, and the records standing for their duplicate clusters (a
+# cluster's primary may have come from another protocol's harvest or an audit: it is the same work, better known).
+PROTOCOL_RECORDS = (
+    f"SELECT id FROM records WHERE id IN ({_SEEN_BY}) "
+    f"UNION SELECT cluster_id FROM records WHERE cluster_id IS NOT NULL AND id IN ({_SEEN_BY})"
 )
 # An import made by `evsynth run` belongs to the version of its parent harvest run.
 _VERSION_OF = "(SELECT coalesce(parent_run, id) FROM runs WHERE runs.id = rr.run_id)"
+
+
+def record_sources(store: Store, protocol: str | None = None) -> dict[int, list[str]]:
+    """record id -> the sources that saw it (those of the protocol's runs when ``protocol`` is given), sorted."""
+    where = f"WHERE run_id IN ({PROTOCOL_RUNS})" if protocol is not None else ""
+    sql = f"SELECT DISTINCT record_id, source FROM run_records {where} ORDER BY record_id, source"
+    sources: dict[int, list[str]] = {}
+    for record_id, source in store.conn.execute(sql, {"p": protocol}):
+        sources.setdefault(record_id, []).append(source)
+    return sources
 
 
 def first_sightings(store: Store, protocol_name: str, after_run: int) -> list[tuple[str, int]]:
     """(source, record id) for records the protocol's runs first saw after run ``after_run``, each pair once: a
     source that saw a record again (a re-run, a resumed or repeated import) identified it once."""
     rows = store.conn.execute(
-        f"SELECT DISTINCT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({_PROTOCOL_RUNS}) "
+        f"SELECT DISTINCT rr.source, rr.record_id FROM run_records rr WHERE rr.run_id IN ({PROTOCOL_RUNS}) "
         f"AND {_VERSION_OF} > :prev "
         f"AND rr.record_id NOT IN (SELECT rr.record_id FROM run_records rr WHERE {_VERSION_OF} <= :prev)",
         {"p": protocol_name, "prev": after_run},
     )
     return [(row["source"], row["record_id"]) for row in rows]
+
+
+def clusters_seen(store: Store, protocol_name: str, until_run: int) -> set[int]:
+    """The records standing for the duplicate clusters the protocol's runs saw up to run ``until_run``."""
+    rows = store.conn.execute(
+        "SELECT DISTINCT coalesce(r.cluster_id, r.id) FROM run_records rr JOIN records r ON r.id = rr.record_id "
+        f"WHERE rr.run_id IN ({PROTOCOL_RUNS}) AND {_VERSION_OF} <= :until",
+        {"p": protocol_name, "until": until_run},
+    )
+    return {row[0] for row in rows}
+
+
+def primaries(store: Store, record_ids: Iterable[int]) -> dict[int, int]:
+    """record id -> the id of the record standing for its duplicate cluster (itself when it stands alone)."""
+    found: dict[int, int] = {}
+    for chunk in chunks(sorted(set(record_ids))):
+        sql = f"SELECT id, coalesce(cluster_id, id) FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+        found.update({row[0]: row[1] for row in store.conn.execute(sql, chunk)})
+    return found

@@ -113,3 +113,9 @@ def unfinished_harvests(store: Store, protocol_name: str) -> set[int]:
         (protocol_name,),
     )
     return {int(row[0]) for row in rows}
+
+
+def protocols(store: Store) -> list[str]:
+    """The names of the protocols whose runs are in the store, sorted."""
+    rows = store.conn.execute("SELECT DISTINCT protocol_name FROM runs WHERE protocol_name IS NOT NULL")
+    return sorted(row[0] for row in rows)

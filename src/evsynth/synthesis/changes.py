@@ -65,9 +65,8 @@ def fingerprint(protocol: Protocol, store: Store, decisions_digest: str) -> str:
     digest = hashlib.sha256()
     for part in (__version__, tagger_identity(), protocol.digest, repr(protocol.modules), decisions_digest):
         digest.update(part.encode() + b"\n")
-    for row in record_rows(
-        store, ("record_key", "content_hash", "cluster_id", "duplicate_reason", "deleted_run IS NULL")
-    ):
+    columns = ("record_key", "content_hash", "cluster_id", "duplicate_reason", "deleted_run IS NULL")
+    for row in record_rows(store, columns, protocol=protocol.name):
         digest.update("\t".join(map(str, tuple(row))).encode() + b"\n")
     return digest.hexdigest()
 
@@ -100,7 +99,7 @@ def review_state(store: Store, review: ReviewState, graph: nx.Graph, rows: Itera
         "comments_corrections",
         "pub_types",
     )
-    for row in record_rows(store, columns):
+    for row in record_rows(store, columns, protocol=review.protocol_name):
         if row["deleted_run"] is not None:
             decision = "deleted"
         elif row["cluster_id"] not in (None, row["id"]):
