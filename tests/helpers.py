@@ -5,11 +5,15 @@ Fixtures live in conftest.py; everything a test imports by name lives here.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
+import requests
+import urllib3
 import yaml
+from requests.structures import CaseInsensitiveDict
 
 from evsynth.config import Settings
 from evsynth.sources.eutils import EUtils
@@ -37,6 +41,31 @@ def fast_client(url: str, **overrides: object) -> EUtils:
     """A client for the local server: no rate limit, tiny back-off."""
     options: dict[str, object] = {"rate": None, "backoff_base": 0.001, "backoff_max": 0.01, "timeout": 5, **overrides}
     return EUtils(Settings(eutils_url=url, **options))  # type: ignore[arg-type]
+
+
+class ScriptedSession:
+    """A stand-in for ``requests.Session`` that answers each request with the next scripted answer: a
+    (status, body, headers) triple, made a real streamed ``requests.Response``, or an exception, raised."""
+
+    def __init__(self, answers: list[tuple[int, bytes, dict[str, str]] | BaseException], on_request: object = None):
+        self.headers: dict[str, str] = {}
+        self.answers = answers
+        self.on_request = on_request
+
+    def request(self, *args: object, **kwargs: object) -> requests.Response:
+        if callable(self.on_request):
+            self.on_request()
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        status, body, headers = answer
+        response = requests.Response()
+        response.status_code = status
+        response.headers = CaseInsensitiveDict(headers)
+        response.raw = urllib3.HTTPResponse(
+            body=io.BytesIO(body), headers=headers, status=status, preload_content=False
+        )
+        return response
 
 
 _TAGGERS: list[Tagger] = []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import fast_client, make_corpus
+import requests
+from tests.helpers import ScriptedSession, fast_client, make_corpus
 
 from evsynth.config import Settings, resolve_settings
 from evsynth.errors import EutilsError, EvsynthError, HarvestGaveUp
@@ -88,17 +90,12 @@ def test_eutils_gives_up_after_bounded_time() -> None:
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    class Dead:
-        headers: dict[str, str] = {}
+    def tick() -> None:
+        clock[0] += 1.0
 
-        def post(self, *args: object, **kwargs: object) -> object:
-            import requests
-
-            clock[0] += 1.0
-            raise requests.ConnectionError("reset")
-
+    dead = ScriptedSession([requests.ConnectionError("reset")], on_request=tick)
     settings = Settings(rate=None, max_attempts=1000, backoff_base=1.0, backoff_max=8.0, give_up_after=30.0)
-    client = EUtils(settings, session=Dead(), sleep=sleep, clock=lambda: clock[0])  # type: ignore[arg-type]
+    client = EUtils(settings, session=dead, sleep=sleep, clock=lambda: clock[0])  # type: ignore[arg-type]
     with pytest.raises(HarvestGaveUp, match="connection error"):
         client.esearch("x")
     assert clock[0] <= 31.0
@@ -108,22 +105,11 @@ def test_eutils_gives_up_after_bounded_time() -> None:
 def test_eutils_honours_retry_after() -> None:
     waits: list[float] = []
 
-    class Response:
-        def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.status_code, self.content, self.headers = status, body, headers
-
-    answers = [
-        Response(429, b'{"error":"API rate limit exceeded"}', {"Retry-After": "7", "Content-Type": "application/json"}),
-        Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
-    ]
-
-    class Session:
-        headers: dict[str, str] = {}
-
-        def post(self, *args: object, **kwargs: object) -> Response:
-            return answers.pop(0)
-
-    client = EUtils(Settings(rate=None), session=Session(), sleep=waits.append)  # type: ignore[arg-type]
+    session = ScriptedSession([
+        (429, b'{"error":"API rate limit exceeded"}', {"Retry-After": "7", "Content-Type": "application/json"}),
+        (200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
+    ])  # fmt: skip
+    client = EUtils(Settings(rate=None), session=session, sleep=waits.append)  # type: ignore[arg-type]
     assert client.esearch("x").count == 0
     assert waits == [7.0]
     assert client.stats.http_429 == 1
@@ -179,23 +165,12 @@ def test_eutils_malformed_retry_after_is_retried_with_the_usual_back_off(header:
     """A Retry-After that is neither seconds nor an HTTP date crashed the harvest (issue 25 item 13)."""
     waits: list[float] = []
 
-    class Response:
-        def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.status_code, self.content, self.headers = status, body, headers
-
-    answers = [
-        Response(429, b'{"error":"API rate limit exceeded"}', {"Retry-After": header}),
-        Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
-    ]
-
-    class Session:
-        headers: dict[str, str] = {}
-
-        def post(self, *args: object, **kwargs: object) -> Response:
-            return answers.pop(0)
-
+    session = ScriptedSession([
+        (429, b'{"error":"API rate limit exceeded"}', {"Retry-After": header}),
+        (200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {}),
+    ])  # fmt: skip
     settings = Settings(rate=None, backoff_base=0.5, backoff_max=4.0)
-    client = EUtils(settings, session=Session(), sleep=waits.append)  # type: ignore[arg-type]
+    client = EUtils(settings, session=session, sleep=waits.append)  # type: ignore[arg-type]
     assert client.esearch("x").count == 0
     assert len(waits) == 1 and 0 < waits[0] <= 4.0
 
@@ -275,20 +250,19 @@ def test_eutils_fails_fast_when_nothing_listens() -> None:
 
 
 def test_eutils_says_why_and_how_long_before_each_retry() -> None:
-    class Response:
-        def __init__(self, status: int, body: bytes) -> None:
-            self.status_code, self.content, self.headers = status, body, {}
-
-    answers = [Response(503, b"busy"), Response(200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>")]
-
-    class Session:
-        headers: dict[str, str] = {}
-
-        def post(self, *args: object, **kwargs: object) -> Response:
-            return answers.pop(0)
-
+    session = ScriptedSession(
+        [(503, b"busy", {}), (200, b"<eSearchResult><Count>0</Count><IdList/></eSearchResult>", {})]
+    )
     told: list[str] = []
     settings = Settings(rate=None, backoff_base=2.0, backoff_max=2.0)
-    client = EUtils(settings, session=Session(), sleep=lambda s: None, on_retry=told.append)  # type: ignore[arg-type]
+    client = EUtils(settings, session=session, sleep=lambda s: None, on_retry=told.append)  # type: ignore[arg-type]
     assert client.esearch("x").count == 0
     assert len(told) == 1 and told[0].startswith("retrying in ") and "(HTTP 503), attempt 2/" in told[0]
+
+
+def test_a_compressed_answer_is_read_decoded() -> None:
+    body = b"<eSearchResult><Count>1</Count><IdList><Id>90000001</Id></IdList></eSearchResult>"
+    session = ScriptedSession([(200, gzip.compress(body), {"Content-Encoding": "gzip"})])
+    client = EUtils(Settings(rate=None), session=session)  # type: ignore[arg-type]
+    result = client.esearch("x")
+    assert result.count == 1 and result.ids == ("90000001",)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 import requests
 from tests.helpers import fast_client, make_corpus
 
 from evsynth.config import Settings
+from evsynth.errors import EutilsError, HarvestGaveUp
 from evsynth.sources.eutils import EUtils, parse_esearch
 from evsynth.sources.harvest import parse_efetch
 from evsynth.testing.corpus import SyntheticCorpus
@@ -100,3 +102,25 @@ def test_synthetic_corpus_of_100k_records_is_built_lazily(server_factory) -> Non
     assert crowded_record.pub_date == crowded.isoformat()
     day_hits = set(corpus.search({"mindate": "2023/03/14", "maxdate": "2023/03/14"}))
     assert {str(90_000_001 + i) for i in range(12_000)} <= day_hits
+
+
+@pytest.mark.parametrize("fault", ["drip", "drip_head"])
+def test_a_server_that_drips_its_answer_cannot_hold_a_request_past_its_deadline(server_factory, fault: str) -> None:  # type: ignore[no-untyped-def]
+    """Each byte comes well inside the 1 s read timeout, so only a whole-request deadline stops it (issue 25,
+    item 5): the answer would take over 20 s; the client gives up after two attempts of 1 s each."""
+    server = server_factory(make_corpus(4), FaultPlan(rate=1.0, kinds=(fault,), slow_seconds=0.05))
+    client = fast_client(server.url, timeout=1, request_deadline=1.0, max_attempts=2)
+    started = time.monotonic()
+    with pytest.raises(HarvestGaveUp, match=r"no whole answer within 1 s"):
+        client.esearch("x")
+    assert time.monotonic() - started < 8
+    assert client.stats.requests == 2 and server.injected == {fault: 2}
+
+
+def test_an_answer_larger_than_the_cap_is_refused_in_one_line(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(40))
+    client = fast_client(server.url, max_response_bytes=20_000)
+    with pytest.raises(EutilsError, match=r"efetch.fcgi: the answer is larger than 20000 bytes"):
+        client.efetch([str(90000001 + i) for i in range(40)], parse_efetch)
+    assert client.stats.requests == 1  # a bigger answer will not come smaller: no retry
+    assert len(client.efetch(["90000001"], parse_efetch)) == 1

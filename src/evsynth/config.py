@@ -29,7 +29,10 @@ class Settings:
     """How to reach E-utilities and how politely.
 
     ``rate`` is requests per second (3 without an API key, 10 with one); ``None``
-    disables the limiter (replaying a cassette, where nothing goes on the wire).
+    disables the limiter (replaying a cassette, where nothing goes on the wire). ``timeout`` bounds each wait
+    for the server (to connect, or for the next bytes); ``request_deadline`` the whole of one request, headers
+    and body (a server that sends a byte a second never meets ``timeout``); ``max_response_bytes`` the size of
+    one answer; ``give_up_after`` when retries stop.
     """
 
     eutils_url: str = NCBI_EUTILS_URL
@@ -38,6 +41,8 @@ class Settings:
     tool: str = "evsynth"
     rate: float | None = 3.0
     timeout: float = 60.0
+    request_deadline: float = 300.0
+    max_response_bytes: int = 512 * 1024 * 1024
     max_attempts: int = 8
     backoff_base: float = 0.5
     backoff_max: float = 30.0

@@ -12,7 +12,7 @@ from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_bytes
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.testing.corpus import Corpus, ServedRecord, SyntheticCorpus
-from evsynth.testing.server import FAULTS, FaultPlan, serving
+from evsynth.testing.server import FAULTS, HOSTILE, FaultPlan, serving
 
 
 @cli.command("test-server", epilog=EXIT_CODES)
@@ -49,11 +49,15 @@ from evsynth.testing.server import FAULTS, FaultPlan, serving
     "--fault",
     "faults",
     multiple=True,
-    type=click.Choice(FAULTS),
-    help="Fault kinds to inject [default: all]. Repeatable.",
+    type=click.Choice(FAULTS + HOSTILE),
+    help=f"Fault kinds to inject [default: all but {', '.join(HOSTILE)}]. Repeatable.",
 )
 @click.option(
-    "--slow-seconds", type=click.FloatRange(0), default=1.0, show_default=True, help="How late a 'slow' fault answers."
+    "--slow-seconds",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="How late a 'slow' fault answers; a 'drip' sends a byte this often.",
 )
 @click.option(
     "--rate-limit",

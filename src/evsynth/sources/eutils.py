@@ -10,10 +10,12 @@ back-off and full jitter on:
 * HTTP 200 bodies that carry an ``<ERROR>`` element or a JSON ``"error"``,
 * bodies the caller's ``parse`` function rejects (truncated or unparsable XML).
 
-Retries stop after ``max_attempts`` or ``give_up_after`` seconds, whichever comes
-first, with :class:`~evsynth.errors.HarvestGaveUp`; everything fetched before
-stays in the store. Every request and retry is counted in :class:`RequestStats`
-for the run manifest.
+Each request is made on a worker thread and must be answered whole, headers and body, within
+``request_deadline`` seconds: ``timeout`` bounds only each wait for the next bytes, which a server that drips its
+answer never exceeds. An answer larger than ``max_response_bytes`` is refused at once (no retry). Retries stop
+after ``max_attempts`` or ``give_up_after`` seconds, whichever comes first, with
+:class:`~evsynth.errors.HarvestGaveUp`; everything fetched before stays in the store. Every request and retry is
+counted in :class:`RequestStats` for the run manifest.
 
 esearch and efetch use POST, so long queries and id lists never hit URL length
 limits and cassettes match on the request body; ecitmatch uses GET.
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import urllib3
 from lxml import etree
 
 from evsynth.config import Settings
@@ -286,16 +289,7 @@ class EUtils:
             self.stats.by_endpoint[endpoint] += 1
             retry_after = None
             try:
-                # never follow a redirect: a 307/308 would send api_key and email on to another server
-                if get:
-                    response = self.session.get(
-                        url, params=self._params(params), timeout=self.settings.timeout, allow_redirects=False
-                    )
-                else:
-                    response = self.session.post(
-                        url, data=self._params(params), timeout=self.settings.timeout, allow_redirects=False
-                    )
-                body = response.content
+                response, body = self._exchange(url, self._params(params), get=get)
                 self.stats.bytes_received += len(body)
                 if response.status_code == 429 or response.status_code >= 500:
                     self.stats.http_429 += response.status_code == 429
@@ -316,7 +310,7 @@ class EUtils:
                 if not body.strip():
                     raise RetryableBody("empty body")
                 return parse(body)
-            except RetryableBody as err:
+            except (RetryableBody, _TooSlow) as err:
                 last_problem = str(err)
             except requests.Timeout:
                 last_problem = "timeout"
@@ -344,6 +338,43 @@ class EUtils:
             self._sleep(delay)
         tried = f"gave up after {attempt + 1} attempts ({_describe(params)})"
         raise HarvestGaveUp(f"{_shown_url(url)}: {tried}; last problem: {last_problem}")
+
+    def _exchange(self, url: str, params: dict[str, str], *, get: bool) -> tuple[requests.Response, bytes]:
+        """Send one request on a worker thread and return its response and whole body, read by the deadline.
+
+        The worker reads the body as it arrives (one socket read at a time) and stops when told; a worker stuck
+        in the headers is left behind (a daemon thread: it ends when the server hangs up or the read times out).
+        """
+        limit = self.settings.max_response_bytes
+        stop = threading.Event()
+        outcome: list[Any] = []
+
+        def work() -> None:
+            try:
+                # never follow a redirect: a 307/308 would send api_key and email on to another server
+                response = self.session.request(
+                    "GET" if get else "POST", url, params=params if get else None, data=None if get else params,
+                    timeout=self.settings.timeout, allow_redirects=False, stream=True,
+                )  # fmt: skip
+                with contextlib.closing(response):
+                    outcome.append((response, _read_body(response, limit, stop)))
+            except BaseException as err:  # handed to the caller's thread, which handles it
+                outcome.append(err)
+
+        worker = threading.Thread(target=work, name="evsynth-eutils-request", daemon=True)
+        worker.start()
+        worker.join(self.settings.request_deadline)
+        if worker.is_alive():
+            stop.set()
+            raise _TooSlow(f"no whole answer within {self.settings.request_deadline:.0f} s")
+        if isinstance(outcome[0], _TooLarge):
+            raise EutilsError(
+                f"{_shown_url(url)}: the answer is larger than {limit} bytes (max_response_bytes); ask for fewer "
+                "records per request (harvest.batch_size)"
+            ) from None
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]  # type: ignore[no-any-return]
 
     def esearch(
         self,
@@ -393,6 +424,52 @@ class EUtils:
             return answer
 
         return self.call("ecitmatch.cgi", params, parse, get=True)
+
+
+class _TooSlow(Exception):
+    """The whole answer did not come by the request's deadline."""
+
+
+class _TooLarge(Exception):
+    """The answer is larger than the cap."""
+
+
+_READ = 64 * 1024
+_REQUESTS_ERROR: dict[type[Exception], type[requests.RequestException]] = {
+    urllib3.exceptions.ProtocolError: requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.DecodeError: requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.SSLError: requests.exceptions.SSLError,
+}
+
+
+def _read_body(response: requests.Response, limit: int, stop: threading.Event) -> bytes:
+    """The body (decoded), read until ``stop`` is set; larger than ``limit`` bytes: :class:`_TooLarge`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for chunk in _chunks(response.raw):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            parts.append(chunk)
+            if stop.is_set():
+                raise _TooSlow("stopped")
+    except urllib3.exceptions.HTTPError as err:  # as requests reports them when it reads the body itself
+        raise _REQUESTS_ERROR.get(type(err), requests.ConnectionError)(str(err)) from None
+    return b"".join(parts)
+
+
+def _chunks(raw: Any) -> Iterator[bytes]:
+    """The body's pieces as they arrive: on the wire one socket read at a time, so that a worker told to stop
+    sees it at the next byte; a cassette's answer (in memory) as it is replayed."""
+    if isinstance(raw, urllib3.HTTPResponse):
+        while chunk := raw.read1(_READ, decode_content=True):
+            yield chunk
+    else:
+        yield from (chunk for chunk in raw.stream(_READ, decode_content=True) if chunk)
 
 
 def _describe(params: dict[str, str]) -> str:

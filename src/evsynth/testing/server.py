@@ -21,6 +21,8 @@ enough for evsynth's client:
   dropped connection, a slow answer, truncated XML, an HTTP 200 with an
   ``<ERROR>`` body or an empty body, invalid UTF-8 in the XML, an entity bomb
   (billion laughs) in the document type, an expired WebEnv (history requests only).
+  Two more are only injected when asked for by name (``HOSTILE``): ``drip`` sends the answer's body one byte
+  per ``slow_seconds`` and ``drip_head`` its headers so, as a server that never quite stops answering would.
 
 :class:`SyntheticCorpus` serves any number of generated records (100,000 and
 more), building each record's XML only when it is fetched. Start a server with
@@ -47,6 +49,7 @@ from evsynth.testing.corpus import Corpus, citation_match
 FAULTS = (
     "429", "500", "502", "503", "drop", "slow", "truncate", "error200", "empty", "garbled", "entities", "expired",
 )  # fmt: skip
+HOSTILE = ("drip", "drip_head")  # a whole answer takes (much) longer than any one read: only when asked for
 # "Billion laughs": nine entities, each ten of the one before; &i; would expand to 10**9 "lol"s.
 ENTITY_BOMB = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
     f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
@@ -166,6 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
         return {key: values[-1] for key, values in query.items()}
 
     def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", **headers: str) -> None:
+        if self.spoil in ("drip", "drip_head"):
+            self._drip(status, body, content_type)
+            return
         if self.spoil and status == 200:
             body = _spoiled(body, self.spoil)
         self.send_response(status)
@@ -175,6 +181,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
         self.wfile.write(body)
+
+    def _drip(self, status: int, body: bytes, content_type: str) -> None:
+        """The answer (its body, or its headers for drip_head) one byte per ``slow_seconds``."""
+        head = (
+            f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            "X-Padding: " + "." * 200 + "\r\n\r\n"
+        ).encode()
+        slow, fast = (head, body) if self.spoil == "drip_head" else (body, b"")
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client gave up and hung up
+            if self.spoil == "drip":
+                self.wfile.write(head)
+            for index in range(len(slow)):
+                self.wfile.write(slow[index : index + 1])
+                self.wfile.flush()
+                time.sleep(self.server.faults.slow_seconds)
+            self.wfile.write(fast)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         """Answer GET like POST."""
@@ -253,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "empty":
             self._send(200, b"")
         else:
-            self.spoil = fault  # truncate, garbled or entities: applied to the real answer by _send
+            self.spoil = fault  # truncate, garbled, entities, drip, drip_head: applied to the real answer by _send
             return False
         return True
 
