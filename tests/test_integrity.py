@@ -307,11 +307,11 @@ def test_export_finds_the_store_in_its_out_folder(runner: CliRunner, tmp_path: P
     assert (out / "graph.sif").is_file()
 
 
-def test_a_full_disk_is_one_line_and_leaves_the_earlier_outputs(
+def test_a_full_disk_is_one_line_and_leaves_every_earlier_output(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full disk gave a traceback (item 12): now one line naming the file, exit 1, earlier file unchanged,
-    no temporary file left."""
+    """A full disk gave a traceback and left new records.csv and screening outputs beside an old graph
+    (item 12): now one line naming the file, exit 1, every earlier output unchanged, nothing temporary left."""
     import errno
 
     from evsynth.synthesis import exports
@@ -319,18 +319,19 @@ def test_a_full_disk_is_one_line_and_leaves_the_earlier_outputs(
     out = tmp_path / "out"
     args = ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out)]
     assert runner.invoke(cli, [*args, "-q"]).exit_code == 0
-    before = (out / "graph.graphml").read_text()
+    before = {path.name: path.read_bytes() for path in out.iterdir() if not path.name.startswith("evsynth.sqlite")}
 
     def full(*a: object, **k: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(exports, "write_graphml", full)
-    (out / "graph.graphml").chmod(0o644)
     result = runner.invoke(cli, [*args, "--import", str(ROOT / "demo" / "hand-search.ris")])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip().splitlines()[-1].endswith("No space left on device); the earlier file is unchanged")
-    assert (out / "graph.graphml").read_text() == before
-    assert not list(out.glob(".*.tmp"))
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"evsynth: error: {out / 'graph.graphml'}: cannot write (No space left on device)"), last
+    assert last.endswith("every earlier output is unchanged")
+    after = {path.name: path.read_bytes() for path in out.iterdir() if not path.name.startswith("evsynth.sqlite")}
+    assert after == before
 
 
 def test_temporary_files_a_kill_left_are_removed_by_the_next_run(runner: CliRunner, tmp_path: Path) -> None:
@@ -338,5 +339,8 @@ def test_temporary_files_a_kill_left_are_removed_by_the_next_run(runner: CliRunn
     out.mkdir()
     stale = out / ".records.csv.k3j2h1.tmp"
     stale.write_text("half a file")
+    staged = out / ".evsynth-staging-x1y2z3"
+    staged.mkdir()
+    (staged / "records.csv").write_text("outputs of a killed run")
     assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
-    assert not stale.exists() and (out / "records.csv").is_file()
+    assert not stale.exists() and not staged.exists() and (out / "records.csv").is_file()

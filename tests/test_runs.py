@@ -164,3 +164,41 @@ def test_prisma_after_an_update_counts_each_pubmed_record_once(runner: CliRunner
     assert runner.invoke(cli, ["screen", PROTOCOL, "--out", str(out), "-q"]).exit_code == 0
     after = json.loads((out / "prisma.json").read_text())["identification"]
     assert after == before and after["sources"]["PubMed"] == 52
+
+
+def test_a_run_that_failed_on_a_full_disk_then_rerun_equals_an_uninterrupted_run(
+    tmp_path: Path, uninterrupted: dict[str, object], runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the graph is written, after the harvest, the imports and the screening are stored."""
+    import errno
+
+    from evsynth.synthesis import exports
+
+    out = tmp_path / "out"
+    args = ["run", PROTOCOL, "--replay", CASSETTE, *IMPORTS, "--out", str(out), "-q"]
+
+    def full(*a: object, **k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(exports, "write_graphml", full)
+        assert runner.invoke(cli, args).exit_code == 1
+    assert runner.invoke(cli, args).exit_code == 0
+    assert _outputs(out) == uninterrupted
+
+
+def test_update_that_rewrites_a_deleted_report_keeps_the_prisma_counts(
+    tmp_path: Path, uninterrupted: dict[str, object], runner: CliRunner
+) -> None:
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, *IMPORTS, "--out", str(out), "-q"]).exit_code == 0
+    prisma = json.loads((out / "prisma.json").read_text())
+    (out / "report.html").unlink()
+    update = runner.invoke(cli, ["update", PROTOCOL, "--replay", CASSETTE, "--out", str(out)])
+    assert update.exit_code in (0, 4), update.output
+    assert (out / "report.html").is_file()
+    again = json.loads((out / "prisma.json").read_text())
+    assert {k: again[k] for k in ("review", "identification", "screening", "included")} == {
+        k: prisma[k] for k in ("review", "identification", "screening", "included")
+    }
+    assert _outputs(out) == uninterrupted

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -71,18 +72,58 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
 
 
 def _cannot_write(path: Path, err: OSError) -> OutputError:
-    return OutputError(f"{path}: cannot write ({err.strerror}); the earlier file is unchanged")
+    earlier = "every earlier output is" if path.is_dir() else "the earlier file is"
+    return OutputError(f"{path}: cannot write ({err.strerror}); {earlier} unchanged")
 
 
 def remove_stale_temporaries(directory: Path) -> int:
-    """Remove the temporary files (``.<name>.<random>.tmp``) a killed command left in an output folder; call it
-    only while holding the store's lock, so that no running command owns them. Returns how many."""
+    """Remove the temporary files (``.<name>.<random>.tmp``) and staging folders a killed command left in an
+    output folder; call it only while holding the store's lock, so that no running command owns them. Returns
+    how many."""
     removed = 0
     for stale in directory.glob(".*.tmp") if directory.is_dir() else ():
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
             removed += 1
+    for stale in directory.glob(f"{_STAGING}*") if directory.is_dir() else ():
+        shutil.rmtree(stale, ignore_errors=True)
+        removed += 1
     return removed
+
+
+_STAGING = ".evsynth-staging-"
+
+
+@contextlib.contextmanager
+def staged_outputs(directory: Path) -> Iterator[Path]:
+    """A folder to write a command's outputs into, inside ``directory``: when the block succeeds they replace the
+    earlier outputs together (one rename each); when it fails none does, so a run that stops half-way (a full
+    disk, a bad record, Ctrl-C) never leaves new outputs beside old ones.
+
+    Raises:
+        OutputError: the folder cannot be made, or an output cannot be written (named as in ``directory``).
+    """
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=_STAGING, dir=directory))
+    except OSError as err:
+        raise _cannot_write(directory, err) from None
+    try:
+        yield stage
+        for staged in sorted(stage.iterdir()):
+            final = directory / staged.name
+            os.chmod(staged, _mode_for(final))
+            os.replace(staged, final)
+    except OutputError as err:  # name the output, not its staged copy; and no output was replaced
+        message = str(err).replace(f"{stage}{os.sep}", f"{directory}{os.sep}")
+        raise OutputError(
+            message.replace("the earlier file is unchanged", "every earlier output is unchanged")
+        ) from None
+    except OSError as err:
+        if err.errno in _CANNOT_WRITE:
+            raise _cannot_write(directory, err) from None
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _mode_for(path: Path) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries
+from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries, staged_outputs
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.models import is_retracted
 from evsynth.protocol.loader import Protocol
@@ -177,10 +177,16 @@ def run_protocol(
     unfinished = last_unfinished(store, protocol.name)
     run = _Run(store, open_review_run(store, protocol.name, "update" if update else "run"), on_stage)
     try:
-        result = _run_stages(protocol, store, client, out_dir, run, overrides=overrides,
-                             decisions_digest=decisions_digest, loaded=loaded,
-                             refresh=update if refresh_modified is None else refresh_modified, progress=progress,
-                             tagger=tagger, update=update)  # fmt: skip
+        # every output is written into a staging folder and replaces the earlier ones only once all are written
+        with staged_outputs(out_dir) as stage:
+            result, snapshot = _run_stages(protocol, store, client, out_dir, stage, run, overrides=overrides,
+                                           decisions_digest=decisions_digest, loaded=loaded,
+                                           refresh=update if refresh_modified is None else refresh_modified,
+                                           progress=progress, tagger=tagger, update=update)  # fmt: skip
+        result.outputs = {name: out_dir / path.relative_to(stage) for name, path in result.outputs.items()}
+        if snapshot is not None:
+            # last, after every output: a run killed before this point is reported again in full by the next one
+            store.save_snapshot(*snapshot)
     except BaseException:
         with contextlib.suppress(sqlite3.Error):  # a store that cannot take the close must not hide the cause
             close_review_run(store, run.id, outcome="stopped", status="failed")
@@ -223,6 +229,7 @@ def _run_stages(
     store: Store,
     client: EUtils,
     out_dir: Path,
+    stage: Path,
     run: _Run,
     *,
     overrides: dict[str, Override],
@@ -232,7 +239,9 @@ def _run_stages(
     progress: Progress | None,
     tagger: Tagger | None,
     update: bool,
-) -> RunResult:
+) -> tuple[RunResult, tuple[str, int, str, dict[str, Any], Any] | None]:
+    """The stages, writing every output into ``stage``; returns the result and the snapshot to save once the
+    outputs are in ``out_dir`` (None when nothing changed)."""
     run.stage("harvest")
     harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
@@ -250,7 +259,7 @@ def _run_stages(
         if not missing:
             result.skipped = True
             store.update_run(harvested.run_id, manifest={**harvested.manifest, "outcome": "nothing new"})
-            return result
+            return result, None
         result.rewrote_missing = True
     if protocol.criteria is not None:
         run.stage("screen")
@@ -259,7 +268,8 @@ def _run_stages(
             protocol.name,
             protocol.criteria,
             overrides,
-            run_id=harvested.run_id,
+            # nothing changed since the last version (outputs written again): the screening is not a new version
+            run_id=None if same else harvested.run_id,
             review_run=run.id,
             progress=progress,
         )
@@ -270,16 +280,16 @@ def _run_stages(
     tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once the run knows it has work
     result.tagging = tag_store(store, review.included, tagger)
     run.stage("outputs")
-    records_csv = out_dir / "records.csv"
+    records_csv = stage / "records.csv"
     result.records = write_records_csv(store, protocol.name, records_csv)
     result.outputs = {"records": records_csv}
     if protocol.criteria is not None:
-        result.outputs.update(write_screening_outputs(store, review, protocol.criteria, out_dir, title=protocol.title))
-    result.outputs.update(write_mention_outputs(stored_documents(store, review.included), out_dir))
+        result.outputs.update(write_screening_outputs(store, review, protocol.criteria, stage, title=protocol.title))
+    result.outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
     run.stage("graph")
     result.synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
     result.outputs.update(
-        write_synthesis(result.synthesis, out_dir, title=protocol.title or protocol.name,
+        write_synthesis(result.synthesis, stage, title=protocol.title or protocol.name,
                         prisma_svg=result.outputs.get("prisma_svg"))
     )  # fmt: skip
     run.stage("changes")
@@ -288,12 +298,9 @@ def _run_stages(
     result.changes = previous["changes"] if same and previous else compare(
         previous, state, protocol=protocol, store=store, review=review, graph=result.synthesis.graph,
         run_id=harvested.run_id)  # fmt: skip
-    result.outputs.update(write_changes(result.changes, out_dir, title=protocol.title or protocol.name))
-    manifest_path = out_dir / "run-manifest.json"
+    result.outputs.update(write_changes(result.changes, stage, title=protocol.title or protocol.name))
+    manifest_path = stage / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)
     result.outputs["manifest"] = manifest_path
-    if not same:
-        # last, after every output: a run killed before this point is reported again in full by the next one
-        store.save_snapshot(protocol.name, harvested.run_id, digest, state, result.changes)
-    return result
+    return result, None if same else (protocol.name, harvested.run_id, digest, state, result.changes)
