@@ -99,7 +99,17 @@ def test_cli_wrong_flag_is_a_usage_error(runner: CliRunner) -> None:
 def test_cli_replay_miss_names_the_request(runner: CliRunner, tmp_path: Path) -> None:
     other = ROOT / "queries" / "trd-diagnostic-biomarkers.yaml"
     line = _one_line_error(runner.invoke(cli, ["run", str(other), "--replay", CASSETTE]))
-    assert "the cassette has no recorded answer for POST esearch.fcgi" in line
+    assert f"{CASSETTE}: no recorded answer for POST esearch.fcgi" in line
+    assert "recorded for other input" in line
+
+
+def test_cli_replay_against_another_server_names_the_address_not_the_protocol(runner: CliRunner) -> None:
+    """The bundled cassette was recorded against NCBI; replayed with another --eutils-url every request missed
+    and the message blamed the protocol (issue 25, item 22)."""
+    args = ["run", PROTOCOL, "--replay", CASSETTE, "--eutils-url", "http://127.0.0.1:8089/entrez/eutils/"]
+    line = _one_line_error(runner.invoke(cli, args))
+    assert "recorded against https://eutils.ncbi.nlm.nih.gov, and this replay asks http://127.0.0.1:8089" in line
+    assert "other input" not in line
 
 
 def test_cli_missing_cassette(runner: CliRunner) -> None:

@@ -322,10 +322,8 @@ class EUtils:
                 last_problem = f"request failed ({type(err).__name__})"
             except Exception as err:
                 if _is_cassette_miss(err):
-                    raise CassetteError(
-                        f"the cassette has no recorded answer for {'GET' if get else 'POST'} {endpoint} "
-                        f"({_describe(params)}); it was recorded for other input (another protocol, window, "
-                        "batch size or reference list)"
+                    raise _cassette_miss(
+                        err, url, f"{'GET' if get else 'POST'} {endpoint} ({_describe(params)})"
                     ) from None
                 raise
             self.stats.retry_reasons[last_problem.split(":")[0]] += 1
@@ -486,6 +484,30 @@ def _describe(params: dict[str, str]) -> str:
 
 def _is_cassette_miss(err: Exception) -> bool:
     return type(err).__name__ == "CannotOverwriteExistingCassetteException"
+
+
+def _origin(scheme: str, host: str, port: int | None) -> str:
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _cassette_miss(err: Any, url: str, request: str) -> CassetteError:
+    """Why a replayed request found no answer: the cassette was recorded against another server, or for other
+    input."""
+    cassette = getattr(err, "cassette", None)
+    name = getattr(cassette, "_path", "the cassette")
+    recorded = sorted({_origin(r.scheme, r.host, r.port) for r in getattr(cassette, "requests", ())})
+    parts = urllib.parse.urlsplit(url)
+    asked = _origin(parts.scheme, parts.hostname or "", parts.port)
+    if recorded and asked not in recorded:
+        return CassetteError(
+            f"{name}: recorded against {', '.join(recorded)}, and this replay asks {asked}: pass --eutils-url "
+            "with the address it was recorded against (or unset EVSYNTH_EUTILS_URL)"
+        )
+    return CassetteError(
+        f"{name}: no recorded answer for {request}; it was recorded for other input (another protocol, window, "
+        "batch size or reference list)"
+    )
 
 
 def _vcr(record: bool) -> Any:
