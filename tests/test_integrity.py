@@ -4,6 +4,7 @@ CSV, file modes. Records here are synthetic (PMIDs from 90000001, the 10.5555 ex
 from __future__ import annotations
 
 import csv
+import json
 import os
 import stat
 from pathlib import Path
@@ -344,3 +345,28 @@ def test_temporary_files_a_kill_left_are_removed_by_the_next_run(runner: CliRunn
     (staged / "records.csv").write_text("outputs of a killed run")
     assert runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
     assert not stale.exists() and not staged.exists() and (out / "records.csv").is_file()
+
+
+def test_every_store_command_keeps_quiet_or_speaks_json_lines(runner: CliRunner, tmp_path: Path) -> None:
+    """--quiet and --log-json were only on run, update and audit (item 21)."""
+    protocol = tmp_path / "p.yaml"
+    protocol.write_bytes(Path(PROTOCOL).read_bytes())
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", str(protocol), "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 0
+    commands = {
+        "screen": ["screen", str(protocol), "--out", str(out)],
+        "decide": ["decide", str(protocol), "90000047", "include", "--reason", "r", "--out", str(out)],
+        "export": ["export", str(protocol), "--out", str(out), "--format", "sif"],
+        "import": ["import", str(ROOT / "demo" / "hand-search.ris"), "--db", str(out / "evsynth.sqlite")],
+    }
+    for name, args in commands.items():
+        quiet = runner.invoke(cli, [*args, "--quiet"])
+        assert quiet.exit_code == 0 and quiet.output == "", (name, quiet.output)
+        logged = runner.invoke(cli, [*args, "--log-json"])
+        assert logged.exit_code == 0, (name, logged.output)
+        lines = [json.loads(line) for line in logged.stdout.splitlines()]
+        assert lines and all({"ts", "level", "event", "message"} <= set(line) for line in lines), name
+    failed = runner.invoke(cli, ["export", str(tmp_path / "missing.yaml"), "--log-json"])
+    assert failed.exit_code == 1
+    errors = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert [e["level"] for e in errors] == ["error"] and "missing.yaml" in errors[0]["message"]

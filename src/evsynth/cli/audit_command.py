@@ -10,7 +10,16 @@ from evsynth.audit.check import audit, parse_window
 from evsynth.audit.claims import read_claims
 from evsynth.audit.outputs import write_audit
 from evsynth.audit.references import read_references
-from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, Log, cli, http_session, open_store
+from evsynth.cli.base import (
+    EXIT_CODES,
+    LOG_JSON_OPTION,
+    QUIET_OPTION,
+    WAIT_OPTION,
+    cli,
+    command_log,
+    http_session,
+    open_store,
+)
 from evsynth.config import resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
@@ -53,8 +62,8 @@ from evsynth.sources.eutils import EUtils
     help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
 )
 @WAIT_OPTION
-@click.option("--log-json", is_flag=True, help="Log JSON lines on stdout for schedulers.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@LOG_JSON_OPTION
+@QUIET_OPTION
 def audit_command(
     references: Path,
     claims_path: Path | None,
@@ -77,7 +86,7 @@ def audit_command(
     tagged title and abstract. Writes audit.csv and audit.md (grouped by severity); resolved records join the
     store. Findings do not change the exit code.
     """
-    log = Log("json" if log_json else "quiet" if quiet else "human")
+    log = command_log(quiet=quiet, log_json=log_json)
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
     if record is not None and record.exists():

@@ -108,6 +108,15 @@ class Log:
 WAIT_OPTION = click.option(
     "--wait", is_flag=True, help="Wait for another evsynth command using the store instead of exiting 5."
 )
+LOG_JSON_OPTION = click.option(
+    "--log-json", is_flag=True, help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers."
+)
+QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+
+
+def command_log(*, quiet: bool, log_json: bool) -> Log:
+    """The command's :class:`Log`, made first so that even an early error is a JSON line with --log-json."""
+    return Log("json" if log_json else "quiet" if quiet else "human")
 
 
 @contextlib.contextmanager
@@ -182,10 +191,11 @@ def pending_override(protocol: Protocol, target: str) -> str:
     return f"{protocol.overrides_path}: {target} is not among the records of this review (kept for later)"
 
 
-def echo_screening(result: ScreenResult, protocol: Protocol) -> None:
-    click.echo(screening_summary(result))
+def log_screening(log: Log, result: ScreenResult, protocol: Protocol) -> None:
+    log.info("screen", screening_summary(result), counts=result.counts, screened=result.screened,
+             reused=result.reused)  # fmt: skip
     for target in result.unmatched_overrides:
-        click.echo(f"warning: {pending_override(protocol, target)}", err=True)
+        log.warning("override_pending", pending_override(protocol, target), target=target)
 
 
 def screening_protocol(path: Path) -> tuple[Protocol, Criteria]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, open_store
+from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, WAIT_OPTION, cli, command_log, open_store
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
@@ -47,6 +47,8 @@ from evsynth.tagger.tagger import Tagger
     help="Add the records as nodes (bipartite view: record -mentions- entity).",
 )
 @WAIT_OPTION
+@LOG_JSON_OPTION
+@QUIET_OPTION
 def export(
     protocol: Path,
     formats: tuple[str, ...],
@@ -54,12 +56,15 @@ def export(
     db_path: Path | None,
     include_records: bool,
     wait: bool,
+    log_json: bool,
+    quiet: bool,
 ) -> None:
     """Write PROTOCOL's evidence graph as CX2, GraphML, SIF (+ attribute tables), XGMML or Cytoscape JSON.
 
     Reads the store `evsynth run` filled (included records and their mentions); records whose mentions are
     missing or stale are tagged first. Every node and edge keeps its PMIDs, counts, treatments and score.
     """
+    log = command_log(quiet=quiet, log_json=log_json)
     loaded = load_protocol(protocol)
     chosen = formats or tuple(GRAPH_FORMATS)
     default_dir = default_out_dir(loaded)
@@ -70,7 +75,7 @@ def export(
         raise EvsynthError(f"{store_path}: no store yet; run `evsynth run {protocol}` first")
     if out_path is not None and out_path.suffix and len(chosen) > 1:
         raise click.UsageError("--out names one file but several --format were asked for; give a folder")
-    with open_store(store_path, "export", create=False, wait=wait) as store:
+    with open_store(store_path, "export", create=False, wait=wait, log=log) as store:
         state = load_review_state(store, loaded.name, screened=loaded.criteria is not None)
         if not state.included:
             raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")
@@ -89,10 +94,11 @@ def export(
         check_writable(target.parent)
         written += export_graph(result.graph, fmt, target)
     graph = result.graph
-    click.echo(
+    log.info(
+        "graph",
         f"{loaded.name}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges from "
         f"{len(result.records)} included records",
-        err=True,
-    )
+        nodes=graph.number_of_nodes(), edges=graph.number_of_edges(), records=len(result.records),
+    )  # fmt: skip
     for path in written:
-        click.echo(f"wrote {path}")
+        log.info("output", f"wrote {path}", path=str(path))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, open_store
+from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, WAIT_OPTION, cli, command_log, open_store
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.formats.registry import IMPORT_FORMATS
@@ -39,6 +39,8 @@ from evsynth.store.runs import protocols
     help="The review protocol the records are for [default: the store's only protocol].",
 )
 @WAIT_OPTION
+@LOG_JSON_OPTION
+@QUIET_OPTION
 def import_command(
     files: tuple[Path, ...],
     db_path: Path,
@@ -46,6 +48,8 @@ def import_command(
     format_name: str | None,
     protocol_path: Path | None,
     wait: bool,
+    log_json: bool,
+    quiet: bool,
 ) -> None:
     """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
 
@@ -56,20 +60,24 @@ def import_command(
     """
     from evsynth.sources.dedupe import deduplicate
 
+    log = command_log(quiet=quiet, log_json=log_json)
     name = load_protocol(protocol_path).name if protocol_path else None
-    with open_store(db_path, "import", wait=wait) as store:
+    with open_store(db_path, "import", wait=wait, log=log) as store:
         name = name or _only_protocol(store, db_path)
         results = import_files(store, files, source=source, format_name=format_name, protocol_name=name)
         duplicates = deduplicate(store)
         total = store.count_records()
     for item in results:
         deleted = f", {item.deleted} marked deleted by PubMed" if item.deleted else ""
-        click.echo(
+        log.info(
+            "import",
             f"imported {item.path}: {item.records} records ({item.format}, source {item.source}), {item.new} new"
-            + deleted
-        )
+            + deleted + (f", for {name}" if name else ""),
+            path=str(item.path), records=item.records, new=item.new, source=item.source, protocol=name,
+        )  # fmt: skip
     clustered = sum(n for reason, n in duplicates.items() if reason != "primary")
-    click.echo(f"store {db_path}: {total} records, {clustered} duplicate(s) clustered")
+    log.info("store", f"store {db_path}: {total} records, {clustered} duplicate(s) clustered", records=total,
+             duplicates=clustered)  # fmt: skip
 
 
 def _only_protocol(store: Store, db_path: Path) -> str | None:

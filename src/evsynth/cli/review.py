@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, WAIT_OPTION, cli, echo_screening, open_store, screening_protocol
+from evsynth.cli.base import (
+    EXIT_CODES,
+    LOG_JSON_OPTION,
+    QUIET_OPTION,
+    WAIT_OPTION,
+    cli,
+    command_log,
+    log_screening,
+    open_store,
+    screening_protocol,
+)
 from evsynth.config import default_reviewer
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
@@ -26,9 +36,10 @@ from evsynth.store.lock import store_lock
               help="Output folder [default: output/<protocol name>].")  # fmt: skip
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @WAIT_OPTION
-def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bool, wait: bool) -> None:
+@LOG_JSON_OPTION
+@QUIET_OPTION
+def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: bool, log_json: bool, quiet: bool) -> None:
     """Screen the stored records of PROTOCOL again, without harvesting (no network).
 
     Use it after editing the protocol's criteria or its decisions file: records are
@@ -36,18 +47,18 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
     are applied, and screening.csv, included.ris, asreview.csv and prisma.* are
     rewritten.
     """
+    log = command_log(quiet=quiet, log_json=log_json)
     loaded, criteria = screening_protocol(protocol)
     out = out_dir or default_out_dir(loaded)
     overrides = load_overrides(loaded.overrides_path)
-    with open_store(db_path or out / "evsynth.sqlite", "screen", create=False, wait=wait) as store:
+    with open_store(db_path or out / "evsynth.sqlite", "screen", create=False, wait=wait, log=log) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, overrides)
         review = load_review_state(store, loaded.name, screened=True)
         paths = write_screening_outputs(store, review, criteria, out, title=loaded.title)
-    if not quiet:
-        echo_screening(result, loaded)
-        for path in paths.values():
-            click.echo(f"wrote {path}")
+    log_screening(log, result, loaded)
+    for path in paths.values():
+        log.info("output", f"wrote {path}", path=str(path))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -62,6 +73,8 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, quiet: bo
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
 @WAIT_OPTION
+@LOG_JSON_OPTION
+@QUIET_OPTION
 def decide(
     protocol: Path,
     record: str,
@@ -72,6 +85,8 @@ def decide(
     out_dir: Path | None,
     db_path: Path | None,
     wait: bool,
+    log_json: bool,
+    quiet: bool,
 ) -> None:
     """Record a reviewer's decision: RECORD (a PMID or DOI) is included or excluded.
 
@@ -85,6 +100,7 @@ def decide(
       evsynth decide queries/trd-pharmacogenomics.yaml 90000047 include --reason "biomarker sub-study in methods"
       evsynth decide queries/trd-pharmacogenomics.yaml 90000047 --clear
     """
+    log = command_log(quiet=quiet, log_json=log_json)
     loaded, criteria = screening_protocol(protocol)
     if clear and decision:
         raise click.UsageError("give a DECISION or --clear, not both")
@@ -99,7 +115,7 @@ def decide(
     with contextlib.ExitStack() as stack:
         # the store's lock is taken before the decisions file is written: a refusal (exit 5) changes nothing
         store = (
-            stack.enter_context(open_store(store_path, "decide", create=False, wait=wait))
+            stack.enter_context(open_store(store_path, "decide", create=False, wait=wait, log=log))
             if store_path.exists()
             else None
         )
@@ -114,13 +130,14 @@ def decide(
             who = reviewer if reviewer is not None else default_reviewer()
             decisions[target] = Override(target, str(decision), " ".join(str(reason).split()), who, utc_now()[:10])
         save_overrides(path, decisions)
-        click.echo(f"{path}: {record} " + ("cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"))
+        said = "cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"
+        log.info("decision", f"{path}: {record} {said}", record=record, decision=decision or "cleared")
         if store is None:
-            click.echo(f"no store at {store_path} yet: the decision applies from the next run")
+            log.info("no_store", f"no store at {store_path} yet: the decision applies from the next run")
             return
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, decisions, kind="override")
         review = load_review_state(store, loaded.name, screened=True)
         write_screening_outputs(store, review, criteria, out, title=loaded.title)
-    echo_screening(result, loaded)
-    click.echo(f"refreshed the screening outputs in {out}")
+    log_screening(log, result, loaded)
+    log.info("output", f"refreshed the screening outputs in {out}", path=str(out))

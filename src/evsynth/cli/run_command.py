@@ -10,13 +10,16 @@ import click
 
 from evsynth.cli.base import (
     EXIT_CODES,
+    LOG_JSON_OPTION,
+    QUIET_OPTION,
+    WAIT_OPTION,
     Log,
     ProgressBar,
     cli,
+    command_log,
     http_session,
+    log_screening,
     open_store,
-    pending_override,
-    screening_summary,
 )
 from evsynth.config import NCBI_EUTILS_URL, resolve_settings
 from evsynth.errors import EvsynthError
@@ -67,17 +70,9 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable.",
         ),
-        click.option(
-            "--wait",
-            is_flag=True,
-            help="If another evsynth command is using the store, wait for it instead of exiting with 5.",
-        ),
-        click.option(
-            "--log-json",
-            is_flag=True,
-            help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers.",
-        ),
-        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        WAIT_OPTION,
+        LOG_JSON_OPTION,
+        QUIET_OPTION,
     ]
     for option in reversed(options):
         command = option(command)
@@ -134,7 +129,7 @@ def _execute(
     log_json: bool,
     quiet: bool,
 ) -> None:
-    log = Log("json" if log_json else "quiet" if quiet else "human")
+    log = command_log(quiet=quiet, log_json=log_json)
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
     if record is not None and record.exists():
@@ -237,16 +232,7 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
         duplicates=duplicates,
     )
     if result.screening is not None:
-        screened = result.screening
-        log.info(
-            "screen",
-            screening_summary(screened),
-            counts=screened.counts,
-            screened=screened.screened,
-            reused=screened.reused,
-        )
-        for target in screened.unmatched_overrides:
-            log.warning("override_pending", pending_override(protocol, target), target=target)
+        log_screening(log, result.screening, protocol)
     for warning in result.warnings:
         log.warning("review_warning", warning)
     if result.tagging is not None:
