@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,21 @@ def test_protocol_language_name_is_refused_with_the_code(tmp_path: Path) -> None
     criteria = {"include": [{"name": "english", "label": "Not in English", "when": {"language": ["english"]}}]}
     with pytest.raises(ProtocolError, match=r"'english' is not a PubMed language code .*did you mean 'eng'\?"):
         load_protocol(write_protocol(tmp_path, protocol_with(criteria=criteria)))
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("Randomised Controlled Trial", "did you mean 'Randomized Controlled Trial'?"),
+     ("Case Report", "did you mean 'Case Reports'?"), ("RCT", "")],
+)  # fmt: skip
+def test_protocol_publication_type_pubmed_does_not_use_is_refused(tmp_path: Path, value: str, hint: str) -> None:
+    """A publication type PubMed does not use matched no record, silently (issue 25 item 20)."""
+    criteria = {"exclude": [{"name": "x", "label": "X", "when": {"pub_type": ["Review", value]}}]}
+    with pytest.raises(ProtocolError, match=rf"criteria.exclude\[0\].*{value!r} is not a PubMed publication type"
+                                            rf"{re.escape('; ' + hint) if hint else '$'}"):  # fmt: skip
+        load_protocol(write_protocol(tmp_path, protocol_with(criteria=criteria)))
+    fine = {"exclude": [{"name": "x", "label": "X", "when": {"pub_type": ["review", "Clinical Trial, Phase*"]}}]}
+    assert load_protocol(write_protocol(tmp_path, protocol_with(criteria=fine))).criteria is not None
 
 
 def test_a_criterion_that_excludes_nearly_everything_is_warned(tmp_path: Path, runner: CliRunner) -> None:

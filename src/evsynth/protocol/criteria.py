@@ -35,6 +35,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ from evsynth.protocol.predicates import (
     text_leaf,
     values_leaf,
 )
-from evsynth.protocol.schema import Checker
+from evsynth.protocol.schema import Checker, did_you_mean
 
 ENGINE_VERSION = "1"  # bump when a change to this module changes decisions: stored decisions are then redone
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -209,6 +210,27 @@ def _language(b: _Builder, node: dict[str, Any], key: str, where: str, value: An
     return values_leaf("language", codes, b.missing(node, key, None), lambda r: list(r.languages))
 
 
+def _publication_types() -> dict[str, str]:
+    """data/publication_types.txt: casefolded name -> the name as PubMed spells it."""
+    text = resources.files("evsynth.protocol").joinpath("data/publication_types.txt").read_text(encoding="utf-8")
+    names = (line.strip() for line in text.splitlines() if not line.startswith("#"))
+    return {name.casefold(): name for name in names if name}
+
+
+PUBLICATION_TYPES = _publication_types()
+
+
+def _pub_type(b: _Builder, node: dict[str, Any], key: str, where: str, value: Any) -> Predicate:
+    """Publication types as PubMed names them: a name it does not use ('Randomised Controlled Trial', 'RCT')
+    matches no record, so it is refused with the closest one (a * pattern is taken as it is)."""
+    names = b.strings(value, where)
+    for name in names:
+        if "*" not in name and name.casefold() not in PUBLICATION_TYPES:
+            hint = did_you_mean(name, PUBLICATION_TYPES.values())
+            raise b.fail(where, f"{name!r} is not a PubMed publication type{hint}")
+    return values_leaf("pub_types", names, b.missing(node, key, False), lambda r: list(r.pub_types))
+
+
 def _mesh(b: _Builder, node: dict[str, Any], key: str, where: str, value: Any) -> Predicate:
     major = node.get("major", False)
     if not isinstance(major, bool):
@@ -224,7 +246,7 @@ CRITERION_TYPES: dict[str, CriterionType] = {
     kind.name: kind
     for kind in (
         CriterionType("pub_type", "any of these publication types (PubMed names; Scopus and RIS types are mapped)",
-                      _values("pub_types", False, lambda r: list(r.pub_types))),
+                      _pub_type),
         CriterionType("language", "any of these languages (ISO 639-2 codes such as eng)", _language),
         CriterionType("mesh",
                       "any of these MeSH descriptors (names, UIs, * for a prefix); major: true for major topics only",
