@@ -218,6 +218,26 @@ def test_import_refuses_pmids_that_are_not_pubmed_ids(runner: CliRunner, tmp_pat
         assert result.exit_code == 1 and message in result.output, result.output
 
 
+def test_a_file_imported_again_under_another_source_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """Re-importing a file under another --source made phantom records and counted them twice in PRISMA (item 17)."""
+    from evsynth.store.database import Store
+
+    ris = tmp_path / "hand.ris"
+    ris.write_text(HOSTILE_RIS.replace("10.5555/evsynth-hostile.1", "10.5555/evsynth-hand.2"))
+    store = tmp_path / "store.sqlite"
+    assert runner.invoke(cli, ["import", str(ris), "--db", str(store), "--source", "hand search"]).exit_code == 0
+    again = runner.invoke(cli, ["import", str(ris), "--db", str(store), "--source", "hand search"])
+    assert again.exit_code == 0, again.output  # the same name: one record, one sighting
+    renamed = runner.invoke(cli, ["import", str(ris), "--db", str(store), "--source", "embase"])
+    assert renamed.exit_code == 1 and "Traceback" not in renamed.output
+    assert "the same file was imported on" in renamed.output and "as source 'hand search'" in renamed.output
+    with Store.open(store) as opened:
+        assert opened.count_records() == 1
+        assert [tuple(row) for row in opened.conn.execute("SELECT DISTINCT source FROM run_records")] == [
+            ("hand search",)
+        ]
+
+
 def test_an_empty_pubmed_xml_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     empty = tmp_path / "empty.xml"
     empty.write_text('<?xml version="1.0"?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n')

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evsynth.errors import InputFileError
 from evsynth.formats.registry import detect_format, read_file
 from evsynth.models import Record
 from evsynth.store.database import Store, utc_now
@@ -63,7 +64,19 @@ def store_files(
     store: Store, loaded: Iterable[LoadedFile], *, parent_run: int | None = None, protocol_name: str | None = None
 ) -> list[ImportResult]:
     """Store loaded files, each as its own ``import`` run (for the protocol named, or for every protocol of the
-    store when None and there is no ``parent_run``)."""
+    store when None and there is no ``parent_run``).
+
+    Raises:
+        InputFileError: a file was imported before under another source name (nothing is stored): PRISMA would
+            count its records once for each name, as if two databases had found them.
+    """
+    loaded = list(loaded)
+    for item in loaded:
+        if (earlier := store.earlier_import(item.digest, item.source)) is not None:
+            raise InputFileError(
+                f"{item.path}: the same file was imported on {earlier[1]} as source {earlier[0]!r}; import it as "
+                f"{earlier[0]!r} again (--source), or PRISMA would count its records under both names"
+            )
     results = []
     for item in loaded:
         run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run,

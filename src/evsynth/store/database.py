@@ -351,6 +351,14 @@ class Store:
                 (run_id, path, source, format_name, sha256, n, utc_now()),
             )
 
+    def earlier_import(self, sha256: str, other_than: str) -> tuple[str, str] | None:
+        """(source, date) of an earlier import of the same bytes under another source name, or None."""
+        row = self.conn.execute(
+            "SELECT source, imported_at FROM imports WHERE sha256 = ? AND source != ? ORDER BY id LIMIT 1",
+            (sha256, other_than),
+        ).fetchone()
+        return None if row is None else (row[0], row[1][:10])
+
     # -- snapshots -------------------------------------------------------------------------
 
     def save_snapshot(self, protocol_name: str, run_id: int | None, fingerprint: str, state: Any, changes: Any) -> int:
