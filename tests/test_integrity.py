@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -390,3 +391,67 @@ def test_every_store_command_keeps_quiet_or_speaks_json_lines(runner: CliRunner,
     assert failed.exit_code == 1
     errors = [json.loads(line) for line in failed.stdout.splitlines()]
     assert [e["level"] for e in errors] == ["error"] and "missing.yaml" in errors[0]["message"]
+
+
+# A synthetic RIS record whose title, author, journal and abstract carry markup, Markdown, formula openings, the
+# separators of every text format, XML's CDATA end and control characters; it passes the demo's criteria.
+EVERY_HAZARD = (
+    "TY  - JOUR\n"
+    "TI  - <script>alert(1)</script> ]]> &amp; ![x](http://127.0.0.1/x.png) BDNF | and\tketamine =1+1 \x01\x0b "
+    "response in treatment-resistant depression\n"
+    "AU  - =Synth, <b>A.</b>\nT2  - Journal of *Synthetic* Psychiatry\nPY  - 2023\nDA  - 2023/03/01\nLA  - eng\n"
+    "AB  - <img src=x onerror=alert(2)> BDNF Val66Met genotype predicted response to ketamine in 40 patients with "
+    "treatment-resistant depression | a\tb [link](javascript:alert(3)) \x02.\n"
+    "DO  - 10.5555/evsynth-hostile.9\nER  - \n"
+)
+
+
+def test_hostile_record_text_is_inert_in_every_output(runner: CliRunner, tmp_path: Path) -> None:
+    """The Done-when of issue 25: hostile record text through CSV, TSV, Markdown, HTML, SVG, GraphML, XGMML, CX2,
+    JSON, PubTator, SIF and RIS: every file parses as its format, keeps one record a line, and renders nothing."""
+    from lxml import etree
+    from markdown_it import MarkdownIt
+
+    extra = tmp_path / "hostile.ris"
+    extra.write_text(EVERY_HAZARD)
+    out = _run_with(runner, tmp_path, extra)
+    assert "evsynth-hostile.9" in (out / "screening.csv").read_text()  # included: it reaches the graph outputs
+    assert "evsynth-hostile.9" in (out / "evidence.csv").read_text()
+    checked = set()
+    for path in sorted(out.iterdir()):
+        if path.name.startswith("evsynth.sqlite"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not any(ch in text for ch in "\x01\x02\x0b"), path.name
+        suffix = path.suffix if path.suffix != ".json" or not path.name.endswith(".bioc.json") else ".json"
+        if suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            assert all(len(row) == len(rows[0]) for row in rows), path.name
+            assert not [c for row in rows[1:] for c in row if c[:1] in ("=", "+", "@")], path.name
+        elif suffix == ".tsv":
+            widths = {len(line.split("\t")) for line in text.splitlines()}
+            assert len(widths) == 1, path.name
+        elif suffix == ".md":
+            html = MarkdownIt("commonmark").render(text)
+            assert not any(tag in html for tag in ("<script", "<img", "<b>", 'href="javascript')), path.name
+        elif suffix == ".html":
+            assert not any(raw in text for raw in ("<script>alert", "<img src=x", "<b>A.")), path.name
+        elif suffix in (".svg", ".graphml", ".xgmml"):
+            etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False))
+        elif suffix in (".json", ".cx2", ".cyjs"):
+            json.loads(text)
+        elif suffix == ".jsonl":
+            assert all(json.loads(line) for line in text.splitlines())
+        elif suffix == ".pubtator":
+            for line in text.splitlines():
+                assert not line or re.fullmatch(r"[^|\t]+\|[ta]\|.*", line) or len(line.split("\t")) >= 5, line
+        elif suffix == ".sif":
+            assert all(len(line.split("\t")) >= 3 for line in text.splitlines()), path.name
+        elif suffix == ".ris":
+            assert all(not line or re.match(r"[A-Z][A-Z0-9]  - ", line) for line in text.splitlines()), path.name
+        else:
+            raise AssertionError(f"{path.name}: an output this test does not check")
+        checked.add(suffix)
+    assert checked >= {".csv", ".tsv", ".md", ".html", ".svg", ".graphml", ".xgmml", ".json", ".cx2", ".jsonl",
+                       ".pubtator", ".sif", ".ris"}  # fmt: skip

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from evsynth.errors import InputFileError, OutputError
+from evsynth.text import xml_text
 
 
 def check_writable(directory: Path) -> None:
@@ -172,9 +173,11 @@ def read_input_bytes(path: Path, limit: int = -1) -> bytes:
 
 
 def read_input_text(path: Path) -> str:
-    """The file as UTF-8 text (a byte-order mark is dropped), or a one-line error naming the file."""
+    """The file as UTF-8 text (a byte-order mark is dropped), or a one-line error naming the file. Control
+    characters become U+FFFD: XML forbids them, spreadsheets and terminals act on them, and Python takes a vertical
+    tab or a form feed for a line break, which would cut a record in two."""
     data = read_input_bytes(path)
     try:
-        return data.decode("utf-8-sig")
+        return xml_text(data.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         raise InputFileError(f"{path}: not UTF-8 text (invalid byte at offset {err.start})") from None
