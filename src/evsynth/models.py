@@ -123,6 +123,7 @@ class Record:
     abstract: str = ""
     journal: str = ""
     journal_iso: str = ""
+    journal_medline: str = ""  # NLM's MedlineTA ("Am J Med Genet B Neuropsychiatr Genet"), PubMed XML only
     volume: str = ""
     issue: str = ""
     pages: str = ""

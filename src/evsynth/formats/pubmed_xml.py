@@ -241,6 +241,7 @@ def _article_record(elem: Any, source: str) -> Record:
         abstract=_abstract(article.find("Abstract")),
         journal=_text(journal.find("Title")) if journal is not None else "",
         journal_iso=_text(journal.find("ISOAbbreviation")) if journal is not None else "",
+        journal_medline=_text(citation.find("MedlineJournalInfo/MedlineTA")),
         volume=_text(issue.find("Volume")) if issue is not None else "",
         issue=_text(issue.find("Issue")) if issue is not None else "",
         pages=_text(article.find("Pagination/MedlinePgn")),

@@ -74,6 +74,7 @@ def _row_values(record: Record, format_name: str) -> dict[str, Any]:
     for name in _JSON_FIELDS:
         values[name] = json.dumps(_plain(getattr(record, name)), ensure_ascii=False)
     values.update(
+        journal_medline=record.journal_medline or None,  # not in the content hash (see m006)
         record_key=record_key(record, format_name),
         doi_norm=record.doi_normalized,
         source=record.source,
@@ -91,6 +92,7 @@ def row_to_record(row: sqlite3.Row) -> Record:
     return Record(
         **{name: (row[name] if row[name] is not None else "") for name in _FIELDS if name != "pub_year"},  # type: ignore[arg-type]
         pub_year=row["pub_year"],
+        journal_medline=row["journal_medline"] or "",
         source=row["source"],
         languages=tuple(loads(row["languages"])),
         pub_types=tuple(loads(row["pub_types"])),

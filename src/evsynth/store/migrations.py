@@ -188,12 +188,20 @@ def m005_review_runs() -> str:
     """
 
 
+def m006_journal_medline() -> str:
+    """NLM's journal abbreviation (MedlineTA) beside the title and the ISO abbreviation; the audit accepts a
+    citation's journal in any of the three. Not part of the content hash: records stored before keep it empty
+    until their content changes."""
+    return "ALTER TABLE records ADD COLUMN journal_medline TEXT;"
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
     ("m003_mentions", m003_mentions),
     ("m004_snapshots", m004_snapshots),
     ("m005_review_runs", m005_review_runs),
+    ("m006_journal_medline", m006_journal_medline),
 )
 
 

@@ -41,7 +41,7 @@ def _words(text: str) -> list[str]:
     return fold_title(text).split()
 
 
-_CLAUSE = re.compile(r'^"?([^"\[\]]+?)"?\[(aid|doi|ti|au|dp|pmid|uid)\]$', re.IGNORECASE)
+_CLAUSE = re.compile(r'^"?([^"\[\]]+?)"?\[(aid|doi|ti|au|1au|dp|pmid|uid)\]$', re.IGNORECASE)
 
 
 def term_matcher(term: str) -> Callable[[Record], bool] | None:
@@ -59,9 +59,9 @@ def term_matcher(term: str) -> Callable[[Record], bool] | None:
             if kind == "ti":
                 wanted = _words(value)
                 return bool(wanted) and set(wanted) <= set(_words(record.title))
-            if kind == "au":
+            if kind in ("au", "1au"):
                 names = [_words(a.last_name or a.collective_name) for a in record.authors]
-                return _words(value)[:1] in [n[:1] for n in names]
+                return _words(value)[:1] in [n[:1] for n in names[: 1 if kind == "1au" else None]]
             if kind == "dp":
                 return str(record.pub_year or "") == value
             return record.pmid == value

@@ -90,7 +90,10 @@ def article_xml(entry: Mapping[str, Any], defaults: Mapping[str, Any] | None = N
             E.JournalIssue(
                 E.Volume(str(item.get("volume", published.year - 2000))),
                 E.Issue(str(item.get("issue", published.month))),
-                _date("PubDate", published, month_name=True),
+                # "date_precision: year": a PubDate with the year only, as many records have
+                E.PubDate(E.Year(str(published.year)))
+                if item.get("date_precision") == "year"
+                else _date("PubDate", published, month_name=True),
                 CitedMedium="Internet",
             ),
             E.Title(item["journal"]),
@@ -111,7 +114,8 @@ def article_xml(entry: Mapping[str, Any], defaults: Mapping[str, Any] | None = N
         article.append(_date("ArticleDate", epub, DateType="Electronic"))
     citation = E.MedlineCitation(
         E.PMID(str(pmid), Version="1"), _date("DateRevised", revised), article,
-        E.MedlineJournalInfo(E.Country("Synthetic"), E.MedlineTA(item["journal_iso"]), E.NlmUniqueID("0")),
+        E.MedlineJournalInfo(E.Country("Synthetic"), E.MedlineTA(item.get("medline_ta", item["journal_iso"])),
+                             E.NlmUniqueID("0")),
         Status="MEDLINE", Owner="NLM",
     )  # fmt: skip
     if item.get("comments"):
