@@ -40,13 +40,20 @@ PLANTED = {
     ("8", "title", "warning"), ("9", "claim_gene", "warning"), ("9", "claim_treatment", "warning"),
     ("9", "claim_finding", "warning"), ("10", "notice", "warning"), ("11", "retraction", "critical"),
     ("12", "window", "critical"), ("13", "erratum", "warning"), ("14", "resolution", "warning"),
-    ("15", "resolution", "critical"), ("20", "claim", "critical"),
+    ("15", "resolution", "critical"), ("40", "claim", "critical"),
+    # the patterns of real reference lists (issue 31); 16 and 17 must raise nothing, 18 a note only
+    ("18", "year", "note"), ("19", "window", "critical"), ("20", "window", "warning"), ("21", "mistitled", "critical"),
+    ("22", "first_author", "warning"), ("23", "table_title", "critical"), ("23", "table_year", "critical"),
+    ("23", "table_design", "critical"), ("24", "claim_gene", "note"), ("25", "claim_gene", "note"),
 }  # fmt: skip
 RESOLVED_AS = {
     "1": ("doi", "90000001"), "2": ("doi", "90000002"), "3": ("title", "90000003"), "4": ("ecitmatch", "90000004"),
     "5": ("title", "90000006"), "6": ("doi", "90000007"), "7": ("ecitmatch", "90000009"), "8": ("doi", "90000011"),
     "9": ("doi", "90000024"), "10": ("ecitmatch", "90000043"), "11": ("doi", "90000044"),
-    "12": ("ecitmatch", "90000201"), "13": ("pmid", "90000202"),
+    "12": ("ecitmatch", "90000201"), "13": ("pmid", "90000202"), "16": ("title", "90000206"),
+    "17": ("title", "90000207"), "18": ("title", "90000208"), "19": ("title", "90000209"), "20": ("ecitmatch", "90000210"),
+    "22": ("ecitmatch", "90000212"), "23": ("ecitmatch", "90000213"), "24": ("ecitmatch", "90000214"),
+    "25": ("ecitmatch", "90000215"),
 }  # fmt: skip
 
 
@@ -152,9 +159,41 @@ def test_unnumbered_lists_split_on_blank_lines_or_lines(tmp_path: Path) -> None:
 
 def test_the_demo_reference_list_reads_completely() -> None:
     refs = read_references(DEMO / "references.txt")
-    assert [r.key for r in refs] == [str(n) for n in range(1, 16)]
-    assert all(r.style == "vancouver" for r in refs[:14]) and refs[14].style == "unparsed"
+    assert [r.key for r in refs] == [str(n) for n in range(1, 26)]
+    assert all(r.style == "vancouver" for r in refs[:14] + refs[15:]) and refs[14].style == "unparsed"
     assert refs[12].pmid == "90000202" and refs[5].authors == ("Belmont", "Orrin")
+    assert refs[18].dates == (("epub", "2025-08-05", "2025-08-05"),) and refs[21].first_initials == "K"
+    assert refs[16].journal == "Journal of Synthetic Genetics Part B: Neuropsychiatric Genetics"
+
+
+@pytest.mark.parametrize(("text", "dates"), [
+    ("2025 Aug 5. Epub ahead of print.", (("epub", "2025-08-05", "2025-08-05"),)),
+    ("2025 Oct;198(7):1-9. Epub 2025 Jun 17.", (("issue", "2025-10", "2025-10"), ("epub", "2025-06-17", "2025-06-17"))),
+    ("2022 Jan-Feb;22(1):8-16.", (("issue", "2022-01", "2022-02"),)),
+    ("2021 [cited 2022 Jan 1];3(2):100-10.", ()),
+    ("2025;25:211-19.", ()),
+])  # fmt: skip
+def test_the_dates_a_citation_states(text: str, dates: tuple[tuple[str, str, str], ...]) -> None:
+    citation = parse_reference(f"Arden A, Belmont B. A synthetic cohort of people. J Synth Psychiatry. {text}", "1")
+    assert citation.dates == dates
+
+
+@pytest.mark.parametrize(("cited", "record", "matches"), [
+    ("Am J Med Genet B Neuropsychiatr Genet", "American journal of medical genetics. Part B, Neuropsychiatric "
+     "genetics : the official publication of the International Society of Psychiatric Genetics", True),
+    ("American Journal of Medical Genetics Part B: Neuropsychiatric Genetics", "American journal of medical "
+     "genetics. Part B, Neuropsychiatric genetics : the official publication", True),
+    ("Psychiatriki", "Psychiatrike = Psychiatriki", True),
+    ("Proc Natl Acad Sci U S A", "Proceedings of the National Academy of Sciences of the United States of America",
+     True),
+    ("Am J Med Genet A", "American journal of medical genetics. Part B, Neuropsychiatric genetics", False),
+    ("Genes", "World journal of psychiatry", False),
+    ("Mol Psychiatry", "Translational psychiatry", False),
+])  # fmt: skip
+def test_journal_names_as_nlm_writes_them(cited: str, record: str, matches: bool) -> None:
+    """Titles with alternates, "Part B" and subtitles, and ISO 4 contractions ("Natl") are the same journal; a
+    genuine mismatch stays one. The names are invented or as NLM lists real journals (a name is no text)."""
+    assert journal_matches(cited, Record(journal=record)) is matches
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -221,7 +260,10 @@ def test_resolution_of_every_planted_case(demo_server) -> None:  # type: ignore[
     # one DOI search for all DOIs and one ECitMatch call for all that were left
     endpoints = [endpoint for endpoint, _ in demo_server.corpus.requests]
     assert endpoints.count("ecitmatch.cgi") == 1
-    assert client.stats.requests == len(endpoints) <= 14
+    assert client.stats.requests == len(endpoints) <= 28
+    # 21's title and journal are another paper's, whose first author published it that year: probable, not taken
+    mistitled = result.resolutions["21"]
+    assert mistitled.status == UNRESOLVED and mistitled.probable is not None and mistitled.probable[0] == "90000211"
 
 
 def test_resolution_survives_server_faults(server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +279,8 @@ def test_resolution_survives_server_faults(server_factory) -> None:  # type: ign
 
 def test_claims_table_reading_and_errors(tmp_path: Path) -> None:
     claims = read_claims(DEMO / "claims.csv")
-    assert [c.key for c in claims] == ["1", "2", "3", "4", "9", "12", "20"]
+    assert [c.key for c in claims] == ["1", "2", "3", "4", "9", "12", "23", "24", "25", "40"]
+    assert claims[6].table("year") == "2025" and claims[6].table("design") == "pharmacogenomic association study"
     assert dict(claims[0].entities)["variant"] == ("Val66Met", "rs6265") and claims[0].sample_size == 112
     tsv = read_claims(write(tmp_path / "c.tsv", "Reference\tmiRNAs\tN\n[3]\tmiR-29a, miR-29c\t1,200\n"))
     assert tsv[0].key == "3" and dict(tsv[0].entities)["mirna"] == ("miR-29a", "miR-29c")
@@ -247,6 +290,7 @@ def test_claims_table_reading_and_errors(tmp_path: Path) -> None:
         ("ref,notes\n1,x\n", "no claim column"),
         ("ref,n\n1,about 50\n", "row 2: sample_size 'about 50'"),
         ("ref,genes\n1,A\n1,B\n", "row 3: reference 1 already has a row"),
+        ("ref,year\n1,2025a\n", "row 2: year '2025a' is not a year"),
         ("", "empty"),
     ):
         with pytest.raises(InputFileError, match=message):
@@ -340,10 +384,12 @@ def test_audit_finds_every_planted_error(runner: CliRunner, demo_server, tmp_pat
     assert criticals == {(ref, check) for ref, check, severity in PLANTED if severity == "critical"}
     warnings = {(r["ref"], r["check"]) for r in rows if r["severity"] == "warning"}
     assert warnings == {(ref, check) for ref, check, severity in PLANTED if severity == "warning"}
-    assert {r["ref"] for r in rows} == {str(n) for n in range(1, 16)} | {"20"}  # every reference has a row
-    assert "audit: 15 references: 13 resolved, 1 ambiguous, 1 unresolved; 8 critical, 12 warning(s)" in result.output
+    assert {r["ref"] for r in rows} == {str(n) for n in range(1, 26)} | {"40"}  # every reference has a row
+    # the false alarms of real lists stay quiet: an alternate journal title, a "Part B" journal, an e-pub year
+    assert {r["check"] for r in rows if r["ref"] in ("16", "17")} == {"all"}
+    assert "audit: 25 references: 22 resolved, 1 ambiguous, 2 unresolved; 13 critical, 14 warning(s)" in result.output
     markdown = (out / "audit.md").read_text()
-    sections = [markdown.index(h) for h in ("## Critical (8)", "## Warnings (12)", "## Notes", "## Claims checked")]
+    sections = [markdown.index(h) for h in ("## Critical (13)", "## Warnings (14)", "## Notes", "## Claims checked")]
     assert sections == sorted(sections)
     critical_part = markdown[sections[0] : sections[1]]
     assert "[11] Belmont et al. A single microRNA" in critical_part and "retracted" in critical_part

@@ -23,14 +23,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from evsynth.audit.citations import SEVERITIES, Finding, compare
-from evsynth.audit.claims import Claim, ClaimCheck, check_claim
+from evsynth.audit.claims import Claim, ClaimCheck, check_claim, truncated_abstract
 from evsynth.audit.references import Citation
-from evsynth.audit.resolve import RESOLVED, Resolution, resolve
+from evsynth.audit.resolve import (
+    AGREES,
+    RESOLVED,
+    SAME_PAPER,
+    Resolution,
+    record_years,
+    resolve,
+    surname_key,
+    title_similarity,
+)
 from evsynth.errors import EvsynthError
 from evsynth.models import Record, iso_day
 from evsynth.sources.eutils import EUtils
 from evsynth.store.database import Store, utc_now
 from evsynth.store.records import ids_by_pmid
+from evsynth.synthesis.design import classify
 from evsynth.tagger.stored import stored_documents, tag_store
 from evsynth.tagger.tagger import Tagger
 
@@ -92,11 +102,19 @@ def parse_window(text: str) -> tuple[dt.date, dt.date]:
 # -- comparing a citation with its record --------------------------------------------------------------------
 
 
-def _resolution_findings(citation: Citation, resolution: Resolution) -> list[Finding]:
+def _resolution_findings(citation: Citation, resolution: Resolution, probable: Record | None = None) -> list[Finding]:
     key, out = citation.key, []
     candidates = ", ".join(f"PMID {p} ({s:.2f})" for p, s in resolution.candidates)
     notes = "; ".join(resolution.notes)
-    if resolution.status == "unresolved":
+    if resolution.status == "unresolved" and resolution.probable and probable is not None:
+        pmid, share = resolution.probable
+        message = (
+            f"probably PMID {pmid}: the same first author and year, and {share:.0%} of the cited title's topic words "
+            f"in its title or abstract; the cited title, journal and pages are not that record's"
+        )
+        found = f"PMID {pmid}: {probable.title} {probable.journal_iso or probable.journal} {probable.pub_year}"
+        out.append(Finding(key, "critical", "mistitled", message, citation.text[:200], found))
+    elif resolution.status == "unresolved":
         out.append(
             Finding(
                 key,
@@ -146,13 +164,19 @@ def claim_findings(check: ClaimCheck) -> list[Finding]:
                 )
             )
         if not entity.found:
-            where = "the title or abstract" if check.has_abstract else "the title (the record has no abstract)"
+            # absence from a missing or cut-short abstract is no contradiction: say why, as a note
+            if not check.has_abstract:
+                severity, why = "note", "the title; the record has no abstract to check it against"
+            elif check.truncated:
+                severity, why = "note", "the title or abstract, which PubMed cut short: the rest may name it"
+            else:
+                severity, why = "warning", "the title or abstract"
             out.append(
                 Finding(
                     key,
-                    "warning",
+                    severity,
                     f"claim_{entity.type}",
-                    f"{entity.type} {entity.claimed!r} is not supported by {where}",
+                    f"{entity.type} {entity.claimed!r} is not supported by {why}",
                     entity.claimed,
                     entity.evidence,
                 )
@@ -199,6 +223,47 @@ def claim_findings(check: ClaimCheck) -> list[Finding]:
     return out
 
 
+def table_findings(claim: Claim, record: Record) -> list[Finding]:
+    """The study as the review's table shows it (title, year, first author, design) against its record: a row
+    that describes another paper, or calls a review a primary study (or the reverse), is critical."""
+    key, out = claim.key, []
+    if title := claim.table("title"):
+        similarity = title_similarity(title, record.title)
+        if similarity < SAME_PAPER:
+            out.append(Finding(key, "critical", "table_title", f"the table's title is another paper's (similarity "
+                               f"{similarity:.2f})", title, record.title))  # fmt: skip
+        elif similarity < AGREES:
+            out.append(Finding(key, "warning", "table_title", f"the table's title differs from the record's "
+                               f"(similarity {similarity:.2f})", title, record.title))  # fmt: skip
+    years = record_years(record)
+    if (year := claim.table("year")) and years and int(year) not in years:
+        found = "/".join(str(y) for y in sorted(years))
+        out.append(Finding(key, "critical", "table_year", "the table's year is not the record's", year, found))
+    author = record.authors[0].last_name or record.authors[0].collective_name if record.authors else ""
+    if (
+        (cited := claim.table("first_author"))
+        and author
+        and surname_key(cited.split()[0].strip(",")) != surname_key(author.split()[0])
+    ):
+        out.append(Finding(key, "critical", "table_author", "the table's first author is not the record's", cited,
+                           author))  # fmt: skip
+    if design := claim.table("design"):
+        out += _design_finding(key, design, record)
+    return out
+
+
+def _design_finding(key: str, design: str, record: Record) -> list[Finding]:
+    """The table's design against evsynth's classifier: a review called a primary study (or the reverse) is
+    critical; other differences are left alone (the classifier's designs overlap)."""
+    shown_review = classify(design, "", ()).is_review
+    found = classify(record.title, record.abstract, record.pub_types)
+    if not found.primary or shown_review == found.is_review:
+        return []
+    what = found.primary + (" (a review)" if found.is_review else " (a primary study)")
+    message = f"the table calls it {'a review' if shown_review else 'a primary study'}; the record is a {what}"
+    return [Finding(key, "critical", "table_design", message, design, ", ".join(found.designs))]
+
+
 # -- the audit -----------------------------------------------------------------------------------------------
 
 
@@ -227,7 +292,8 @@ def audit(
     for citation in citations:
         resolution = resolved.resolutions[citation.key]
         record = resolved.records.get(resolution.pmid) if resolution.status == RESOLVED else None
-        entry = ReferenceAudit(citation, resolution, record, _resolution_findings(citation, resolution))
+        probable = resolved.records.get(resolution.probable[0]) if resolution.probable else None
+        entry = ReferenceAudit(citation, resolution, record, _resolution_findings(citation, resolution, probable))
         if record is not None:
             compared = compare(citation, record, window)
             if any(f.check == "identifier" for f in entry.findings):  # the DOI is reported once, as what it leads to
@@ -236,8 +302,9 @@ def audit(
         claim = by_key.get(citation.key)
         if claim and record is not None:
             doc = documents[record.pmid]
-            entry.claim = check_claim(claim, doc.text, doc.mentions, tagger, has_abstract=bool(record.abstract))
-            entry.findings += claim_findings(entry.claim)
+            entry.claim = check_claim(claim, doc.text, doc.mentions, tagger, has_abstract=bool(record.abstract),
+                                      truncated=truncated_abstract(record.abstract))  # fmt: skip
+            entry.findings += claim_findings(entry.claim) + table_findings(claim, record)
         elif claim:
             entry.findings.append(
                 Finding(citation.key, "note", "claim", "the claims cannot be checked: the reference is not resolved")

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evsynth.audit.references import CONNECTORS, Citation, first_page
+from evsynth.audit.references import CONNECTORS, Citation, first_page, initials_of
 from evsynth.audit.resolve import AGREES, record_years, surname_key, title_similarity
 from evsynth.models import ERRATUM_TYPES, Record, iso_day
 from evsynth.sources.dedupe import fold_title
@@ -33,19 +33,42 @@ class Finding:
     found: str = ""
 
 
+# words a journal abbreviation leaves out ("Am J Med Genet B" for "... Genetics. Part B, ..."), besides CONNECTORS
+_SKIPPED = frozenset({"part", "section", "series", "an", "le", "les", "der", "die", "das", "il", "el"})
+
+
 def _journal_words(name: str) -> list[str]:
     name = re.sub(r"\([^)]*\)", " ", name).replace("&", " and ")
-    return [w for w in fold_title(name).split() if w not in CONNECTORS]
+    name = re.split(r"\s+:\s+", name, maxsplit=1)[0]  # a subtitle: ": the official journal of ..."
+    return [w for w in fold_title(name).split() if w not in CONNECTORS and w not in _SKIPPED]
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """``short`` is ``word`` cut short ("Genet" for "genetics") or contracted as ISO 4 allows ("Natl" for
+    "national"): the same first letter, then its letters in order."""
+    if word.startswith(short):
+        return True
+    if short[:1] != word[:1]:
+        return False
+    rest = iter(word[1:])
+    return all(letter in rest for letter in short[1:])
+
+
+def journal_names(record: Record) -> list[str]:
+    """Every name NLM gives the record's journal: the title and each of its alternates ("Psychiatrike =
+    Psychiatriki"), the ISO abbreviation and MedlineTA."""
+    names = [part.strip() for part in re.split(r"\s+=\s+", record.journal) if part.strip()]
+    return names + [name for name in (record.journal_iso, record.journal_medline) if name]
 
 
 def journal_matches(cited: str, record: Record) -> bool:
-    """The cited journal is the record's full title or ISO abbreviation, or abbreviates it word by word."""
+    """The cited journal is one of the record's journal names, or abbreviates one word by word."""
     words = _journal_words(cited)
-    for name in (record.journal, record.journal_iso):
+    for name in journal_names(record):
         known = _journal_words(name)
         if words == known or (
             len(words) == len(known)
-            and all(k.startswith(w) or w.startswith(k) for w, k in zip(words, known, strict=True))
+            and all(_abbreviates(w, k) or _abbreviates(k, w) for w, k in zip(words, known, strict=True))
         ):
             return True
     return False
@@ -75,16 +98,6 @@ def _pages_differ(cited: str, known: str) -> bool:
     return bool(ends[0] and ends[1] and ends[0] != ends[1])
 
 
-def _date(record: Record, which: str) -> dt.date | None:
-    value = record.pub_date if which == "print" else record.electronic_date
-    if not value:
-        return None
-    try:
-        return iso_day(value[:10])
-    except ValueError:
-        return None
-
-
 def compare(citation: Citation, record: Record, window: tuple[dt.date, dt.date] | None) -> list[Finding]:
     """Every way the citation and the record disagree (CITATION_CHECKS, in order), and what the record itself
     warns about."""
@@ -98,7 +111,7 @@ def compare(citation: Citation, record: Record, window: tuple[dt.date, dt.date] 
         check(citation, record, add)
     _status(record, add)
     if window:
-        _window(record, window, add)
+        _window(citation, record, window, add)
     return out
 
 
@@ -117,7 +130,7 @@ def _check_title(citation: Citation, record: Record, add: Add) -> None:
 
 
 def _check_journal(citation: Citation, record: Record, add: Add) -> None:
-    if citation.journal and (record.journal or record.journal_iso) and not journal_matches(citation.journal, record):
+    if citation.journal and journal_names(record) and not journal_matches(citation.journal, record):
         add("critical", "journal", "cited in another journal", citation.journal, record.journal_iso or record.journal)
 
 
@@ -142,9 +155,14 @@ def _check_volume_and_pages(citation: Citation, record: Record, add: Add) -> Non
 
 def _check_authors(citation: Citation, record: Record, add: Add) -> None:
     if citation.first_author and record.authors:
-        first = record.authors[0].last_name or record.authors[0].collective_name
+        author = record.authors[0]
+        first = author.last_name or author.collective_name
         if surname_key(citation.first_author) != surname_key(first):
             add("critical", "first_author", "the first author differs", citation.first_author, first)
+        elif _initials_differ(citation.first_initials, initials := author.initials or initials_of(author.fore_name)):
+            message = "the first author's initials differ (another person of the same name?)"
+            add("warning", "first_author", message, f"{citation.first_author} {citation.first_initials}",
+                f"{first} {initials}")  # fmt: skip
     people = len(record.authors)
     if not (citation.authors and people):
         return
@@ -152,6 +170,11 @@ def _check_authors(citation: Citation, record: Record, add: Add) -> None:
     if (not citation.et_al and cited_n != people) or (citation.et_al and cited_n > people):
         message = f"lists {cited_n} author(s){' et al.' if citation.et_al else ''}; the record has {people}"
         add("warning", "author_count", message, cited_n, people)
+
+
+def _initials_differ(cited: str, known: str) -> bool:
+    """Initials as cited and as the record has them start with different letters (both given)."""
+    return bool(cited and known and cited[0] != known[0])
 
 
 def _check_doi(citation: Citation, record: Record, add: Add) -> None:
@@ -203,32 +226,95 @@ def _status(record: Record, add: Callable[..., None]) -> None:
                 if target else ""), "", pub_type)  # fmt: skip
 
 
-def _window(record: Record, window: tuple[dt.date, dt.date], add: Callable[..., None]) -> None:
-    start, end = window
-    dates = {name: _date(record, name) for name in ("print", "electronic")}
-    inside = [name for name, day in dates.items() if day and start <= day <= end]
-    known = {name: day for name, day in dates.items() if day}
-    if not known:
-        add("warning", "window", "the record has no publication date to check against the window")
-    elif not inside:
-        shown = ", ".join(f"{name} {day.isoformat()}" for name, day in known.items())
-        side = (
-            "after"
-            if all(day > end for day in known.values())
-            else "before"
-            if all(day < start for day in known.values())
-            else "outside"
-        )
-        add("critical", "window", f"published {side} the review's window {start}..{end}", f"{start}..{end}", shown)
-    elif len(inside) < len(known):
-        outside = next(name for name in known if name not in inside)
-        add(
-            "note",
-            "window",
-            f"only the {inside[0]} date is inside the window; the {outside} date is {known[outside].isoformat()}",
-            f"{start}..{end}",
-            known[outside].isoformat(),
-        )
+Span = tuple[dt.date, dt.date]
+
+
+def _span(first: str, last: str = "") -> Span | None:
+    """A partial ISO date ("2025", "2025-03", "2025-03-05") as the days it may be; None when unreadable."""
+    try:
+        start, end = iso_day(first[:10]), iso_day((last or first)[:10], last=True)
+    except ValueError:
+        return None
+    return (start, end) if start and end else None
+
+
+def _shown(span: Span) -> str:
+    start, end = span
+    if start == end:
+        return start.isoformat()
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1 and start.month == end.month:
+        return start.isoformat()[:7]
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+def _placed(span: Span, window: Span) -> str:
+    """inside, before or after the window, or straddles one of its edges."""
+    if window[0] <= span[0] and span[1] <= window[1]:
+        return "inside"
+    if span[1] < window[0]:
+        return "before"
+    return "after" if span[0] > window[1] else "straddles"
+
+
+def _window(citation: Citation, record: Record, window: Span, add: Add) -> None:
+    """The record's print and electronic dates decide; when they cannot (none, or a bare year across an edge of
+    the window), the dates the citation states do, and failing those the date PubMed received the record is
+    shown beside a "cannot tell"."""
+    spans = {name: span for name, value in (("print", record.pub_date), ("electronic", record.electronic_date))
+             if value and (span := _span(value))}  # fmt: skip
+    if _record_decides(spans, window, add):
+        return
+    vague = ", ".join(f"{name} {_shown(span)}" for name, span in spans.items()) or "no publication date"
+    if _citation_decides(citation, window, vague, add):
+        return
+    shown_window = f"{window[0]}..{window[1]}"
+    received = f"; PubMed received it on {record.entrez_date[:10]}" if record.entrez_date else ""
+    if spans:
+        message = f"cannot tell whether it was published inside the window {shown_window}: the record has {vague}"
+    else:
+        message = "the record has no publication date to check against the window"
+    add("warning", "window", message + received, shown_window, vague)
+
+
+def _record_decides(spans: dict[str, Span], window: Span, add: Add) -> bool:
+    """A record date inside the window (a note when another is outside), or every one outside (critical)."""
+    shown_window = f"{window[0]}..{window[1]}"
+    placed = {name: _placed(span, window) for name, span in spans.items()}
+    inside = [name for name, where in placed.items() if where == "inside"]
+    outside = [name for name, where in placed.items() if where in ("before", "after")]
+    if inside:
+        if outside:
+            other = _shown(spans[outside[0]])
+            add("note", "window", f"only the {inside[0]} date is inside the window; the {outside[0]} date is {other}",
+                shown_window, other)  # fmt: skip
+        return True
+    if placed and len(outside) == len(placed):
+        sides = {placed[name] for name in outside}
+        side = sides.pop() if len(sides) == 1 else "outside"
+        shown = ", ".join(f"{name} {_shown(span)}" for name, span in spans.items())
+        add("critical", "window", f"published {side} the review's window {shown_window}", shown_window, shown)
+        return True
+    return False
+
+
+def _citation_decides(citation: Citation, window: Span, vague: str, add: Add) -> bool:
+    """The dates the citation states, when the record cannot tell: one inside the window settles it; else the
+    first is reported (critical when it lies wholly outside)."""
+    stated = [(kind, span, _placed(span, window)) for kind, first, last in citation.dates
+              if (span := _span(first, last))]  # fmt: skip
+    if not stated or any(where == "inside" for *_, where in stated):
+        return bool(stated)
+    kind, span, where = stated[0]
+    relation = where if where != "straddles" else "across an edge of"
+    what = "e-publication" if kind == "epub" else "issue"
+    message = (
+        f"the citation dates it {_shown(span)} ({what}), {relation} the review's window {window[0]}..{window[1]}; "
+        f"the record cannot tell ({vague})"
+    )
+    add("critical" if where != "straddles" else "warning", "window", message, _shown(span), vague)
+    return True
 
 
 # -- resolution and claims findings --------------------------------------------------------------------------

@@ -32,7 +32,12 @@ _ALIASES = {
     "intervention": "treatments", "sample size": "sample_size", "sample_size": "sample_size", "n": "sample_size",
     "finding": "finding", "findings": "finding", "main finding": "finding", "result": "finding",
     "results": "finding",
+    # the study as the review's table shows it, compared with the record
+    "title": "title", "article title": "title", "study title": "title", "year": "year",
+    "publication year": "year", "first author": "first_author", "author": "first_author",
+    "design": "design", "study design": "design", "study type": "design",
 }  # fmt: skip
+TABLE_COLUMNS = ("title", "year", "first_author", "design")
 _TYPES_FOR = {"gene": {"gene", "family"}, "variant": {"variant"}, "mirna": {"mirna"}, "treatment": {"treatment"}}
 
 
@@ -45,6 +50,10 @@ class Claim:
     entities: tuple[tuple[str, tuple[str, ...]], ...]  # (type, claimed names) for each entity column present
     sample_size: int | None = None
     finding: str = ""
+    shown: tuple[tuple[str, str], ...] = ()  # (column, value) of TABLE_COLUMNS: the study as the table shows it
+
+    def table(self, column: str) -> str:
+        return next((value for name, value in self.shown if name == column), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ class ClaimCheck:
     abstract_sizes: tuple[int, ...]
     finding_unsupported: tuple[str, ...]  # entities the free-text finding names that the abstract does not
     has_abstract: bool
+    truncated: bool = False  # PubMed cut the abstract short ("ABSTRACT TRUNCATED AT 250 WORDS")
 
 
 def _header(name: str) -> str | None:
@@ -103,8 +113,11 @@ def _claims_header(path: Path) -> tuple[Any, list[str | None]]:  # (a csv reader
         raise InputFileError(
             f"{path}: no reference column (one of: ref, reference, number) in the header {', '.join(header)[:100]!r}"
         )
-    if not any(c in ENTITY_COLUMNS or c in ("sample_size", "finding") for c in columns):
-        raise InputFileError(f"{path}: no claim column (genes, variants, mirnas, treatments, sample_size, finding)")
+    if not any(c in ENTITY_COLUMNS or c in ("sample_size", "finding", *TABLE_COLUMNS) for c in columns):
+        raise InputFileError(
+            f"{path}: no claim column (genes, variants, mirnas, treatments, sample_size, finding, title, year, "
+            "first author, design)"
+        )
     return reader, columns
 
 
@@ -119,11 +132,14 @@ def _claim_row(path: Path, number: int, cells: list[str], columns: list[str | No
     size = row.get("sample_size", "").replace(",", "")
     if size and not size.isdigit():
         raise InputFileError(f"{path}: row {number}: sample_size {row['sample_size']!r} is not a whole number")
+    if row.get("year") and not re.fullmatch(r"(?:1[89]|20)\d\d", row["year"]):
+        raise InputFileError(f"{path}: row {number}: year {row['year']!r} is not a year")
+    shown = tuple((col, row[col]) for col in TABLE_COLUMNS if row.get(col))
     entities = tuple(
         (kind, tuple(n.strip() for n in re.split(r"\s*;\s*|,\s+", row.get(col, "")) if n.strip()))
         for col, kind in ENTITY_COLUMNS.items() if col in columns
     )  # fmt: skip
-    return Claim(key, number, entities, int(size) if size else None, row.get("finding", ""))
+    return Claim(key, number, entities, int(size) if size else None, row.get("finding", ""), shown)
 
 
 def _members(mention: Mention) -> set[str]:
@@ -146,8 +162,22 @@ def _words(text: str) -> str:
     return f" {fold_title(text)} "
 
 
+_TRUNCATED = re.compile(r"\(?\s*ABSTRACT TRUNCATED(?: AT \d+ WORDS)?\s*\)?\.?\s*$")
+
+
+def truncated_abstract(abstract: str) -> bool:
+    """Whether PubMed cut the abstract short (older records end "(ABSTRACT TRUNCATED AT 250 WORDS)")."""
+    return bool(_TRUNCATED.search(abstract))
+
+
 def check_claim(
-    claim: Claim, text: str, mentions: Iterable[Mention], tagger: Tagger, *, has_abstract: bool = True
+    claim: Claim,
+    text: str,
+    mentions: Iterable[Mention],
+    tagger: Tagger,
+    *,
+    has_abstract: bool = True,
+    truncated: bool = False,
 ) -> ClaimCheck:
     """Check ``claim`` against a record's ``text`` (title and abstract) and its ``mentions``."""
     mentions = list(mentions)
@@ -169,6 +199,7 @@ def check_claim(
         sample_sizes(text),
         tuple(unsupported),
         has_abstract,
+        truncated,
     )
 
 

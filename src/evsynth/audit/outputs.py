@@ -14,6 +14,21 @@ from evsynth.text import markdown_cell, markdown_code
 CSV_COLUMNS = ("ref", "severity", "check", "message", "cited", "found", "status", "pmid", "doi", "method",
                "confidence", "record_title")  # fmt: skip
 _HEADINGS = {"critical": "Critical", "warning": "Warnings", "note": "Notes"}
+# what each check looks at, for the overview table (in the order a reader goes through a reference)
+CHECKS = {
+    "resolution": "which PubMed record the citation is", "mistitled": "a citation of another title for a real paper",
+    "identifier": "a PMID or DOI that leads to another paper", "title": "the cited title",
+    "journal": "the cited journal", "year": "the cited year", "volume": "the cited volume", "pages": "the cited pages",
+    "first_author": "the first author and initials", "author_count": "how many authors are cited",
+    "doi": "the cited DOI", "window": "the review's search window", "retraction": "retractions",
+    "concern": "expressions of concern", "erratum": "errata", "notice": "a notice cited as a study",
+    "table_title": "the title in the review's table", "table_year": "the year in the review's table",
+    "table_author": "the first author in the review's table", "table_design": "the design in the review's table",
+    "claim": "claims rows", "claim_gene": "claimed genes", "claim_variant": "claimed variants",
+    "claim_mirna": "claimed microRNAs", "claim_treatment": "claimed treatments",
+    "claim_finding": "the entities a claimed finding names", "claim_omits": "entities the claim leaves out",
+    "sample_size": "claimed sample sizes",
+}  # fmt: skip
 
 
 def _row(ref: ReferenceAudit | None, finding: Finding | None) -> dict[str, object]:
@@ -79,6 +94,7 @@ def _finding_line(finding: Finding) -> str:
 def render_markdown(result: AuditResult, source: str, now: dt.datetime | None = None) -> str:
     """audit.md: the summary, the findings by severity, the clean references and the claims table."""
     lines = _header(result, source, now or dt.datetime.now(dt.timezone.utc))
+    lines += _overview(result)
     for severity in SEVERITIES:
         lines += _severity_section(result, severity)
     clean = [ref for ref in result.references if not ref.findings]
@@ -98,6 +114,24 @@ def _header(result: AuditResult, source: str, now: dt.datetime) -> list[str]:
             f"Resolved by: {steps}. E-utilities requests: {result.requests}.", "",
             "A claimed entity marked *not supported* is absent from the record's title and abstract as tagged by "
             "evsynth; the full text may still support it.", ""]  # fmt: skip
+
+
+def _overview(result: AuditResult) -> list[str]:
+    """One row per kind of check that found something: counts by severity and the references concerned."""
+    by_check: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    if not by_check:
+        return []
+    order = list(CHECKS) + sorted(set(by_check) - set(CHECKS))
+    lines = ["## At a glance", "", "| check | about | critical | warning | note | references |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for check in (c for c in order if c in by_check):
+        found = by_check[check]
+        counts = [str(sum(1 for f in found if f.severity == s) or "-") for s in SEVERITIES]
+        refs = ", ".join(dict.fromkeys(markdown_cell(f.key) for f in found))
+        lines.append(f"| {check} | {CHECKS.get(check, '')} | {' | '.join(counts)} | {refs} |")
+    return [*lines, ""]
 
 
 def _severity_section(result: AuditResult, severity: str) -> list[str]:

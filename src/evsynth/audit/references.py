@@ -36,6 +36,7 @@ class Citation:
     style: str = "unparsed"
     authors: tuple[str, ...] = ()
     et_al: bool = False
+    first_initials: str = ""  # the first author's initials as cited ("CE" for "Saez CE" or "Saez, C.-E.")
     title: str = ""
     journal: str = ""
     year: int | None = None
@@ -45,6 +46,7 @@ class Citation:
     doi: str = ""
     pmid: str = ""
     line: int = 0  # where the entry starts in the file
+    dates: tuple[tuple[str, str, str], ...] = ()  # (issue | epub, first day, last day) the text states
 
     @property
     def first_author(self) -> str:
@@ -72,6 +74,35 @@ _LINKS = re.compile(
 )
 _EPUB = re.compile(r"\bEpub(?: ahead of print)?\s*(?:\d{4}(?:\s+[A-Z][a-z]{2})?(?:\s+\d{1,2})?)?\.?", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|(\d{1,4})[.)]|(\d{1,4})(?=\s))\s*")
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_CITED_DATE = re.compile(
+    r"(?P<before>\bEpub\s+)?\b(?P<year>(?:19|20)\d\d)\s+(?P<month>"
+    + _MONTH
+    + r")(?:\s*-\s*(?P<until>"
+    + _MONTH
+    + r"))?(?:\s+(?P<day>\d{1,2})\b)?(?P<after>[.;,]?\s*Epub ahead of print)?",
+    re.IGNORECASE,
+)
+
+
+def cited_dates(text: str) -> tuple[tuple[str, str, str], ...]:
+    """The dates a reference states, as (issue | epub, first day, last day): ``2025 Oct;198(7)`` (an issue),
+    ``Epub 2025 Jun 17`` and ``2025 Aug 5. Epub ahead of print`` (e-publication), ``2022 Jan-Feb`` (a range).
+    A date inside ``[cited ...]`` is when a web page was read, not a publication date."""
+    found = []
+    for match in _CITED_DATE.finditer(re.sub(r"\[cited[^\]]*\]", " ", text, flags=re.IGNORECASE)):
+        year = int(match.group("year"))
+        first = _MONTH_NAMES.index(match.group("month")[:3].lower()) + 1
+        last = _MONTH_NAMES.index(match.group("until")[:3].lower()) + 1 if match.group("until") else first
+        day = match.group("day")
+        start = f"{year}-{first:02d}" + (f"-{int(day):02d}" if day and not match.group("until") else "")
+        end = f"{year}-{last:02d}" + (f"-{int(day):02d}" if day and not match.group("until") else "")
+        kind = "epub" if match.group("before") or match.group("after") else "issue"
+        found.append((kind, start, end))
+    return tuple(found)
 
 
 def _clean(text: str) -> str:
@@ -110,22 +141,26 @@ def _surname_vancouver(name: str) -> str:
     return " ".join(parts)
 
 
-def _vancouver_authors(text: str) -> tuple[tuple[str, ...], bool]:
+def _vancouver_authors(text: str) -> dict[str, object]:
     et_al = bool(_ET_AL.search(text))
     names = [n.strip() for n in _ET_AL.sub("", text).split(",") if n.strip()]
-    return tuple(_surname_vancouver(n) for n in names), et_al
+    last = names[0].split()[-1] if names and len(names[0].split()) > 1 else ""
+    initials = last.replace("-", "") if re.fullmatch(r"[A-Z][A-Z\-]{0,4}", last) else ""
+    return {"authors": tuple(_surname_vancouver(n) for n in names), "et_al": et_al, "first_initials": initials}
 
 
 _MDPI_AUTHOR = re.compile(r"\s*([^,;&]+?),\s*((?:[A-Z][a-z]?\.\s?-?\s?)+)")
 
 
-def _inverted_authors(text: str) -> tuple[tuple[str, ...], bool]:
+def _inverted_authors(text: str) -> dict[str, object]:
     """``Arden, A.; Belmont, B.-C. and Corvin, C.`` or APA's ``Arden, A., Belmont, B., & Corvin, C.``."""
     et_al = bool(_ET_AL.search(text))
     text = _ET_AL.sub("", text)
     text = re.sub(r"\s*(?:;|,)?\s*(?:&|\band\b)\s*", "; ", text)
-    names = [m.group(1).strip(" ;,") for m in _MDPI_AUTHOR.finditer(text)]
-    return tuple(n for n in names if n), et_al
+    found = [(m.group(1).strip(" ;,"), re.sub(r"[^A-Z]", "", m.group(2))) for m in _MDPI_AUTHOR.finditer(text)]
+    found = [(name, initials) for name, initials in found if name]
+    return {"authors": tuple(name for name, _ in found), "et_al": et_al,
+            "first_initials": found[0][1] if found else ""}  # fmt: skip
 
 
 # -- styles -----------------------------------------------------------------------------------------------------
@@ -181,8 +216,7 @@ def _vancouver(text: str) -> dict[str, object] | None:
     authors_text, title = _split_head(text[: match.start() + 1], inverted=False)
     if "," in authors_text and re.search(r",\s*[A-Z]\.", authors_text):
         return None  # inverted names with dotted initials: MDPI or APA
-    authors, et_al = _vancouver_authors(authors_text)
-    return {"authors": authors, "et_al": et_al, "title": _trim(title), **_source(match)}
+    return {**_vancouver_authors(authors_text), "title": _trim(title), **_source(match)}
 
 
 def _mdpi(text: str) -> dict[str, object] | None:
@@ -194,16 +228,14 @@ def _mdpi(text: str) -> dict[str, object] | None:
     title, journal = _title_and_journal(rest.strip())
     if not journal:
         return None
-    authors, et_al = _inverted_authors(authors_text)
-    return {"authors": authors, "et_al": et_al, "title": _trim(title), **_source(match), "journal": _trim(journal)}
+    return {**_inverted_authors(authors_text), "title": _trim(title), **_source(match), "journal": _trim(journal)}
 
 
 def _apa(text: str) -> dict[str, object] | None:
     match = _APA_YEAR.match(text)
     if not match:
         return None
-    authors, et_al = _inverted_authors(match.group("authors"))
-    fields: dict[str, object] = {"authors": authors, "et_al": et_al, "year": int(match.group("year"))}
+    fields: dict[str, object] = {**_inverted_authors(match.group("authors")), "year": int(match.group("year"))}
     source = _APA_SOURCE.match(match.group("rest"))
     if source:
         fields.update(
@@ -230,7 +262,7 @@ def parse_reference(text: str, key: str = "", line: int = 0) -> Citation:
     """Read one plain-text reference in the first style that fits it."""
     shown = _clean(text)
     body, doi, pmid = _identifiers(shown)
-    citation = Citation(key=key, text=shown, doi=doi, pmid=pmid, line=line)
+    citation = Citation(key=key, text=shown, doi=doi, pmid=pmid, line=line, dates=cited_dates(shown))
     for style, reader in (("apa", _apa), ("vancouver", _vancouver), ("mdpi", _mdpi)):
         fields = reader(body)
         if fields and fields.get("title"):
@@ -303,6 +335,7 @@ def _ris_citation(entry: dict[str, list[str]], key: str) -> Citation:
     return Citation(
         key=key, text=_clean(text), style="ris", title=_clean(record.title),
         authors=tuple(a.last_name or a.collective_name for a in record.authors),
+        first_initials=initials_of(record.authors[0].fore_name) if record.authors else "",
         journal=_clean(record.journal or record.journal_iso), year=record.pub_year, volume=record.volume,
         issue=record.issue, pages=record.pages, doi=record.doi_normalized, pmid=record.pmid,
     )  # fmt: skip
@@ -347,9 +380,16 @@ def _bib_fields(text: str, start: int, path: Path) -> dict[str, str]:
         fields[match.group(1).lower()] = _clean(re.sub(r"[{}]", "", value).replace("\\&", "&"))
 
 
+def initials_of(fore_names: str) -> str:
+    """``"Carlos Eduardo"`` or ``"C.-E."`` -> ``"CE"``."""
+    return "".join(part[0] for part in re.split(r"[\s.\-]+", fore_names) if part and part[0].isalpha()).upper()
+
+
 def _bib_citation(kind: str, key: str, fields: dict[str, str]) -> Citation:
     names = [n.strip() for n in re.split(r"\s+and\s+", fields.get("author", "")) if n.strip()]
     surnames = tuple(n.split(",")[0].strip() if "," in n else n.split()[-1] for n in names if n != "others")
+    first = names[0] if names and names[0] != "others" else ""
+    fore = first.split(",", 1)[1] if "," in first else " ".join(first.split()[:-1])
     year = re.search(r"(?:1[89]|20)\d\d", fields.get("year", "") or fields.get("date", ""))
     pmid = re.sub(r"\D", "", fields.get("pmid", ""))
     text = (
@@ -358,6 +398,7 @@ def _bib_citation(kind: str, key: str, fields: dict[str, str]) -> Citation:
     )
     return Citation(
         key=key, text=_clean(text), style="bibtex", authors=surnames, et_al="others" in names,
+        first_initials=initials_of(fore),
         title=fields.get("title", ""), journal=fields.get("journal", "") or fields.get("journaltitle", ""),
         year=int(year.group()) if year else None, volume=fields.get("volume", ""),
         issue=fields.get("number", "") or fields.get("issue", ""), pages=fields.get("pages", "").replace("--", "-"),

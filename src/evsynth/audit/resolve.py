@@ -5,7 +5,11 @@ The steps, each only for the citations the ones before left open:
 1. the PMID written in the reference, and the DOI (all DOIs in one esearch, ``"doi"[aid] OR ...``);
 2. ECitMatch (journal, year, volume, first page, first author; all citations in one call);
 3. a title search (``word[ti] AND ...``, relaxed step by step), each candidate scored with rapidfuzz on its
-   title, its year and its first author.
+   title, its year and its first author;
+4. for a citation still unresolved: the same first author's papers of the same year (``"Name"[1au] AND
+   2025[dp]``); one whose title and abstract hold most of the cited title's topic words, well ahead of any
+   other, is reported as the *probable* paper. The citation stays unresolved: its title, journal and pages
+   are another paper's, which is a finding, not a match.
 
 A PMID, DOI or ECitMatch hit whose title is plainly another paper's is not taken: the reference goes on to
 the next step and the conflict is kept as a note. A title candidate is taken when its score is at least
@@ -32,6 +36,8 @@ ACCEPT = 0.85  # a title-search candidate's combined score needed to resolve
 MARGIN = 0.05  # how far the runner-up must trail the best candidate
 AGREES = 0.90  # title similarity at which the cited title is the record's title
 SAME_PAPER = 0.60  # below this title similarity, a PMID/DOI/ECitMatch hit is another paper
+PROBABLE = 0.6  # share of the cited title's topic words an author-and-year candidate must hold
+PROBABLE_MARGIN = 0.2  # how far the next candidate must trail it
 FETCH_BATCH = 200
 DOI_BATCH = 40
 _STOPWORDS = frozenset({
@@ -51,6 +57,7 @@ class Resolution:
     confidence: float = 0.0
     candidates: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
+    probable: tuple[str, float] | None = None  # unresolved: (PMID, topic overlap) of a likely mis-titled match
 
 
 @dataclass
@@ -90,6 +97,14 @@ def candidate_score(citation: Citation, record: Record) -> float:
             == surname_key(record.authors[0].last_name or record.authors[0].collective_name)
         )
     return round(0.8 * title_similarity(citation.title, record.title) + 0.1 * year + 0.1 * author, 3)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word.endswith("s") else word
+
+
+def _topic_words(record: Record) -> set[str]:
+    return {_stem(w) for w in fold_title(f"{record.title} {record.abstract}").split()}
 
 
 def title_terms(title: str, limit: int = 8) -> list[str]:
@@ -168,6 +183,25 @@ class Resolver:
             found = self._search(" OR ".join(f"{w}[ti]" for w in words), sort="relevance")
         return found
 
+    def by_author_and_year(self, citation: Citation) -> tuple[str, float] | None:
+        """A record by the same first author in the same year whose title and abstract hold most of the cited
+        title's topic words, well ahead of any other: (PMID, share of the words), or None."""
+        wanted = {_stem(w) for w in title_terms(citation.title, limit=12)}
+        surname = citation.first_author.replace('"', "")
+        if len(wanted) < 3 or not surname or citation.year is None:
+            return None
+        found = self._search(f'"{surname}"[1au] AND {citation.year}[dp]', retmax=50)
+        self.fetch(found)
+        scored = sorted(
+            ((len(wanted & _topic_words(self.records[p])) / len(wanted), p) for p in found if p in self.records),
+            reverse=True,
+        )
+        if not scored or scored[0][0] < PROBABLE:
+            return None
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < PROBABLE_MARGIN:
+            return None
+        return scored[0][1], round(scored[0][0], 2)
+
     def verify(self, citation: Citation, pmid: str, method: str, base: float) -> tuple[Resolution | None, str]:
         """The resolution if ``pmid`` is the cited paper, else a note saying what it is instead."""
         record = self.records.get(pmid)
@@ -224,7 +258,11 @@ def resolve(citations: Sequence[Citation], client: EUtils) -> ResolveResult:
             continue
         candidates = resolver.by_title(citation) + ambiguous.get(citation.key, [])
         resolver.fetch(candidates)
-        done[citation.key] = resolver.decide_by_title(citation, candidates, notes[citation.key])
+        decided = resolver.decide_by_title(citation, candidates, notes[citation.key])
+        if decided.status == UNRESOLVED and citation.title:
+            # step 4: a citation whose title (and journal) are wrong, of a paper its first author did publish
+            decided = replace(decided, probable=resolver.by_author_and_year(citation))
+        done[citation.key] = decided
     steps: dict[str, int] = {}
     for key, resolution in done.items():
         if notes[key] and resolution.status == RESOLVED and not resolution.notes:
