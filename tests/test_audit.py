@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from tests.helpers import ROOT, fast_client
+from tests.helpers import ROOT, fast_client, shared_data
 
 from evsynth.audit.check import audit, claim_findings, parse_window
 from evsynth.audit.citations import journal_matches
@@ -492,3 +492,30 @@ def test_window_parsing() -> None:
     assert parse_window("2021:2025-06") == (dt.date(2021, 1, 1), dt.date(2025, 6, 30))
     with pytest.raises(EvsynthError):
         parse_window("soon:later")
+
+
+def test_real_records_cited_correctly_raise_no_false_critical() -> None:
+    """Every real PubMed record in ../shared/data that has a title, journal, year and first author, cited in
+    Vancouver style with each of its journal names (ISO abbreviation, MedlineTA, full NLM title, alternates
+    included): no critical finding but the retractions the records carry. Before issue 31, 72 of these 723
+    citations got a false critical `journal` ("J. Med. Chem." read as "Chem"; "Am J Physiol. Heart ..." read
+    as "Heart ...") and one was misread as APA ("J Appl Physiol (1985). 2002;...")."""
+    from evsynth.audit.citations import compare
+    from evsynth.formats.pubmed_xml import iter_pubmed_xml
+
+    data = shared_data() / "pubmed"
+    files = [*sorted((data / "metapub" / "pmid_xml").glob("*.xml")), *sorted((data / "pubmed_client" /
+             "pubmed_xml").glob("*.xml")), data / "nlm_samples" / "pubmedsample_2019.xml.gz"]  # fmt: skip
+    records = [r for path in files for r in iter_pubmed_xml(path)
+               if r.title and r.journal and r.pub_year and r.authors and r.authors[0].last_name]  # fmt: skip
+    assert len(records) > 300
+    cited = 0
+    for record in records:
+        names = ", ".join(f"{a.last_name} {a.initials}" for a in record.authors[:3] if a.last_name)
+        for journal in {record.journal_iso, record.journal_medline, record.journal} - {""}:
+            text = (f"{names}{', et al' if len(record.authors) > 3 else ''}. {record.title.rstrip('.')}. {journal}. "
+                    f"{record.pub_year};{record.volume}({record.issue}):{record.pages}.")  # fmt: skip
+            criticals = {f.check for f in compare(parse_reference(text, "1"), record, None) if f.severity == "critical"}
+            assert criticals <= ({"retraction"} if record.is_retracted else set()), (record.pmid, journal, criticals)
+            cited += 1
+    assert cited > 700

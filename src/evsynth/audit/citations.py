@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evsynth.audit.references import CONNECTORS, Citation, first_page, initials_of
 from evsynth.audit.resolve import AGREES, record_years, surname_key, title_similarity
@@ -58,7 +58,8 @@ def journal_names(record: Record) -> list[str]:
     """Every name NLM gives the record's journal: the title and each of its alternates ("Psychiatrike =
     Psychiatriki"), the ISO abbreviation and MedlineTA."""
     names = [part.strip() for part in re.split(r"\s+=\s+", record.journal) if part.strip()]
-    return names + [name for name in (record.journal_iso, record.journal_medline) if name]
+    whole = [record.journal] if len(names) > 1 else []
+    return whole + names + [name for name in (record.journal_iso, record.journal_medline) if name]
 
 
 def journal_matches(cited: str, record: Record) -> bool:
@@ -98,6 +99,25 @@ def _pages_differ(cited: str, known: str) -> bool:
     return bool(ends[0] and ends[1] and ends[0] != ends[1])
 
 
+def reread_with_journal(citation: Citation, record: Record) -> Citation:
+    """The citation's title and journal split again where one of the record's journal names stands: a reference
+    read without knowing the journal cuts it at its last full stop, so "Title. J. Med. Chem." gives the journal
+    "Chem" and "Title. Am J Physiol. Heart and circulatory physiology" a title ending in the journal's name."""
+    if not citation.journal or journal_matches(citation.journal, record):
+        return citation
+    both = f"{citation.title}. {citation.journal}"
+    for name in sorted(journal_names(record), key=len, reverse=True):
+        words = re.findall(r"[^\W_]+", name)
+        if not words:
+            continue
+        pattern = r"(?<![^\W_])" + r"[\W_]+".join(re.escape(w) for w in words) + r"(?![^\W_])"
+        found = re.search(pattern, both, flags=re.IGNORECASE)
+        if found and found.start() > 0:
+            title, journal = both[: found.start()].rstrip(" .;:,"), both[found.start() :].strip(" .")
+            return replace(citation, title=title, journal=journal)
+    return citation
+
+
 def compare(citation: Citation, record: Record, window: tuple[dt.date, dt.date] | None) -> list[Finding]:
     """Every way the citation and the record disagree (CITATION_CHECKS, in order), and what the record itself
     warns about."""
@@ -107,6 +127,7 @@ def compare(citation: Citation, record: Record, window: tuple[dt.date, dt.date] 
     def add(severity: str, check: str, message: str, cited: object = "", found: object = "") -> None:
         out.append(Finding(key, severity, check, message, str(cited), str(found)))
 
+    citation = reread_with_journal(citation, record)
     for check in CITATION_CHECKS:
         check(citation, record, add)
     _status(record, add)

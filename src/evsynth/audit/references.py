@@ -233,8 +233,8 @@ def _mdpi(text: str) -> dict[str, object] | None:
 
 def _apa(text: str) -> dict[str, object] | None:
     match = _APA_YEAR.match(text)
-    if not match:
-        return None
+    if not match or re.match(r"(?:1[89]|20)\d\d\s*[;:(]", match.group("rest")):
+        return None  # "J Appl Physiol (1985). 2002;93(4)": a journal named with a year, in a Vancouver reference
     fields: dict[str, object] = {**_inverted_authors(match.group("authors")), "year": int(match.group("year"))}
     source = _APA_SOURCE.match(match.group("rest"))
     if source:
