@@ -225,6 +225,7 @@ def test_cli_decide_overrides_persist_across_refreshes(runner: CliRunner, tmp_pa
             "reason": "genotype sub-study in the methods",
             "reviewer": "ana",
             "decided_at": _rows(decisions)[0]["decided_at"],
+            "previous": "",
         }
     ]
     row = next(r for r in _rows(Path("output/trd-pharmacogenomics/screening.csv")) if r["pmid"] == "90000047")
@@ -278,7 +279,7 @@ def test_cli_bad_decisions_file_fails_before_anything_changes(runner: CliRunner,
         ["decide", str(protocol), "90000001", "exclude", "--reason", "x"],
     ):
         line = _one_line_error(runner.invoke(cli, args))
-        assert "decisions.csv: line 2: decision 'keep' must be include or exclude" in line
+        assert "decisions.csv: line 2: decision 'keep' must be one of include, exclude, maybe" in line
     assert screening.read_bytes() == before
     with Store.open("output/trd-pharmacogenomics/evsynth.sqlite") as store:
         assert store.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == count
@@ -289,7 +290,7 @@ def test_cli_bad_decisions_file_fails_before_anything_changes(runner: CliRunner,
     [
         (["decide", PROTOCOL, "90000001", "include"], 2, "--reason is required"),
         (["decide", PROTOCOL, "90000001"], 2, "missing DECISION"),
-        (["decide", PROTOCOL, "90000001", "maybe", "--reason", "x"], 2, "'maybe' is not one of"),
+        (["decide", PROTOCOL, "90000001", "keep", "--reason", "x"], 2, "'keep' is not one of"),
         (["decide", PROTOCOL, "90000001", "include", "--clear"], 2, "not both"),
         (["decide", PROTOCOL, "abc", "include", "--reason", "x"], 1, "'abc' is neither a PMID"),
         (["screen", PROTOCOL], 1, "store not found"),

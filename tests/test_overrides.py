@@ -34,7 +34,7 @@ def test_overrides_round_trip(tmp_path: Path) -> None:
     save_overrides(path, decisions)
     assert load_overrides(path) == decisions
     lines = path.read_text().splitlines()
-    assert lines[0] == "pmid,doi,decision,reason,reviewer,decided_at"
+    assert lines[0] == "pmid,doi,decision,reason,reviewer,decided_at,previous"
     assert [line.split(",")[0] for line in lines[1:]] == ["90000002", "90000010", ""]
 
 
@@ -46,7 +46,7 @@ BAD = [
     ("pmid,decision\n1,include\n", "missing column(s) reason"),
     ("decision,reason\ninclude,x\n", "missing column(s) pmid or doi"),
     ("pmid,decision,reason\nabc,include,x\n", "line 2: pmid/doi 'abc'"),
-    ("pmid,decision,reason\n1,maybe,x\n", "line 2: decision 'maybe' must be include or exclude"),
+    ("pmid,decision,reason\n1,keep,x\n", "line 2: decision 'keep' must be one of include, exclude, maybe"),
     ("pmid,decision,reason\n1,include,\n", "line 2: reason is empty"),
     ("pmid,decision,reason\n1,include,x\n1,exclude,y\n", "line 3: a second decision for 1"),
     ("pmid,decision,reason\n1,include,x,extra\n", "line 2: more fields than the header"),

@@ -112,6 +112,10 @@ LOG_JSON_OPTION = click.option(
     "--log-json", is_flag=True, help="Log JSON lines on stdout (ts, level, event, message, fields) for schedulers."
 )
 QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+OUT_OPTION = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          help="Output folder [default: output/<protocol name>].")  # fmt: skip
+DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                         help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
 
 
 def command_log(*, quiet: bool, log_json: bool) -> Log:

@@ -8,10 +8,13 @@ from pathlib import Path
 import click
 
 from evsynth.cli.base import (
+    DB_OPTION,
     EXIT_CODES,
     LOG_JSON_OPTION,
+    OUT_OPTION,
     QUIET_OPTION,
     WAIT_OPTION,
+    Log,
     cli,
     command_log,
     log_screening,
@@ -19,23 +22,20 @@ from evsynth.cli.base import (
     screening_protocol,
 )
 from evsynth.config import default_reviewer
-from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir
-from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
+from evsynth.screening.decisions import OVERRIDE_DECISIONS, load_overrides, parse_target
 from evsynth.screening.outputs import write_screening_outputs
+from evsynth.screening.reviewer import BulkRow, Change, bulk_changes, change_decisions, decide_and_refresh, read_bulk
 from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
 from evsynth.store.decisions import load_review_state
-from evsynth.store.lock import store_lock
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder [default: output/<protocol name>].")  # fmt: skip
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
+@OUT_OPTION
+@DB_OPTION
 @WAIT_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
@@ -63,53 +63,50 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: boo
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("record")
+@click.argument("record", required=False)
 @click.argument("decision", required=False, type=click.Choice(OVERRIDE_DECISIONS))
 @click.option("--reason", help="Why (required unless --clear); kept in the decisions file and the outputs.")
 @click.option("--reviewer", help="Who decided [env EVSYNTH_REVIEWER, else $USER].")
 @click.option("--clear", is_flag=True, help="Remove the reviewer decision for RECORD; the rules decide again.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder to refresh [default: output/<protocol name>].")  # fmt: skip
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Store file [default: <out>/evsynth.sqlite].")  # fmt: skip
+@click.option("--from", "from_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Decisions in bulk: a CSV of evsynth's columns, an ASReview LAB or Rayyan export.")  # fmt: skip
+@OUT_OPTION
+@DB_OPTION
 @WAIT_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
 def decide(
     protocol: Path,
-    record: str,
+    record: str | None,
     decision: str | None,
     reason: str | None,
     reviewer: str | None,
     clear: bool,
+    from_path: Path | None,
     out_dir: Path | None,
     db_path: Path | None,
     wait: bool,
     log_json: bool,
     quiet: bool,
 ) -> None:
-    """Record a reviewer's decision: RECORD (a PMID or DOI) is included or excluded.
+    """Record a reviewer's decision: RECORD (a PMID or DOI) is included, excluded or maybe (stays uncertain).
 
     The decision is written to the decisions file next to the protocol
     (<protocol>.decisions.csv, under version control with it); it wins over the
-    rules in every later run and re-screen. If the store exists, the screening
-    outputs are refreshed at once.
+    rules in every later run and re-screen, and a changed decision keeps the
+    earlier one in its "previous" column. With --from, every decision in the file
+    is recorded at once (rows named by PMID, DOI or title). If the store exists,
+    the screening outputs are refreshed at once.
 
     \b
     Examples:
       evsynth decide queries/trd-pharmacogenomics.yaml 90000047 include --reason "biomarker sub-study in methods"
       evsynth decide queries/trd-pharmacogenomics.yaml 90000047 --clear
+      evsynth decide queries/trd-pharmacogenomics.yaml --from asreview-export.csv
     """
     log = command_log(quiet=quiet, log_json=log_json)
     loaded, criteria = screening_protocol(protocol)
-    if clear and decision:
-        raise click.UsageError("give a DECISION or --clear, not both")
-    if not clear and not decision:
-        raise click.UsageError("missing DECISION (include or exclude), or --clear")
-    if not clear and not (reason or "").strip():
-        raise click.UsageError("--reason is required: every reviewer decision needs one")
-    target = parse_target(record)
-    path = loaded.overrides_path
+    rows = _decide_rows(record, decision, reason, clear, from_path)
     out = out_dir or default_out_dir(loaded)
     store_path = db_path or out / "evsynth.sqlite"
     with contextlib.ExitStack() as stack:
@@ -119,25 +116,50 @@ def decide(
             if store_path.exists()
             else None
         )
-        # and the decisions file's own lock (a hidden file beside it), so that decides without a store, or on
-        # another store, never lose each other's rows: read, change and write are one step
-        stack.enter_context(store_lock(path.with_name(f".{path.name}"), "decide", wait=True))
-        decisions = load_overrides(path)
-        if clear:
-            if decisions.pop(target, None) is None:
-                raise EvsynthError(f"{path}: no reviewer decision for {record} to clear")
+        if isinstance(rows, list):
+            changes, unmatched = bulk_changes(rows, store, loaded.name)
+            for row in unmatched:
+                log.warning("unmatched", f"{from_path}: line {row.line}: no record of this review is "
+                            f"{row.target or repr(row.title[:80])}; left out", line=row.line)  # fmt: skip
         else:
-            who = reviewer if reviewer is not None else default_reviewer()
-            decisions[target] = Override(target, str(decision), " ".join(str(reason).split()), who, utc_now()[:10])
-        save_overrides(path, decisions)
-        said = "cleared" if clear else f"{decision} ({' '.join(str(reason).split())})"
-        log.info("decision", f"{path}: {record} {said}", record=record, decision=decision or "cleared")
+            changes = [rows]
+        who, day = reviewer if reviewer is not None else default_reviewer(), utc_now()[:10]
         if store is None:
-            log.info("no_store", f"no store at {store_path} yet: the decision applies from the next run")
+            change_decisions(loaded.overrides_path, changes, reviewer=who, day=day)
+            _log_changes(log, loaded.overrides_path, changes)
+            said = "the decision applies" if len(changes) == 1 else "the decisions apply"
+            log.info("no_store", f"no store at {store_path} yet: {said} from the next run")
             return
         check_writable(out)
-        result = screen_store(store, loaded.name, criteria, decisions, kind="override")
-        review = load_review_state(store, loaded.name, screened=True)
-        write_screening_outputs(store, review, criteria, out, title=loaded.title)
+        result = decide_and_refresh(store, loaded, criteria, changes, reviewer=who, day=day, out_dir=out)
+        _log_changes(log, loaded.overrides_path, changes)
     log_screening(log, result, loaded)
     log.info("output", f"refreshed the screening outputs in {out}", path=str(out))
+
+
+def _decide_rows(
+    record: str | None, decision: str | None, reason: str | None, clear: bool, from_path: Path | None
+) -> Change | list[BulkRow]:
+    """The one change the arguments ask for, or the rows of the --from file."""
+    if from_path is not None:
+        if record or decision or clear:
+            raise click.UsageError("--from takes no RECORD, DECISION or --clear")
+        return read_bulk(from_path)
+    if not record:
+        raise click.UsageError("missing RECORD (a PMID or DOI), or --from FILE")
+    if clear and decision:
+        raise click.UsageError("give a DECISION or --clear, not both")
+    if not clear and not decision:
+        raise click.UsageError("missing DECISION (include, exclude or maybe), or --clear")
+    if not clear and not (reason or "").strip():
+        raise click.UsageError("--reason is required: every reviewer decision needs one")
+    return Change(parse_target(record), None if clear else decision, reason or "")
+
+
+def _log_changes(log: Log, path: Path, changes: list[Change]) -> None:
+    for change in changes[:20]:
+        said = "cleared" if change.decision is None else f"{change.decision} ({' '.join(change.reason.split())})"
+        record = change.target.split(":", 1)[1]
+        log.info("decision", f"{path}: {record} {said}", record=record, decision=change.decision or "cleared")
+    if len(changes) > 20:
+        log.info("decisions", f"{path}: {len(changes)} decisions recorded", count=len(changes))

@@ -6,7 +6,9 @@ single source of truth, meant to be kept under version control with the protocol
 re-screen applies it, so a decision survives refreshes and criteria changes.
 
 Columns: ``pmid`` or ``doi`` (one is needed; the PMID wins when both are given),
-``decision`` (include / exclude), ``reason`` (required), ``reviewer``, ``decided_at``.
+``decision`` (include / exclude / maybe), ``reason`` (required), ``reviewer``, ``decided_at``, and
+``previous``: the decisions this one replaced, newest first (see :mod:`evsynth.screening.reviewer`). ``maybe``
+keeps a record uncertain with the reviewer's note.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from evsynth.errors import EvsynthError, InputFileError
 from evsynth.fileio import atomic_writer, read_input_bytes
 from evsynth.models import normalize_doi
 
-COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at")
-OVERRIDE_DECISIONS = ("include", "exclude")
+COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at", "previous")
+OVERRIDE_DECISIONS = ("include", "exclude", "maybe")
 _PMID = re.compile(r"^0*\d{1,9}$")
 
 
@@ -36,6 +38,12 @@ class Override:
     reason: str
     reviewer: str = ""
     decided_at: str = ""
+    previous: str = ""  # the decisions this one replaced, newest first
+
+    @property
+    def screening_decision(self) -> str:
+        """What the record's decision becomes: ``maybe`` keeps it uncertain."""
+        return "uncertain" if self.decision == "maybe" else self.decision
 
     @property
     def pmid(self) -> str:
@@ -114,14 +122,17 @@ def _parse_decisions(path: Path, text: str) -> dict[str, Override]:
         except EvsynthError:
             raise InputFileError(f"{path}: line {line}: pmid/doi {key!r} is neither a PMID nor a DOI") from None
         if cells["decision"].lower() not in OVERRIDE_DECISIONS:
-            raise InputFileError(f"{path}: line {line}: decision {cells['decision']!r} must be include or exclude")
+            raise InputFileError(
+                f"{path}: line {line}: decision {cells['decision']!r} must be one of {', '.join(OVERRIDE_DECISIONS)}"
+            )
         if not cells["reason"]:
             raise InputFileError(f"{path}: line {line}: reason is empty (every reviewer decision needs one)")
         if target in decisions:
             raise InputFileError(f"{path}: line {line}: a second decision for {key} (keep one row per record)")
         decisions[target] = Override(
-            target, cells["decision"].lower(), cells["reason"], cells.get("reviewer", ""), cells.get("decided_at", "")
-        )
+            target, cells["decision"].lower(), cells["reason"], cells.get("reviewer", ""), cells.get("decided_at", ""),
+            cells.get("previous", ""),
+        )  # fmt: skip
     return decisions
 
 
@@ -132,4 +143,6 @@ def save_overrides(path: Path, decisions: dict[str, Override]) -> None:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for item in sorted(decisions.values(), key=lambda o: (not o.pmid, o.pmid.zfill(12), o.doi)):
-            writer.writerow((item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at))
+            writer.writerow(
+                (item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at, item.previous)
+            )

@@ -70,7 +70,7 @@ def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dic
 def _row(rule: str, reasons: str, evidence: str, override: Override | None) -> dict[str, Any]:
     return {
         "rule_decision": rule,
-        "decision": override.decision if override is not None else rule,
+        "decision": override.screening_decision if override is not None else rule,
         "reasons": reasons,
         "evidence": evidence,
         "override_reason": override.reason if override else None,

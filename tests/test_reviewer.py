@@ -1,0 +1,142 @@
+"""Reviewer decisions in bulk and their history (issue 28): `evsynth decide --from` with evsynth's columns, an
+ASReview LAB export or a Rayyan export; `maybe`; a changed decision keeps the earlier one. The demo's records are
+synthetic (PMIDs from 90000001); so are the exports written here."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.helpers import ROOT
+
+from evsynth.cli import cli
+from evsynth.errors import InputFileError
+from evsynth.screening.decisions import load_overrides
+from evsynth.screening.reviewer import Change, change_decisions, read_bulk
+
+CASSETTE = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+
+
+@pytest.fixture
+def review(tmp_path: Path, runner: CliRunner) -> Path:
+    """The demo review run into tmp_path/out, with its protocol copied there (so decisions land in tmp_path)."""
+    protocol = tmp_path / "review.yaml"
+    protocol.write_bytes((ROOT / "queries" / "trd-pharmacogenomics.yaml").read_bytes())
+    result = runner.invoke(cli, ["run", str(protocol), "--replay", CASSETTE, "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    return protocol
+
+
+def _screening(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "screening.csv").open(newline="") as handle:
+        return {row["pmid"]: row for row in csv.DictReader(handle)}
+
+
+def _decide(runner: CliRunner, protocol: Path, *args: str) -> str:
+    result = runner.invoke(cli, ["decide", str(protocol), *args, "--out", str(protocol.parent / "out")])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_bulk_decisions_from_an_asreview_export(review: Path, runner: CliRunner, tmp_path: Path) -> None:
+    before = _screening(tmp_path / "out")
+    title = before["90000005"]["title"]
+    export = tmp_path / "asreview-export.csv"
+    export.write_text(
+        "record_id,pmid,doi,title,included\n"
+        "1,90000001,,x,0\n"                       # by PMID: exclude
+        "2,,10.5555/evsynth-demo.90000002,y,1\n"  # by DOI: include
+        f'3,,,"{title.upper()}",1\n'              # by title only (case aside)
+        "4,90000003,,z,\n"                        # not labelled: left alone
+        '5,,,"A title no record has",1\n'         # no such record: warned, left out
+    )  # fmt: skip
+    output = _decide(runner, review, "--from", str(export))
+    assert "line 6: no record of this review is 'A title no record has'; left out" in output
+    decided = load_overrides(review.with_name("review.decisions.csv"))
+    assert {t: d.decision for t, d in decided.items()} == {
+        "pmid:90000001": "exclude", "doi:10.5555/evsynth-demo.90000002": "include", "pmid:90000005": "include",
+    }  # fmt: skip
+    after = _screening(tmp_path / "out")
+    assert after["90000001"]["decision"] == "exclude" and after["90000001"]["override_reason"] == "ASReview LAB label"
+    assert after["90000003"]["decision"] == before["90000003"]["decision"]
+
+
+def test_bulk_decisions_from_a_rayyan_export(review: Path, runner: CliRunner, tmp_path: Path) -> None:
+    export = tmp_path / "rayyan.csv"
+    export.write_text(
+        "key,title,authors,year,notes,doi\n"
+        '1,t,a,2022,"RAYYAN-INCLUSION: {""Ana""=>""Included"", ""Bo""=>""Included""}",10.5555/evsynth-demo.90000004\n'
+        '2,t,a,2022,"RAYYAN-INCLUSION: {""Ana""=>""Excluded""} | RAYYAN-EXCLUSION-REASONS: wrong population",'
+        "10.5555/evsynth-demo.90000006\n"
+        '3,t,a,2022,"RAYYAN-INCLUSION: {""Ana""=>""Included"", ""Bo""=>""Excluded""}",10.5555/evsynth-demo.90000007\n'
+    )
+    _decide(runner, review, "--from", str(export))
+    decided = load_overrides(review.with_name("review.decisions.csv"))
+    assert [(d.decision, d.reason) for d in decided.values()] == [
+        ("include", "Rayyan (Ana: Included, Bo: Included)"),
+        ("exclude", "Rayyan (Ana: Excluded): wrong population"),
+        ("maybe", "Rayyan reviewers disagree (Ana: Included, Bo: Excluded)"),
+    ]
+    assert _screening(tmp_path / "out")["90000007"]["decision"] == "uncertain"  # maybe stays uncertain
+
+
+def test_maybe_and_a_changed_decision_keep_the_history(review: Path, runner: CliRunner, tmp_path: Path) -> None:
+    _decide(runner, review, "90000047", "maybe", "--reason", "check the methods", "--reviewer", "ana")
+    row = _screening(tmp_path / "out")["90000047"]
+    assert row["decision"] == "uncertain" and row["override_reason"] == "check the methods"
+    _decide(runner, review, "90000047", "include", "--reason", "genotyped sub-sample", "--reviewer", "bo")
+    [decision] = load_overrides(review.with_name("review.decisions.csv")).values()
+    assert decision.decision == "include" and decision.reviewer == "bo"
+    assert decision.previous.startswith("maybe (check the methods; ana ")
+    _decide(runner, review, "90000047", "exclude", "--reason", "no genotypes after all", "--reviewer", "ana")
+    [decision] = load_overrides(review.with_name("review.decisions.csv")).values()
+    assert decision.previous.startswith("include (genotyped sub-sample; bo ") and "| maybe (check the methods" in (
+        decision.previous
+    )
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("title,notes\nx,y\n", "no decisions in it"),
+    ("title,abstract\nx,y\n", "no decision column"),
+    ("x,decision\n1,include\n", "no column naming the record"),
+    ("pmid,decision,reason\n90000001,keep,r\n", "line 2: decision 'keep' must be one of include, exclude, maybe"),
+    ("pmid,decision,reason\n90000001,include,\n", "line 2: reason is empty"),
+    ("pmid,included\n90000001,2\n", "line 2: label '2' must be 1, 0 or empty"),
+    ("pmid,decision,reason\nabc,include,r\n", "line 2: 'abc' is neither a PMID nor a DOI"),
+])  # fmt: skip
+def test_a_bad_bulk_file_is_one_line_and_changes_nothing(
+    review: Path, runner: CliRunner, tmp_path: Path, text: str, message: str
+) -> None:
+    decisions = review.with_name("review.decisions.csv")
+    _decide(runner, review, "90000001", "exclude", "--reason", "first")
+    before = decisions.read_bytes(), (tmp_path / "out" / "screening.csv").read_bytes()
+    bad = tmp_path / "bulk.csv"
+    bad.write_text(text)
+    result = runner.invoke(cli, ["decide", str(review), "--from", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert (decisions.read_bytes(), (tmp_path / "out" / "screening.csv").read_bytes()) == before
+    with pytest.raises(InputFileError):
+        read_bulk(bad)
+
+
+def test_reviewers_deciding_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "p.decisions.csv"
+    errors: list[BaseException] = []
+
+    def decide(n: int) -> None:
+        try:
+            for k in range(5):
+                change = Change(f"pmid:{90000100 + n * 10 + k}", "include", f"reviewer {n}")
+                change_decisions(path, [change], reviewer=f"r{n}", day="2026-12-05")
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(load_overrides(path)) == 30
