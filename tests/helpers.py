@@ -161,3 +161,31 @@ BAD_PROTOCOLS = [
     ("invalid yaml", "name: [unclosed\nsearch: {", "invalid YAML at line"),
     ("tab indentation", "name: x\nsearch:\n\tquery: a\n", "invalid YAML"),
 ]
+
+
+def uncertain_ris(count: int, label: str) -> str:
+    """``count`` synthetic RIS records the demo protocol leaves uncertain (no language: "in English" is open)."""
+    return "".join(
+        f"TY  - JOUR\nTI  - Synthetic {label} record {n}: BDNF Val66Met and ketamine response in treatment-resistant "
+        f"depression\nAU  - Synth, D.\nPY  - 2023\nAB  - In {40 + n} patients with treatment-resistant depression, "
+        f"the BDNF Val66Met genotype was measured before ketamine.\nDO  - 10.5555/evsynth-{label}.{n}\nER  - \n"
+        for n in range(1, count + 1)
+    )
+
+
+def demo_review(tmp_path: Path, ris: str) -> Path:
+    """The demo protocol copied into ``tmp_path`` (its decisions file lands there) and run from the bundled cassette
+    with ``ris`` as an extra import, outputs and store in ``tmp_path/out``; returns the protocol's path."""
+    from click.testing import CliRunner
+
+    from evsynth.cli import cli
+
+    protocol = tmp_path / "review.yaml"
+    protocol.write_bytes((ROOT / "queries" / "trd-pharmacogenomics.yaml").read_bytes())
+    extra = tmp_path / "extra.ris"
+    extra.write_text(ris)
+    cassette = str(ROOT / "cassettes" / "trd-pharmacogenomics.yaml")
+    args = ["run", str(protocol), "--replay", cassette, "--import", str(extra), "--out", str(tmp_path / "out"), "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return protocol

@@ -22,6 +22,7 @@ LAYERS = (
     {"audit"},
     {"testing"},
     {"pipeline"},
+    {"desk"},
     {"cli", "__main__", "__init__"},
 )
 

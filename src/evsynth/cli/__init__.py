@@ -3,7 +3,15 @@
 Exit codes: see :mod:`evsynth.cli.base`.
 """
 
-from evsynth.cli import audit_command, export_command, files, review, run_command, server_command  # noqa: F401 - each registers its commands
+from evsynth.cli import (  # noqa: F401 - each registers its commands
+    audit_command,
+    desk_command,
+    export_command,
+    files,
+    review,
+    run_command,
+    server_command,
+)
 from evsynth.cli.base import cli, main
 
 __all__ = ["cli", "main"]

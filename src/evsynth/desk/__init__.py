@@ -1,0 +1,1 @@
+"""The reviewer's desk: screening in a browser (``evsynth desk``)."""
