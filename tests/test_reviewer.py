@@ -5,6 +5,8 @@ synthetic (PMIDs from 90000001); so are the exports written here."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 import threading
 from pathlib import Path
 
@@ -140,3 +142,25 @@ def test_reviewers_deciding_at_once_lose_nothing(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert not errors and len(load_overrides(path)) == 30
+
+
+def _included_in_report(out: Path) -> int:
+    found = re.search(r"from (\d+) included records", (out / "report.html").read_text())
+    assert found, "report.html names no included count"
+    return int(found.group(1))
+
+
+def test_the_report_follows_every_decision(review: Path, runner: CliRunner, tmp_path: Path) -> None:
+    """report.html said 37 included while prisma.svg beside it said 38 after a decide (issue 28): every output
+    derived from the decisions is now written again with them."""
+    out = tmp_path / "out"
+    before = _included_in_report(out)
+    excluded = next(pmid for pmid, row in _screening(out).items() if row["decision"] == "exclude")
+    _decide(runner, review, excluded, "include", "--reason", "sub-study found in the full text")
+    prisma = json.loads((out / "prisma.json").read_text())["included"]["total_studies"]
+    assert _included_in_report(out) == prisma == before + 1
+    assert f"pubmed.ncbi.nlm.nih.gov/{excluded}" in (out / "report.html").read_text()
+    (out / "report.html").unlink()
+    rebuilt = runner.invoke(cli, ["report", str(review), "--out", str(out)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _included_in_report(out) == prisma

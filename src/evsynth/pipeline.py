@@ -140,6 +140,29 @@ def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path
 KEY_OUTPUTS = ("records.csv", "run-manifest.json", "changes.json", "report.html")
 
 
+def refresh_outputs(
+    protocol: Protocol, store: Store, out_dir: Path, *, tagger: Tagger | None = None
+) -> dict[str, Path]:
+    """Write again, from the store and no network, everything derived from the review's decisions: the screening
+    outputs and PRISMA, the mentions, and the graph with its exports, tables and report, so that none of them
+    lags behind a reviewer's decision (``decide``, ``screen``, the desk and ``evsynth report`` call it). The files
+    are staged and replace the earlier ones together; ``records.csv``, ``changes.*`` and the run manifest belong
+    to runs and are left alone. The caller holds the store's lock."""
+    check_writable(out_dir)
+    with staged_outputs(out_dir) as stage:
+        review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
+        outputs: dict[str, Path] = {}
+        if protocol.criteria is not None:
+            outputs.update(write_screening_outputs(store, review, protocol.criteria, stage, title=protocol.title))
+        tagger = tagger or Tagger()
+        tag_store(store, review.included, tagger)
+        outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
+        synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
+        outputs.update(write_synthesis(synthesis, stage, title=protocol.title or protocol.name,
+                                       prisma_svg=outputs.get("prisma_svg")))  # fmt: skip
+    return {name: out_dir / path.relative_to(stage) for name, path in outputs.items()}
+
+
 def run_protocol(
     protocol: Protocol,
     store: Store,

@@ -23,13 +23,12 @@ from evsynth.cli.base import (
 )
 from evsynth.config import default_reviewer
 from evsynth.fileio import check_writable
-from evsynth.pipeline import default_out_dir
+from evsynth.pipeline import default_out_dir, refresh_outputs
+from evsynth.protocol.loader import load_protocol
 from evsynth.screening.decisions import OVERRIDE_DECISIONS, load_overrides, parse_target
-from evsynth.screening.outputs import write_screening_outputs
-from evsynth.screening.reviewer import BulkRow, Change, bulk_changes, change_decisions, decide_and_refresh, read_bulk
+from evsynth.screening.reviewer import BulkRow, Change, bulk_changes, change_decisions, decide_and_rescreen, read_bulk
 from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
-from evsynth.store.decisions import load_review_state
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -44,8 +43,9 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: boo
 
     Use it after editing the protocol's criteria or its decisions file: records are
     re-evaluated when the criteria changed or their content did, reviewer decisions
-    are applied, and screening.csv, included.ris, asreview.csv and prisma.* are
-    rewritten.
+    are applied, and screening.csv, included.ris, asreview.csv, prisma.*, the
+    mentions, the graph and its exports, the evidence tables and report.html are
+    rewritten from the store.
     """
     log = command_log(quiet=quiet, log_json=log_json)
     loaded, criteria = screening_protocol(protocol)
@@ -54,8 +54,7 @@ def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: boo
     with open_store(db_path or out / "evsynth.sqlite", "screen", create=False, wait=wait, log=log) as store:
         check_writable(out)
         result = screen_store(store, loaded.name, criteria, overrides)
-        review = load_review_state(store, loaded.name, screened=True)
-        paths = write_screening_outputs(store, review, criteria, out, title=loaded.title)
+        paths = refresh_outputs(loaded, store, out)
     log_screening(log, result, loaded)
     for path in paths.values():
         log.info("output", f"wrote {path}", path=str(path))
@@ -131,10 +130,11 @@ def decide(
             log.info("no_store", f"no store at {store_path} yet: {said} from the next run")
             return
         check_writable(out)
-        result = decide_and_refresh(store, loaded, criteria, changes, reviewer=who, day=day, out_dir=out)
+        result = decide_and_rescreen(store, loaded, criteria, changes, reviewer=who, day=day)
         _log_changes(log, loaded.overrides_path, changes)
+        refresh_outputs(loaded, store, out)
     log_screening(log, result, loaded)
-    log.info("output", f"refreshed the screening outputs in {out}", path=str(out))
+    log.info("output", f"refreshed the screening outputs, PRISMA, graph, tables and report in {out}", path=str(out))
 
 
 def _decide_rows(
@@ -163,3 +163,25 @@ def _log_changes(log: Log, path: Path, changes: list[Change]) -> None:
         log.info("decision", f"{path}: {record} {said}", record=record, decision=change.decision or "cleared")
     if len(changes) > 20:
         log.info("decisions", f"{path}: {len(changes)} decisions recorded", count=len(changes))
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@OUT_OPTION
+@DB_OPTION
+@WAIT_OPTION
+@LOG_JSON_OPTION
+@QUIET_OPTION
+def report(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: bool, log_json: bool, quiet: bool) -> None:
+    """Write again, from the store and without the network, every output derived from PROTOCOL's decisions.
+
+    The screening outputs and PRISMA, the mentions, the graph and its exports, the evidence tables and
+    report.html, so that all of them say the same (decide, screen and the desk do this after each decision).
+    """
+    log = command_log(quiet=quiet, log_json=log_json)
+    loaded = load_protocol(protocol)
+    out = out_dir or default_out_dir(loaded)
+    with open_store(db_path or out / "evsynth.sqlite", "report", create=False, wait=wait, log=log) as store:
+        paths = refresh_outputs(loaded, store, out)
+    for path in paths.values():
+        log.info("output", f"wrote {path}", path=str(path))

@@ -31,11 +31,9 @@ from evsynth.fileio import read_input_text
 from evsynth.protocol.criteria import Criteria
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
-from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import ScreenResult, screen_store
 from evsynth.sources.dedupe import fold_title
 from evsynth.store.database import Store
-from evsynth.store.decisions import load_review_state
 from evsynth.store.lock import store_lock
 from evsynth.store.records import record_rows
 
@@ -211,7 +209,7 @@ def bulk_changes(
     return changes, unmatched
 
 
-def decide_and_refresh(
+def decide_and_rescreen(
     store: Store,
     protocol: Protocol,
     criteria: Criteria,
@@ -219,12 +217,8 @@ def decide_and_refresh(
     *,
     reviewer: str,
     day: str,
-    out_dir: Path,
 ) -> ScreenResult:
-    """Record ``changes``, screen the review again with them and rewrite its screening outputs in ``out_dir``:
-    what ``evsynth decide`` and the desk do with each decision (the caller holds the store's lock)."""
+    """Record ``changes`` and screen the review again with them: what ``evsynth decide`` and the desk do with
+    each decision, before they write the outputs again (the caller holds the store's lock)."""
     decisions = change_decisions(protocol.overrides_path, changes, reviewer=reviewer, day=day)
-    result = screen_store(store, protocol.name, criteria, decisions, kind="override")
-    review = load_review_state(store, protocol.name, screened=True)
-    write_screening_outputs(store, review, criteria, out_dir, title=protocol.title)
-    return result
+    return screen_store(store, protocol.name, criteria, decisions, kind="override")
