@@ -100,3 +100,22 @@ def test_two_reviewers_deciding_at_once_lose_nothing(desk: Desk) -> None:
     assert len(load_overrides(desk.protocol.overrides_path)) == 8
     screening = _screening(desk.out_dir)
     assert all(screening[str(item["record_id"])]["decision"] == "exclude" for item in items)
+
+
+def test_the_ranking_puts_the_likeliest_includes_first(tmp_path: Path) -> None:
+    """Among uncertain records the model learnt from the decided ones orders the queue: records like the includes
+    before records like the excludes."""
+    from evsynth.screening.ranking import include_scores
+
+    texts = {1: "BDNF Val66Met genotype and ketamine response in depression", 2: "mouse knockout behaviour",
+             3: "rat forced swim test", 4: "COMT genotype and ECT response in depression", 5: "mouse maze learning",
+             6: "SLC6A4 genotype and escitalopram response in depression"}  # fmt: skip
+    scores = include_scores(texts, {1: True, 2: False, 3: False, 4: True})
+    assert scores[6] > 0.5 > scores[5]
+    assert include_scores(texts, {1: True, 4: True}) == {}  # one class: nothing to learn yet
+    loaded = load_protocol(demo_review(tmp_path, uncertain_ris(4, "rank")))
+    assert loaded.criteria is not None
+    desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    items = create_app(desk).test_client().get("/api/queue").get_json()["items"]
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
+    assert all(0 <= i["score"] <= 1 for i in items)

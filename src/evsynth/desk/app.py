@@ -2,9 +2,10 @@
 
 The queue puts the records the rules left uncertain first; one record shows its title, abstract and metadata,
 with each criterion's evidence highlighted where it matched. A decision (include, exclude, maybe) goes through
-:func:`evsynth.screening.reviewer.decide_and_refresh`, as ``evsynth decide`` does: under the store's lock and the
-decisions file's, kept with the reviewer's name, the day and what it replaced, and the screening outputs and
-PRISMA are rewritten at once. Undo puts back what the record had before the desk's last decision on it.
+:func:`evsynth.screening.reviewer.decide_and_rescreen` and :func:`evsynth.pipeline.refresh_outputs`, as
+``evsynth decide`` does: under the store's lock and the decisions file's, kept with the reviewer's name, the day
+and what it replaced; every output derived from the decisions (screening, PRISMA, graph, tables, report) is
+rewritten at once. Undo puts back what the record had before the desk's last decision on it.
 
 Every request opens the store for itself (SQLite connections stay in their thread); the page is one HTML file
 with its script and style beside it, no CDN.
@@ -24,15 +25,18 @@ from flask import Flask, Response, abort, jsonify, request
 
 from evsynth.errors import EvsynthError
 from evsynth.models import Record
+from evsynth.pipeline import refresh_outputs
 from evsynth.protocol.concepts import Outcome
 from evsynth.protocol.criteria import Criteria
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides
-from evsynth.screening.reviewer import Change, decide_and_refresh
+from evsynth.screening.ranking import include_scores
+from evsynth.screening.reviewer import Change, decide_and_rescreen
 from evsynth.store.database import Store, row_to_record, utc_now
 from evsynth.store.decisions import load_review_state
 from evsynth.store.lock import store_lock
 from evsynth.store.records import record_rows
+from evsynth.tagger.tagger import Tagger
 
 QUEUE_ORDER = {"uncertain": 0, "include": 1, "exclude": 2}
 _STATIC = {"desk.js": "text/javascript", "desk.css": "text/css"}
@@ -48,6 +52,12 @@ class Desk:
     out_dir: Path
     reviewer: str
     undo: dict[str, list[Override | None]] = field(default_factory=dict)  # target -> what it had before
+    _tagger: Tagger | None = None  # loaded at the first decision, kept for the next ones
+
+    def tagger(self) -> Tagger:
+        if self._tagger is None:
+            self._tagger = Tagger()
+        return self._tagger
 
     @contextmanager
     def store(self, *, write: bool = False) -> Iterator[Store]:
@@ -64,9 +74,10 @@ def queue(desk: Desk, decision: str = "uncertain") -> dict[str, Any]:
     with desk.store() as store:
         review = load_review_state(store, desk.protocol.name, screened=True)
         rows = {r: d for r, d in review.decisions.items() if d["decision"] != "removed"}
+        scores = _scores(store, rows)
         chosen = sorted(
             (rid for rid, row in rows.items() if decision == "all" or row["decision"] == decision),
-            key=lambda rid: (QUEUE_ORDER.get(rows[rid]["rule_decision"], 3), rid),
+            key=lambda rid: (QUEUE_ORDER.get(rows[rid]["rule_decision"], 3), -scores.get(rid, 0.0), rid),
         )
         columns = ("id", "pmid", "doi", "title", "pub_year", "journal_iso", "journal")
         about = {row["id"]: row for row in record_rows(store, columns, chosen)}
@@ -81,6 +92,7 @@ def queue(desk: Desk, decision: str = "uncertain") -> dict[str, Any]:
             "decision": rows[rid]["decision"],
             "rule_decision": rows[rid]["rule_decision"],
             "reviewed": rows[rid]["override_reason"] is not None,
+            "score": scores.get(rid),
         }  # fmt: skip
         for rid in chosen
         if rid in about
@@ -91,6 +103,17 @@ def queue(desk: Desk, decision: str = "uncertain") -> dict[str, Any]:
         "items": items,
         "progress": {"uncertain": len(uncertain), "reviewed": sum(1 for r in uncertain if r["override_reason"])},
     }
+
+
+def _scores(store: Store, rows: dict[int, Any]) -> dict[int, float]:
+    """The ranking model's include probability for each record (see :mod:`evsynth.screening.ranking`), learnt
+    from the decided ones: a reviewer's include or exclude, else the rules' when they decided."""
+    texts = {row["id"]: f"{row['title'] or ''} {row['abstract'] or ''}" for row in
+             record_rows(store, ("id", "title", "abstract"), rows)}  # fmt: skip
+    labels = {
+        rid: row["decision"] == "include" for rid, row in rows.items() if row["decision"] in ("include", "exclude")
+    }
+    return include_scores(texts, labels)
 
 
 def record(desk: Desk, record_id: int) -> dict[str, Any]:
@@ -162,8 +185,8 @@ def decide(desk: Desk, record_id: int, decision: str | None, reason: str) -> dic
                 raise EvsynthError("a reason is needed for every reviewer decision")
             desk.undo.setdefault(target, []).append(current)
             change = Change(target, decision, reason)
-        decide_and_refresh(store, desk.protocol, desk.criteria, [change], reviewer=desk.reviewer,
-                           day=utc_now()[:10], out_dir=desk.out_dir)  # fmt: skip
+        decide_and_rescreen(store, desk.protocol, desk.criteria, [change], reviewer=desk.reviewer, day=utc_now()[:10])
+        refresh_outputs(desk.protocol, store, desk.out_dir, tagger=desk.tagger())
     return record(desk, record_id)
 
 

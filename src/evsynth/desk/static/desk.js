@@ -31,7 +31,9 @@ async function loadQueue(keep) {
   list.replaceChildren(...data.items.map((item, i) => {
     const li = el("li", { "data-record": item.record_id, class: item.reviewed ? "reviewed" : "" },
       el("span", { class: `badge ${item.decision}` }, item.decision), item.title || "(no title)",
-      el("span", { class: "meta" }, ` ${item.year || ""}`));
+      el("span", { class: "meta" }, ` ${item.year || ""}`),
+      item.score === null ? "" : el("span", { class: "score", title: "the ranking model's include probability" },
+        ` ${Math.round(item.score * 100)}%`));
     li.addEventListener("click", () => show(i));
     return li;
   }));
@@ -73,7 +75,8 @@ async function show(i) {
     include: "include by the rules: meets every inclusion criterion, no exclusion fires",
     exclude: `exclude by the rules: ${r.reasons.join("; ")}`,
   }[r.rule_decision] || r.rule_decision;
-  const verdict = r.override_reason ? `${r.decision} by a reviewer: ${r.override_reason} (${ruled})` : ruled;
+  const scored = state.items[i].score === null ? "" : `; the ranking model gives it ${Math.round(state.items[i].score * 100)}% to be an include`;
+  const verdict = (r.override_reason ? `${r.decision} by a reviewer: ${r.override_reason} (${ruled})` : ruled) + scored;
   $("record").replaceChildren(
     el("h2", { id: "title" }, ...highlighted(r.title || "(no title)", "title", r.evidence)),
     el("p", { class: "meta" }, `${r.authors.slice(0, 6).join(", ")}${r.authors.length > 6 ? " et al." : ""}. `,
