@@ -58,8 +58,13 @@ def test_prisma_template_csv_has_the_r_package_rows(runner: CliRunner) -> None:
     n = {row["data"]: row["n"] for row in rows if row["data"] != "NA"}
     assert n["database_results"] == str(counts["identification"]["total"])
     assert n["database_specific_results"] == "PubMed, 52; RIS import, 4; Scopus, 11"
-    assert n["duplicates"] == "10" and n["records_screened"] == "57"
-    assert n["records_excluded"] == str(counts["screening"]["excluded"])
+    screening = counts["screening"]
+    assert screening["excluded_automatic"] + screening["excluded_by_reviewer"] == screening["excluded"]
+    # the rules' exclusions are automation's (removed before screening); no full-text stage is claimed
+    assert n["excluded_automatic"] == str(screening["excluded_automatic"]) == "20"
+    assert n["duplicates"] == "10" and n["records_screened"] == str(57 - 20)
+    assert n["records_excluded"] == str(screening["excluded_by_reviewer"]) == "0"
+    assert {n[k] for k in ("dbr_sought_reports", "dbr_assessed", "dbr_excluded", "dbr_notretrieved_reports")} == {"NA"}
     assert n["new_studies"] == n["total_studies"] == str(counts["included"]["new_studies"])
     assert {"previous_studies", "dbr_assessed", "dbr_excluded", "citations_results", "total_reports"} <= set(n)
 
@@ -75,7 +80,14 @@ def test_prisma_svg_is_well_formed_with_every_count_and_no_overlapping_boxes(run
     counts = _demo(runner)
     svg = (OUT / "prisma.svg").read_bytes()
     text = " ".join(" ".join(etree.fromstring(svg).itertext()).replace("\u00a0", " ").split())
-    assert "Records screened (n = 57)" in text and f"Records excluded (n = {counts['screening']['excluded']})" in text
+    screening = counts["screening"]
+    assert f"Records screened (n = {57 - screening['excluded_automatic']})" in text
+    assert (
+        f"marked as ineligible by automation tools (the protocol's screening rules) (n = {screening['excluded_automatic']})"
+        in text
+    )
+    assert f"Records excluded by a reviewer (n = {screening['excluded_by_reviewer']})" in text
+    assert "Reports sought" not in text and "assessed for eligibility" not in text
     for label, number in counts["screening"]["excluded_by_reason"].items():
         assert f"(n = {number})" in text and label.split()[0] in text
     boxes = _boxes(svg)

@@ -93,6 +93,8 @@ def prisma_counts(
     }  # fmt: skip
     deleted = len(new_ids & deleted_ids(store))
     decided = Counter(state[rid]["decision"] for rid in screened)
+    # the rules' exclusions no reviewer decided on are automation's (PRISMA 2020 counts them before screening)
+    automatic = sum(1 for rid in screened if state[rid]["decision"] == "exclude" and not state[rid]["override_reason"])
     first_reason, all_reasons = _exclusion_reasons(state, screened, criteria)
     included_now = sorted(rid for rid, row in state.items() if row["decision"] == "include")
     prior = _previous_version(store, protocol_name, state, included_now, previous, previous_run) if previous else None
@@ -113,6 +115,8 @@ def prisma_counts(
         "screening": {
             "screened": len(screened),
             "excluded": decided["exclude"],
+            "excluded_automatic": automatic,
+            "excluded_by_reviewer": decided["exclude"] - automatic,
             "excluded_by_reason": dict(first_reason.most_common()),
             "reasons_any": dict(all_reasons.most_common()),
             "uncertain": decided["uncertain"],
@@ -124,7 +128,11 @@ def prisma_counts(
             "total_studies": len(included_now),
         },
         "notes": [
-            "Each record is screened once on its metadata, title and abstract; there is no separate full-text stage.",
+            "Each record is screened once on its metadata, title and abstract; there is no separate full-text stage, "
+            "so reports sought, not retrieved, assessed and excluded are NA in prisma.csv and absent from the diagram.",
+            "Records the screening rules excluded without a reviewer's decision are counted, in prisma.csv and the "
+            "diagram, as marked ineligible by automation tools (removed before screening); records screened are "
+            "the rest, and records excluded are those a reviewer excluded.",
             "Excluded records are counted under their first reason (exclusions in protocol order, then failed "
             "inclusions); reasons_any counts every reason that applied.",
             "Records are counted as both studies and reports.",
@@ -142,7 +150,7 @@ def _exclusion_reasons(
         row = state[rid]
         if row["decision"] != "exclude":
             continue
-        if row["rule_decision"] == "exclude":
+        if row["override_reason"] is None:  # the rules' exclusion; a reviewer's, even one agreeing, is the reviewer's
             labels = [criteria.label(name) for name in json.loads(row["reasons"])]
         else:
             labels = ["Excluded by a reviewer"]
@@ -215,17 +223,19 @@ def template_values(counts: dict[str, Any]) -> dict[str, Any]:
     ident, screen, included = counts["identification"], counts["screening"], counts["included"]
     previous = included["previous_studies"] or 0
     sources = "; ".join(f"{name}, {n}" for name, n in ident["sources"].items())
-    onward = included["new_studies"] + screen["uncertain"]
+    automatic = screen["excluded_automatic"]
     return {
         "previous_studies": previous, "previous_reports": previous,
         "database_results": ident["total"], "database_specific_results": sources,
         "register_results": 0, "register_specific_results": "",
         "website_results": 0, "organisation_results": 0, "citations_results": 0,
-        "duplicates": ident["duplicates_removed"], "excluded_automatic": 0, "excluded_other": ident["removed_other"],
-        "records_screened": screen["screened"], "records_excluded": screen["excluded"],
-        "dbr_sought_reports": onward, "dbr_notretrieved_reports": 0,
-        "other_sought_reports": 0, "other_notretrieved_reports": 0,
-        "dbr_assessed": included["new_studies"], "dbr_excluded": 0, "other_assessed": 0, "other_excluded": 0,
+        "duplicates": ident["duplicates_removed"], "excluded_automatic": automatic,
+        "excluded_other": ident["removed_other"],
+        "records_screened": screen["screened"] - automatic, "records_excluded": screen["excluded_by_reviewer"],
+        # no full-text stage happened: nothing is claimed for it
+        "dbr_sought_reports": "NA", "dbr_notretrieved_reports": "NA",
+        "other_sought_reports": "NA", "other_notretrieved_reports": "NA",
+        "dbr_assessed": "NA", "dbr_excluded": "NA", "other_assessed": "NA", "other_excluded": "NA",
         "new_studies": included["new_studies"], "new_reports": included["new_studies"],
         "total_studies": included["total_studies"], "total_reports": included["total_studies"],
     }  # fmt: skip

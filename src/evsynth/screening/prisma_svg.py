@@ -43,7 +43,8 @@ class _Box:
         for i, (text, bold) in enumerate(self.lines):
             weight = ' font-weight="bold"' if bold else ""
             y = self.y + _PAD + (i + 1) * _LINE - 4
-            parts.append(f'<text x="{self.x + _PAD:.0f}" y="{y:.0f}"{weight}>{escape(text)}</text>')
+            indent = (len(text) - len(text.lstrip(" "))) * 4  # SVG collapses spaces: indent by position
+            parts.append(f'<text x="{self.x + _PAD + indent:.0f}" y="{y:.0f}"{weight}>{escape(text.strip())}</text>')
         return "\n".join(parts)
 
 
@@ -51,7 +52,7 @@ def _wrap(items: list[tuple[str, bool]], width: float) -> list[tuple[str, bool]]
     columns = max(10, int((width - 2 * _PAD) / _CHAR))
     lines: list[tuple[str, bool]] = []
     for text, bold in items:
-        indent = "   " if text.startswith("   ") else ""
+        indent = " " * (len(text) - len(text.lstrip(" ")))
         glued = text.strip().replace("(n = ", "(n\u00a0=\u00a0")  # never break inside "(n = 12)"
         for j, line in enumerate(textwrap.wrap(glued, columns - len(indent)) or [""]):
             lines.append(((indent + "  " if j else indent) + line, bold))
@@ -91,19 +92,24 @@ def render_prisma_svg(counts: dict[str, Any], title: str = "") -> str:
     identified = _Box(
         main_x, y, main_w, _wrap([(f"Records identified (n = {ident['total']}):", True), *sources], main_w)
     )
+    reasons = [(f"      {label} (n = {n})", False) for label, n in screen["excluded_by_reason"].items()
+               if label != "Excluded by a reviewer"]  # fmt: skip
     removed = _Box(side_x, y, side_w, _wrap([
         ("Records removed before screening:", True),
         (f"   Duplicate records (n = {ident['duplicates_removed']})", False),
+        ("   Records marked as ineligible by automation tools (the protocol's screening rules) "
+         f"(n = {screen['excluded_automatic']}):", False),
+        *reasons,
         (f"   Records removed for other reasons (n = {ident['removed_other']})", False),
     ], side_w))  # fmt: skip
     row1 = max(identified.height, removed.height, 112.0)  # tall enough for the band's label
     identified.min_height = removed.min_height = row1
     y2 = y + row1 + _GAP
-    screened = _Box(main_x, y2, main_w, _wrap([(f"Records screened (n = {screen['screened']})", True)], main_w))
-    reasons = [(f"   {label} (n = {n})", False) for label, n in screen["excluded_by_reason"].items()]
-    excluded = _Box(
-        side_x, y2, side_w, _wrap([(f"Records excluded (n = {screen['excluded']}):", True), *reasons], side_w)
-    )
+    screened_n = screen["screened"] - screen["excluded_automatic"]
+    screened = _Box(main_x, y2, main_w, _wrap([(f"Records screened (n = {screened_n})", True)], main_w))
+    excluded = _Box(side_x, y2, side_w, _wrap([
+        (f"Records excluded by a reviewer (n = {screen['excluded_by_reviewer']})", True),
+    ], side_w))  # fmt: skip
     y3 = y2 + excluded.height + _GAP
     uncertain = _Box(side_x, y3, side_w, _wrap([
         (f"Records awaiting a reviewer's decision (uncertain) (n = {screen['uncertain']})", True),
