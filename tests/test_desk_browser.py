@@ -102,8 +102,12 @@ def test_ten_records_screened_by_keyboard_survive_a_reload(desk: Desk, url: str)
     with (desk.out_dir / "screening.csv").open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["title"].startswith("Synthetic browser record")]
     assert sorted(r["decision"] for r in rows) == ["include"] * 5 + ["uncertain"] * 7
-    prisma = json.loads((desk.out_dir / "prisma.json").read_text())["screening"]
-    assert prisma["uncertain"] == prisma_before["uncertain"] - 5 and prisma["overridden"] == 10
+    prisma = json.loads((desk.out_dir / "prisma.json").read_text())
+    assert prisma["screening"]["uncertain"] == prisma_before["uncertain"] - 5
+    assert prisma["screening"]["overridden"] == 10
+    # and the report says what PRISMA says: the five includes are in it
+    report = (desk.out_dir / "report.html").read_text()
+    assert f"from {prisma['included']['total_studies']} included records" in report
 
 
 def test_two_reviewers_in_two_browsers_lose_nothing(desk: Desk) -> None:
