@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.helpers import ROOT
+from tests.helpers import ROOT, demo_review, uncertain_ris
 
 from evsynth.cli import cli
 from evsynth.errors import InputFileError
@@ -164,3 +164,12 @@ def test_the_report_follows_every_decision(review: Path, runner: CliRunner, tmp_
     rebuilt = runner.invoke(cli, ["report", str(review), "--out", str(out)])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _included_in_report(out) == prisma
+
+
+def test_an_uncertain_record_says_what_is_unknown(tmp_path: Path) -> None:
+    """screening.csv listed the failure label ("Not in English") for a record that only lacks a language."""
+    demo_review(tmp_path, uncertain_ris(2, "unknown"))
+    with (tmp_path / "out" / "screening.csv").open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["decision"] == "uncertain"]
+    assert len(rows) == 2
+    assert {r["reason_labels"] for r in rows} == {"Cannot tell from the record: english (language: none)"}

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from evsynth.fileio import CsvWriter, atomic_writer
 from evsynth.formats.ris import record_url, ris_lines
-from evsynth.models import Record
+from evsynth.models import Evidence, Record
 from evsynth.protocol.criteria import Criteria
 from evsynth.screening.prisma import prisma_counts, write_prisma
 from evsynth.screening.prisma_svg import render_prisma_svg
@@ -57,9 +57,7 @@ def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, 
         "overridden": int(decision["override_reason"] is not None),
         "override_reason": decision["override_reason"] or "",
         "rule_decision": decision["rule_decision"],
-        "reason_labels": "Meets every inclusion criterion"
-        if decision["rule_decision"] == "include"
-        else "; ".join(criteria.label(n) for n in names),
+        "reason_labels": _reason_labels(decision["rule_decision"], names, evidence, criteria),
         "record_id": record_id,
         "doi": record.doi,
         "title": record.title,
@@ -68,6 +66,20 @@ def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, 
         "source": record.source,
         "screening_id": decision["screening_id"],
     }
+
+
+def _reason_labels(rule: str, names: list[str], evidence: tuple[Evidence, ...], criteria: Criteria) -> str:
+    """What the rules decided, in words: an uncertain record says what is unknown ("Cannot tell from the record:
+    english (language: none)"), not the labels of the exclusions it might meet."""
+    if rule == "include":
+        return "Meets every inclusion criterion"
+    if rule != "uncertain":
+        return "; ".join(criteria.label(n) for n in names)
+    unknown = []
+    for name in names:
+        seen = [f"{e.field}: {'none' if e.value == '(none)' else e.value}" for e in evidence if e.criterion == name]
+        unknown.append(f"{name} ({'; '.join(dict.fromkeys(seen))})" if seen else name)
+    return "Cannot tell from the record: " + "; ".join(unknown)
 
 
 def _write_asreview_row(writer: Any, record: Record, decision: Mapping[str, Any], record_id: int) -> None:
