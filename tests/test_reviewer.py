@@ -173,3 +173,12 @@ def test_an_uncertain_record_says_what_is_unknown(tmp_path: Path) -> None:
         rows = [r for r in csv.DictReader(handle) if r["decision"] == "uncertain"]
     assert len(rows) == 2
     assert {r["reason_labels"] for r in rows} == {"Cannot tell from the record: english (language: none)"}
+
+
+def test_the_report_never_shows_an_internal_record_key(tmp_path: Path) -> None:
+    """Records without a PMID (Scopus, RIS) showed as 'ris:sha1:…' and 'scopus_csv:2-s2.0-…' in report.html."""
+    protocol = demo_review(tmp_path, (ROOT / "demo" / "hand-search.ris").read_text())
+    assert protocol.exists()
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "sha1:" not in report and "scopus_csv:" not in report and "ris:" not in report
+    assert '<a href="https://doi.org/10.5555/evsynth-demo.r001">' in report  # first author, year, title, DOI

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import networkx as nx
 
@@ -133,11 +134,22 @@ th{background:#f3f3f3}.yes{color:#0a6b2d;font-weight:600}.no{color:#888}.note{co
 figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #eee}"""
 
 
-def _pmid_links(pmids: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(
-        f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(p)}/">{escape(p)}</a>' if p.isdigit() else escape(p)
-        for p in pmids
-    )
+def _record_links(keys: tuple[str, ...] | list[str], known: dict[str, EvidenceRecord]) -> str:
+    """PMIDs as PubMed links; a record without one (a Scopus or RIS import) as its first author, year and title,
+    linked to its DOI when it has one: never the store's internal key."""
+
+    def one(key: str) -> str:
+        if key.isdigit():
+            return f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(key)}/">{escape(key)}</a>'
+        record = known.get(key)
+        if record is None:
+            return "a record without a PMID"
+        short = record.title if len(record.title) <= 80 else record.title[:77] + "..."
+        shown = f"{escape(record.citation)}, {escape(short)}" if record.citation != record.key else escape(short)
+        doi = record.doi or ""
+        return f'<a href="https://doi.org/{escape(quote(doi, safe="/:;()"))}">{shown}</a>' if doi else shown
+
+    return ", ".join(one(key) for key in keys)
 
 
 def render_report(
@@ -151,6 +163,7 @@ def render_report(
 ) -> str:
     """The report page as HTML text."""
     modules = [r for r in rows if r.level == "module" and r.n_records]
+    known = {record.key: record for record in records}
     convergent_entities = [r for r in rows if r.level != "module" and r.convergent]
     html = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
@@ -169,7 +182,7 @@ def render_report(
         "<th>Evidence by treatment modality</th><th>Members named</th></tr>"
     )
     for row in modules:
-        by_modality = "<br>".join(f"{escape(m)}: {_pmid_links(p)}" for m, p in row.modality_pmids) or "none"
+        by_modality = "<br>".join(f"{escape(m)}: {_record_links(p, known)}" for m, p in row.modality_pmids) or "none"
         verdict = "yes" if row.convergent else "no"
         html.append(
             f"<tr><td>{escape(row.name)}</td><td class='{verdict}' title='{escape(row.reason)}'>{verdict}</td>"
@@ -198,13 +211,13 @@ def render_report(
     grouped = table_rows(records)
     for table, caption in TABLES.items():
         html.append(
-            f"<h2>{escape(caption)}</h2><table><tr><th>PMID</th><th>Study</th><th>Design</th><th>N</th>"
+            f"<h2>{escape(caption)}</h2><table><tr><th>PMID or DOI</th><th>Study</th><th>Design</th><th>N</th>"
             "<th>Genes</th><th>Variants</th><th>miRNAs</th><th>Treatments</th></tr>"
         )
         for line in grouped[table]:
             html.append(
                 "<tr>"
-                + f"<td>{_pmid_links([line['pmid']])}</td>"
+                + f"<td>{_record_links([line['pmid']], known)}</td>"
                 + "".join(
                     f"<td>{escape(line[c])}</td>"
                     for c in ("citation", "design", "sample_size", "genes", "variants", "mirnas", "treatments")
