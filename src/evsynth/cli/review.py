@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -31,13 +32,15 @@ from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
 
 
-@cli.command(epilog=EXIT_CODES)
-@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@OUT_OPTION
-@DB_OPTION
-@WAIT_OPTION
-@LOG_JSON_OPTION
-@QUIET_OPTION
+def _store_command(command: Callable[..., None]) -> click.Command:
+    """A command over one protocol's store: PROTOCOL, --out, --db, --wait, --log-json, --quiet."""
+    for option in (QUIET_OPTION, LOG_JSON_OPTION, WAIT_OPTION, DB_OPTION, OUT_OPTION,
+                   click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))):  # fmt: skip
+        command = option(command)
+    return cli.command(epilog=EXIT_CODES)(command)
+
+
+@_store_command
 def screen(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: bool, log_json: bool, quiet: bool) -> None:
     """Screen the stored records of PROTOCOL again, without harvesting (no network).
 
@@ -165,13 +168,7 @@ def _log_changes(log: Log, path: Path, changes: list[Change]) -> None:
         log.info("decisions", f"{path}: {len(changes)} decisions recorded", count=len(changes))
 
 
-@cli.command(epilog=EXIT_CODES)
-@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
-@OUT_OPTION
-@DB_OPTION
-@WAIT_OPTION
-@LOG_JSON_OPTION
-@QUIET_OPTION
+@_store_command
 def report(protocol: Path, out_dir: Path | None, db_path: Path | None, wait: bool, log_json: bool, quiet: bool) -> None:
     """Write again, from the store and without the network, every output derived from PROTOCOL's decisions.
 
