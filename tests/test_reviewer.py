@@ -5,6 +5,7 @@ synthetic (PMIDs from 90000001); so are the exports written here."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import threading
@@ -182,3 +183,19 @@ def test_the_report_never_shows_an_internal_record_key(tmp_path: Path) -> None:
     report = (tmp_path / "out" / "report.html").read_text()
     assert "sha1:" not in report and "scopus_csv:" not in report and "ris:" not in report
     assert '<a href="https://doi.org/10.5555/evsynth-demo.r001">' in report  # first author, year, title, DOI
+
+
+def test_the_report_states_the_search_and_lists_the_included_studies(tmp_path: Path) -> None:
+    """report.html for people: the search as run (where, when, window, query) and a Table 1 of the included
+    studies with their titles, as many as PRISMA includes."""
+    demo_review(tmp_path, uncertain_ris(1, "table"))
+    out = tmp_path / "out"
+    report = (out / "report.html").read_text()
+    prisma = json.loads((out / "prisma.json").read_text())["included"]["total_studies"]
+    assert "<h2>Search</h2>" in report and "PubMed, last searched 20" in report
+    assert "published 2021-01-01 to 2025-06-01 ([pdat])" in report
+    assert "&quot;Depressive Disorder, Treatment-Resistant&quot;[Mesh]" in report  # the query, escaped
+    assert f"<h2>Table 1. Included studies ({prisma})</h2>" in report
+    with (out / "screening.csv").open(newline="") as handle:
+        titles = [r["title"] for r in csv.DictReader(handle) if r["decision"] == "include"]
+    assert all(f"<td>{html.escape(title)}</td>" in report for title in titles)

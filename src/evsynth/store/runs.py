@@ -119,3 +119,12 @@ def protocols(store: Store) -> list[str]:
     """The names of the protocols whose runs are in the store, sorted."""
     rows = store.conn.execute("SELECT DISTINCT protocol_name FROM runs WHERE protocol_name IS NOT NULL")
     return sorted(row[0] for row in rows)
+
+
+def last_search(store: Store, protocol_name: str) -> str:
+    """When the protocol's search last ran to the end (an ISO timestamp), or "" before the first."""
+    row = store.conn.execute(
+        "SELECT max(started_at) FROM runs WHERE kind = 'harvest' AND protocol_name = ? AND status = 'complete'",
+        (protocol_name,),
+    ).fetchone()
+    return str(row[0] or "")

@@ -12,6 +12,7 @@ from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members
 from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
+from evsynth.store.runs import last_search
 from evsynth.synthesis.convergence import ConvergenceRow, convergence
 from evsynth.synthesis.evidence import EvidenceRecord, load_evidence
 from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
@@ -30,6 +31,7 @@ class Synthesis:
     rows: list[ConvergenceRow]
     modules: dict[str, Module]
     settings: ConvergenceSettings
+    search: str = ""  # the search as run: database, query, window and when it last ran (for the report)
     outputs: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -63,7 +65,23 @@ def synthesise(
     records = load_evidence(store, state.included)
     graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
     graph.graph["protocol"] = protocol.name
-    return Synthesis(records, graph, convergence(graph, records, modules, settings), modules, settings)
+    rows = convergence(graph, records, modules, settings)
+    return Synthesis(
+        records, graph, rows, modules, settings, search=search_text(protocol, last_search(store, protocol.name))
+    )
+
+
+def search_text(protocol: Protocol, searched: str) -> str:
+    """The search as the report states it: where, when, which window and the query."""
+    search = protocol.search
+    window = (
+        f"published {search.start or 'any time'} to {search.end or 'now'} ([{search.date_field}])"
+        if search.start or search.end
+        else "no date limit"
+    )
+    when = f"last searched {searched[:10]}" if searched else "not searched yet"
+    database = "PubMed" if search.database == "pubmed" else search.database
+    return f"{database}, {when}; {window}.\n{search.query}"
 
 
 def _inline_svg(path: Path) -> str | None:
@@ -101,6 +119,7 @@ def write_synthesis(
         records=result.records,
         prisma_svg=_inline_svg(prisma_svg) if prisma_svg else None,
         settings_text=settings_text(result.settings),
+        search=result.search,
     )
     result.outputs = outputs
     return outputs

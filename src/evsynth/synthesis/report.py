@@ -131,7 +131,8 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100p
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}table{border-collapse:collapse;width:100%;
 font-size:.85rem;margin:.6rem 0}th,td{border:1px solid #ddd;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.yes{color:#0a6b2d;font-weight:600}.no{color:#888}.note{color:#555;font-size:.9rem}
-figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #eee}"""
+figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #eee}
+pre.query{white-space:pre-wrap;background:#f6f6f6;padding:.6rem;font-size:.8rem}"""
 
 
 def _record_links(keys: tuple[str, ...] | list[str], known: dict[str, EvidenceRecord]) -> str:
@@ -152,6 +153,21 @@ def _record_links(keys: tuple[str, ...] | list[str], known: dict[str, EvidenceRe
     return ", ".join(one(key) for key in keys)
 
 
+def _included_table(records: list[EvidenceRecord], known: dict[str, EvidenceRecord]) -> list[str]:
+    """Table 1: every included study with its title, design and sample size, by year then first author."""
+    rows = sorted(records, key=lambda r: (r.year or 0, r.first_author, r.key))
+    html = [f"<h2>Table 1. Included studies ({len(rows)})</h2><table><tr><th>Study</th><th>Title</th><th>Design</th>"
+            "<th>N</th><th>PMID or DOI</th></tr>"]  # fmt: skip
+    for record in rows:
+        size = "" if record.design.sample_size is None else str(record.design.sample_size)
+        link = _record_links([record.key], known) if record.pmid else (
+            f'<a href="https://doi.org/{escape(quote(record.doi, safe="/:;()"))}">{escape(record.doi)}</a>'
+            if record.doi else "")  # fmt: skip
+        cells = (escape(record.citation), escape(record.title), escape(record.design.primary or "-"), escape(size))
+        html.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in (*cells, link)) + "</tr>")
+    return [*html, "</table>"]
+
+
 def render_report(
     *,
     title: str,
@@ -160,6 +176,7 @@ def render_report(
     records: list[EvidenceRecord],
     prisma_svg: str | None,
     settings_text: str,
+    search: str = "",
 ) -> str:
     """The report page as HTML text."""
     modules = [r for r in rows if r.level == "module" and r.n_records]
@@ -173,6 +190,9 @@ def render_report(
         f"records: {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges. Every finding below "
         "comes from the records' titles and abstracts and links to the PMIDs behind it.</p>",
     ]
+    if search:
+        where, _, query = search.partition("\n")
+        html.append(f"<h2>Search</h2><p>{escape(where)}</p><pre class='query'>{escape(query)}</pre>")
     html.append("<h2>PRISMA 2020 flow</h2>")
     html.append(f"<figure>{prisma_svg}</figure>" if prisma_svg else "<p>No screening in this protocol.</p>")
     html.append("<h2>Convergence</h2>")
@@ -208,6 +228,7 @@ def render_report(
         f"({escape(str(graph.graph.get('score_formula', '')))}); dashed lines are module membership. "
         "Open graph.cx2 in Cytoscape for the whole graph.</p>"
     )
+    html += _included_table(records, known)
     grouped = table_rows(records)
     for table, caption in TABLES.items():
         html.append(
