@@ -186,8 +186,8 @@ def test_the_report_never_shows_an_internal_record_key(tmp_path: Path) -> None:
 
 
 def test_the_report_states_the_search_and_lists_the_included_studies(tmp_path: Path) -> None:
-    """report.html for people: the search as run (where, when, window, query) and a Table 1 of the included
-    studies with their titles, as many as PRISMA includes."""
+    """report.html for people: the search as run (where, when, window, query), a Table 1 of the included
+    studies with their titles, as many as PRISMA includes, and the excluded ones with their reasons."""
     demo_review(tmp_path, uncertain_ris(1, "table"))
     out = tmp_path / "out"
     report = (out / "report.html").read_text()
@@ -197,5 +197,12 @@ def test_the_report_states_the_search_and_lists_the_included_studies(tmp_path: P
     assert "&quot;Depressive Disorder, Treatment-Resistant&quot;[Mesh]" in report  # the query, escaped
     assert f"<h2>Table 1. Included studies ({prisma})</h2>" in report
     with (out / "screening.csv").open(newline="") as handle:
-        titles = [r["title"] for r in csv.DictReader(handle) if r["decision"] == "include"]
+        rows = list(csv.DictReader(handle))
+    titles = [r["title"] for r in rows if r["decision"] == "include"]
     assert all(f"<td>{html.escape(title)}</td>" in report for title in titles)
+    # and the excluded ones, each with the reason it was excluded for
+    excluded = [r for r in rows if r["decision"] == "exclude"]
+    assert f"Excluded studies ({len(excluded)}), with reasons" in report
+    for row in excluded:
+        first_reason = row["reason_labels"].split("; ")[0]
+        assert f"<td>{html.escape(row['title'])}</td><td>{html.escape(first_reason)}</td>" in report

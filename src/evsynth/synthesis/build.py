@@ -14,7 +14,7 @@ from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
 from evsynth.store.runs import last_search
 from evsynth.synthesis.convergence import ConvergenceRow, convergence
-from evsynth.synthesis.evidence import EvidenceRecord, load_evidence
+from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy, excluded_studies, load_evidence
 from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
 from evsynth.synthesis.graph import build_graph
 from evsynth.synthesis.report import layout, write_report
@@ -32,6 +32,7 @@ class Synthesis:
     modules: dict[str, Module]
     settings: ConvergenceSettings
     search: str = ""  # the search as run: database, query, window and when it last ran (for the report)
+    excluded: list[ExcludedStudy] = field(default_factory=list)  # the screened records excluded, with reasons
     outputs: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -66,9 +67,9 @@ def synthesise(
     graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
     graph.graph["protocol"] = protocol.name
     rows = convergence(graph, records, modules, settings)
-    return Synthesis(
-        records, graph, rows, modules, settings, search=search_text(protocol, last_search(store, protocol.name))
-    )
+    search = search_text(protocol, last_search(store, protocol.name))
+    excluded = excluded_studies(protocol, store, state) if state.screened else []
+    return Synthesis(records, graph, rows, modules, settings, search=search, excluded=excluded)
 
 
 def search_text(protocol: Protocol, searched: str) -> str:
@@ -120,6 +121,7 @@ def write_synthesis(
         prisma_svg=_inline_svg(prisma_svg) if prisma_svg else None,
         settings_text=settings_text(result.settings),
         search=result.search,
+        excluded=result.excluded,
     )
     result.outputs = outputs
     return outputs

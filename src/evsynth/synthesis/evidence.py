@@ -9,7 +9,9 @@ from typing import Any
 
 from evsynth.formats.annotations import record_document
 from evsynth.models import Mention, display_name
+from evsynth.protocol.loader import Protocol
 from evsynth.store.database import Store
+from evsynth.store.decisions import ReviewState
 from evsynth.store.mentions import mentions_of
 from evsynth.store.records import record_rows
 from evsynth.synthesis.design import Design, classify
@@ -43,7 +45,8 @@ def author_name(author: dict[str, Any]) -> str:
     )
 
 
-def _first_author(authors_json: str | None) -> str:
+def first_author_of(authors_json: str | None) -> str:
+    """The first author of a stored authors list (JSON), as the tables show it."""
     authors = json.loads(authors_json or "[]")
     return author_name(authors[0]) if authors else ""
 
@@ -58,9 +61,35 @@ def load_evidence(store: Store, record_ids: Iterable[int]) -> list[EvidenceRecor
         pub_types = tuple(json.loads(row["pub_types"] or "[]"))
         records[row["id"]] = EvidenceRecord(
             key=row["pmid"] or row["record_key"], pmid=row["pmid"], title=row["title"] or "", text=doc.text,
-            year=row["pub_year"], first_author=_first_author(row["authors"]), doi=row["doi"],
+            year=row["pub_year"], first_author=first_author_of(row["authors"]), doi=row["doi"],
             pub_types=pub_types, design=classify(row["title"] or "", row["abstract"] or "", pub_types),
         )  # fmt: skip
     for record_id, mention in mentions_of(store, ids):
         records[record_id].mentions.append(mention)
     return sorted(records.values(), key=lambda r: (len(r.key), r.key))
+
+
+@dataclass(frozen=True)
+class ExcludedStudy:
+    """An excluded record as the report lists it."""
+
+    citation: str  # first author and year
+    title: str
+    reason: str  # the reviewer's reason, or the first rule that excluded it
+    pmid: str
+    doi: str
+
+
+def excluded_studies(protocol: Protocol, store: Store, state: ReviewState) -> list[ExcludedStudy]:
+    """The review's excluded records with the reason each was excluded for, by first author and year."""
+    criteria = protocol.criteria
+    decided = {rid: row for rid, row in state.decisions.items() if row["decision"] == "exclude"}
+    found = []
+    for row in record_rows(store, ("id", "pmid", "doi", "title", "pub_year", "authors"), decided):
+        decision = decided[row["id"]]
+        names = json.loads(decision["reasons"] or "[]")
+        rule = criteria.label(names[0]) if criteria is not None and names else "excluded by the rules"
+        citation = " ".join(part for part in (first_author_of(row["authors"]), str(row["pub_year"] or "")) if part)
+        found.append(ExcludedStudy(citation, row["title"] or "", decision["override_reason"] or rule,
+                                   row["pmid"] or "", row["doi"] or ""))  # fmt: skip
+    return sorted(found, key=lambda study: (study.citation, study.title))

@@ -13,7 +13,7 @@ import networkx as nx
 
 from evsynth.fileio import atomic_writer
 from evsynth.synthesis.convergence import ConvergenceRow
-from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy
 from evsynth.synthesis.graph_formats import TYPE_COLOURS
 from evsynth.synthesis.tables import TABLES, table_rows
 
@@ -168,6 +168,24 @@ def _included_table(records: list[EvidenceRecord], known: dict[str, EvidenceReco
     return [*html, "</table>"]
 
 
+def _excluded_table(excluded: list[ExcludedStudy]) -> list[str]:
+    """The excluded studies with the reason for each (collapsed: a review may exclude thousands)."""
+    if not excluded:
+        return []
+    html = [f"<details><summary><h2 style='display:inline'>Excluded studies ({len(excluded)}), with reasons</h2>"
+            "</summary><table><tr><th>Study</th><th>Title</th><th>Reason</th><th>PMID or DOI</th></tr>"]  # fmt: skip
+    for study in excluded:
+        if study.pmid:
+            link = f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(study.pmid)}/">{escape(study.pmid)}</a>'
+        elif study.doi:
+            link = f'<a href="https://doi.org/{escape(quote(study.doi, safe="/:;()"))}">{escape(study.doi)}</a>'
+        else:
+            link = ""
+        cells = (escape(study.citation), escape(study.title), escape(study.reason), link)
+        html.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return [*html, "</table></details>"]
+
+
 def render_report(
     *,
     title: str,
@@ -177,6 +195,7 @@ def render_report(
     prisma_svg: str | None,
     settings_text: str,
     search: str = "",
+    excluded: list[ExcludedStudy] | None = None,
 ) -> str:
     """The report page as HTML text."""
     modules = [r for r in rows if r.level == "module" and r.n_records]
@@ -229,6 +248,7 @@ def render_report(
         "Open graph.cx2 in Cytoscape for the whole graph.</p>"
     )
     html += _included_table(records, known)
+    html += _excluded_table(excluded or [])
     grouped = table_rows(records)
     for table, caption in TABLES.items():
         html.append(
