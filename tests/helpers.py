@@ -156,6 +156,12 @@ BAD_PROTOCOLS = [
         "sources[0].file: 'nope.csv' not found",
     ),
     ("criteria scalar", protocol_with(criteria="all"), "criteria: must be a mapping or a list"),
+    (
+        "other method",
+        protocol_with(prisma={"other_methods": {"ris": "citation"}}),
+        "prisma.other_methods.ris: 'citation' must be one of websites, organisations, citations; did you mean",
+    ),
+    ("prisma key", protocol_with(prisma={"other_method": {}}), "prisma.other_method: unknown key; did you mean"),
     ("top-level list", ["name"], "must be a mapping"),
     ("empty file", "", "is empty"),
     ("invalid yaml", "name: [unclosed\nsearch: {", "invalid YAML at line"),

@@ -36,6 +36,8 @@ def test_prisma_new_review_counts_follow_from_the_corpus(runner: CliRunner) -> N
     assert counts["review"] == "new" and counts["previous"] is None
     assert counts["identification"] == {
         "sources": {"PubMed": len(CORPUS["pubmed"]), "RIS import": len(CORPUS["ris"]), "Scopus": len(CORPUS["scopus"])},
+        "database_total": len(CORPUS["pubmed"]) + len(exports),
+        "other_methods": {},
         "total": len(CORPUS["pubmed"]) + len(exports),
         "duplicates_removed": duplicates,
         "removed_other": 0,
@@ -122,3 +124,29 @@ def test_prisma_update_has_a_previous_studies_arm(runner: CliRunner, server_fact
         "35",
         "5",
     )
+
+
+def test_a_source_declared_other_methods_is_counted_in_that_column(runner: CliRunner, tmp_path: Path) -> None:
+    """A hand search or citation searching goes in PRISMA's other-methods column, not among the databases."""
+    data = yaml.safe_load(Path(PROTOCOL).read_text())
+    data["prisma"] = {"other_methods": {"ris": "citations"}}
+    protocol = tmp_path / "other.yaml"
+    protocol.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    args = ["run", str(protocol), "--replay", CASSETTE, "--import", str(ROOT / "demo" / "scopus-export.csv"),
+            "--import", str(ROOT / "demo" / "hand-search.ris"), "--out", str(out), "-q"]  # fmt: skip
+    assert runner.invoke(cli, args).exit_code == 0
+    ident = json.loads((out / "prisma.json").read_text())["identification"]
+    assert ident["sources"] == {"PubMed": 52, "Scopus": 11} and ident["database_total"] == 63
+    assert ident["other_methods"] == {"RIS import": {"method": "citations", "n": 4}} and ident["total"] == 67
+    with (out / "prisma.csv").open(newline="") as handle:
+        n = {row["data"]: row["n"] for row in csv.DictReader(handle) if row["data"] != "NA"}
+    assert (n["database_results"], n["citations_results"], n["website_results"]) == ("63", "4", "0")
+    svg = (out / "prisma.svg").read_bytes()
+    text = " ".join(" ".join(etree.fromstring(svg).itertext()).replace("\u00a0", " ").split())
+    assert "Identification of new studies via other methods" in text
+    assert "Records identified from databases (n = 63)" in text and "RIS import, citation searching (n = 4)" in text
+    boxes = _boxes(svg)
+    for i, (x1, y1, w1, h1) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1 :]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, "boxes overlap"

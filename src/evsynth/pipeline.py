@@ -153,7 +153,11 @@ def refresh_outputs(
         review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
         outputs: dict[str, Path] = {}
         if protocol.criteria is not None:
-            outputs.update(write_screening_outputs(store, review, protocol.criteria, stage, title=protocol.title))
+            outputs.update(
+                write_screening_outputs(
+                    store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
+                )
+            )
         tagger = tagger or Tagger()
         tag_store(store, review.included, tagger)
         outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
@@ -307,7 +311,11 @@ def _run_stages(
     result.records = write_records_csv(store, protocol.name, records_csv)
     result.outputs = {"records": records_csv}
     if protocol.criteria is not None:
-        result.outputs.update(write_screening_outputs(store, review, protocol.criteria, stage, title=protocol.title))
+        result.outputs.update(
+            write_screening_outputs(
+                store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
+            )
+        )
     result.outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
     run.stage("graph")
     result.synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)

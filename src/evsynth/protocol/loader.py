@@ -23,15 +23,17 @@ from typing import Any
 from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.protocol.criteria import Criteria, load_criteria
 from evsynth.protocol.pathways import ConvergenceSettings, Module, convergence_settings, protocol_modules
-from evsynth.protocol.schema import Checker, read_yaml
+from evsynth.protocol.schema import Checker, did_you_mean, read_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 DATE_FIELDS = ("pdat", "edat", "mdat")
 
 _TOP_KEYS = {
     "name", "title", "version", "description", "search", "harvest", "sources",
-    "criteria", "extraction", "pathways", "convergence", "notes",
+    "criteria", "extraction", "pathways", "convergence", "prisma", "notes",
 }  # fmt: skip
+# PRISMA 2020's "other methods" an imported source can be counted under (its template's three boxes)
+OTHER_METHODS = ("websites", "organisations", "citations")
 _SEARCH_KEYS = {"database", "query", "blocks", "date_window", "notes"}
 _WINDOW_KEYS = {"start", "end", "field"}
 _BLOCK_KEYS = {"name", "description", "terms"}
@@ -92,6 +94,8 @@ class Protocol:
     # the pathway modules (packaged, plus or replaced by the protocol's) and the convergence thresholds, read once
     modules: dict[str, Module] = field(default_factory=dict, compare=False)
     convergence: ConvergenceSettings = field(default_factory=ConvergenceSettings, compare=False)
+    # sources PRISMA counts under "other methods" (source name -> websites | organisations | citations)
+    other_methods: dict[str, str] = field(default_factory=dict)
 
     @property
     def overrides_path(self) -> Path:
@@ -274,4 +278,21 @@ def load_protocol(path: str | Path) -> Protocol:
         criteria=load_criteria(sections["criteria"], path) if sections.get("criteria") is not None else None,
         modules=modules,
         convergence=convergence,
+        other_methods=_other_methods(check, top.get("prisma")),
     )
+
+
+def _other_methods(check: Checker, value: Any) -> dict[str, str]:
+    """``prisma: {other_methods: {hand-search: citations}}``: the sources identified by other methods."""
+    prisma = check.mapping(value or {}, "prisma", {"other_methods"})
+    methods = prisma.get("other_methods") or {}
+    if not isinstance(methods, dict):
+        raise check.fail("prisma.other_methods", f"must be a mapping of source name to method, got {methods!r:.60}")
+    found = {}
+    for source, method in methods.items():
+        where = f"prisma.other_methods.{source}"
+        if method not in OTHER_METHODS:
+            hint = did_you_mean(method, OTHER_METHODS)
+            raise check.fail(where, f"{method!r} must be one of {', '.join(OTHER_METHODS)}{hint}")
+        found[str(source)] = str(method)
+    return found

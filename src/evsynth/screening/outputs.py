@@ -94,7 +94,13 @@ def _write_asreview_row(writer: Any, record: Record, decision: Mapping[str, Any]
 
 
 def write_screening_outputs(
-    store: Store, review: ReviewState, criteria: Criteria, out_dir: Path, *, title: str = ""
+    store: Store,
+    review: ReviewState,
+    criteria: Criteria,
+    out_dir: Path,
+    *,
+    title: str = "",
+    other_methods: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write every screening output for the review's latest screening; return name -> path."""
     paths = {
@@ -109,7 +115,7 @@ def write_screening_outputs(
         atomic_writer(paths["asreview"], newline="") as asreview,
     ):
         _write_all(store, state, criteria, table, ris, asreview)
-    counts = prisma_counts(store, review.protocol_name, criteria, state=state)
+    counts = prisma_counts(store, review.protocol_name, criteria, state=state, other_methods=other_methods)
     paths.update(write_prisma(counts, out_dir))
     svg_path = out_dir / "prisma.svg"
     with atomic_writer(svg_path) as handle:

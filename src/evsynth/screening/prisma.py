@@ -68,11 +68,18 @@ def _version(store: Store, protocol_name: str) -> tuple[int, int, int, int] | No
 
 
 def prisma_counts(
-    store: Store, protocol_name: str, criteria: Criteria, *, state: Mapping[int, Mapping[str, Any]] | None = None
+    store: Store,
+    protocol_name: str,
+    criteria: Criteria,
+    *,
+    state: Mapping[int, Mapping[str, Any]] | None = None,
+    other_methods: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The PRISMA 2020 counts of the protocol's latest screening (see the module docstring).
 
-    ``state`` is :func:`~evsynth.store.decisions.latest_decisions` of that screening when the caller has it already.
+    ``state`` is :func:`~evsynth.store.decisions.latest_decisions` of that screening when the caller has it already;
+    ``other_methods`` maps the sources identified by other methods (hand search, citation searching) to their
+    PRISMA box (websites, organisations or citations): they are counted apart from the databases.
     """
     version = _version(store, protocol_name)
     if version is None:
@@ -107,7 +114,7 @@ def prisma_counts(
         "review": "update" if prior else "new",
         "previous": prior,
         "identification": {
-            "sources": {SOURCE_NAMES.get(k, k): v for k, v in sorted(per_source.items())},
+            **_by_method(per_source, other_methods or {}),
             "total": len(sightings),
             "duplicates_removed": len(sightings) - len(screened) - deleted,
             "removed_other": deleted,
@@ -138,6 +145,20 @@ def prisma_counts(
             "Records are counted as both studies and reports.",
         ],
     }
+
+
+def _by_method(per_source: Counter[str], other_methods: Mapping[str, str]) -> dict[str, Any]:
+    """Sightings per source, the databases' apart from those of other methods (by source or display name)."""
+    databases: dict[str, int] = {}
+    others: dict[str, dict[str, Any]] = {}
+    for source, n in sorted(per_source.items()):
+        shown = SOURCE_NAMES.get(source, source)
+        method = other_methods.get(source) or other_methods.get(shown)
+        if method:
+            others[shown] = {"method": method, "n": n}
+        else:
+            databases[shown] = n
+    return {"sources": databases, "database_total": sum(databases.values()), "other_methods": others}
 
 
 def _exclusion_reasons(
@@ -223,12 +244,16 @@ def template_values(counts: dict[str, Any]) -> dict[str, Any]:
     ident, screen, included = counts["identification"], counts["screening"], counts["included"]
     previous = included["previous_studies"] or 0
     sources = "; ".join(f"{name}, {n}" for name, n in ident["sources"].items())
+    other = Counter({"websites": 0, "organisations": 0, "citations": 0})
+    for found in ident.get("other_methods", {}).values():
+        other[found["method"]] += found["n"]
     automatic = screen["excluded_automatic"]
     return {
         "previous_studies": previous, "previous_reports": previous,
-        "database_results": ident["total"], "database_specific_results": sources,
+        "database_results": ident.get("database_total", ident["total"]), "database_specific_results": sources,
         "register_results": 0, "register_specific_results": "",
-        "website_results": 0, "organisation_results": 0, "citations_results": 0,
+        "website_results": other["websites"], "organisation_results": other["organisations"],
+        "citations_results": other["citations"],
         "duplicates": ident["duplicates_removed"], "excluded_automatic": automatic,
         "excluded_other": ident["removed_other"],
         "records_screened": screen["screened"] - automatic, "records_excluded": screen["excluded_by_reviewer"],

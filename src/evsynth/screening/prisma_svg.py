@@ -81,7 +81,9 @@ def render_prisma_svg(counts: dict[str, Any], title: str = "") -> str:
     main_x = left + (prev_w + 24 if update else 0)
     main_w, side_w = 300, 360
     side_x = main_x + main_w + 40
-    width = side_x + side_w + 16
+    others = ident.get("other_methods") or {}
+    other_x, other_w = side_x + side_w + 40, 260
+    width = (other_x + other_w if others else side_x + side_w) + 16
     top = 44 if title else 14
     header = _Box(
         main_x, top, main_w + 40 + side_w, [("Identification of new studies via databases and registers", True)]
@@ -89,9 +91,9 @@ def render_prisma_svg(counts: dict[str, Any], title: str = "") -> str:
     header.fill = "#fff2b3"
     y = top + header.height + 20
     sources = [(f"   {name} (n = {n})", False) for name, n in ident["sources"].items()]
-    identified = _Box(
-        main_x, y, main_w, _wrap([(f"Records identified (n = {ident['total']}):", True), *sources], main_w)
-    )
+    heading = (f"Records identified from databases (n = {ident.get('database_total', ident['total'])}):"
+               if others else f"Records identified (n = {ident['total']}):")  # fmt: skip
+    identified = _Box(main_x, y, main_w, _wrap([(heading, True), *sources], main_w))
     reasons = [(f"      {label} (n = {n})", False) for label, n in screen["excluded_by_reason"].items()
                if label != "Excluded by a reviewer"]  # fmt: skip
     removed = _Box(side_x, y, side_w, _wrap([
@@ -102,8 +104,20 @@ def render_prisma_svg(counts: dict[str, Any], title: str = "") -> str:
         *reasons,
         (f"   Records removed for other reasons (n = {ident['removed_other']})", False),
     ], side_w))  # fmt: skip
-    row1 = max(identified.height, removed.height, 112.0)  # tall enough for the band's label
+    other_boxes: list[_Box] = []
+    if others:
+        labels = {"websites": "websites", "organisations": "organisations", "citations": "citation searching"}
+        found = [(f"   {name}, {labels[o['method']]} (n = {o['n']})", False) for name, o in others.items()]
+        other_boxes = [
+            _Box(other_x, top, other_w, _wrap([("Identification of new studies via other methods", True)], other_w),
+                 fill="#e7e6e6"),
+            _Box(other_x, y, other_w, _wrap([("Records identified from:", True), *found], other_w)),
+        ]  # fmt: skip
+    row1 = max(identified.height, removed.height, *(b.height for b in other_boxes[1:]), 112.0)  # fits the band label
     identified.min_height = removed.min_height = row1
+    if other_boxes:
+        other_boxes[1].min_height = row1
+        header.min_height = other_boxes[0].min_height = max(header.height, other_boxes[0].height)
     y2 = y + row1 + _GAP
     screened_n = screen["screened"] - screen["excluded_automatic"]
     screened = _Box(main_x, y2, main_w, _wrap([(f"Records screened (n = {screened_n})", True)], main_w))
@@ -118,8 +132,17 @@ def render_prisma_svg(counts: dict[str, Any], title: str = "") -> str:
     new_lines = [(f"New studies included in review (n = {included['new_studies']})", True),
                  (f"Reports of new included studies (n = {included['new_studies']})", False)]  # fmt: skip
     new = _Box(main_x, y4, main_w, _wrap(new_lines, main_w), min_height=0 if update else 90)
-    boxes = [header, identified, removed, screened, excluded, uncertain, new]
+    boxes = [header, identified, removed, screened, excluded, uncertain, new, *other_boxes]
     arrows = [
+        # records from other methods join the same screening: down from their box, under the removed box, in
+        *(
+            [
+                f'<path d="M{other_x + other_w / 2:.0f} {y + row1:.0f} V{y + row1 + _GAP / 2:.0f} '
+                f'H{main_x + main_w / 2 + 40:.0f} V{y2:.0f}" stroke="#333" fill="none" marker-end="url(#arrow)"/>'
+            ]
+            if other_boxes
+            else []
+        ),
         _arrow(main_x + main_w, y + row1 / 2, side_x, y + row1 / 2),
         _arrow(main_x + main_w / 2, y + identified.height, main_x + main_w / 2, y2),
         _arrow(main_x + main_w, y2 + screened.height / 2, side_x, y2 + screened.height / 2),
