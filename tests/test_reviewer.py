@@ -206,3 +206,28 @@ def test_the_report_states_the_search_and_lists_the_included_studies(tmp_path: P
     for row in excluded:
         first_reason = row["reason_labels"].split("; ")[0]
         assert f"<td>{html.escape(row['title'])}</td><td>{html.escape(first_reason)}</td>" in report
+
+
+def test_screening_csv_reads_as_a_reviewer_reads(review: Path, runner: CliRunner, tmp_path: Path) -> None:
+    """The title near the front, who decided, and each piece of evidence in its words, not only offsets."""
+    out = tmp_path / "out"
+    _decide(runner, review, "90000047", "include", "--reason", "genotyped sub-sample")
+    with (out / "screening.csv").open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert list(reader.fieldnames or [])[:6] == [
+            "pmid", "decision", "title", "decided_by", "reason_labels", "evidence_context"]  # fmt: skip
+        rows = {row["pmid"]: row for row in reader}
+    assert rows["90000047"]["decided_by"] == "reviewer"
+    ruled = next(row for row in rows.values() if row["decided_by"] == "rules" and row["decision"] == "include")
+    matched = [part for part in ruled["evidence_context"].split(" | ") if "[" in part]
+    assert matched, ruled["evidence_context"]
+    for part in matched:  # the bracketed term stands in the record's own words
+        criterion, _, shown = part.partition(": ")
+        term = shown[shown.index("[") + 1 : shown.index("]")]
+        words = shown.replace("[", "").replace("]", "").strip(".")
+        assert term and words.strip(". ") in " ".join(f"{ruled['title']} {_abstract(out, ruled['pmid'])}".split())
+
+
+def _abstract(out: Path, pmid: str) -> str:
+    with (out / "asreview.csv").open(newline="") as handle:
+        return next(row["abstract"] for row in csv.DictReader(handle) if row["pmid"] == pmid)

@@ -30,9 +30,10 @@ from evsynth.store.database import Store, row_to_record
 from evsynth.store.decisions import ReviewState
 
 SCREENING_COLUMNS = (
-    "pmid", "decision", "reasons", "evidence", "overridden", "override_reason", "rule_decision", "reason_labels",
-    "record_id", "doi", "title", "year", "journal", "source", "screening_id",
+    "pmid", "decision", "title", "decided_by", "reason_labels", "evidence_context", "reasons", "evidence",
+    "overridden", "override_reason", "rule_decision", "record_id", "doi", "year", "journal", "source", "screening_id",
 )  # fmt: skip
+CONTEXT = 40  # characters of text shown either side of a matched term
 ASREVIEW_COLUMNS = (
     "record_id", "pmid", "doi", "title", "abstract", "authors", "year", "journal", "keywords", "url", "label",
     "evsynth_decision", "evsynth_reasons",
@@ -52,6 +53,8 @@ def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, 
     return {
         "pmid": record.pmid,
         "decision": decision["decision"],
+        "decided_by": "reviewer" if decision["override_reason"] is not None else "rules",
+        "evidence_context": " | ".join(evidence_context(record, e) for e in evidence),
         "reasons": "; ".join(names),
         "evidence": " | ".join(e.describe() for e in evidence),
         "overridden": int(decision["override_reason"] is not None),
@@ -66,6 +69,20 @@ def _screening_row(record: Record, decision: Mapping[str, Any], record_id: int, 
         "source": record.source,
         "screening_id": decision["screening_id"],
     }
+
+
+def evidence_context(record: Record, evidence: Evidence) -> str:
+    """One piece of evidence as a reader checks it: a matched term in its words ("criterion: ...patients with
+    treatment-resistant [depression] receiving...") or a field's value ("criterion: language eng")."""
+    text = {"title": record.title, "abstract": record.abstract}.get(evidence.field, "")
+    if not text or not 0 <= evidence.start < evidence.end <= len(text):
+        return f"{evidence.criterion}: {evidence.field} {evidence.value}"
+    before = text[max(0, evidence.start - CONTEXT) : evidence.start]
+    after = text[evidence.end : evidence.end + CONTEXT]
+    lead = "..." if evidence.start > CONTEXT else ""
+    tail = "..." if evidence.end + CONTEXT < len(text) else ""
+    shown = f"{lead}{before}[{text[evidence.start : evidence.end]}]{after}{tail}"
+    return f"{evidence.criterion}: {' '.join(shown.split())}"
 
 
 def _reason_labels(rule: str, names: list[str], evidence: tuple[Evidence, ...], criteria: Criteria) -> str:
