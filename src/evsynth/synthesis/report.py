@@ -136,34 +136,43 @@ figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #eee}
 pre.query{white-space:pre-wrap;background:#f6f6f6;padding:.6rem;font-size:.8rem}"""
 
 
+def _doi_link(doi: str, shown: str) -> str:
+    """``shown`` (already HTML) linked to the DOI."""
+    return f'<a href="https://doi.org/{escape(quote(doi, safe="/:;()"))}">{shown}</a>'
+
+
+def _id_link(pmid: str, doi: str) -> str:
+    """The PMID linked to PubMed, else the DOI linked to doi.org, else nothing."""
+    if pmid:
+        return f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(pmid)}/">{escape(pmid)}</a>'
+    return _doi_link(doi, escape(doi)) if doi else ""
+
+
 def _record_links(keys: tuple[str, ...] | list[str], known: dict[str, EvidenceRecord]) -> str:
     """PMIDs as PubMed links; a record without one (a Scopus or RIS import) as its first author, year and title,
     linked to its DOI when it has one: never the store's internal key."""
 
     def one(key: str) -> str:
         if key.isdigit():
-            return f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(key)}/">{escape(key)}</a>'
+            return _id_link(key, "")
         record = known.get(key)
         if record is None:
             return "a record without a PMID"
         short = record.title if len(record.title) <= 80 else record.title[:77] + "..."
         shown = f"{escape(record.citation)}, {escape(short)}" if record.citation != record.key else escape(short)
-        doi = record.doi or ""
-        return f'<a href="https://doi.org/{escape(quote(doi, safe="/:;()"))}">{shown}</a>' if doi else shown
+        return _doi_link(record.doi, shown) if record.doi else shown
 
     return ", ".join(one(key) for key in keys)
 
 
-def _included_table(records: list[EvidenceRecord], known: dict[str, EvidenceRecord]) -> list[str]:
+def _included_table(records: list[EvidenceRecord]) -> list[str]:
     """Table 1: every included study with its title, design and sample size, by year then first author."""
     rows = sorted(records, key=lambda r: (r.year or 0, r.first_author, r.key))
     html = [f"<h2>Table 1. Included studies ({len(rows)})</h2><table><tr><th>Study</th><th>Title</th><th>Design</th>"
             "<th>N</th><th>PMID or DOI</th></tr>"]  # fmt: skip
     for record in rows:
         size = "" if record.design.sample_size is None else str(record.design.sample_size)
-        link = _record_links([record.key], known) if record.pmid else (
-            f'<a href="https://doi.org/{escape(quote(record.doi, safe="/:;()"))}">{escape(record.doi)}</a>'
-            if record.doi else "")  # fmt: skip
+        link = _id_link(record.pmid or "", record.doi or "")
         cells = (escape(record.citation), escape(record.title), escape(record.design.primary or "-"), escape(size))
         html.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in (*cells, link)) + "</tr>")
     return [*html, "</table>"]
@@ -176,13 +185,7 @@ def _excluded_table(excluded: list[ExcludedStudy]) -> list[str]:
     html = [f"<details><summary><h2 style='display:inline'>Excluded studies ({len(excluded)}), with reasons</h2>"
             "</summary><table><tr><th>Study</th><th>Title</th><th>Reason</th><th>PMID or DOI</th></tr>"]  # fmt: skip
     for study in excluded:
-        if study.pmid:
-            link = f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(study.pmid)}/">{escape(study.pmid)}</a>'
-        elif study.doi:
-            link = f'<a href="https://doi.org/{escape(quote(study.doi, safe="/:;()"))}">{escape(study.doi)}</a>'
-        else:
-            link = ""
-        cells = (escape(study.citation), escape(study.title), escape(study.reason), link)
+        cells = (escape(study.citation), escape(study.title), escape(study.reason), _id_link(study.pmid, study.doi))
         html.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return [*html, "</table></details>"]
 
@@ -250,7 +253,7 @@ def render_report(
         f"({escape(str(graph.graph.get('score_formula', '')))}); dashed lines are module membership. "
         "Open graph.cx2 in Cytoscape for the whole graph.</p>"
     )
-    html += _included_table(records, known)
+    html += _included_table(records)
     html += _excluded_table(excluded or [])
     grouped = table_rows(records)
     for table, caption in TABLES.items():
