@@ -29,7 +29,7 @@ from evsynth.pipeline import refresh_outputs
 from evsynth.protocol.concepts import Outcome
 from evsynth.protocol.criteria import Criteria
 from evsynth.protocol.loader import Protocol
-from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides
+from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, target_of
 from evsynth.screening.ranking import include_scores
 from evsynth.screening.reviewer import Change, decide_and_rescreen
 from evsynth.store.database import Store, row_to_record, utc_now
@@ -162,9 +162,10 @@ def criteria_checks(found: Record, criteria: Criteria) -> list[dict[str, Any]]:
 
 def _target(store: Store, record_id: int) -> str:
     rows = list(record_rows(store, ("pmid", "doi_norm"), [record_id]))
-    if not rows or not (rows[0]["pmid"] or rows[0]["doi_norm"]):
+    target = target_of(rows[0]["pmid"], rows[0]["doi_norm"]) if rows else ""
+    if not target:
         raise EvsynthError(f"record {record_id} has neither a PMID nor a DOI to record a decision for")
-    return f"pmid:{rows[0]['pmid']}" if rows[0]["pmid"] else f"doi:{rows[0]['doi_norm']}"
+    return target
 
 
 def decide(desk: Desk, record_id: int, decision: str | None, reason: str) -> dict[str, Any]:

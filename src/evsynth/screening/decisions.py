@@ -75,6 +75,12 @@ def parse_target(text: str) -> str:
     raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...)")
 
 
+def target_of(pmid: str | None, doi_norm: str | None) -> str:
+    """The target a decision about a stored record is kept under: its PMID, else its normalised DOI ("" for a
+    record with neither, which the decisions file cannot name)."""
+    return f"pmid:{pmid}" if pmid else f"doi:{doi_norm}" if doi_norm else ""
+
+
 def read_decisions(path: Path) -> tuple[dict[str, Override], str]:
     """The decisions file's decisions and the SHA-256 of the very bytes they were read from (what the review's
     fingerprint takes: a file edited while a run goes on is then seen as changed by the next run).

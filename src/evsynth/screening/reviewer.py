@@ -30,7 +30,14 @@ from evsynth.errors import EvsynthError, InputFileError
 from evsynth.fileio import read_input_text
 from evsynth.protocol.criteria import Criteria
 from evsynth.protocol.loader import Protocol
-from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, parse_target, save_overrides
+from evsynth.screening.decisions import (
+    OVERRIDE_DECISIONS,
+    Override,
+    load_overrides,
+    parse_target,
+    save_overrides,
+    target_of,
+)
 from evsynth.screening.screen import ScreenResult, screen_store
 from evsynth.sources.dedupe import fold_title
 from evsynth.store.database import Store
@@ -196,7 +203,7 @@ def bulk_changes(
     by_title: dict[str, str] = {}
     if store is not None:
         for row in record_rows(store, ("pmid", "doi_norm", "title"), protocol=protocol_name):
-            target = f"pmid:{row['pmid']}" if row["pmid"] else f"doi:{row['doi_norm']}" if row["doi_norm"] else ""
+            target = target_of(row["pmid"], row["doi_norm"])
             if target and row["title"]:
                 by_title.setdefault(fold_title(row["title"]), target)
     changes, unmatched = [], []
