@@ -34,7 +34,7 @@ from evsynth.sources.eutils import EUtils
 from evsynth.sources.harvest import HarvestResult, Progress, harvest
 from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
-from evsynth.store.decisions import load_review_state
+from evsynth.store.decisions import ReviewState, load_review_state
 from evsynth.store.records import pmids_by_id, record_rows, record_sources
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
@@ -151,20 +151,39 @@ def refresh_outputs(
     check_writable(out_dir)
     with staged_outputs(out_dir) as stage:
         review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
-        outputs: dict[str, Path] = {}
-        if protocol.criteria is not None:
-            outputs.update(
-                write_screening_outputs(
-                    store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
-                )
-            )
-        tagger = tagger or Tagger()
-        tag_store(store, review.included, tagger)
-        outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
-        synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
-        outputs.update(write_synthesis(synthesis, stage, title=protocol.title or protocol.name,
-                                       prisma_svg=outputs.get("prisma_svg")))  # fmt: skip
+        outputs, _, _ = _derived_outputs(protocol, store, review, stage, tagger)
     return {name: out_dir / path.relative_to(stage) for name, path in outputs.items()}
+
+
+def _derived_outputs(
+    protocol: Protocol,
+    store: Store,
+    review: ReviewState,
+    stage: Path,
+    tagger: Tagger | None,
+    on_stage: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Path], TagResult, Synthesis]:
+    """Everything derived from the review's decisions, written into ``stage``: mentions (the extract stage), the
+    screening outputs and PRISMA (outputs), the graph with its exports, tables and report (graph). What a run and
+    :func:`refresh_outputs` both write; ``on_stage`` is told as each stage begins."""
+    tell = on_stage or (lambda name: None)
+    tell("extract")
+    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once there is work
+    tagging = tag_store(store, review.included, tagger)
+    tell("outputs")
+    outputs: dict[str, Path] = {}
+    if protocol.criteria is not None:
+        outputs.update(
+            write_screening_outputs(
+                store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
+            )
+        )
+    outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
+    tell("graph")
+    synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
+    outputs.update(write_synthesis(synthesis, stage, title=protocol.title or protocol.name,
+                                   prisma_svg=outputs.get("prisma_svg")))  # fmt: skip
+    return outputs, tagging, synthesis
 
 
 def run_protocol(
@@ -303,26 +322,10 @@ def _run_stages(
     review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
     if protocol.criteria is not None and (warning := sweeping_criterion(review, protocol.criteria)):
         result.warnings.append(warning)
-    run.stage("extract")
-    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once the run knows it has work
-    result.tagging = tag_store(store, review.included, tagger)
-    run.stage("outputs")
+    derived, result.tagging, result.synthesis = _derived_outputs(protocol, store, review, stage, tagger, run.stage)
     records_csv = stage / "records.csv"
     result.records = write_records_csv(store, protocol.name, records_csv)
-    result.outputs = {"records": records_csv}
-    if protocol.criteria is not None:
-        result.outputs.update(
-            write_screening_outputs(
-                store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
-            )
-        )
-    result.outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
-    run.stage("graph")
-    result.synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
-    result.outputs.update(
-        write_synthesis(result.synthesis, stage, title=protocol.title or protocol.name,
-                        prisma_svg=result.outputs.get("prisma_svg"))
-    )  # fmt: skip
+    result.outputs = {"records": records_csv, **derived}
     run.stage("changes")
     state = review_state(store, review, result.synthesis.graph, result.synthesis.rows)
     # outputs written again with nothing new keep the last update's changes (what a scheduler last read)
