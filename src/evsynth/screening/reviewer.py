@@ -83,9 +83,8 @@ def change_decisions(path: Path, changes: Iterable[Change], *, reviewer: str, da
             if change.decision not in OVERRIDE_DECISIONS:
                 raise EvsynthError(f"decision {change.decision!r} must be one of {', '.join(OVERRIDE_DECISIONS)}")
             reason = " ".join(change.reason.split())
-            same = before is not None and (before.decision, before.reason) == (change.decision, reason)
-            if same and before is not None:
-                continue
+            if before is not None and (before.decision, before.reason) == (change.decision, reason):
+                continue  # the same decision again: nothing to record, no history to grow
             previous = _earlier(before) if before is not None else ""
             decisions[change.target] = Override(change.target, change.decision, reason, reviewer, day, previous)
         save_overrides(path, decisions)
