@@ -7,32 +7,22 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from tests.browser import browser as chromium
 from tests.helpers import demo_review, uncertain_ris
 from werkzeug.serving import make_server
 
 from evsynth.desk.app import Desk, create_app
 from evsynth.protocol.loader import load_protocol
 from evsynth.screening.decisions import load_overrides
-
-
-def _browser_binaries() -> tuple[str, str]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.fail(
-            "chromium and chromedriver are needed (Debian packages chromium, chromium-driver; .ci/run installs them)"
-        )
-    return chromium, driver
 
 
 @pytest.fixture
@@ -57,15 +47,6 @@ def url(desk: Desk) -> Iterator[str]:
     yield from _serve(desk)
 
 
-def _browser() -> webdriver.Chrome:
-    chromium, driver = _browser_binaries()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"):
-        options.add_argument(flag)
-    return webdriver.Chrome(options=options, service=Service(driver))
-
-
 def _text(browser: webdriver.Chrome, element_id: str) -> str:
     """An element's text, read in the page (the desk re-renders as it goes: no stale element references)."""
     return str(browser.execute_script(f"return document.getElementById('{element_id}')?.textContent || ''"))
@@ -82,7 +63,7 @@ def _decide_by_key(browser: webdriver.Chrome, key: str, expected: str) -> None:
 
 def test_ten_records_screened_by_keyboard_survive_a_reload(desk: Desk, url: str) -> None:
     prisma_before = json.loads((desk.out_dir / "prisma.json").read_text())["screening"]
-    browser = _browser()
+    browser = chromium()
     try:
         browser.get(url)
         WebDriverWait(browser, 20).until(lambda b: _progress(b).startswith("0 of 12"))
@@ -114,7 +95,7 @@ def test_two_reviewers_in_two_browsers_lose_nothing(desk: Desk) -> None:
     second = Desk(desk.protocol, desk.criteria, desk.store_path, desk.out_dir, "bo")
     servers = [_serve(desk), _serve(second)]
     urls = [next(server) for server in servers]
-    browsers = [_browser(), _browser()]
+    browsers = [chromium(), chromium()]
     errors: list[BaseException] = []
 
     def title(browser: webdriver.Chrome) -> str:

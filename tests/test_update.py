@@ -392,3 +392,41 @@ def test_a_decision_made_during_an_update_is_applied_by_the_next(
     with (out / "screening.csv").open(newline="") as handle:
         rows = {row["pmid"]: row for row in csv.DictReader(handle)}
     assert rows["90000034"]["decision"] == "include" and rows["90000034"]["override_reason"] == "human sub-study"
+
+
+def test_report_says_what_the_last_update_changed(runner: CliRunner, server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """report.html for people (issue 28): what changed since the last update, kept when a reviewer's decision
+    rewrites the report, with each study linked by its PMID."""
+    from lxml import html
+
+    protocol = tmp_path / "review.yaml"
+    protocol.write_text(Path(PROTOCOL).read_text())
+    full = make_corpus(34)
+    server = server_factory(_first(full, 30))
+    assert _update(runner, server.url, protocol=str(protocol)).exit_code == 0
+
+    def section() -> str:
+        page = html.fromstring((OUT / "report.html").read_text(encoding="utf-8"))
+        heading = page.xpath("//h2[text()='What changed at the last update']")
+        assert heading, "report.html does not say what changed"
+        parts = []
+        for sibling in heading[0].itersiblings():
+            if sibling.tag == "h2":
+                break
+            parts.append(html.tostring(sibling, encoding="unicode"))
+        return "".join(parts)
+
+    assert "first version of this review" in section()
+    assert (
+        runner.invoke(cli, ["decide", str(protocol), "90000007", "exclude", "--reason", "animal study"]).exit_code == 0
+    )
+    server.corpus.add(_later(full, 30))
+    assert _update(runner, server.url, protocol=str(protocol)).exit_code == 0
+    after_update = section()
+    assert "Newly included (4)" in after_update and "No longer included (1)" in after_update
+    for pmid in ("90000031", "90000032", "90000033", "90000034", "90000007"):
+        assert f'href="https://pubmed.ncbi.nlm.nih.gov/{pmid}/"' in after_update
+    assert "animal study" in after_update.split("No longer included")[1]
+    # a decision after the update rewrites the report: it still tells what that update changed
+    assert runner.invoke(cli, ["decide", str(protocol), "90000031", "exclude", "--reason", "synthetic"]).exit_code == 0
+    assert section() == after_update

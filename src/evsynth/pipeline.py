@@ -37,7 +37,7 @@ from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState, load_review_state
 from evsynth.store.records import pmids_by_id, record_rows, record_sources
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
-from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis
+from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis, write_synthesis_report
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state
 from evsynth.synthesis.changes_report import write_changes
 from evsynth.synthesis.evidence import author_name
@@ -149,9 +149,13 @@ def refresh_outputs(
     are staged and replace the earlier ones together; ``records.csv``, ``changes.*`` and the run manifest belong
     to runs and are left alone. The caller holds the store's lock."""
     check_writable(out_dir)
+    snapshot = store.latest_snapshot(protocol.name)
     with staged_outputs(out_dir) as stage:
         review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
-        outputs, _, _ = _derived_outputs(protocol, store, review, stage, tagger)
+        outputs, _, synthesis = _derived_outputs(protocol, store, review, stage, tagger)
+        outputs["report"] = write_synthesis_report(synthesis, stage, title=protocol.title or protocol.name,
+                                                   prisma_svg=outputs.get("prisma_svg"),
+                                                   changes=snapshot["changes"] if snapshot else None)  # fmt: skip
     return {name: out_dir / path.relative_to(stage) for name, path in outputs.items()}
 
 
@@ -163,8 +167,9 @@ def _derived_outputs(
     tagger: Tagger | None,
     on_stage: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Path], TagResult, Synthesis]:
-    """Everything derived from the review's decisions, written into ``stage``: mentions (the extract stage), the
-    screening outputs and PRISMA (outputs), the graph with its exports, tables and report (graph). What a run and
+    """Everything derived from the review's decisions, written into ``stage``, but the report (which tells what
+    the last update changed, and a run finds that out after these): mentions (the extract stage), the screening
+    outputs and PRISMA (outputs), the graph with its exports and tables (graph). What a run and
     :func:`refresh_outputs` both write; ``on_stage`` is told as each stage begins."""
     tell = on_stage or (lambda name: None)
     tell("extract")
@@ -181,8 +186,7 @@ def _derived_outputs(
     outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
     tell("graph")
     synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
-    outputs.update(write_synthesis(synthesis, stage, title=protocol.title or protocol.name,
-                                   prisma_svg=outputs.get("prisma_svg")))  # fmt: skip
+    outputs.update(write_synthesis(synthesis, stage))
     return outputs, tagging, synthesis
 
 
@@ -333,6 +337,9 @@ def _run_stages(
         previous, state, protocol=protocol, store=store, review=review, graph=result.synthesis.graph,
         run_id=harvested.run_id)  # fmt: skip
     result.outputs.update(write_changes(result.changes, stage, title=protocol.title or protocol.name))
+    result.outputs["report"] = write_synthesis_report(result.synthesis, stage, title=protocol.title or protocol.name,
+                                                      prisma_svg=derived.get("prisma_svg"),
+                                                      changes=result.changes)  # fmt: skip
     manifest_path = stage / "run-manifest.json"
     with atomic_writer(manifest_path) as handle:
         json.dump(store.run(harvested.run_id), handle, indent=2, sort_keys=True, default=str)

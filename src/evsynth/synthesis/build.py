@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -17,7 +18,8 @@ from evsynth.synthesis.convergence import ConvergenceRow, convergence
 from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy, excluded_studies, load_evidence
 from evsynth.synthesis.exports import GRAPH_FORMATS, export_graph
 from evsynth.synthesis.graph import build_graph
-from evsynth.synthesis.report import layout, write_report
+from evsynth.synthesis.picture import Positions, layout
+from evsynth.synthesis.report import write_report
 from evsynth.synthesis.tables import write_convergence, write_evidence_tables
 from evsynth.tagger.lexicon import Lexicon, default_lexicon
 
@@ -34,6 +36,7 @@ class Synthesis:
     search: str = ""  # the search as run: database, query, window and when it last ran (for the report)
     excluded: list[ExcludedStudy] = field(default_factory=list)  # the screened records excluded, with reasons
     outputs: dict[str, Path] = field(default_factory=dict)
+    positions: Positions | None = None  # the layout graph.cx2 carries, once written
 
     @property
     def convergent_modules(self) -> list[str]:
@@ -95,24 +98,36 @@ def write_synthesis(
     result: Synthesis,
     out_dir: Path,
     *,
-    title: str,
-    prisma_svg: Path | None = None,
     formats: tuple[str, ...] = tuple(GRAPH_FORMATS),
 ) -> dict[str, Path]:
-    """Every graph-stage output into ``out_dir``; return name -> path. ``prisma_svg`` is the diagram this run
-    wrote, inlined in the report (a protocol without criteria has none, whatever file the folder holds)."""
+    """The graph stage's outputs but the report into ``out_dir`` (Cytoscape exports, convergence, evidence
+    tables); return name -> path. The layout graph.cx2 carries is kept for the report's interactive graph."""
     outputs: dict[str, Path] = {}
     # CX2 carries a layout when it is cheap (a few hundred nodes); bigger graphs are left to Cytoscape's layouts
     small = result.graph.number_of_nodes() <= LAYOUT_LIMIT
-    positions = layout(result.graph, list(result.graph)) if small else None
+    result.positions = layout(result.graph, list(result.graph)) if small else None
     for fmt in formats:
         for number, path in enumerate(
-            export_graph(result.graph, fmt, out_dir / GRAPH_FORMATS[fmt].default_file, positions)
+            export_graph(result.graph, fmt, out_dir / GRAPH_FORMATS[fmt].default_file, result.positions)
         ):
             outputs[fmt if number == 0 else path.name] = path
     outputs.update(write_convergence(result.rows, out_dir, settings_text=settings_text(result.settings)))
     outputs.update(write_evidence_tables(result.records, out_dir))
-    outputs["report"] = write_report(
+    result.outputs = outputs
+    return outputs
+
+
+def write_synthesis_report(
+    result: Synthesis,
+    out_dir: Path,
+    *,
+    title: str,
+    prisma_svg: Path | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Path:
+    """report.html into ``out_dir``. ``prisma_svg`` is the diagram this run wrote, inlined in the report (a
+    protocol without criteria has none, whatever file the folder holds); ``changes`` what the last update found."""
+    path = write_report(
         out_dir / "report.html",
         title=title,
         graph=result.graph,
@@ -122,6 +137,8 @@ def write_synthesis(
         settings_text=settings_text(result.settings),
         search=result.search,
         excluded=result.excluded,
+        positions=result.positions,
+        changes=changes,
     )
-    result.outputs = outputs
-    return outputs
+    result.outputs["report"] = path
+    return path

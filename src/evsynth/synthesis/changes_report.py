@@ -28,6 +28,13 @@ def _pmid_link(item: dict[str, Any]) -> str:
     return str(item.get("record_key", "") or pmid)
 
 
+def why(item: dict[str, Any]) -> str:
+    """Why a record's decision is what it is: the reviewer's reason when a reviewer decided it, else the criteria."""
+    if item.get("override_reason"):
+        return f"reviewer: {item['override_reason']}"
+    return "; ".join(item.get("reasons", []))
+
+
 def changes_markdown(changes: dict[str, Any], title: str) -> str:
     """changes.md: the same content as changes.json, for people."""
     since = changes["since"]
@@ -59,10 +66,7 @@ def changes_markdown(changes: dict[str, Any], title: str) -> str:
         (
             "No longer included",
             ["PMID", "title", "now", "reasons"],
-            [
-                [_pmid_link(i), i.get("title"), i["now"], "; ".join(i.get("reasons", []))]
-                for i in changes["no_longer_included"]
-            ],
+            [[_pmid_link(i), i.get("title"), i["now"], why(i)] for i in changes["no_longer_included"]],
         ),
         (
             "Retractions, errata and notices among included records",

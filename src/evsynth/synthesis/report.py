@@ -1,131 +1,25 @@
-"""``report.html``: one self-contained page (no scripts, no external files) with the PRISMA diagram, the
-convergence summary, a picture of the evidence graph and the evidence tables."""
+"""``report.html``: one self-contained page (nothing fetched, no other file) with the search, what the last update
+changed, the PRISMA diagram, the convergence summary, the evidence graph (interactive, with a static picture for
+printing and for readers without scripts), the included and excluded studies and the evidence tables."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import networkx as nx
 
 from evsynth.fileio import atomic_writer
+from evsynth.synthesis.changes import LISTS
+from evsynth.synthesis.changes_report import why
 from evsynth.synthesis.convergence import ConvergenceRow
 from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy
-from evsynth.synthesis.graph_formats import TYPE_COLOURS
+from evsynth.synthesis.graph_view import GRAPH_CSS, graph_view_html
+from evsynth.synthesis.picture import PICTURE_NODES, Positions, graph_svg
 from evsynth.synthesis.tables import TABLES, table_rows
-
-PICTURE_NODES = 60  # the picture shows modules, treatments and the entities with the most records, up to this many
-_WIDTH, _HEIGHT, _MARGIN = 1000, 720, 70
-
-
-def picture_nodes(graph: nx.Graph, limit: int = PICTURE_NODES) -> list[str]:
-    """Modules and treatments with evidence, then the best-supported genes, families, miRNAs and variants."""
-
-    def records(key: str) -> int:
-        return int(graph.nodes[key].get("n_records", 0))
-
-    fixed = sorted((n for n, t in graph.nodes(data="type") if t in ("module", "treatment")), key=lambda n: -records(n))
-    fixed = fixed[: limit // 2]
-    others = sorted(
-        (n for n, t in graph.nodes(data="type") if t in ("gene", "family", "mirna", "variant")),
-        key=lambda n: (-records(n), n),
-    )
-    return fixed + others[: limit - len(fixed)]
-
-
-def layout(graph: nx.Graph, nodes: list[str]) -> dict[str, tuple[float, float]]:
-    """Spring layout of the picture's nodes, weighted by edge score, scaled to the picture (deterministic)."""
-    if not nodes:
-        return {}
-    # modules sit fixed on a ring and pull their members outwards; treatments start in the middle; a hidden hub
-    # tied weakly to every node keeps unconnected parts from drifting to the edges of the picture
-    sub = nx.Graph()
-    sub.add_nodes_from(nodes)
-    edges = list(graph.subgraph(nodes).edges(data=True))
-    top = max((float(d.get("score", 1.0)) for *_, d in edges), default=1.0) or 1.0
-    # membership pulls hardest, so members gather by their module; co-mentions by their share of the top score
-    sub.add_edges_from(
-        (a, b, {"score": 1.0 if d.get("relation") == "member_of" else 0.2 + 0.5 * float(d["score"]) / top})
-        for a, b, d in edges
-    )
-    modules = sorted(n for n in nodes if graph.nodes[n]["type"] == "module")
-    start = {
-        n: (1.15 * math.cos(2 * math.pi * i / len(modules)), 1.15 * math.sin(2 * math.pi * i / len(modules)))
-        for i, n in enumerate(modules)
-    }
-    hub = "\0hub"
-    sub.add_edges_from(((hub, n) for n in nodes), score=0.1)
-    start[hub] = (0.0, 0.0)
-    fixed = [*modules, hub] if modules else None
-    raw = nx.spring_layout(
-        sub, pos=start or None, fixed=fixed, seed=7, weight="score", k=2.0 / math.sqrt(len(nodes)), iterations=300
-    )
-    raw.pop(hub)
-    xs = [float(p[0]) for p in raw.values()]
-    ys = [float(p[1]) for p in raw.values()]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    return {
-        n: (
-            _MARGIN + (float(p[0]) - min(xs)) / span_x * (_WIDTH - 2 * _MARGIN),
-            _MARGIN + (float(p[1]) - min(ys)) / span_y * (_HEIGHT - 2 * _MARGIN),
-        )
-        for n, p in raw.items()
-    }
-
-
-def graph_svg(graph: nx.Graph, limit: int = PICTURE_NODES) -> str:
-    """An SVG picture of the graph's core: colour by type, size by records, line width by score."""
-    nodes = picture_nodes(graph, limit)
-    pos = layout(graph, nodes)
-    sub = graph.subgraph(nodes)
-    top_score = max((float(s) for _, _, s in sub.edges(data="score")), default=1.0) or 1.0
-    top_records = max((int(graph.nodes[n].get("n_records", 1)) for n in nodes), default=1) or 1
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" width="100%" '
-        f'role="img" aria-label="evidence graph" font-family="sans-serif">',
-        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
-    ]
-    for a, b, data in sorted(sub.edges(data=True), key=lambda e: float(e[2].get("score", 0))):
-        (x1, y1), (x2, y2) = pos[a], pos[b]
-        width = 0.6 + 6.0 * float(data.get("score", 0)) / top_score
-        dash = ' stroke-dasharray="5,4"' if data.get("relation") == "member_of" else ""
-        tip = f"{graph.nodes[a]['name']} – {graph.nodes[b]['name']}: {data.get('n_records', 0)} records"
-        parts.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#8c8c8c" '
-            f'stroke-opacity="0.55" stroke-width="{width:.2f}"{dash}><title>{escape(tip)}</title></line>'
-        )
-    for key in nodes:
-        data = graph.nodes[key]
-        x, y = pos[key]
-        radius = 7 + 16 * math.sqrt(int(data.get("n_records", 1)) / top_records)
-        colour = TYPE_COLOURS.get(str(data["type"]), "#cccccc")
-        tip = f"{data['name']} ({data['type']}): {data.get('n_records', 0)} records"
-        shape = (
-            f'<rect x="{x - radius:.1f}" y="{y - radius:.1f}" width="{2 * radius:.1f}" height="{2 * radius:.1f}" rx="5"'
-            if data["type"] == "module"
-            else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}"'
-        )
-        parts.append(
-            f'{shape} fill="{colour}" stroke="#333" stroke-width="1"><title>{escape(tip)}</title>'
-            f"{'</rect>' if data['type'] == 'module' else '</circle>'}"
-        )
-        parts.append(
-            f'<text x="{x:.1f}" y="{y + radius + 12:.1f}" font-size="12" text-anchor="middle" '
-            f'fill="#111">{escape(str(data["name"]))}</text>'
-        )
-    legend_y = 18
-    for kind in ("module", "gene", "family", "variant", "mirna", "treatment"):
-        parts.append(
-            f'<circle cx="16" cy="{legend_y}" r="6" fill="{TYPE_COLOURS[kind]}" stroke="#333"/>'
-            f'<text x="28" y="{legend_y + 4}" font-size="12">{"miRNA" if kind == "mirna" else kind}</text>'
-        )
-        legend_y += 18
-    parts.append("</svg>")
-    return "\n".join(parts)
-
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;
 line-height:1.45}
@@ -133,7 +27,9 @@ h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}table{bord
 font-size:.85rem;margin:.6rem 0}th,td{border:1px solid #ddd;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.yes{color:#0a6b2d;font-weight:600}.no{color:#888}.note{color:#555;font-size:.9rem}
 figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #eee}
-pre.query{white-space:pre-wrap;background:#f6f6f6;padding:.6rem;font-size:.8rem}"""
+pre.query{white-space:pre-wrap;background:#f6f6f6;padding:.6rem;font-size:.8rem}
+@media (max-width:700px){table{display:block;overflow-x:auto}}"""
+_CHANGE_ROWS = 50  # rows per list in the report's "what changed" section; changes.md and changes.json have all
 
 
 def _doi_link(doi: str, shown: str) -> str:
@@ -190,6 +86,60 @@ def _excluded_table(excluded: list[ExcludedStudy]) -> list[str]:
     return [*html, "</table></details>"]
 
 
+def _changes_section(changes: dict[str, Any] | None, known: dict[str, EvidenceRecord]) -> list[str]:
+    """What the last update changed: the studies that came in or went out, notices, deletions and pathways whose
+    verdict turned (changes.md has every list in full)."""
+    if changes is None:
+        return []
+    when = str(changes.get("generated_at", ""))[:10]
+    html = ["<h2>What changed at the last update</h2>"]
+    since = changes.get("since")
+    if not since:
+        return [*html, f"<p>The first version of this review (run {changes.get('run_id')}, {escape(when)}): every "
+                "record was new.</p>"]  # fmt: skip
+    summary = changes.get("summary", {})
+    counted = [f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS if summary.get(name)]
+    html.append(
+        f"<p>Run {changes.get('run_id')} ({escape(when)}) against the review as it stood after run "
+        f"{since.get('run_id')} ({escape(str(since.get('snapshot_at', ''))[:10])}): "
+        + (escape(", ".join(counted)) if counted else "nothing changed")
+        + ". <span class='note'>changes.md lists everything.</span></p>"
+    )
+
+    def record(item: dict[str, Any]) -> str:
+        pmid, key, doi = (str(item.get(name) or "") for name in ("pmid", "record_key", "doi"))
+        if pmid.isdigit() or key not in known:
+            return _id_link(pmid if pmid.isdigit() else "", doi) or "no PMID or DOI"
+        return _record_links([key], known)
+
+    lists: list[tuple[str, list[str], list[list[str]]]] = [
+        ("Newly included", ["Study", "Title", "Was"], [
+            [record(i), escape(str(i.get("title", ""))), escape(str(i.get("was", "")))]
+            for i in changes.get("newly_included", [])]),
+        ("No longer included", ["Study", "Title", "Now", "Why"], [
+            [record(i), escape(str(i.get("title", ""))), escape(str(i.get("now", ""))), escape(why(i))]
+            for i in changes.get("no_longer_included", [])]),
+        ("Retractions, errata and notices", ["Study", "Title", "Notice"], [
+            [record(i), escape(str(i.get("title", ""))), escape(str(i.get("notice", "")))]
+            for i in changes.get("notices", [])]),
+        ("Deleted by PubMed", ["Study", "Title"], [
+            [record(i), escape(str(i.get("title", "")))] for i in changes.get("deleted_records", [])]),
+        ("Pathways that became convergent", ["Pathway"], [
+            [escape(str(i.get("name", "")))] for i in changes.get("newly_convergent", [])]),
+        ("Pathways no longer convergent", ["Pathway"], [
+            [escape(str(i.get("name", "")))] for i in changes.get("no_longer_convergent", [])]),
+    ]  # fmt: skip
+    for heading, header, rows in lists:
+        if not rows:
+            continue
+        html.append(f"<h3>{heading} ({len(rows)})</h3><table><tr>" + "".join(f"<th>{h}</th>" for h in header))
+        html += ["<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows[:_CHANGE_ROWS]]
+        html.append("</table>")
+        if len(rows) > _CHANGE_ROWS:
+            html.append(f"<p class='note'>… and {len(rows) - _CHANGE_ROWS} more in changes.md.</p>")
+    return html
+
+
 def render_report(
     *,
     title: str,
@@ -200,6 +150,8 @@ def render_report(
     settings_text: str,
     search: str = "",
     excluded: list[ExcludedStudy] | None = None,
+    positions: Positions | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> str:
     """The report page as HTML text."""
     modules = [r for r in rows if r.level == "module" and r.n_records]
@@ -209,7 +161,7 @@ def render_report(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{_CSS}\n{GRAPH_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p class='note'>Generated by evsynth on {dt.date.today().isoformat()} from {len(records)} included "
         f"records: {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges. Every finding below "
@@ -218,6 +170,7 @@ def render_report(
     if search:
         where, _, query = search.partition("\n")
         html.append(f"<h2>Search</h2><p>{escape(where)}</p><pre class='query'>{escape(query)}</pre>")
+    html += _changes_section(changes, known)
     html.append("<h2>PRISMA 2020 flow</h2>")
     html.append(f"<figure>{prisma_svg}</figure>" if prisma_svg else "<p>No screening in this protocol.</p>")
     html.append("<h2>Convergence</h2>")
@@ -246,12 +199,14 @@ def render_report(
         )
         + ".</p>"
     )
-    html.append("<h2>Evidence graph</h2><figure>" + graph_svg(graph) + "</figure>")
+    html.append("<h2>Evidence graph</h2>")
+    html.append(graph_view_html(graph, records, positions))
     html.append(
+        "<div id='graph-static'><figure>" + graph_svg(graph) + "</figure>"
         f"<p class='note'>The core of the graph: modules, treatments and the best-supported entities "
-        f"(up to {PICTURE_NODES} nodes). Line width grows with the edge score "
-        f"({escape(str(graph.graph.get('score_formula', '')))}); dashed lines are module membership. "
-        "Open graph.cx2 in Cytoscape for the whole graph.</p>"
+        f"(up to {PICTURE_NODES} nodes); a name that would overlap another is left to the node's tooltip. "
+        f"Line width grows with the edge score ({escape(str(graph.graph.get('score_formula', '')))}); dashed "
+        "lines are module membership. Open graph.cx2 in Cytoscape for the whole graph.</p></div>"
     )
     html += _included_table(records)
     html += _excluded_table(excluded or [])
