@@ -226,6 +226,7 @@ def test_cli_decide_overrides_persist_across_refreshes(runner: CliRunner, tmp_pa
             "reviewer": "ana",
             "decided_at": _rows(decisions)[0]["decided_at"],
             "previous": "",
+            "title": _stored_title("90000047"),  # written for people reading the file
         }
     ]
     row = next(r for r in _rows(Path("output/trd-pharmacogenomics/screening.csv")) if r["pmid"] == "90000047")
@@ -304,3 +305,8 @@ def test_cli_bad_decisions_file_fails_before_anything_changes(runner: CliRunner,
 def test_cli_screening_mistakes(runner: CliRunner, args: list[str], code: int, message: str) -> None:
     result = runner.invoke(cli, args)
     assert result.exit_code == code and message in result.output and "Traceback" not in result.output
+
+
+def _stored_title(pmid: str) -> str:
+    with Store.open(Path("output/trd-pharmacogenomics/evsynth.sqlite"), create=False) as store:
+        return str(store.conn.execute("SELECT title FROM records WHERE pmid = ?", (pmid,)).fetchone()[0])

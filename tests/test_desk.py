@@ -119,3 +119,43 @@ def test_the_ranking_puts_the_likeliest_includes_first(tmp_path: Path) -> None:
     items = create_app(desk).test_client().get("/api/queue").get_json()["items"]
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
     assert all(0 <= i["score"] <= 1 for i in items)
+
+
+def test_a_record_without_pmid_or_doi_is_decided_by_its_title(tmp_path: Path) -> None:
+    """A hand-searched report with neither PMID nor DOI could not be decided at the desk ("has neither a PMID nor a
+    DOI"): its decision is now kept under its title, survives a new run, and `evsynth decide` names it the same
+    way."""
+    from click.testing import CliRunner
+
+    from evsynth.cli import cli
+
+    ris = uncertain_ris(2, "untitled").replace("DO  - 10.5555/evsynth-untitled.1\n", "")
+    loaded = load_protocol(demo_review(tmp_path, ris))
+    assert loaded.criteria is not None
+    desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    client = create_app(desk).test_client()
+    items = client.get("/api/queue").get_json()["items"]
+    [bare] = [i for i in items if "untitled record 1:" in i["title"]]
+    decided = client.post("/api/decide", json={"record_id": bare["record_id"], "decision": "exclude",
+                                               "reason": "conference poster"})  # fmt: skip
+    assert decided.status_code == 200, decided.get_json()
+    [override] = load_overrides(loaded.overrides_path).values()
+    assert override.target.startswith("title:synthetic untitled record 1") and override.title == bare["title"]
+    assert (override.pmid, override.doi) == ("", "")
+    rid = str(bare["record_id"])
+    assert _screening(desk.out_dir)[rid]["decision"] == "exclude"
+    # a new run applies it again from the decisions file alone
+    cassette = str(Path(__file__).parents[1] / "cassettes" / "trd-pharmacogenomics.yaml")
+    runner = CliRunner()
+    rerun = runner.invoke(cli, ["run", str(loaded.path), "--replay", cassette, "--out", str(desk.out_dir), "-q"])
+    assert rerun.exit_code == 0, rerun.output
+    assert _screening(desk.out_dir)[rid]["decision"] == "exclude"
+    assert "conference poster" in _screening(desk.out_dir)[rid]["override_reason"]
+    # the command line names it by its title, written as the reviewer remembers it
+    typed = f"title: {bare['title'].upper()}"
+    again = runner.invoke(cli, ["decide", str(loaded.path), typed, "include", "--reason", "poster has full data",
+                               "--out", str(desk.out_dir)])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert _screening(desk.out_dir)[rid]["decision"] == "include"
+    [override] = load_overrides(loaded.overrides_path).values()
+    assert override.previous.startswith("exclude (conference poster")

@@ -22,6 +22,8 @@ def test_overrides_parse_target(text: str, target: str) -> None:
 def test_overrides_parse_target_rejects_other_text() -> None:
     with pytest.raises(EvsynthError, match="'abc' is neither a PMID"):
         parse_target("abc")
+    with pytest.raises(EvsynthError, match="names no title"):
+        parse_target("title: ?!")
 
 
 def test_overrides_round_trip(tmp_path: Path) -> None:
@@ -29,13 +31,17 @@ def test_overrides_round_trip(tmp_path: Path) -> None:
     decisions = {
         "pmid:90000002": Override("pmid:90000002", "include", "reason, with a comma", "ana", "2026-11-21"),
         "doi:10.5555/x": Override("doi:10.5555/x", "exclude", "duplicate cohort"),
-        "pmid:90000010": Override("pmid:90000010", "exclude", "wrong population"),
+        "pmid:90000010": Override("pmid:90000010", "exclude", "wrong population", title="Synthetic, with a comma"),
+        "title:a hand searched report": Override(
+            "title:a hand searched report", "maybe", "full text?", title="A hand-searched report"
+        ),
     }
     save_overrides(path, decisions)
     assert load_overrides(path) == decisions
     lines = path.read_text().splitlines()
-    assert lines[0] == "pmid,doi,decision,reason,reviewer,decided_at,previous"
-    assert [line.split(",")[0] for line in lines[1:]] == ["90000002", "90000010", ""]
+    assert lines[0] == "pmid,doi,decision,reason,reviewer,decided_at,previous,title"
+    assert [line.split(",")[0] for line in lines[1:]] == ["90000002", "90000010", "", ""]
+    assert lines[-1] == ",,maybe,full text?,,,,A hand-searched report"
 
 
 def test_overrides_missing_file_is_no_decisions(tmp_path: Path) -> None:
@@ -44,7 +50,8 @@ def test_overrides_missing_file_is_no_decisions(tmp_path: Path) -> None:
 
 BAD = [
     ("pmid,decision\n1,include\n", "missing column(s) reason"),
-    ("decision,reason\ninclude,x\n", "missing column(s) pmid or doi"),
+    ("decision,reason\ninclude,x\n", "missing column(s) pmid, doi or title"),
+    ("pmid,title,decision,reason\n,,include,x\n", "line 2: no pmid, doi or title names the record"),
     ("pmid,decision,reason\nabc,include,x\n", "line 2: pmid/doi 'abc'"),
     ("pmid,decision,reason\n1,keep,x\n", "line 2: decision 'keep' must be one of include, exclude, maybe"),
     ("pmid,decision,reason\n1,include,\n", "line 2: reason is empty"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,15 @@ from evsynth.fileio import check_writable
 from evsynth.pipeline import default_out_dir, refresh_outputs
 from evsynth.protocol.loader import load_protocol
 from evsynth.screening.decisions import OVERRIDE_DECISIONS, load_overrides, parse_target
-from evsynth.screening.reviewer import BulkRow, Change, bulk_changes, change_decisions, decide_and_rescreen, read_bulk
+from evsynth.screening.reviewer import (
+    BulkRow,
+    Change,
+    bulk_changes,
+    change_decisions,
+    decide_and_rescreen,
+    read_bulk,
+    review_titles,
+)
 from evsynth.screening.screen import screen_store
 from evsynth.store.database import utc_now
 
@@ -91,7 +100,8 @@ def decide(
     log_json: bool,
     quiet: bool,
 ) -> None:
-    """Record a reviewer's decision: RECORD (a PMID or DOI) is included, excluded or maybe (stays uncertain).
+    """Record a reviewer's decision: RECORD (a PMID, a DOI, or "title: ..." for a record with neither) is
+    included, excluded or maybe (stays uncertain).
 
     The decision is written to the decisions file next to the protocol
     (<protocol>.decisions.csv, under version control with it); it wins over the
@@ -124,7 +134,8 @@ def decide(
                 log.warning("unmatched", f"{from_path}: line {row.line}: no record of this review is "
                             f"{row.target or repr(row.title[:80])}; left out", line=row.line)  # fmt: skip
         else:
-            changes = [rows]
+            changes = [dataclasses.replace(rows, title=review_titles(store, loaded.name).get(rows.target, ""))
+                       if store is not None else rows]  # fmt: skip
         who, day = reviewer if reviewer is not None else default_reviewer(), utc_now()[:10]
         if store is None:
             change_decisions(loaded.overrides_path, changes, reviewer=who, day=day)
@@ -149,7 +160,7 @@ def _decide_rows(
             raise click.UsageError("--from takes no RECORD, DECISION or --clear")
         return read_bulk(from_path)
     if not record:
-        raise click.UsageError("missing RECORD (a PMID or DOI), or --from FILE")
+        raise click.UsageError("missing RECORD (a PMID, a DOI or 'title: ...'), or --from FILE")
     if clear and decision:
         raise click.UsageError("give a DECISION or --clear, not both")
     if not clear and not decision:
@@ -162,7 +173,8 @@ def _decide_rows(
 def _log_changes(log: Log, path: Path, changes: list[Change]) -> None:
     for change in changes[:20]:
         said = "cleared" if change.decision is None else f"{change.decision} ({' '.join(change.reason.split())})"
-        record = change.target.split(":", 1)[1]
+        kind, record = change.target.split(":", 1)
+        record = repr((change.title or record)[:80]) if kind == "title" else record
         log.info("decision", f"{path}: {record} {said}", record=record, decision=change.decision or "cleared")
     if len(changes) > 20:
         log.info("decisions", f"{path}: {len(changes)} decisions recorded", count=len(changes))

@@ -160,32 +160,33 @@ def criteria_checks(found: Record, criteria: Criteria) -> list[dict[str, Any]]:
     return checks
 
 
-def _target(store: Store, record_id: int) -> str:
-    rows = list(record_rows(store, ("pmid", "doi_norm"), [record_id]))
-    target = target_of(rows[0]["pmid"], rows[0]["doi_norm"]) if rows else ""
+def _target(store: Store, record_id: int) -> tuple[str, str]:
+    """The decisions file's target for a stored record, and its title."""
+    rows = list(record_rows(store, ("pmid", "doi_norm", "title"), [record_id]))
+    target = target_of(rows[0]["pmid"], rows[0]["doi_norm"], rows[0]["title"]) if rows else ""
     if not target:
-        raise EvsynthError(f"record {record_id} has neither a PMID nor a DOI to record a decision for")
-    return target
+        raise EvsynthError(f"record {record_id} has no PMID, DOI or title to record a decision for")
+    return target, rows[0]["title"] or ""
 
 
 def decide(desk: Desk, record_id: int, decision: str | None, reason: str) -> dict[str, Any]:
     """Record a decision (None: put back what the record had before the desk's last decision on it)."""
     with desk.store(write=True) as store:
-        target = _target(store, record_id)
+        target, title = _target(store, record_id)
         current = load_overrides(desk.protocol.overrides_path).get(target)
         if decision is None:
             history = desk.undo.get(target) or []
             if not history:
                 raise EvsynthError("nothing to undo for this record")
             before = history.pop()
-            change = Change(target, before.decision if before else None, before.reason if before else "")
+            change = Change(target, before.decision if before else None, before.reason if before else "", title)
         else:
             if decision not in OVERRIDE_DECISIONS:
                 raise EvsynthError(f"decision {decision!r} must be one of {', '.join(OVERRIDE_DECISIONS)}")
             if not reason.strip():
                 raise EvsynthError("a reason is needed for every reviewer decision")
             desk.undo.setdefault(target, []).append(current)
-            change = Change(target, decision, reason)
+            change = Change(target, decision, reason, title)
         decide_and_rescreen(store, desk.protocol, desk.criteria, [change], reviewer=desk.reviewer, day=utc_now()[:10])
         refresh_outputs(desk.protocol, store, desk.out_dir, tagger=desk.tagger())
     return record(desk, record_id)

@@ -5,10 +5,11 @@ single source of truth, meant to be kept under version control with the protocol
 ``evsynth decide`` edits it, a reviewer may edit it by hand, and every run and
 re-screen applies it, so a decision survives refreshes and criteria changes.
 
-Columns: ``pmid`` or ``doi`` (one is needed; the PMID wins when both are given),
-``decision`` (include / exclude / maybe), ``reason`` (required), ``reviewer``, ``decided_at``, and
-``previous``: the decisions this one replaced, newest first (see :mod:`evsynth.screening.reviewer`). ``maybe``
-keeps a record uncertain with the reviewer's note.
+Columns: ``pmid`` or ``doi`` (the PMID wins when both are given; a record with neither, a hand-searched report
+say, is named by its ``title``, matched case, accents and punctuation aside), ``decision`` (include / exclude /
+maybe), ``reason`` (required), ``reviewer``, ``decided_at``, ``previous``: the decisions this one replaced,
+newest first (see :mod:`evsynth.screening.reviewer`), and ``title`` (written for every record, for people
+reading the file). ``maybe`` keeps a record uncertain with the reviewer's note.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from pathlib import Path
 from evsynth.errors import EvsynthError, InputFileError
 from evsynth.fileio import atomic_writer, read_input_bytes
 from evsynth.models import normalize_doi
+from evsynth.sources.dedupe import fold_title
 
-COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at", "previous")
+COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at", "previous", "title")
 OVERRIDE_DECISIONS = ("include", "exclude", "maybe")
 _PMID = re.compile(r"^0*\d{1,9}$")
 
@@ -33,12 +35,13 @@ _PMID = re.compile(r"^0*\d{1,9}$")
 class Override:
     """One reviewer decision about one record."""
 
-    target: str  # "pmid:<PMID>" or "doi:<normalised DOI>"
+    target: str  # "pmid:<PMID>", "doi:<normalised DOI>" or, for a record with neither, "title:<folded title>"
     decision: str
     reason: str
     reviewer: str = ""
     decided_at: str = ""
     previous: str = ""  # the decisions this one replaced, newest first
+    title: str = ""  # the record's title as shown to people (the target of a record with no PMID and no DOI)
 
     @property
     def screening_decision(self) -> str:
@@ -55,30 +58,45 @@ class Override:
         """The DOI, if the target is one."""
         return self.target[4:] if self.target.startswith("doi:") else ""
 
+    @property
+    def folded_title(self) -> str:
+        """The folded title, if the target is one."""
+        return self.target[6:] if self.target.startswith("title:") else ""
+
 
 def parse_target(text: str) -> str:
-    """Turn a PMID or a DOI as typed into a target key.
+    """Turn a PMID, a DOI or ``title: ...`` as typed into a target key.
 
-    >>> parse_target("PMID: 90000001"), parse_target("https://doi.org/10.5555/X")
-    ('pmid:90000001', 'doi:10.5555/x')
+    >>> parse_target("PMID: 90000001"), parse_target("https://doi.org/10.5555/X"), parse_target("title: A B-c")
+    ('pmid:90000001', 'doi:10.5555/x', 'title:a b c')
 
     Raises:
-        EvsynthError: neither a PMID nor a DOI.
+        EvsynthError: neither a PMID nor a DOI nor a title.
     """
     value = text.strip()
+    if value.lower().startswith("title:"):
+        folded = fold_title(value[6:])
+        if not folded:
+            raise EvsynthError(f"{text!r} names no title")
+        return f"title:{folded}"
     bare = re.sub(r"^pmid:?\s*", "", value, flags=re.IGNORECASE)
     if _PMID.match(bare):
         return f"pmid:{int(bare)}"
     doi = normalize_doi(value)
     if doi:
         return f"doi:{doi}"
-    raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...)")
+    raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...) nor 'title: ...'")
 
 
-def target_of(pmid: str | None, doi_norm: str | None) -> str:
-    """The target a decision about a stored record is kept under: its PMID, else its normalised DOI ("" for a
-    record with neither, which the decisions file cannot name)."""
-    return f"pmid:{pmid}" if pmid else f"doi:{doi_norm}" if doi_norm else ""
+def target_of(pmid: str | None, doi_norm: str | None, title: str | None = None) -> str:
+    """The target a decision about a stored record is kept under: its PMID, else its normalised DOI, else its
+    folded title ("" for a record with none of them, which the decisions file cannot name)."""
+    if pmid:
+        return f"pmid:{pmid}"
+    if doi_norm:
+        return f"doi:{doi_norm}"
+    folded = fold_title(title or "")
+    return f"title:{folded}" if folded else ""
 
 
 def read_decisions(path: Path) -> tuple[dict[str, Override], str]:
@@ -111,8 +129,8 @@ def _parse_decisions(path: Path, text: str) -> dict[str, Override]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("decision", "reason") if c not in header]
-    if missing or not {"pmid", "doi"} & set(header):
-        need = missing or ["pmid or doi"]
+    if missing or not {"pmid", "doi", "title"} & set(header):
+        need = missing or ["pmid, doi or title"]
         raise InputFileError(f"{path}: not a decisions file (missing column(s) {', '.join(need)})")
     reader.fieldnames = header
     decisions: dict[str, Override] = {}
@@ -123,10 +141,14 @@ def _parse_decisions(path: Path, text: str) -> dict[str, Override]:
         if not any(cells.values()):
             continue
         key = cells.get("pmid") or cells.get("doi") or ""
-        try:
-            target = parse_target(key)
-        except EvsynthError:
-            raise InputFileError(f"{path}: line {line}: pmid/doi {key!r} is neither a PMID nor a DOI") from None
+        if key:
+            try:
+                target = parse_target(key)
+            except EvsynthError:
+                raise InputFileError(f"{path}: line {line}: pmid/doi {key!r} is neither a PMID nor a DOI") from None
+        elif not (target := target_of(None, None, cells.get("title"))):
+            raise InputFileError(f"{path}: line {line}: no pmid, doi or title names the record")
+        key = key or repr(cells.get("title", ""))
         if cells["decision"].lower() not in OVERRIDE_DECISIONS:
             raise InputFileError(
                 f"{path}: line {line}: decision {cells['decision']!r} must be one of {', '.join(OVERRIDE_DECISIONS)}"
@@ -137,7 +159,7 @@ def _parse_decisions(path: Path, text: str) -> dict[str, Override]:
             raise InputFileError(f"{path}: line {line}: a second decision for {key} (keep one row per record)")
         decisions[target] = Override(
             target, cells["decision"].lower(), cells["reason"], cells.get("reviewer", ""), cells.get("decided_at", ""),
-            cells.get("previous", ""),
+            cells.get("previous", ""), cells.get("title", ""),
         )  # fmt: skip
     return decisions
 
@@ -148,7 +170,6 @@ def save_overrides(path: Path, decisions: dict[str, Override]) -> None:
     with atomic_writer(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for item in sorted(decisions.values(), key=lambda o: (not o.pmid, o.pmid.zfill(12), o.doi)):
-            writer.writerow(
-                (item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at, item.previous)
-            )
+        for item in sorted(decisions.values(), key=lambda o: (not o.pmid, o.pmid.zfill(12), not o.doi, o.target)):
+            writer.writerow((item.pmid, item.doi, item.decision, item.reason, item.reviewer, item.decided_at,
+                             item.previous, item.title))  # fmt: skip

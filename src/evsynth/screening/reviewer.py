@@ -7,7 +7,8 @@ in its ``previous`` column (``exclude (reason; reviewer 2026-12-01) | ...``, new
 
 Bulk files are read in three layouts, told apart by their columns:
 
-* evsynth's own (``pmid`` or ``doi`` or ``record``, ``decision``, ``reason``): the decisions file's columns;
+* evsynth's own (``pmid`` or ``doi`` or ``record`` or ``title``, ``decision``, ``reason``): the decisions file's
+  columns;
 * an ASReview LAB export (``included``, ``label_included`` or ``asreview_label``: 1, 0 or empty) as
   ``asreview.csv`` went out, or any dataset with ``pmid``/``doi``/``title`` columns;
 * a Rayyan export (``notes`` holding ``RAYYAN-INCLUSION: {"Reviewer"=>"Included", ...}`` and
@@ -49,9 +50,10 @@ from evsynth.store.records import record_rows
 class Change:
     """One decision to record: ``decision`` None clears the reviewer's decision (the rules decide again)."""
 
-    target: str  # pmid:<PMID> or doi:<DOI>
+    target: str  # pmid:<PMID>, doi:<DOI> or title:<folded title>
     decision: str | None
     reason: str = ""
+    title: str = ""  # the record's title, written beside the decision for people reading the file
 
 
 def decisions_lock(path: Path) -> Path:
@@ -86,7 +88,8 @@ def change_decisions(path: Path, changes: Iterable[Change], *, reviewer: str, da
             if before is not None and (before.decision, before.reason) == (change.decision, reason):
                 continue  # the same decision again: nothing to record, no history to grow
             previous = _earlier(before) if before is not None else ""
-            decisions[change.target] = Override(change.target, change.decision, reason, reviewer, day, previous)
+            title = " ".join(change.title.split()) or (before.title if before is not None else "")
+            decisions[change.target] = Override(change.target, change.decision, reason, reviewer, day, previous, title)
         save_overrides(path, decisions)
     return decisions
 
@@ -194,22 +197,31 @@ def _target(path: Path, line: int, cells: dict[str, str]) -> str:
         raise InputFileError(f"{path}: line {line}: {value!r} is neither a PMID nor a DOI") from None
 
 
+def review_titles(store: Store, protocol_name: str) -> dict[str, str]:
+    """The decisions-file target of each of the review's records -> its title."""
+    titles: dict[str, str] = {}
+    for row in record_rows(store, ("pmid", "doi_norm", "title"), protocol=protocol_name):
+        target = target_of(row["pmid"], row["doi_norm"], row["title"])
+        if target and row["title"]:
+            titles.setdefault(target, row["title"])
+    return titles
+
+
 def bulk_changes(
     rows: Iterable[BulkRow], store: Store | None, protocol_name: str
 ) -> tuple[list[Change], list[BulkRow]]:
     """The changes the rows ask for, and the rows whose record is not found: a row named only by its title is
-    matched to the review's record with the same title (folded: case, accents and punctuation aside)."""
-    by_title: dict[str, str] = {}
-    if store is not None:
-        for row in record_rows(store, ("pmid", "doi_norm", "title"), protocol=protocol_name):
-            target = target_of(row["pmid"], row["doi_norm"])
-            if target and row["title"]:
-                by_title.setdefault(fold_title(row["title"]), target)
+    matched to the review's record with the same title (folded: case, accents and punctuation aside). Each change
+    carries its record's title, for the decisions file's readers."""
+    titles = review_titles(store, protocol_name) if store is not None else {}
+    by_title: dict[str, str] = {}  # folded title -> target
+    for target, title in titles.items():
+        by_title.setdefault(fold_title(title), target)
     changes, unmatched = [], []
     for row in rows:
         target = row.target or by_title.get(fold_title(row.title), "")
         if target:
-            changes.append(Change(target, row.decision, row.reason))
+            changes.append(Change(target, row.decision, row.reason, titles.get(target, row.title)))
         else:
             unmatched.append(row)
     return changes, unmatched

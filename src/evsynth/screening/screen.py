@@ -19,6 +19,7 @@ from typing import Any
 from evsynth.models import Evidence
 from evsynth.protocol.criteria import Criteria, screen_record
 from evsynth.screening.decisions import Override
+from evsynth.sources.dedupe import fold_title
 from evsynth.store.database import Store, row_to_record
 from evsynth.store.decisions import (
     ReviewState,
@@ -28,7 +29,7 @@ from evsynth.store.decisions import (
     latest_decisions,
     save_screening,
 )
-from evsynth.store.records import primary_of
+from evsynth.store.records import primary_of, record_rows
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,15 @@ def resolve_overrides(store: Store, overrides: dict[str, Override]) -> tuple[dic
     """Map each override to the primary record of its cluster; also return the targets not found."""
     found: dict[int, Override] = {}
     missing = []
+    by_title: dict[str, int] = {}
+    if any(override.folded_title for override in overrides.values()):
+        for row in record_rows(store, ("id", "cluster_id", "title")):
+            by_title.setdefault(fold_title(row["title"] or ""), int(row["cluster_id"] or row["id"]))
     for target, override in overrides.items():
-        primary = primary_of(store, pmid=override.pmid, doi=override.doi)
+        if override.folded_title:
+            primary = by_title.get(override.folded_title)
+        else:
+            primary = primary_of(store, pmid=override.pmid, doi=override.doi)
         if primary is None:
             missing.append(target)
         else:
