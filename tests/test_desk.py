@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from evsynth.screening.decisions import load_overrides
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path) -> Iterator[Desk]:
     loaded = load_protocol(demo_review(tmp_path, uncertain_ris(3, "desk")))
     assert loaded.criteria is not None
-    return Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    screening_desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    yield screening_desk
+    screening_desk.close()  # writes what is pending, stops its worker process
 
 
 def _screening(out: Path) -> dict[str, dict[str, str]]:
@@ -63,7 +66,8 @@ def test_deciding_at_the_desk_is_deciding_with_evsynth_decide(desk: Desk) -> Non
     assert decided["decision"] == "include" and decided["override_reason"] == "genotyped sub-sample"
     [override] = load_overrides(desk.protocol.overrides_path).values()
     assert (override.decision, override.reviewer) == ("include", "ana")
-    assert _screening(desk.out_dir)[rid]["decision"] == "include"  # the outputs are rewritten at once
+    assert desk.outputs.flush(60)  # the outputs are rewritten once the reviewer pauses
+    assert _screening(desk.out_dir)[rid]["decision"] == "include"
     assert client.get("/api/queue?decision=all").get_json()["progress"]["reviewed"] == 1
     client.post("/api/decide", json={"record_id": item["record_id"], "decision": "exclude", "reason": "Case report"})
     assert load_overrides(desk.protocol.overrides_path)[override.target].previous.startswith("include (genotyped")
@@ -71,7 +75,7 @@ def test_deciding_at_the_desk_is_deciding_with_evsynth_decide(desk: Desk) -> Non
     assert load_overrides(desk.protocol.overrides_path)[override.target].decision == "include"
     client.post("/api/decide", json={"record_id": item["record_id"], "decision": "undo"})
     assert load_overrides(desk.protocol.overrides_path) == {}
-    assert _screening(desk.out_dir)[rid]["decision"] == "uncertain"
+    assert desk.outputs.flush(60) and _screening(desk.out_dir)[rid]["decision"] == "uncertain"
     nothing = client.post("/api/decide", json={"record_id": item["record_id"], "decision": "undo"})
     assert nothing.status_code == 400 and "nothing to undo" in nothing.get_json()["error"]
     for body in ({"record_id": "x", "decision": "include"}, {"record_id": item["record_id"], "decision": "keep",
@@ -98,6 +102,7 @@ def test_two_reviewers_deciding_at_once_lose_nothing(desk: Desk) -> None:
         thread.join()
     assert not errors
     assert len(load_overrides(desk.protocol.overrides_path)) == 8
+    assert desk.outputs.flush(60)
     screening = _screening(desk.out_dir)
     assert all(screening[str(item["record_id"])]["decision"] == "exclude" for item in items)
 
@@ -143,7 +148,7 @@ def test_a_record_without_pmid_or_doi_is_decided_by_its_title(tmp_path: Path) ->
     assert override.target.startswith("title:synthetic untitled record 1") and override.title == bare["title"]
     assert (override.pmid, override.doi) == ("", "")
     rid = str(bare["record_id"])
-    assert _screening(desk.out_dir)[rid]["decision"] == "exclude"
+    assert desk.outputs.flush(60) and _screening(desk.out_dir)[rid]["decision"] == "exclude"
     # a new run applies it again from the decisions file alone
     cassette = str(Path(__file__).parents[1] / "cassettes" / "trd-pharmacogenomics.yaml")
     runner = CliRunner()
@@ -159,3 +164,4 @@ def test_a_record_without_pmid_or_doi_is_decided_by_its_title(tmp_path: Path) ->
     assert _screening(desk.out_dir)[rid]["decision"] == "include"
     [override] = load_overrides(loaded.overrides_path).values()
     assert override.previous.startswith("exclude (conference poster")
+    desk.close()

@@ -26,10 +26,12 @@ from evsynth.screening.decisions import load_overrides
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path) -> Iterator[Desk]:
     loaded = load_protocol(demo_review(tmp_path, uncertain_ris(12, "browser")))
     assert loaded.criteria is not None
-    return Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    screening_desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    yield screening_desk
+    screening_desk.close()  # writes what is pending, stops its worker process
 
 
 def _serve(desk: Desk) -> Iterator[str]:
@@ -75,6 +77,8 @@ def test_ten_records_screened_by_keyboard_survive_a_reload(desk: Desk, url: str)
         assert badges.count("uncertain") == 2 + 5  # two undecided, five "maybe" (still uncertain)
         shown = _text(browser, "title")
         assert shown.startswith("Synthetic browser record")
+        # the outputs are rewritten once the reviewer pauses; the page says when they are
+        WebDriverWait(browser, 60).until(lambda b: _text(b, "outputs") == "outputs up to date")
     finally:
         browser.quit()
     decided = load_overrides(desk.protocol.overrides_path)
@@ -130,6 +134,7 @@ def test_two_reviewers_in_two_browsers_lose_nothing(desk: Desk) -> None:
             browser.quit()
         for server in servers:
             next(server, None)
+        second.close()
     assert not errors, errors
     decided = load_overrides(desk.protocol.overrides_path)
     assert len(decided) == 8 and sorted(d.reviewer for d in decided.values()) == ["ana"] * 4 + ["bo"] * 4

@@ -11,8 +11,8 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,10 +96,11 @@ _STAGING = ".evsynth-staging-"
 
 
 @contextlib.contextmanager
-def staged_outputs(directory: Path) -> Iterator[Path]:
+def staged_outputs(directory: Path, commit: Callable[[], AbstractContextManager[bool]] | None = None) -> Iterator[Path]:
     """A folder to write a command's outputs into, inside ``directory``: when the block succeeds they replace the
     earlier outputs together (one rename each); when it fails none does, so a run that stops half-way (a full
-    disk, a bad record, Ctrl-C) never leaves new outputs beside old ones.
+    disk, a bad record, Ctrl-C) never leaves new outputs beside old ones. ``commit``, when given, is entered
+    around the replacing and says whether to replace at all (False: the staged outputs are dropped).
 
     Raises:
         OutputError: the folder cannot be made, or an output cannot be written (named as in ``directory``).
@@ -110,10 +111,11 @@ def staged_outputs(directory: Path) -> Iterator[Path]:
         raise _cannot_write(directory, err) from None
     try:
         yield stage
-        for staged in sorted(stage.iterdir()):
-            final = directory / staged.name
-            os.chmod(staged, _mode_for(final))
-            os.replace(staged, final)
+        with commit() if commit is not None else contextlib.nullcontext(True) as wanted:
+            for staged in sorted(stage.iterdir()) if wanted else []:
+                final = directory / staged.name
+                os.chmod(staged, _mode_for(final))
+                os.replace(staged, final)
     except OutputError as err:  # name the output, not its staged copy; and no output was replaced
         message = str(err).replace(f"{stage}{os.sep}", f"{directory}{os.sep}")
         raise OutputError(

@@ -18,6 +18,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,22 +142,39 @@ KEY_OUTPUTS = ("records.csv", "run-manifest.json", "changes.json", "report.html"
 
 
 def refresh_outputs(
-    protocol: Protocol, store: Store, out_dir: Path, *, tagger: Tagger | None = None
+    protocol: Protocol,
+    store: Store,
+    out_dir: Path,
+    *,
+    tagger: Tagger | None = None,
+    commit: Callable[[], AbstractContextManager[bool]] | None = None,
 ) -> dict[str, Path]:
     """Write again, from the store and no network, everything derived from the review's decisions: the screening
     outputs and PRISMA, the mentions, and the graph with its exports, tables and report, so that none of them
     lags behind a reviewer's decision (``decide``, ``screen``, the desk and ``evsynth report`` call it). The files
     are staged and replace the earlier ones together; ``records.csv``, ``changes.*`` and the run manifest belong
-    to runs and are left alone. The caller holds the store's lock."""
+    to runs and are left alone.
+
+    Without ``commit`` the caller holds the store's lock. With it, the caller has tagged the review first
+    (:func:`tag_review`, under the lock) and this only reads the store, lock or not; ``commit()`` is entered
+    before the new outputs replace the earlier ones and says whether they still should (see
+    :func:`evsynth.fileio.staged_outputs`): the desk rewrites its outputs so, while reviewers go on deciding."""
     check_writable(out_dir)
     snapshot = store.latest_snapshot(protocol.name)
-    with staged_outputs(out_dir) as stage:
+    with staged_outputs(out_dir, commit) as stage:
         review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
-        outputs, _, synthesis = _derived_outputs(protocol, store, review, stage, tagger)
+        outputs, _, synthesis = _derived_outputs(protocol, store, review, stage, tagger, tag=commit is None)
         outputs["report"] = write_synthesis_report(synthesis, stage, title=protocol.title or protocol.name,
                                                    prisma_svg=outputs.get("prisma_svg"),
                                                    changes=snapshot["changes"] if snapshot else None)  # fmt: skip
     return {name: out_dir / path.relative_to(stage) for name, path in outputs.items()}
+
+
+def tag_review(protocol: Protocol, store: Store, tagger: Tagger) -> TagResult:
+    """Tag the review's included records that are not tagged yet: the one part of :func:`refresh_outputs` that
+    writes to the store (the caller holds its lock)."""
+    review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
+    return tag_store(store, review.included, tagger)
 
 
 def _derived_outputs(
@@ -166,15 +184,18 @@ def _derived_outputs(
     stage: Path,
     tagger: Tagger | None,
     on_stage: Callable[[str], None] | None = None,
+    *,
+    tag: bool = True,
 ) -> tuple[dict[str, Path], TagResult, Synthesis]:
     """Everything derived from the review's decisions, written into ``stage``, but the report (which tells what
     the last update changed, and a run finds that out after these): mentions (the extract stage), the screening
     outputs and PRISMA (outputs), the graph with its exports and tables (graph). What a run and
-    :func:`refresh_outputs` both write; ``on_stage`` is told as each stage begins."""
+    :func:`refresh_outputs` both write; ``on_stage`` is told as each stage begins. Without ``tag`` the records
+    are not tagged here (they were: see :func:`tag_review`) and the store is only read."""
     tell = on_stage or (lambda name: None)
     tell("extract")
     tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once there is work
-    tagging = tag_store(store, review.included, tagger)
+    tagging = tag_store(store, review.included, tagger) if tag else TagResult()
     tell("outputs")
     outputs: dict[str, Path] = {}
     if protocol.criteria is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -24,8 +25,9 @@ def desk(protocol: Path, out_dir: Path | None, db_path: Path | None, port: int, 
     """Screen PROTOCOL's records in a browser: the uncertain ones first, the evidence highlighted, a decision a key.
 
     Serves http://127.0.0.1:PORT/ until Ctrl-C. Each decision is recorded as `evsynth decide` records it (in
-    the decisions file, with the reviewer, the day and what it replaced) and the screening outputs and PRISMA
-    are rewritten at once. Several reviewers may decide at the same time, here or with `evsynth decide`.
+    the decisions file, with the reviewer, the day and what it replaced); the outputs derived from the decisions
+    (screening, PRISMA, graph, tables, report) are rewritten once the reviewer pauses, and on Ctrl-C. Several
+    reviewers may decide at the same time, here or with `evsynth decide`.
     """
     from werkzeug.serving import make_server
 
@@ -37,13 +39,19 @@ def desk(protocol: Path, out_dir: Path | None, db_path: Path | None, port: int, 
     if not store_path.is_file():
         raise EvsynthError(f"{store_path}: no store yet; run `evsynth run {protocol}` first")
     check_writable(out)
-    app = create_app(Desk(loaded, criteria, store_path, out, reviewer or default_reviewer()))
+    screening_desk = Desk(loaded, criteria, store_path, out, reviewer or default_reviewer())
+    app = create_app(screening_desk)
     try:
         server = make_server("127.0.0.1", port, app, threaded=True)
     except OSError as err:
         raise InputFileError(f"127.0.0.1:{port}: cannot listen ({err.strerror}); pass another --port") from None
     click.echo(f"the desk for {loaded.name} is at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # (werkzeug's server stops quietly on Ctrl-C too)
         server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    if screening_desk.outputs.status()["outputs"] != "current":
+        click.echo("writing the outputs of the last decisions…")
+    screening_desk.close()
+    if error := screening_desk.outputs.status()["error"]:
+        raise EvsynthError(f"{out}: the outputs were not rewritten ({error}); `evsynth report {protocol}` "
+                           "writes them") from None  # fmt: skip
+    click.echo("stopped")

@@ -2,10 +2,12 @@
 
 The queue puts the records the rules left uncertain first; one record shows its title, abstract and metadata,
 with each criterion's evidence highlighted where it matched. A decision (include, exclude, maybe) goes through
-:func:`evsynth.screening.reviewer.decide_and_rescreen` and :func:`evsynth.pipeline.refresh_outputs`, as
-``evsynth decide`` does: under the store's lock and the decisions file's, kept with the reviewer's name, the day
-and what it replaced; every output derived from the decisions (screening, PRISMA, graph, tables, report) is
-rewritten at once. Undo puts back what the record had before the desk's last decision on it.
+:func:`evsynth.screening.reviewer.decide_and_rescreen`, as ``evsynth decide`` does: under the store's lock and the
+decisions file's, kept with the reviewer's name, the day and what it replaced. Every output derived from the
+decisions (screening, PRISMA, graph, tables, report) is then rewritten by :func:`evsynth.pipeline.refresh_outputs`
+in the background, once the reviewer pauses (:mod:`evsynth.desk.refresher`); the page shows whether they are
+current, and stopping the desk writes what is pending. Undo puts back what the record had before the desk's last
+decision on it. The ranking keeps its TF-IDF matrix between requests and refits only when the decisions changed.
 
 Every request opens the store for itself (SQLite connections stay in their thread); the page is one HTML file
 with its script and style beside it, no CDN.
@@ -14,7 +16,10 @@ with its script and style beside it, no CDN.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,17 +28,18 @@ from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request
 
+from evsynth.desk.refresher import OutputRefresher
 from evsynth.errors import EvsynthError
 from evsynth.models import Record
-from evsynth.pipeline import refresh_outputs
+from evsynth.pipeline import refresh_outputs, tag_review
 from evsynth.protocol.concepts import Outcome
 from evsynth.protocol.criteria import Criteria
-from evsynth.protocol.loader import Protocol
+from evsynth.protocol.loader import Protocol, load_protocol
 from evsynth.screening.decisions import OVERRIDE_DECISIONS, Override, load_overrides, target_of
-from evsynth.screening.ranking import include_scores
+from evsynth.screening.ranking import Ranker
 from evsynth.screening.reviewer import Change, decide_and_rescreen
 from evsynth.store.database import Store, row_to_record, utc_now
-from evsynth.store.decisions import load_review_state
+from evsynth.store.decisions import load_review_state, state_token
 from evsynth.store.lock import store_lock
 from evsynth.store.records import record_rows
 from evsynth.tagger.tagger import Tagger
@@ -52,12 +58,49 @@ class Desk:
     out_dir: Path
     reviewer: str
     undo: dict[str, list[Override | None]] = field(default_factory=dict)  # target -> what it had before
-    _tagger: Tagger | None = None  # loaded at the first decision, kept for the next ones
+    refresh_delay: float = 4.0  # seconds of pause after a decision before the outputs are rewritten
+    _worker: ProcessPoolExecutor | None = None  # the process that rewrites the outputs (see rewrite_outputs)
+    _ranker: tuple[frozenset[int], Ranker] | None = None  # the records it was built for, and the ranker
+    _scores: tuple[tuple[tuple[int, bool], ...], dict[int, float]] | None = None  # the labels, their scores
+    _ranking: threading.Lock = field(default_factory=threading.Lock)
+    outputs: OutputRefresher = field(init=False)
 
-    def tagger(self) -> Tagger:
-        if self._tagger is None:
-            self._tagger = Tagger()
-        return self._tagger
+    def __post_init__(self) -> None:
+        self.outputs = OutputRefresher(self._rewrite_outputs, self.refresh_delay)
+
+    def _rewrite_outputs(self) -> None:
+        """Rewrite the outputs in the desk's worker process (a second core, and none of this process's time:
+        a rewrite in a thread here made every request crawl); again later when the review changed meanwhile."""
+        if self._worker is None:
+            self._worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        job = self._worker.submit(rewrite_outputs, str(self.protocol.path), str(self.store_path), str(self.out_dir))
+        if not job.result():
+            self.outputs.request()
+
+    def close(self) -> None:
+        """Write what is pending and stop the worker process."""
+        self.outputs.flush()
+        if self._worker is not None:
+            self._worker.shutdown()
+            self._worker = None
+
+    def scores(self, store: Store, rows: dict[int, Any]) -> dict[int, float]:
+        """The ranking model's include probability for each record (see :mod:`evsynth.screening.ranking`), learnt
+        from the decided ones: a reviewer's include or exclude, else the rules' when they decided. The TF-IDF
+        matrix is built once for the review's records; the model is refitted only when the decisions changed."""
+        labels = {rid: row["decision"] == "include" for rid, row in rows.items()
+                  if row["decision"] in ("include", "exclude")}  # fmt: skip
+        key = tuple(sorted(labels.items()))
+        with self._ranking:
+            if self._scores is not None and self._scores[0] == key:
+                return self._scores[1]
+            ids = frozenset(rows)
+            if self._ranker is None or self._ranker[0] != ids:
+                texts = {row["id"]: f"{row['title'] or ''} {row['abstract'] or ''}" for row in
+                         record_rows(store, ("id", "title", "abstract"), ids)}  # fmt: skip
+                self._ranker = (ids, Ranker(texts))
+            self._scores = (key, self._ranker[1].scores(labels))
+            return self._scores[1]
 
     @contextmanager
     def store(self, *, write: bool = False) -> Iterator[Store]:
@@ -69,15 +112,53 @@ class Desk:
                 yield store
 
 
+_WORKER_STATE: dict[str, Any] = {}  # in the desk's worker process: the tagger and protocols, loaded once
+
+
+def rewrite_outputs(protocol_path: str, store_path: str, out_dir: str) -> bool:
+    """(Run in the desk's worker process.) Tag what the reviewers newly included, under the store's lock (a
+    write), then write the outputs from the store without the lock, so that decisions go on meanwhile; they replace
+    the earlier ones only if nothing changed the review since (checked under the lock). Returns whether they did
+    (False: the review changed, the next rewrite will do it)."""
+    if "tagger" not in _WORKER_STATE:
+        _WORKER_STATE["tagger"] = Tagger()
+    tagger: Tagger = _WORKER_STATE["tagger"]
+    if protocol_path not in _WORKER_STATE:
+        _WORKER_STATE[protocol_path] = load_protocol(Path(protocol_path))
+    protocol: Protocol = _WORKER_STATE[protocol_path]
+    store_file, out = Path(store_path), Path(out_dir)
+    with store_lock(store_file, "desk", wait=True), Store.open(store_file, create=False) as store:
+        tag_review(protocol, store, tagger)
+        began = state_token(store)
+    committed = False
+
+    @contextmanager
+    def if_unchanged() -> Iterator[bool]:
+        nonlocal committed
+        with store_lock(store_file, "desk", wait=True), Store.open(store_file, create=False) as store:
+            committed = state_token(store) == began
+            yield committed
+
+    with Store.open(store_file, create=False) as store:
+        refresh_outputs(protocol, store, out, tagger=tagger, commit=if_unchanged)
+    return committed
+
+
 def queue(desk: Desk, decision: str = "uncertain") -> dict[str, Any]:
     """The records to screen (``uncertain``, ``include``, ``exclude`` or ``all``), uncertain first, and progress."""
     with desk.store() as store:
         review = load_review_state(store, desk.protocol.name, screened=True)
         rows = {r: d for r, d in review.decisions.items() if d["decision"] != "removed"}
-        scores = _scores(store, rows)
+        scores = desk.scores(store, rows)
         chosen = sorted(
             (rid for rid, row in rows.items() if decision == "all" or row["decision"] == decision),
-            key=lambda rid: (QUEUE_ORDER.get(rows[rid]["rule_decision"], 3), -scores.get(rid, 0.0), rid),
+            # by the rules' verdict, then those no reviewer decided yet, likeliest includes first
+            key=lambda rid: (
+                QUEUE_ORDER.get(rows[rid]["rule_decision"], 3),
+                rows[rid]["override_reason"] is not None,
+                -scores.get(rid, 0.0),
+                rid,
+            ),
         )
         columns = ("id", "pmid", "doi", "title", "pub_year", "journal_iso", "journal")
         about = {row["id"]: row for row in record_rows(store, columns, chosen)}
@@ -103,17 +184,6 @@ def queue(desk: Desk, decision: str = "uncertain") -> dict[str, Any]:
         "items": items,
         "progress": {"uncertain": len(uncertain), "reviewed": sum(1 for r in uncertain if r["override_reason"])},
     }
-
-
-def _scores(store: Store, rows: dict[int, Any]) -> dict[int, float]:
-    """The ranking model's include probability for each record (see :mod:`evsynth.screening.ranking`), learnt
-    from the decided ones: a reviewer's include or exclude, else the rules' when they decided."""
-    texts = {row["id"]: f"{row['title'] or ''} {row['abstract'] or ''}" for row in
-             record_rows(store, ("id", "title", "abstract"), rows)}  # fmt: skip
-    labels = {
-        rid: row["decision"] == "include" for rid, row in rows.items() if row["decision"] in ("include", "exclude")
-    }
-    return include_scores(texts, labels)
 
 
 def record(desk: Desk, record_id: int) -> dict[str, Any]:
@@ -188,7 +258,7 @@ def decide(desk: Desk, record_id: int, decision: str | None, reason: str) -> dic
             desk.undo.setdefault(target, []).append(current)
             change = Change(target, decision, reason, title)
         decide_and_rescreen(store, desk.protocol, desk.criteria, [change], reviewer=desk.reviewer, day=utc_now()[:10])
-        refresh_outputs(desk.protocol, store, desk.out_dir, tagger=desk.tagger())
+    desk.outputs.request()
     return record(desk, record_id)
 
 
@@ -213,6 +283,10 @@ def create_app(desk: Desk) -> Flask:
         if wanted not in (*QUEUE_ORDER, "all"):
             abort(400)
         return jsonify(queue(desk, wanted))
+
+    @app.get("/api/status")
+    def api_status() -> Response:
+        return jsonify(desk.outputs.status())
 
     @app.get("/api/record/<int:record_id>")
     def api_record(record_id: int) -> Response:

@@ -116,3 +116,13 @@ def screenings(store: Store, protocol_name: str) -> list[tuple[int, int | None]]
     """(screening id, harvest run id or None) of every screening of the protocol, oldest first."""
     rows = store.conn.execute("SELECT id, run_id FROM screenings WHERE protocol_name = ? ORDER BY id", (protocol_name,))
     return [(row[0], row[1]) for row in rows]
+
+
+def state_token(store: Store) -> tuple[int, ...]:
+    """A token that changes whenever anything the outputs are derived from may have: a screening (each decision
+    makes one), a run of any kind (harvest, import, audit), a review run, a snapshot, a record tagged."""
+    row = store.conn.execute(
+        "SELECT (SELECT max(id) FROM screenings), (SELECT max(id) FROM runs), (SELECT max(id) FROM review_runs), "
+        "(SELECT max(rowid) FROM snapshots), (SELECT max(rowid) FROM tagged)"
+    ).fetchone()
+    return tuple(int(value or 0) for value in row)

@@ -37,7 +37,9 @@ async function loadQueue(keep) {
     li.addEventListener("click", () => show(i));
     return li;
   }));
-  const at = keep === undefined ? 0 : state.items.findIndex((item) => item.record_id === keep);
+  // the record asked for, else the first no reviewer has decided (the queue puts them first, likeliest first)
+  const at = keep === undefined ? Math.max(0, state.items.findIndex((item) => !item.reviewed))
+    : state.items.findIndex((item) => item.record_id === keep);
   if (state.items.length) await show(at < 0 ? Math.min(state.index, state.items.length - 1) : at);
 }
 
@@ -95,6 +97,26 @@ async function show(i) {
   $("reasons").replaceChildren(...r.exclusion_reasons.map((label) => el("option", { value: label })));
 }
 
+// The outputs derived from the decisions are rewritten in the background once the reviewer pauses.
+let watching = false;
+async function watchOutputs() {
+  if (watching) return;
+  watching = true;
+  try {
+    for (;;) {
+      const s = await api("/api/status");
+      $("outputs").textContent = s.error ? `outputs not rewritten: ${s.error}` : {
+        current: "outputs up to date", pending: "outputs: rewritten when you pause", rewriting: "rewriting the outputs…",
+      }[s.outputs];
+      $("outputs").className = s.error ? "failed" : s.outputs;
+      if (s.outputs === "current") break;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  } finally {
+    watching = false;
+  }
+}
+
 async function decide(decision) {
   if (!state.record) return;
   const typed = $("reason").value.trim();
@@ -108,8 +130,8 @@ async function decide(decision) {
     const r = await api("/api/decide", { record_id: state.record.record_id, decision, reason });
     $("status").textContent = decision === "undo" ? "undone" : `${r.decision}: ${r.override_reason}`;
     $("reason").value = "";
-    const next = state.items[state.index + 1];
-    await loadQueue(decision === "undo" ? r.record_id : (next ? next.record_id : r.record_id));
+    watchOutputs();
+    await loadQueue(decision === "undo" ? r.record_id : undefined);
   } catch (error) {
     $("status").textContent = error.message;
   }
@@ -133,3 +155,4 @@ document.querySelectorAll("button[data-decision]").forEach((b) =>
 $("filter").addEventListener("change", () => { state.filter = $("filter").value; loadQueue(); });
 $("filter").value = state.filter;
 loadQueue();
+watchOutputs();
