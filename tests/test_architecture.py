@@ -13,6 +13,7 @@ PACKAGE = ROOT / "src" / "evsynth"
 LAYERS = (
     {"models", "errors", "config", "fileio", "text", "version"},
     {"formats"},
+    {"query"},
     {"store"},
     {"protocol"},
     {"sources"},

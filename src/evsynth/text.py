@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # what could open a link, an image, emphasis, code, a table cell or raw HTML in CommonMark and GitHub's Markdown
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|])")
 # characters XML 1.0 forbids (C0 controls but tab, line feed and carriage return; lone surrogates; U+FFFE/FFFF)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Text for comparison: ASCII, lower case, letters and digits, single spaces (how titles are matched across
+    sources and how the query engine matches words).
+
+    >>> fold("[BDNF Val66Met and ketamine]: a Study.")
+    'bdnf val66met and ketamine a study'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NON_WORD.sub(" ", ascii_text.lower()).strip()
 
 
 class Markdown(str):

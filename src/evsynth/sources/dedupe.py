@@ -15,8 +15,6 @@ an abstract, then the oldest in the store.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,18 +23,16 @@ from rapidfuzz import fuzz, process
 
 from evsynth.store.database import Store
 from evsynth.store.records import record_rows
-
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+from evsynth.text import fold
 
 
 def fold_title(title: str) -> str:
-    """Fold a title for comparison: ASCII, lower case, letters and digits, single spaces.
+    """Fold a title for comparison (:func:`evsynth.text.fold`).
 
     >>> fold_title("[BDNF Val66Met and ketamine]: a Study.")
     'bdnf val66met and ketamine a study'
     """
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return _NON_WORD.sub(" ", text.lower()).strip()
+    return fold(title)
 
 
 @dataclass(frozen=True)
