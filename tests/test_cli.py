@@ -86,7 +86,7 @@ def test_cli_malformed_protocol(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("name: x\nsearch:\n  query: '(a OR b'\n")
     line = _one_line_error(runner.invoke(cli, ["run", str(path)]))
-    assert f"{path}: search.query: unbalanced parenthesis" in line
+    assert f"{path}: search.query: column 1: '(' is never closed" in line
 
 
 def test_cli_wrong_flag_is_a_usage_error(runner: CliRunner) -> None:

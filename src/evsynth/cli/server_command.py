@@ -11,6 +11,7 @@ from evsynth.cli.base import EXIT_CODES, cli
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_bytes
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.query.mesh import MeshTree
 from evsynth.testing.corpus import Corpus, ServedRecord, SyntheticCorpus
 from evsynth.testing.server import FAULTS, HOSTILE, FaultPlan, serving
 
@@ -67,6 +68,13 @@ from evsynth.testing.server import FAULTS, HOSTILE, FaultPlan, serving
     help="Answer HTTP 429 (NCBI's JSON body) above N requests/s, as NCBI does with 3 or 10.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
+@click.option(
+    "--evaluate-queries",
+    is_flag=True,
+    help="esearch evaluates the term with evsynth's query engine (FILES only; else any term matches all).",
+)
+@click.option("--mesh-tree", type=click.Path(dir_okay=False, path_type=Path),
+              help="NLM's MeSH tree file (mtreesYYYY.bin): [mh] terms explode with --evaluate-queries.")  # fmt: skip
 def test_server(
     files: tuple[Path, ...],
     synthetic: int,
@@ -77,11 +85,13 @@ def test_server(
     slow_seconds: float,
     rate_limit: float | None,
     seed: int,
+    evaluate_queries: bool,
+    mesh_tree: Path | None,
 ) -> None:
     """Serve PubMed XML FILES (and/or --synthetic N records) as E-utilities on 127.0.0.1 until Ctrl-C.
 
-    Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus;
-    date windows, PMID ranges, the history server and the id limit behave as PubMed's.
+    Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus,
+    unless --evaluate-queries; date windows, PMID ranges, the history server and the id limit behave as PubMed's.
     """
     if not files and not synthetic:
         raise click.UsageError("give PubMed XML FILES, --synthetic N, or both")
@@ -95,6 +105,8 @@ def test_server(
         else Corpus([], id_limit=id_limit, rate_limit=rate_limit)
     )
     corpus.add(served)
+    corpus.evaluate_queries = evaluate_queries
+    corpus.mesh = MeshTree.from_file(mesh_tree) if mesh_tree else None
     plan = FaultPlan(rate=fault_rate, kinds=faults or FAULTS, seed=seed, slow_seconds=slow_seconds)
     try:
         with serving(corpus, faults=plan, port=port) as server:

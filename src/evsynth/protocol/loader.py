@@ -24,6 +24,7 @@ from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.protocol.criteria import Criteria, load_criteria
 from evsynth.protocol.pathways import ConvergenceSettings, Module, convergence_settings, protocol_modules
 from evsynth.protocol.schema import Checker, did_you_mean, read_yaml
+from evsynth.query.parser import QuerySyntaxError, parse_query
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 DATE_FIELDS = ("pdat", "edat", "mdat")
@@ -110,40 +111,16 @@ class Protocol:
 
 
 def check_query_syntax(query: str) -> str | None:
-    """Return why ``query`` is not balanced (quotes, parentheses, brackets), or None.
+    """Return why PubMed would refuse ``query`` (the column and what is wrong), or None.
 
     >>> check_query_syntax('("a b"[tiab] OR c)')
     >>> check_query_syntax('(a OR b')
-    'unbalanced parenthesis: 1 "(" not closed'
+    "column 1: '(' is never closed"
     """
-    depth = 0
-    bracket = False
-    in_quote = False
-    for index, char in enumerate(query):
-        if char == '"':
-            in_quote = not in_quote
-        elif in_quote:
-            continue
-        elif char == "[":
-            if bracket:
-                return f"nested '[' at character {index + 1}"
-            bracket = True
-        elif char == "]":
-            if not bracket:
-                return f"unmatched ']' at character {index + 1}"
-            bracket = False
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                return f"unbalanced parenthesis: unmatched ')' at character {index + 1}"
-    if in_quote:
-        return "unbalanced quote: a '\"' is not closed"
-    if bracket:
-        return "unbalanced bracket: a '[' is not closed"
-    if depth:
-        return f'unbalanced parenthesis: {depth} "(" not closed'
+    try:
+        parse_query(query)
+    except QuerySyntaxError as err:
+        return str(err)
     return None
 
 
@@ -164,7 +141,7 @@ def _blocks(check: Checker, value: Any) -> tuple[ConceptBlock, ...]:
             term_text = check.text(term, f"{key}.terms[{j}]", required=True)
             problem = check_query_syntax(term_text)
             if problem:
-                raise check.fail(f"{key}.terms[{j}]", f"{problem} in {term_text!r}")
+                raise check.fail(f"{key}.terms[{j}]", f"{problem}, in {term_text!r}")
             clean.append(term_text)
         blocks.append(
             ConceptBlock(
@@ -190,7 +167,7 @@ def _search(check: Checker, value: Any) -> SearchStrategy:
     query = " ".join(query.split())
     problem = check_query_syntax(query)
     if problem:
-        raise check.fail("search.query", f"{problem} in {query!r:.200}")
+        raise check.fail("search.query", f"{problem}, in {query!r:.200}")
     start = end = None
     date_field = "pdat"
     if section.get("date_window") is not None:

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from evsynth.audit.references import first_page
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.models import Record, iso_day, normalize_doi
+from evsynth.query.evaluate import Evaluator
+from evsynth.query.mesh import MeshTree
+from evsynth.query.parser import QuerySyntaxError
 from evsynth.sources.dedupe import fold_title
 from evsynth.testing.synthetic import FIRST_PMID, article_xml, generated_entry
 
@@ -113,6 +116,9 @@ class Corpus:
         self._counter = itertools.count(1)
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.mesh: MeshTree | None = None  # explodes [mh] terms when given
+        # esearch evaluates the term with evsynth's query engine (else any term finds the whole corpus)
+        self.evaluate_queries = False
 
     @classmethod
     def from_xml(cls, *sources: bytes | str, id_limit: int = 9999) -> Corpus:
@@ -143,7 +149,7 @@ class Corpus:
         field_name = params.get("datetype", "pdat")
         start = _parse_date(params.get("mindate", ""))
         end = _parse_date(params.get("maxdate", ""), last=True)
-        matcher = term_matcher(term)
+        matcher = term_matcher(term) or self.query_matcher(_UID_RANGE.sub("", term))
         hits = []
         for pmid in self.order:
             if not low <= int(pmid) <= high:
@@ -161,6 +167,17 @@ class Corpus:
                     continue
             hits.append(pmid)
         return hits
+
+    def query_matcher(self, term: str) -> Callable[[Record], bool] | None:
+        """The term evaluated by evsynth's query engine, when the corpus is asked to (``evaluate_queries``) and
+        every served record is parsed (a generated :class:`SyntheticCorpus` is not); None: the whole corpus."""
+        if not self.evaluate_queries or not term.strip() or any(r.record is None for r in self.records.values()):
+            return None
+        try:
+            evaluator = Evaluator.of(term, self.mesh)
+        except QuerySyntaxError:
+            return lambda record: False  # PubMed finds nothing (and says why in its ErrorList; not imitated)
+        return evaluator.matches
 
     def remember(self, ids: list[str]) -> tuple[str, str]:
         """Store a result on the history server; return (WebEnv, query_key)."""

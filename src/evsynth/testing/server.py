@@ -9,7 +9,10 @@ enough for evsynth's client:
   clause ``lo:hi[uid]``. A term made only of ``"DOI"[aid]``/``[doi]``, ``word[ti]``,
   ``name[au]``, ``year[dp]`` and ``PMID[pmid]`` clauses, all joined by OR or all by AND, is
   matched against the records (what citation lookups send); OR answers are not ranked. Any other term matches the
-  whole corpus: the corpus *is* the search result. ``QueryTranslation`` echoes the term.
+  whole corpus (the corpus *is* the search result), unless the corpus is told to evaluate queries
+  (``Corpus.evaluate_queries``, ``evsynth test-server --evaluate-queries``): then evsynth's query engine
+  (:mod:`evsynth.query`) decides, so a protocol's real strategy is exercised; a term PubMed would refuse finds
+  nothing. ``QueryTranslation`` echoes the term.
 * ``ecitmatch.cgi``: ``bdata`` lines ``journal|year|volume|first_page|author|key|``
   answered with the line and a PMID, ``AMBIGUOUS`` or ``NOT_FOUND``, as NCBI's matcher does.
 * ``efetch.fcgi`` (GET or POST): ``id`` lists, or ``WebEnv`` + ``query_key`` with
