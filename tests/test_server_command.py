@@ -70,3 +70,38 @@ def test_test_server_serves_100k_records_under_a_rate_limit() -> None:
         server.terminate()
         server.wait(10)
         server.stdout.close()  # type: ignore[union-attr]
+
+
+def test_test_server_evaluates_queries_when_asked(tmp_path: Path) -> None:
+    """`--evaluate-queries` (issue 29): esearch counts follow the term over the served files (synthetic records)."""
+    from evsynth.testing.synthetic import article_set, article_xml, generated_entry
+
+    served = tmp_path / "served.xml"
+    entries = [generated_entry(n) for n in range(5)]
+    served.write_bytes(article_set([article_xml(e) for e in entries]))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    counts = {}
+    for flags in ([], ["--evaluate-queries"]):
+        server = subprocess.Popen([sys.executable, "-m", "evsynth", "test-server", str(served), "--port", "0", *flags],
+                                  env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            url = server.stdout.readline().split(" at ", 1)[1].split()[0]  # type: ignore[union-attr]
+            answer = requests.get(f"{url}/esearch.fcgi", params={"db": "pubmed", "term": "nosuchword[tiab]",
+                                                                 "retmode": "json"}, timeout=10)  # fmt: skip
+            counts[bool(flags)] = int(answer.json()["esearchresult"]["count"])
+        finally:
+            server.terminate()
+            server.wait(10)
+            server.stdout.close()  # type: ignore[union-attr]
+    assert counts == {False: 5, True: 0}
+
+
+def test_test_server_mesh_tree_errors_are_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    served = tmp_path / "served.xml"
+    served.write_text("<PubmedArticleSet></PubmedArticleSet>")
+    missing = runner.invoke(cli, ["test-server", str(served), "--mesh-tree", str(tmp_path / "mtrees.bin")])
+    assert missing.exit_code == 1 and "mtrees.bin" in missing.output and missing.output.count("\n") == 1
+    bad = tmp_path / "bad.bin"
+    bad.write_text("no separator\n")
+    broken = runner.invoke(cli, ["test-server", str(served), "--mesh-tree", str(bad)])
+    assert broken.exit_code == 1 and "bad.bin: line 1" in broken.output and broken.output.count("\n") == 1
