@@ -25,7 +25,7 @@ from typing import Any
 
 from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries, staged_outputs
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
-from evsynth.models import is_retracted
+from evsynth.models import is_retracted, normalize_doi
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import Override, read_decisions
 from evsynth.screening.outputs import write_screening_outputs
@@ -36,7 +36,7 @@ from evsynth.sources.harvest import HarvestResult, Progress, harvest
 from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState, load_review_state
-from evsynth.store.records import pmids_by_id, record_rows, record_sources
+from evsynth.store.records import pmids_by_id, record_rows, record_sources, run_identifiers
 from evsynth.store.runs import ReviewRun, advance, close_review_run, last_unfinished, open_review_run
 from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis, write_synthesis_report
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state
@@ -281,6 +281,19 @@ class _Run:
             self.on_stage(name)
 
 
+def _missed_known(protocol: Protocol, store: Store, run_id: int) -> list[str]:
+    """A warning for each of the protocol's known studies (``search.known``) the search did not find."""
+    if not protocol.search.known:
+        return []
+    pmids, dois = run_identifiers(store, run_id)
+    missed = [k for k in protocol.search.known if k not in pmids and normalize_doi(k) not in dois]
+    return [
+        f"search.known: {k} is not among the records the search found; `evsynth search check {protocol.path}` "
+        "says which block loses it"
+        for k in missed
+    ]
+
+
 def _decisions(protocol: Protocol) -> tuple[dict[str, Override], str]:
     """The reviewer decisions the run applies, and the digest of the bytes they were read from."""
     if protocol.criteria:
@@ -316,6 +329,7 @@ def _run_stages(
     run.stage("harvest")
     harvested = harvest(protocol, store, client, refresh_modified=refresh, progress=progress)
     result = RunResult(harvest=harvested)
+    result.warnings += _missed_known(protocol, store, harvested.run_id)
     if loaded:
         run.stage("import", harvest_run=harvested.run_id)
         result.imports = store_files(store, loaded, parent_run=harvested.run_id, protocol_name=protocol.name)

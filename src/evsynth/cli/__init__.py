@@ -10,6 +10,7 @@ from evsynth.cli import (  # noqa: F401 - each registers its commands
     files,
     review,
     run_command,
+    search_command,
     server_command,
 )
 from evsynth.cli.base import cli, main

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evsynth.formats.registry import IMPORT_FORMATS
+from evsynth.models import normalize_doi
 from evsynth.protocol.criteria import Criteria, load_criteria
 from evsynth.protocol.pathways import ConvergenceSettings, Module, convergence_settings, protocol_modules
 from evsynth.protocol.schema import Checker, did_you_mean, read_yaml
@@ -35,7 +36,7 @@ _TOP_KEYS = {
 }  # fmt: skip
 # PRISMA 2020's "other methods" an imported source can be counted under (its template's three boxes)
 OTHER_METHODS = ("websites", "organisations", "citations")
-_SEARCH_KEYS = {"database", "query", "blocks", "date_window", "notes"}
+_SEARCH_KEYS = {"database", "query", "blocks", "date_window", "known", "notes"}
 _WINDOW_KEYS = {"start", "end", "field"}
 _BLOCK_KEYS = {"name", "description", "terms"}
 _HARVEST_KEYS = {"batch_size", "max_ids_per_search"}
@@ -65,6 +66,7 @@ class SearchStrategy:
     end: dt.date | None = None
     date_field: str = "pdat"
     blocks: tuple[ConceptBlock, ...] = ()
+    known: tuple[str, ...] = ()  # studies the search should find: PMIDs and DOIs (search check, run's warning)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,22 @@ def _search(check: Checker, value: Any) -> SearchStrategy:
             raise check.fail("search.date_window.field", f"{date_field!r} must be one of {DATE_FIELDS}")
         if start and end and end < start:
             raise check.fail("search.date_window", f"end {end} is before start {start}")
-    return SearchStrategy(query=query, start=start, end=end, date_field=date_field, blocks=blocks)
+    known = _known(check, section.get("known"))
+    return SearchStrategy(query=query, start=start, end=end, date_field=date_field, blocks=blocks, known=known)
+
+
+def _known(check: Checker, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise check.fail("search.known", "must be a non-empty list of PMIDs or DOIs")
+    known = []
+    for i, item in enumerate(value):
+        text = str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
+        if not (text.isdigit() or normalize_doi(text)):
+            raise check.fail(f"search.known[{i}]", f"{item!r} is neither a PMID nor a DOI")
+        known.append(text)
+    return tuple(known)
 
 
 def _sources(check: Checker, value: Any) -> tuple[FileSource, ...]:

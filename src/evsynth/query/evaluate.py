@@ -58,7 +58,7 @@ def _has_phrase(sequence: Words, phrase: Words, truncated: bool) -> bool:
     return False
 
 
-def _date_span(text: str) -> tuple[dt.date, dt.date] | None:
+def date_span(text: str) -> tuple[dt.date, dt.date] | None:
     """The first and last day a date written as a year, a month or a day stands for (None: not a date)."""
     parts = [int(p) for p in text.replace("-", "/").split("/") if p.isdigit()]
     try:
@@ -216,7 +216,7 @@ class Evaluator:
         if name == "uid":
             return record.pmid.isdigit() and int(low) <= int(record.pmid) <= int(high)
         written = record.entrez_date if name == "edat" else record.pub_date or str(record.pub_year or "")
-        span, first, last = _date_span(written), _date_span(low), _date_span(high)
+        span, first, last = date_span(written), date_span(low), date_span(high)
         if span is None or first is None or last is None:
             return False
         return span[0] <= last[1] and first[0] <= span[1]

@@ -136,3 +136,12 @@ def primaries(store: Store, record_ids: Iterable[int]) -> dict[int, int]:
         sql = f"SELECT id, coalesce(cluster_id, id) FROM records WHERE id IN ({','.join('?' * len(chunk))})"
         found.update({row[0]: row[1] for row in store.conn.execute(sql, chunk)})
     return found
+
+
+def run_identifiers(store: Store, run_id: int) -> tuple[set[str], set[str]]:
+    """The PMIDs and normalised DOIs of the records a run saw (a harvest: every record its search found)."""
+    rows = store.conn.execute(
+        "SELECT r.pmid, r.doi_norm FROM run_records rr JOIN records r ON r.id = rr.record_id WHERE rr.run_id = ?",
+        (run_id,),
+    ).fetchall()
+    return {row[0] for row in rows if row[0]}, {row[1] for row in rows if row[1]}

@@ -1,0 +1,107 @@
+"""`evsynth search check`: a protocol's search strategy counted and checked against known relevant studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, cli, command_log, http_session
+from evsynth.config import resolve_settings
+from evsynth.errors import EvsynthError
+from evsynth.fileio import check_writable
+from evsynth.pipeline import default_out_dir
+from evsynth.protocol.loader import load_protocol
+from evsynth.query.mesh import MeshTree
+from evsynth.sources.eutils import EUtils
+from evsynth.sources.search_check import check_search, read_known, write_search_check
+
+
+@cli.group(epilog=EXIT_CODES)
+def search() -> None:
+    """The protocol's search strategy: `evsynth search check PROTOCOL`."""
+
+
+@search.command("check", epilog=EXIT_CODES)
+@click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--known",
+    "known_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Known relevant studies, a PMID or DOI a line [default: the protocol's search.known].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: output/<protocol name>].",
+)
+@click.option(
+    "--mesh-tree",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="NLM's MeSH tree (mtreesYYYY.bin), to explode MeSH terms when telling why a study is lost.",
+)
+@click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Answer every request from this vcrpy cassette; no network is used.",
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
+)
+@LOG_JSON_OPTION
+@QUIET_OPTION
+def search_check(
+    protocol: Path,
+    known_path: Path | None,
+    out_dir: Path | None,
+    mesh_tree: Path | None,
+    eutils_url: str | None,
+    replay: Path | None,
+    record: Path | None,
+    log_json: bool,
+    quiet: bool,
+) -> None:  # fmt: skip
+    """Count PROTOCOL's search per block and per term (esearch, within its date window), the whole query and the
+    query with each block dropped; with known relevant studies, the relative recall and, for each study missed,
+    the block (and its terms) that loses it. Writes search-check.md and search-check.json; a handful of
+    requests (blocks + terms + 3), nothing fetched but the known studies.
+
+    \b
+    Examples:
+      evsynth search check queries/trd-pharmacogenomics.yaml --known known-studies.txt
+      evsynth search check queries/trd-pharmacogenomics.yaml --eutils-url http://127.0.0.1:8089
+    """
+    log = command_log(quiet=quiet, log_json=log_json)
+    if replay and record:
+        raise click.UsageError("--replay and --record cannot be used together")
+    if record is not None and record.exists():
+        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
+    loaded = load_protocol(protocol)
+    known = read_known(known_path) if known_path else list(loaded.search.known)
+    mesh = MeshTree.from_file(mesh_tree) if mesh_tree else None
+    out = out_dir or default_out_dir(loaded)
+    check_writable(out)
+    settings = resolve_settings(eutils_url=eutils_url)
+    if replay:
+        settings = settings.with_rate(None)
+    with http_session(replay, record):
+        result = check_search(loaded, EUtils(settings, on_retry=lambda m: log.warning("retry", m)), known, mesh=mesh)
+    for path in write_search_check(result, out).values():
+        log.info("output", f"wrote {path}", path=str(path))
+    blocks = ", ".join(f"{b.name} {b.count}" for b in result.blocks)
+    log.info("search", f"{loaded.name}: {result.count} records ({blocks}); {result.requests} requests",
+             count=result.count, requests=result.requests)  # fmt: skip
+    if result.known:
+        missed = [k for k in result.known if k.pmid and not k.found]
+        recall = result.relative_recall
+        said = f"relative recall {recall:.2f}" if recall is not None else "no known study is in PubMed"
+        log.info("known", f"known studies: {said}; missed: {', '.join(k.pmid for k in missed) or 'none'}",
+                 relative_recall=recall, missed=[k.pmid for k in missed])  # fmt: skip
