@@ -81,6 +81,7 @@ def record_cassette(corpus: dict[str, Any]) -> None:
     defaults = corpus["defaults"]
     articles = [article_xml(entry, defaults) for entry in corpus["pubmed"]]
     served = Corpus.from_xml(article_set(articles))
+    served.evaluate_queries = True  # the demo harvest is what the protocol's strategy finds in the corpus
     protocol = load_protocol(PROTOCOL)
     with tempfile.TemporaryDirectory() as tmp, serving(served) as server:
         partial = Path(tmp) / "cassette.yaml"

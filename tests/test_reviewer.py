@@ -87,14 +87,14 @@ def test_bulk_decisions_from_a_rayyan_export(review: Path, runner: CliRunner, tm
 
 
 def test_maybe_and_a_changed_decision_keep_the_history(review: Path, runner: CliRunner, tmp_path: Path) -> None:
-    _decide(runner, review, "90000047", "maybe", "--reason", "check the methods", "--reviewer", "ana")
-    row = _screening(tmp_path / "out")["90000047"]
+    _decide(runner, review, "90000046", "maybe", "--reason", "check the methods", "--reviewer", "ana")
+    row = _screening(tmp_path / "out")["90000046"]
     assert row["decision"] == "uncertain" and row["override_reason"] == "check the methods"
-    _decide(runner, review, "90000047", "include", "--reason", "genotyped sub-sample", "--reviewer", "bo")
+    _decide(runner, review, "90000046", "include", "--reason", "genotyped sub-sample", "--reviewer", "bo")
     [decision] = load_overrides(review.with_name("review.decisions.csv")).values()
     assert decision.decision == "include" and decision.reviewer == "bo"
     assert decision.previous.startswith("maybe (check the methods; ana ")
-    _decide(runner, review, "90000047", "exclude", "--reason", "no genotypes after all", "--reviewer", "ana")
+    _decide(runner, review, "90000046", "exclude", "--reason", "no genotypes after all", "--reviewer", "ana")
     [decision] = load_overrides(review.with_name("review.decisions.csv")).values()
     assert decision.previous.startswith("include (genotyped sub-sample; bo ") and "| maybe (check the methods" in (
         decision.previous
@@ -211,13 +211,13 @@ def test_the_report_states_the_search_and_lists_the_included_studies(tmp_path: P
 def test_screening_csv_reads_as_a_reviewer_reads(review: Path, runner: CliRunner, tmp_path: Path) -> None:
     """The title near the front, who decided, and each piece of evidence in its words, not only offsets."""
     out = tmp_path / "out"
-    _decide(runner, review, "90000047", "include", "--reason", "genotyped sub-sample")
+    _decide(runner, review, "90000046", "include", "--reason", "genotyped sub-sample")
     with (out / "screening.csv").open(newline="") as handle:
         reader = csv.DictReader(handle)
         assert list(reader.fieldnames or [])[:6] == [
             "pmid", "decision", "title", "decided_by", "reason_labels", "evidence_context"]  # fmt: skip
         rows = {row["pmid"]: row for row in reader}
-    assert rows["90000047"]["decided_by"] == "reviewer"
+    assert rows["90000046"]["decided_by"] == "reviewer"
     ruled = next(row for row in rows.values() if row["decided_by"] == "rules" and row["decision"] == "include")
     matched = [part for part in ruled["evidence_context"].split(" | ") if "[" in part]
     assert matched, ruled["evidence_context"]

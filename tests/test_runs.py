@@ -163,7 +163,7 @@ def test_prisma_after_an_update_counts_each_pubmed_record_once(runner: CliRunner
     assert runner.invoke(cli, ["update", PROTOCOL, "--replay", CASSETTE, "--out", str(out), "-q"]).exit_code == 4
     assert runner.invoke(cli, ["screen", PROTOCOL, "--out", str(out), "-q"]).exit_code == 0
     after = json.loads((out / "prisma.json").read_text())["identification"]
-    assert after == before and after["sources"]["PubMed"] == 52
+    assert after == before and after["sources"]["PubMed"] == 44
 
 
 def test_a_run_that_failed_on_a_full_disk_then_rerun_equals_an_uninterrupted_run(

@@ -298,7 +298,7 @@ def test_update_replays_the_demo_offline_and_finds_nothing_new(runner: CliRunner
     assert first.exit_code == 0, first.output
     assert "modified since the last run are not looked up" in first.output
     summary = _changes()["summary"]
-    assert summary["new_records"] == 63 and summary["newly_included"] == 37
+    assert summary["new_records"] == 55 and summary["newly_included"] == 37
     again = runner.invoke(cli, ["update", PROTOCOL, *demo])
     assert again.exit_code == 4, again.output
 
@@ -324,7 +324,7 @@ def test_every_command_that_writes_the_store_respects_the_lock(
 DELETIONS = """<?xml version="1.0" encoding="UTF-8"?>
 <!-- synthetic: a PubMed update file that deletes two of the demo's synthetic records -->
 <PubmedArticleSet>
-<DeleteCitation><PMID Version="1">90000001</PMID><PMID Version="1">90000034</PMID></DeleteCitation>
+<DeleteCitation><PMID Version="1">90000001</PMID><PMID Version="1">90000036</PMID></DeleteCitation>
 </PubmedArticleSet>
 """
 
@@ -347,13 +347,13 @@ def test_pubmed_deletions_in_an_imported_update_file_reach_every_output(runner: 
     changes = json.loads((out / "changes.json").read_text())
     assert [(i["pmid"], i["was"]) for i in changes["deleted_records"]] == [
         ("90000001", "include"),
-        ("90000034", "exclude"),
+        ("90000036", "exclude"),
     ]
     assert [i["pmid"] for i in changes["no_longer_included"]] == ["90000001"]
     assert "Deleted by PubMed" in (out / "changes.md").read_text()
     with (out / "records.csv").open(newline="") as handle:
         flags = {row["pmid"]: row["deleted"] for row in csv.DictReader(handle)}
-    assert flags["90000001"] == flags["90000034"] == "1" and flags["90000002"] == "0"
+    assert flags["90000001"] == flags["90000036"] == "1" and flags["90000002"] == "0"
     prisma = json.loads((out / "prisma.json").read_text())
     assert prisma["review"] == "update"
     assert {"record_id": prisma["previous"]["no_longer_included"][0]["record_id"], "pmid": "90000001",
@@ -380,7 +380,7 @@ def test_a_decision_made_during_an_update_is_applied_by_the_next(
     def harvest_then_decide(*a: Any, **k: Any) -> Any:
         done = real(*a, **k)  # a reviewer's decision lands while the update runs
         decisions.write_text(
-            "pmid,doi,decision,reason,reviewer,decided_at\n90000034,,include,human sub-study,r,2026-01-01\n"
+            "pmid,doi,decision,reason,reviewer,decided_at\n90000036,,include,human sub-study,r,2026-01-01\n"
         )
         return done
 
@@ -391,7 +391,7 @@ def test_a_decision_made_during_an_update_is_applied_by_the_next(
     assert result.exit_code == 0, result.output
     with (out / "screening.csv").open(newline="") as handle:
         rows = {row["pmid"]: row for row in csv.DictReader(handle)}
-    assert rows["90000034"]["decision"] == "include" and rows["90000034"]["override_reason"] == "human sub-study"
+    assert rows["90000036"]["decision"] == "include" and rows["90000036"]["override_reason"] == "human sub-study"
 
 
 def test_report_says_what_the_last_update_changed(runner: CliRunner, server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
