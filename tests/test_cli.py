@@ -39,8 +39,13 @@ def test_cli_offline_demo_replay(runner: CliRunner, tmp_path: Path) -> None:
     assert by_pmid["90000040"]["language"] == "ger"
     assert by_pmid["90000044"]["is_retracted"] == "1"
     duplicates = {(r["duplicate_of"], r["duplicate_reason"]) for r in rows if r["duplicate_of"]}
-    assert duplicates == {("90000003", "doi"), ("90000004", "doi"), ("90000013", "doi"), ("90000009", "title"),
-                          ("90000016", "title")}  # fmt: skip (90000034 is not found by the search: no pair)
+    assert duplicates == {
+        ("90000003", "doi"),
+        ("90000004", "doi"),
+        ("90000013", "doi"),
+        ("90000009", "title"),
+        ("90000016", "title"),
+    }  # fmt: skip (90000034 is not found by the search: no pair)
     manifest = json.loads((out / "run-manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["manifest"]["window"] == {"start": "2021-01-01", "end": "2025-06-01", "field": "pdat"}

@@ -165,3 +165,27 @@ def test_the_reference_protocol_finds_every_intended_include_of_the_demo(server_
     includes; the terms came from the screening criteria, not from these records, but they were looked at first."""
     result = check_search(load_protocol(PROTOCOL), fast_client(_serve(server_factory).url), _includes())
     assert result.relative_recall == 1.0 and result.count == 44
+
+
+def test_known_studies_from_a_reference_list(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--known takes a review's reference list too (as `evsynth audit` reads it): the references that state a
+    PMID or DOI are checked, the others are named and left out (synthetic references, demo records)."""
+    server = _serve(server_factory)
+    references = tmp_path / "references.txt"
+    references.write_text(
+        "# synthetic references to synthetic demo records\n"
+        "1. Selby D, Jansky G. BDNF Val66Met genotype and ketamine response. J Synth Psychiatry. 2022;22:2-10. "
+        "doi:10.5555/evsynth-demo.90000001\n"
+        "2. Orrin L. Serum miR-29a/c levels after ketamine. Synth Brain Rep. 2021;3:1-9. PMID: 90000003\n"
+        "3. Marlow I. A study nobody can find. Synth Notes. 2023;1:1-2.\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["search", "check", str(PROTOCOL), "--known", str(references), "--eutils-url",
+                                      server.url, "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 reference(s) state no PMID or DOI and are left out (3)" in result.output
+    known = json.loads((out / "search-check.json").read_text())["known"]
+    assert [(k["given"], k["pmid"], k["found"]) for k in known] == [
+        ("10.5555/evsynth-demo.90000001", "90000001", True),
+        ("90000003", "90000003", True),
+    ]

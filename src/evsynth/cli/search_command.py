@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
-from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, cli, command_log, http_session
+from evsynth.audit.references import read_references
+from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, Log, cli, command_log, http_session
 from evsynth.config import resolve_settings
-from evsynth.errors import EvsynthError
-from evsynth.fileio import check_writable
+from evsynth.errors import EvsynthError, InputFileError
+from evsynth.fileio import check_writable, read_input_text
+from evsynth.models import normalize_doi
 from evsynth.pipeline import default_out_dir
 from evsynth.protocol.loader import load_protocol
 from evsynth.query.mesh import MeshTree
 from evsynth.sources.eutils import EUtils
 from evsynth.sources.search_check import check_search, read_known, write_search_check
+
+
+def _known_studies(path: Path, log: Log) -> list[str]:
+    """A list of PMIDs and DOIs (the first entry is one), else a reference list as `evsynth audit` reads it,
+    whose entries that state a PMID or DOI are taken (the others are said and left out)."""
+    lines = [line.split("#", 1)[0].strip() for line in read_input_text(path).splitlines()]
+    first = next((line for line in lines if line), "")
+    if (
+        not first
+        or re.sub(r"^pmid:?\s*", "", first, flags=re.IGNORECASE).isdigit()
+        or (" " not in first and normalize_doi(first))
+    ):
+        return read_known(path)
+    citations = read_references(path)
+    known = [c.pmid or c.doi for c in citations if c.pmid or c.doi]
+    left = [c.key for c in citations if not (c.pmid or c.doi)]
+    if left:
+        log.warning("known_left_out", f"{path}: {len(left)} reference(s) state no PMID or DOI and are left out "
+                    f"({', '.join(left[:10])}); `evsynth audit` resolves them", references=left)  # fmt: skip
+    if not known:
+        raise InputFileError(f"{path}: no reference in it states a PMID or DOI")
+    return known
 
 
 @cli.group(epilog=EXIT_CODES)
@@ -85,7 +110,7 @@ def search_check(
     if record is not None and record.exists():
         raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
     loaded = load_protocol(protocol)
-    known = read_known(known_path) if known_path else list(loaded.search.known)
+    known = _known_studies(known_path, log) if known_path else list(loaded.search.known)
     mesh = MeshTree.from_file(mesh_tree) if mesh_tree else None
     out = out_dir or default_out_dir(loaded)
     check_writable(out)
