@@ -11,17 +11,19 @@ from evsynth.audit.claims import read_claims
 from evsynth.audit.outputs import write_audit
 from evsynth.audit.references import read_references
 from evsynth.cli.base import (
+    EUTILS_URL_OPTION,
     EXIT_CODES,
     LOG_JSON_OPTION,
     QUIET_OPTION,
+    RECORD_OPTION,
+    REPLAY_OPTION,
     WAIT_OPTION,
     cli,
+    client_settings,
     command_log,
     http_session,
     open_store,
 )
-from evsynth.config import resolve_settings
-from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.sources.eutils import EUtils
 
@@ -48,19 +50,9 @@ from evsynth.sources.eutils import EUtils
     type=click.Path(dir_okay=False, path_type=Path),
     help="Store the resolved records join [default: <out>/evsynth.sqlite]; give a review's store to add them to it.",
 )
-@click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
-@click.option(
-    "--replay",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Answer every request from this vcrpy cassette; no network is used.",
-)
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
-)
+@EUTILS_URL_OPTION
+@REPLAY_OPTION
+@RECORD_OPTION
 @WAIT_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
@@ -87,16 +79,10 @@ def audit_command(
     store. Findings do not change the exit code.
     """
     log = command_log(quiet=quiet, log_json=log_json)
-    if replay and record:
-        raise click.UsageError("--replay and --record cannot be used together")
-    if record is not None and record.exists():
-        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
+    settings = client_settings(eutils_url, replay, record)
     span = parse_window(window) if window else None
     citations = read_references(references)
     claims = read_claims(claims_path) if claims_path else []
-    settings = resolve_settings(eutils_url=eutils_url)
-    if replay:
-        settings = settings.with_rate(None)
     out = out_dir or Path("output") / f"audit-{references.stem}"
     check_writable(out)
     log.trace("start", f"audit {references}", command="audit", references=str(references), out=str(out))

@@ -27,6 +27,7 @@ from typing import Any
 
 import click
 
+from evsynth.config import Settings, resolve_settings
 from evsynth.errors import EvsynthError
 from evsynth.protocol.criteria import Criteria
 from evsynth.protocol.loader import Protocol, load_protocol
@@ -207,6 +208,34 @@ def screening_protocol(path: Path) -> tuple[Protocol, Criteria]:
     if loaded.criteria is None:
         raise EvsynthError(f"{path}: criteria: the protocol has no criteria section to screen with")
     return loaded, loaded.criteria
+
+
+EUTILS_URL_OPTION = click.option(
+    "--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."
+)
+REPLAY_OPTION = click.option(
+    "--replay",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Answer every request from this vcrpy cassette; no network is used.",
+)
+RECORD_OPTION = click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CASSETTE",
+    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
+)
+
+
+def client_settings(eutils_url: str | None, replay: Path | None, record: Path | None) -> Settings:
+    """The E-utilities settings of a command's --eutils-url, --replay and --record: not both of the last two, a
+    --record that never replaces a cassette, no rate limit when replaying."""
+    if replay and record:
+        raise click.UsageError("--replay and --record cannot be used together")
+    if record is not None and record.exists():
+        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
+    settings = resolve_settings(eutils_url=eutils_url)
+    return settings.with_rate(None) if replay else settings
 
 
 @contextlib.contextmanager

@@ -9,19 +9,23 @@ from typing import Any
 import click
 
 from evsynth.cli.base import (
+    EUTILS_URL_OPTION,
     EXIT_CODES,
     LOG_JSON_OPTION,
     QUIET_OPTION,
+    RECORD_OPTION,
+    REPLAY_OPTION,
     WAIT_OPTION,
     Log,
     ProgressBar,
     cli,
+    client_settings,
     command_log,
     http_session,
     log_screening,
     open_store,
 )
-from evsynth.config import NCBI_EUTILS_URL, resolve_settings
+from evsynth.config import NCBI_EUTILS_URL
 from evsynth.errors import EvsynthError
 from evsynth.pipeline import RunResult, default_out_dir, run_protocol
 from evsynth.protocol.loader import Protocol, load_protocol
@@ -47,21 +51,9 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="Store file [default: <out>/evsynth.sqlite].",
         ),
-        click.option(
-            "--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI]."
-        ),
-        click.option(
-            "--replay",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="CASSETTE",
-            help="Answer every request from this vcrpy cassette; no network is used.",
-        ),
-        click.option(
-            "--record",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="CASSETTE",
-            help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
-        ),
+        EUTILS_URL_OPTION,
+        REPLAY_OPTION,
+        RECORD_OPTION,
         click.option(
             "--import",
             "imports",
@@ -130,15 +122,9 @@ def _execute(
     quiet: bool,
 ) -> None:
     log = command_log(quiet=quiet, log_json=log_json)
-    if replay and record:
-        raise click.UsageError("--replay and --record cannot be used together")
-    if record is not None and record.exists():
-        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
+    settings = client_settings(eutils_url, replay, record)
     protocol = load_protocol(protocol_path)
-    settings = resolve_settings(eutils_url=eutils_url)
-    if replay:
-        settings = settings.with_rate(None)
-    elif not settings.email and settings.eutils_url.startswith(NCBI_EUTILS_URL):
+    if not replay and not settings.email and settings.eutils_url.startswith(NCBI_EUTILS_URL):
         log.warning(
             "no_email",
             "NCBI_EMAIL is not set: NCBI asks every client for a contact address (export NCBI_EMAIL=you@example.org)",

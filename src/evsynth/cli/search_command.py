@@ -8,9 +8,20 @@ from pathlib import Path
 import click
 
 from evsynth.audit.references import read_references
-from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, Log, cli, command_log, http_session
-from evsynth.config import resolve_settings
-from evsynth.errors import EvsynthError, InputFileError
+from evsynth.cli.base import (
+    EUTILS_URL_OPTION,
+    EXIT_CODES,
+    LOG_JSON_OPTION,
+    QUIET_OPTION,
+    RECORD_OPTION,
+    REPLAY_OPTION,
+    Log,
+    cli,
+    client_settings,
+    command_log,
+    http_session,
+)
+from evsynth.errors import InputFileError
 from evsynth.fileio import check_writable, read_input_text
 from evsynth.models import normalize_doi
 from evsynth.pipeline import default_out_dir
@@ -68,19 +79,9 @@ def search() -> None:
     metavar="FILE",
     help="NLM's MeSH tree (mtreesYYYY.bin), to explode MeSH terms when telling why a study is lost.",
 )
-@click.option("--eutils-url", metavar="URL", help="E-utilities base URL [env EVSYNTH_EUTILS_URL; default NCBI].")
-@click.option(
-    "--replay",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Answer every request from this vcrpy cassette; no network is used.",
-)
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="CASSETTE",
-    help="Save the HTTP exchange as a vcrpy cassette (api_key and email filtered out).",
-)
+@EUTILS_URL_OPTION
+@REPLAY_OPTION
+@RECORD_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
 def search_check(
@@ -105,18 +106,12 @@ def search_check(
       evsynth search check queries/trd-pharmacogenomics.yaml --eutils-url http://127.0.0.1:8089
     """
     log = command_log(quiet=quiet, log_json=log_json)
-    if replay and record:
-        raise click.UsageError("--replay and --record cannot be used together")
-    if record is not None and record.exists():
-        raise EvsynthError(f"{record}: --record would replace this cassette; name a new file or remove it first")
+    settings = client_settings(eutils_url, replay, record)
     loaded = load_protocol(protocol)
     known = _known_studies(known_path, log) if known_path else list(loaded.search.known)
     mesh = MeshTree.from_file(mesh_tree) if mesh_tree else None
     out = out_dir or default_out_dir(loaded)
     check_writable(out)
-    settings = resolve_settings(eutils_url=eutils_url)
-    if replay:
-        settings = settings.with_rate(None)
     with http_session(replay, record):
         result = check_search(loaded, EUtils(settings, on_retry=lambda m: log.warning("retry", m)), known, mesh=mesh)
     for path in write_search_check(result, out).values():
