@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from evsynth.cli.base import (
+    DB_OPTION,
     EUTILS_URL_OPTION,
     EXIT_CODES,
     LOG_JSON_OPTION,
+    OUT_OPTION,
     QUIET_OPTION,
     RECORD_OPTION,
     REPLAY_OPTION,
@@ -39,18 +41,8 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options `run` and `update` share."""
     options = [
         click.argument("protocol", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option(
-            "--out",
-            "out_dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Output folder [default: output/<protocol name>].",
-        ),
-        click.option(
-            "--db",
-            "db_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Store file [default: <out>/evsynth.sqlite].",
-        ),
+        OUT_OPTION,
+        DB_OPTION,
         EUTILS_URL_OPTION,
         REPLAY_OPTION,
         RECORD_OPTION,

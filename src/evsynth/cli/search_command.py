@@ -12,6 +12,7 @@ from evsynth.cli.base import (
     EUTILS_URL_OPTION,
     EXIT_CODES,
     LOG_JSON_OPTION,
+    OUT_OPTION,
     QUIET_OPTION,
     RECORD_OPTION,
     REPLAY_OPTION,
@@ -65,14 +66,10 @@ def search() -> None:
     "known_path",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Known relevant studies, a PMID or DOI a line [default: the protocol's search.known].",
+    help="Known relevant studies: a PMID or DOI a line, or a reference list (those stating a PMID or DOI) "
+    "[default: the protocol's search.known].",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder [default: output/<protocol name>].",
-)
+@OUT_OPTION
 @click.option(
     "--mesh-tree",
     type=click.Path(dir_okay=False, path_type=Path),
