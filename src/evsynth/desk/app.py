@@ -20,7 +20,7 @@ import multiprocessing
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -102,14 +102,15 @@ class Desk:
             self._scores = (key, self._ranker[1].scores(labels))
             return self._scores[1]
 
-    @contextmanager
-    def store(self, *, write: bool = False) -> Iterator[Store]:
-        if write:
-            with store_lock(self.store_path, "desk", wait=True), Store.open(self.store_path, create=False) as store:
-                yield store
-        else:
-            with Store.open(self.store_path, create=False) as store:
-                yield store
+    def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
+        return open_store(self.store_path, write=write)
+
+
+@contextmanager
+def open_store(path: Path, *, write: bool = False) -> Iterator[Store]:
+    """The review's store, under its lock when ``write`` (waiting for another command to finish)."""
+    with store_lock(path, "desk", wait=True) if write else nullcontext(), Store.open(path, create=False) as store:
+        yield store
 
 
 _WORKER_STATE: dict[str, Any] = {}  # in the desk's worker process: the tagger and protocols, loaded once
@@ -127,7 +128,7 @@ def rewrite_outputs(protocol_path: str, store_path: str, out_dir: str) -> bool:
         _WORKER_STATE[protocol_path] = load_protocol(Path(protocol_path))
     protocol: Protocol = _WORKER_STATE[protocol_path]
     store_file, out = Path(store_path), Path(out_dir)
-    with store_lock(store_file, "desk", wait=True), Store.open(store_file, create=False) as store:
+    with open_store(store_file, write=True) as store:
         tag_review(protocol, store, tagger)
         began = state_token(store)
     committed = False
@@ -135,11 +136,11 @@ def rewrite_outputs(protocol_path: str, store_path: str, out_dir: str) -> bool:
     @contextmanager
     def if_unchanged() -> Iterator[bool]:
         nonlocal committed
-        with store_lock(store_file, "desk", wait=True), Store.open(store_file, create=False) as store:
+        with open_store(store_file, write=True) as store:
             committed = state_token(store) == began
             yield committed
 
-    with Store.open(store_file, create=False) as store:
+    with open_store(store_file) as store:
         refresh_outputs(protocol, store, out, tagger=tagger, commit=if_unchanged)
     return committed
 
