@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from evsynth.formats.annotations import record_document
 from evsynth.models import Mention, display_name
@@ -36,6 +37,21 @@ class EvidenceRecord:
     def citation(self) -> str:
         """ "Smith J 2022" style, for tables."""
         return " ".join(part for part in (self.first_author, str(self.year or "")) if part) or self.key
+
+    @property
+    def reference(self) -> str:
+        """How a record without a PMID is named to people: first author, year and short title (never the
+        store's key)."""
+        short = self.title if len(self.title) <= 80 else self.title[:77] + "..."
+        return f"{self.citation}, {short}" if self.citation != self.key else short
+
+
+def pubmed_address(pmid: str) -> str:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
+def doi_address(doi: str) -> str:
+    return f"https://doi.org/{quote(doi, safe='/:;()')}"
 
 
 def author_name(author: dict[str, Any]) -> str:

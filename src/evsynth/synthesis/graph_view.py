@@ -7,11 +7,10 @@ import json
 from html import escape
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 import networkx as nx
 
-from evsynth.synthesis.evidence import EvidenceRecord
+from evsynth.synthesis.evidence import EvidenceRecord, doi_address, pubmed_address
 from evsynth.synthesis.graph_formats import TYPE_COLOURS, TYPE_SHAPES
 from evsynth.synthesis.picture import (
     HEIGHT,
@@ -64,13 +63,11 @@ class _Records:
 
     def __call__(self, key: str) -> list[str]:
         if key.isdigit():
-            return [f"PMID {key}", f"https://pubmed.ncbi.nlm.nih.gov/{key}/"]
+            return [f"PMID {key}", pubmed_address(key)]
         record = self.known.get(key)
         if record is None:
             return ["a record without a PMID", ""]
-        short = record.title if len(record.title) <= 80 else record.title[:77] + "..."
-        shown = f"{record.citation}, {short}" if record.citation != record.key else short
-        return [shown, f"https://doi.org/{quote(record.doi, safe='/:;()')}" if record.doi else ""]
+        return [record.reference, doi_address(record.doi) if record.doi else ""]
 
 
 def _ids(data: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import networkx as nx
 
@@ -16,7 +15,7 @@ from evsynth.fileio import atomic_writer
 from evsynth.synthesis.changes import LISTS
 from evsynth.synthesis.changes_report import why
 from evsynth.synthesis.convergence import ConvergenceRow
-from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy
+from evsynth.synthesis.evidence import EvidenceRecord, ExcludedStudy, doi_address, pubmed_address
 from evsynth.synthesis.graph_view import GRAPH_CSS, graph_view_html
 from evsynth.synthesis.picture import PICTURE_NODES, Positions, graph_svg
 from evsynth.synthesis.tables import TABLES, table_rows
@@ -34,13 +33,13 @@ _CHANGE_ROWS = 50  # rows per list in the report's "what changed" section; chang
 
 def _doi_link(doi: str, shown: str) -> str:
     """``shown`` (already HTML) linked to the DOI."""
-    return f'<a href="https://doi.org/{escape(quote(doi, safe="/:;()"))}">{shown}</a>'
+    return f'<a href="{escape(doi_address(doi))}">{shown}</a>'
 
 
 def _id_link(pmid: str, doi: str) -> str:
     """The PMID linked to PubMed, else the DOI linked to doi.org, else nothing."""
     if pmid:
-        return f'<a href="https://pubmed.ncbi.nlm.nih.gov/{escape(pmid)}/">{escape(pmid)}</a>'
+        return f'<a href="{escape(pubmed_address(pmid))}">{escape(pmid)}</a>'
     return _doi_link(doi, escape(doi)) if doi else ""
 
 
@@ -54,9 +53,7 @@ def _record_links(keys: tuple[str, ...] | list[str], known: dict[str, EvidenceRe
         record = known.get(key)
         if record is None:
             return "a record without a PMID"
-        short = record.title if len(record.title) <= 80 else record.title[:77] + "..."
-        shown = f"{escape(record.citation)}, {escape(short)}" if record.citation != record.key else escape(short)
-        return _doi_link(record.doi, shown) if record.doi else shown
+        return _doi_link(record.doi, escape(record.reference)) if record.doi else escape(record.reference)
 
     return ", ".join(one(key) for key in keys)
 
