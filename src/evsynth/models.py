@@ -28,6 +28,22 @@ def normalize_doi(doi: str | None) -> str:
     return text.lower() if text.startswith("10.") else ""
 
 
+_PMID = re.compile(r"^(?:pmid:?\s*)?(0*\d{1,9})$", re.IGNORECASE)
+
+
+def parse_identifier(text: str) -> tuple[str, str] | None:
+    """A PMID or a DOI as typed, as ``("pmid", PMID)`` or ``("doi", normalised DOI)``; None when it is neither.
+
+    >>> parse_identifier("PMID: 0090000001"), parse_identifier("https://doi.org/10.5555/X"), parse_identifier("x")
+    (('pmid', '90000001'), ('doi', '10.5555/x'), None)
+    """
+    value = text.strip()
+    if found := _PMID.match(value):
+        return "pmid", str(int(found.group(1)))
+    doi = normalize_doi(value)
+    return ("doi", doi) if doi else None
+
+
 def iso_day(iso: str, *, last: bool = False) -> dt.date | None:
     """The first (or last) day of a partial ISO date ("2021", "2021-03", "2021-03-05"); None for "".
 

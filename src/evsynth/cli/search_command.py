@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -24,7 +23,7 @@ from evsynth.cli.base import (
 )
 from evsynth.errors import InputFileError
 from evsynth.fileio import check_writable, read_input_text
-from evsynth.models import normalize_doi
+from evsynth.models import parse_identifier
 from evsynth.pipeline import default_out_dir
 from evsynth.protocol.loader import load_protocol
 from evsynth.query.mesh import MeshTree
@@ -37,11 +36,7 @@ def _known_studies(path: Path, log: Log) -> list[str]:
     whose entries that state a PMID or DOI are taken (the others are said and left out)."""
     lines = [line.split("#", 1)[0].strip() for line in read_input_text(path).splitlines()]
     first = next((line for line in lines if line), "")
-    if (
-        not first
-        or re.sub(r"^pmid:?\s*", "", first, flags=re.IGNORECASE).isdigit()
-        or (" " not in first and normalize_doi(first))
-    ):
+    if not first or parse_identifier(first):
         return read_known(path)
     citations = read_references(path)
     known = [c.pmid or c.doi for c in citations if c.pmid or c.doi]

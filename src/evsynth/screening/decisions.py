@@ -17,18 +17,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from evsynth.errors import EvsynthError, InputFileError
 from evsynth.fileio import atomic_writer, read_input_bytes
-from evsynth.models import normalize_doi
+from evsynth.models import parse_identifier
 from evsynth.sources.dedupe import fold_title
 
 COLUMNS = ("pmid", "doi", "decision", "reason", "reviewer", "decided_at", "previous", "title")
 OVERRIDE_DECISIONS = ("include", "exclude", "maybe")
-_PMID = re.compile(r"^0*\d{1,9}$")
 
 
 @dataclass(frozen=True)
@@ -79,12 +77,8 @@ def parse_target(text: str) -> str:
         if not folded:
             raise EvsynthError(f"{text!r} names no title")
         return f"title:{folded}"
-    bare = re.sub(r"^pmid:?\s*", "", value, flags=re.IGNORECASE)
-    if _PMID.match(bare):
-        return f"pmid:{int(bare)}"
-    doi = normalize_doi(value)
-    if doi:
-        return f"doi:{doi}"
+    if found := parse_identifier(value):
+        return f"{found[0]}:{found[1]}"
     raise EvsynthError(f"{text!r} is neither a PMID (digits) nor a DOI (10.xxxx/...) nor 'title: ...'")
 
 

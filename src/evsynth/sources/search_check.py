@@ -19,14 +19,13 @@ is said to be so.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import atomic_writer, read_input_text
-from evsynth.models import Record, normalize_doi
+from evsynth.models import Record, normalize_doi, parse_identifier
 from evsynth.protocol.loader import Protocol
 from evsynth.query.evaluate import Evaluator, date_span
 from evsynth.query.mesh import MeshTree
@@ -94,10 +93,10 @@ def read_known(path: Path) -> list[str]:
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
-        bare = re.sub(r"^pmid:?\s*", "", text, flags=re.IGNORECASE)
-        if not (bare.isdigit() or normalize_doi(text)):
+        found = parse_identifier(text)
+        if found is None:
             raise InputFileError(f"{path}: line {number}: {text[:80]!r} is neither a PMID nor a DOI")
-        known.append(bare if bare.isdigit() else text)
+        known.append(found[1] if found[0] == "pmid" else text)
     if not known:
         raise InputFileError(f"{path}: no PMID or DOI in it")
     return known
