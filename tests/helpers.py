@@ -16,6 +16,8 @@ import yaml
 from requests.structures import CaseInsensitiveDict
 
 from evsynth.config import Settings
+from evsynth.desk.app import Desk
+from evsynth.protocol.loader import load_protocol
 from evsynth.sources.eutils import EUtils
 from evsynth.tagger.tagger import Tagger
 from evsynth.testing.corpus import Corpus
@@ -220,3 +222,11 @@ def demo_review(tmp_path: Path, ris: str) -> Path:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return protocol
+
+
+def demo_desk(tmp_path: Path, ris: str) -> Desk:
+    """A desk (reviewer "ana") over the demo review run with ``ris`` as an extra import (see :func:`demo_review`);
+    the caller closes it."""
+    loaded = load_protocol(demo_review(tmp_path, ris))
+    assert loaded.criteria is not None
+    return Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")

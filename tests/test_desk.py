@@ -11,18 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import demo_review, uncertain_ris
+from tests.helpers import demo_desk, uncertain_ris
 
 from evsynth.desk.app import Desk, create_app
-from evsynth.protocol.loader import load_protocol
 from evsynth.screening.decisions import load_overrides
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    loaded = load_protocol(demo_review(tmp_path, uncertain_ris(3, "desk")))
-    assert loaded.criteria is not None
-    screening_desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    screening_desk = demo_desk(tmp_path, uncertain_ris(3, "desk"))
     yield screening_desk
     screening_desk.close()  # writes what is pending, stops its worker process
 
@@ -118,9 +115,7 @@ def test_the_ranking_puts_the_likeliest_includes_first(tmp_path: Path) -> None:
     scores = include_scores(texts, {1: True, 2: False, 3: False, 4: True})
     assert scores[6] > 0.5 > scores[5]
     assert include_scores(texts, {1: True, 4: True}) == {}  # one class: nothing to learn yet
-    loaded = load_protocol(demo_review(tmp_path, uncertain_ris(4, "rank")))
-    assert loaded.criteria is not None
-    desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    desk = demo_desk(tmp_path, uncertain_ris(4, "rank"))
     items = create_app(desk).test_client().get("/api/queue").get_json()["items"]
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
     assert all(0 <= i["score"] <= 1 for i in items)
@@ -135,9 +130,8 @@ def test_a_record_without_pmid_or_doi_is_decided_by_its_title(tmp_path: Path) ->
     from evsynth.cli import cli
 
     ris = uncertain_ris(2, "untitled").replace("DO  - 10.5555/evsynth-untitled.1\n", "")
-    loaded = load_protocol(demo_review(tmp_path, ris))
-    assert loaded.criteria is not None
-    desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    desk = demo_desk(tmp_path, ris)
+    loaded = desk.protocol
     client = create_app(desk).test_client()
     items = client.get("/api/queue").get_json()["items"]
     [bare] = [i for i in items if "untitled record 1:" in i["title"]]

@@ -17,19 +17,16 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser import browser as chromium
-from tests.helpers import demo_review, uncertain_ris
+from tests.helpers import demo_desk, uncertain_ris
 from werkzeug.serving import make_server
 
 from evsynth.desk.app import Desk, create_app
-from evsynth.protocol.loader import load_protocol
 from evsynth.screening.decisions import load_overrides
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    loaded = load_protocol(demo_review(tmp_path, uncertain_ris(12, "browser")))
-    assert loaded.criteria is not None
-    screening_desk = Desk(loaded, loaded.criteria, tmp_path / "out" / "evsynth.sqlite", tmp_path / "out", "ana")
+    screening_desk = demo_desk(tmp_path, uncertain_ris(12, "browser"))
     yield screening_desk
     screening_desk.close()  # writes what is pending, stops its worker process
 
