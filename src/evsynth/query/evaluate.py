@@ -122,15 +122,18 @@ class _View:
     def journals(self) -> set[str]:
         return {fold(j) for j in (self.record.journal, self.record.journal_iso, self.record.journal_medline) if j}
 
+    @cached_property
+    def title_abstract(self) -> list[Words]:
+        return [*self.title, *self.abstract, *self.keywords]
+
     def sequences(self, name: str) -> list[Words]:
-        return {
-            "ti": self.title,
-            "ab": self.abstract,
-            "tiab": [*self.title, *self.abstract, *self.keywords],
-            "kw": self.keywords,
-            "tw": self.text_words,
-            "all": self.all_fields,
-        }[name]
+        """The word sequences of a text field, folded only when a term asks for that field."""
+        return getattr(self, _SEQUENCES[name])  # type: ignore[no-any-return]
+
+
+# a text field tag -> the _View property holding its word sequences
+_SEQUENCES = {"ti": "title", "ab": "abstract", "tiab": "title_abstract", "kw": "keywords", "tw": "text_words",
+              "all": "all_fields"}  # fmt: skip
 
 
 @dataclass
@@ -171,7 +174,7 @@ class Evaluator:
 
     def _term(self, term: Term, view: _View) -> bool:
         name = term.field
-        if name in ("ti", "ab", "tiab", "kw", "tw", "all"):
+        if name in _SEQUENCES:
             phrase = _words(" ".join(term.words))
             return any(_has_phrase(sequence, phrase, term.truncated) for sequence in view.sequences(name))
         if name in ("mh", "mh:noexp", "majr", "majr:noexp"):
