@@ -170,7 +170,7 @@ def check_search(
     evaluator = Evaluator(parse_query(protocol.search.query), mesh)
     studies = _known(calls, protocol, checks, known or [], whole, evaluator)
     window = " to ".join(d.isoformat() for d in (protocol.search.start, protocol.search.end) if d)
-    return SearchCheck(protocol.name, f"{window} [{protocol.search.date_field}]" if window else "", 
+    return SearchCheck(protocol.name, f"{window} [{protocol.search.date_field}]" if window else "",
                        protocol.search.query, count, checks, studies, calls.requests,
                        sorted(evaluator.unexploded))  # fmt: skip
 
