@@ -6,6 +6,7 @@ Precedence: command-line flag > environment variable > default.
 setting                environment             default
 =====================  ======================  ==============================================
 eutils_url             EVSYNTH_EUTILS_URL      https://eutils.ncbi.nlm.nih.gov/entrez/eutils/
+pubtator3_url          EVSYNTH_PUBTATOR3_URL   https://www.ncbi.nlm.nih.gov/research/pubtator3-api/
 email                  NCBI_EMAIL              "" (NCBI asks for one; sent when set)
 api_key                NCBI_API_KEY            none (3 requests/s; 10/s with a key)
 tool                   EVSYNTH_TOOL            evsynth
@@ -22,6 +23,7 @@ from urllib.parse import urlparse
 from evsynth.errors import EvsynthError
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+PUBTATOR3_URL = "https://www.ncbi.nlm.nih.gov/research/pubtator3-api/"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Settings:
     """
 
     eutils_url: str = NCBI_EUTILS_URL
+    pubtator3_url: str = PUBTATOR3_URL
     email: str = ""
     api_key: str = ""
     tool: str = "evsynth"
@@ -66,20 +69,25 @@ def resolve_settings(
         EvsynthError: the E-utilities URL is not an http(s) URL.
     """
     env = os.environ if environ is None else environ
-    url = eutils_url or env.get("EVSYNTH_EUTILS_URL") or NCBI_EUTILS_URL
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise EvsynthError(f"--eutils-url: {url!r} is not an http(s) URL")
-    if not url.endswith("/"):
-        url += "/"
+    url = _base_url(eutils_url or env.get("EVSYNTH_EUTILS_URL") or NCBI_EUTILS_URL, "--eutils-url")
+    pubtator3 = _base_url(env.get("EVSYNTH_PUBTATOR3_URL") or PUBTATOR3_URL, "EVSYNTH_PUBTATOR3_URL")
     key = api_key if api_key is not None else env.get("NCBI_API_KEY", "")
     return Settings(
         eutils_url=url,
+        pubtator3_url=pubtator3,
         email=email if email is not None else env.get("NCBI_EMAIL", ""),
         api_key=key.strip(),
         tool=env.get("EVSYNTH_TOOL", "evsynth"),
         rate=10.0 if key.strip() else 3.0,
     )
+
+
+def _base_url(url: str, what: str) -> str:
+    """An http(s) base URL ending in '/'."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise EvsynthError(f"{what}: {url!r} is not an http(s) URL")
+    return url if url.endswith("/") else url + "/"
 
 
 def default_reviewer(environ: dict[str, str] | None = None) -> str:

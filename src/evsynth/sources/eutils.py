@@ -1,4 +1,4 @@
-"""HTTP to NCBI E-utilities: the only module that imports ``requests`` (and vcrpy).
+"""HTTP to NCBI E-utilities and PubTator3: the only module that imports ``requests`` (and vcrpy).
 
 One :class:`EUtils` client owns a ``requests.Session``, the base URL, the
 ``tool``/``email``/``api_key`` parameters NCBI asks for, a shared rate limiter
@@ -19,6 +19,9 @@ counted in :class:`RequestStats` for the run manifest.
 
 esearch and efetch use POST, so long queries and id lists never hit URL length
 limits and cassettes match on the request body; ecitmatch uses GET.
+
+:class:`PubTator3` is the same client for PubTator3's export API (GET, at most 100 PMIDs a request, 3 requests/s
+whatever the API key, which it neither needs nor is sent).
 """
 
 from __future__ import annotations
@@ -245,6 +248,7 @@ class EUtils:
     ) -> None:
         """``on_retry`` is told, before each wait, why and for how long (the CLI shows it: no silent minute)."""
         self.settings = settings
+        self.base_url = settings.eutils_url
         self._on_retry = on_retry
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"evsynth/{__version__} (+{settings.tool})"
@@ -278,7 +282,7 @@ class EUtils:
             HarvestGaveUp: retries were exhausted (the message names the last problem).
             CassetteError: replaying, and the request is not in the cassette.
         """
-        url = self.settings.eutils_url + endpoint
+        url = self.base_url + endpoint
         started = self._clock()
         last_problem = ""
         for attempt in range(self.settings.max_attempts):
@@ -424,6 +428,31 @@ class EUtils:
         return self.call("ecitmatch.cgi", params, parse, get=True)
 
 
+PUBTATOR3_BATCH = 100  # PMIDs per export request: PubTator3's documented limit
+
+
+class PubTator3(EUtils):
+    """PubTator3's export API, with the E-utilities client's retries, deadlines and cassettes.
+
+    Example:
+        >>> PubTator3(Settings()).export_biocjson(["90000001"], bytes)  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        # PubTator3 asks for at most three requests a second, key or not
+        super().__init__(settings.with_rate(None if settings.rate is None else min(settings.rate, 3.0)), **kwargs)
+        self.base_url = settings.pubtator3_url
+
+    def _params(self, params: dict[str, str]) -> dict[str, str]:
+        return dict(params)  # no tool, email or api_key: they are NCBI E-utilities' parameters
+
+    def export_biocjson(self, pmids: Sequence[str], parse: Callable[[bytes], T]) -> T:
+        """The BioC-JSON annotations of up to 100 ``pmids`` (one GET); ``parse`` validates and converts the body."""
+        if len(pmids) > PUBTATOR3_BATCH:
+            raise ValueError(f"at most {PUBTATOR3_BATCH} PMIDs a request, got {len(pmids)}")
+        return self.call("publications/export/biocjson", {"pmids": ",".join(pmids)}, parse, get=True)
+
+
 class _TooSlow(Exception):
     """The whole answer did not come by the request's deadline."""
 
@@ -472,10 +501,10 @@ def _chunks(raw: Any) -> Iterator[bytes]:
 
 def _describe(params: dict[str, str]) -> str:
     shown = []
-    for key in ("term", "mindate", "maxdate", "id", "retstart"):
+    for key in ("term", "mindate", "maxdate", "id", "pmids", "retstart"):
         if key in params:
             value = params[key]
-            if key == "id":
+            if key in ("id", "pmids"):
                 ids = value.split(",")
                 value = f"{len(ids)} ids {ids[0]}..{ids[-1]}"
             shown.append(f"{key}={value[:60]}")
