@@ -276,6 +276,15 @@ def _normal(kind: str, text: str) -> str | None:
     return None
 
 
+def normal_form(kind: str, text: str) -> str | None:
+    """A variant's standard form as evsynth writes it (rs6265, c.196G>A, p.Val66Met), or None.
+
+    >>> normal_form("protein", "p.V66M")
+    'p.Val66Met'
+    """
+    return _normal(kind, text)
+
+
 _OPENINGS = [openings(pattern) for _, pattern in _PATTERNS]
 _SCANNERS: dict[bool, dict[str, re.Pattern[str] | None]] = {True: {}, False: {}}  # digit -> opening -> scanner
 _COMPILED: dict[str, re.Pattern[str]] = {}
