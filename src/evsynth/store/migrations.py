@@ -195,6 +195,42 @@ def m006_journal_medline() -> str:
     return "ALTER TABLE records ADD COLUMN journal_medline TEXT;"
 
 
+def m007_annotations() -> str:
+    """Annotations from other sources (PubTator3, imported PubTator/BioC files), kept beside evsynth's own tags.
+
+    ``annotation_docs`` is what a source said of a record: its document (zlib-compressed JSON, as received),
+    its version or date, what could not be placed, and the record content it was placed on (a record that
+    changes is asked again). ``status`` is ``annotated``, or ``unknown`` when the source has no such document.
+    ``annotation_mentions`` are its annotations placed on the text evsynth tagged, as evsynth mentions.
+    """
+    return """
+        CREATE TABLE annotation_docs (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            source TEXT NOT NULL,                   -- pubtator3, or the name an imported file was given
+            status TEXT NOT NULL,                   -- annotated | unknown
+            version TEXT NOT NULL,                  -- the document's date as the source gave it
+            origin TEXT NOT NULL,                   -- the service asked, or the file imported
+            fetched_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,             -- the record content the annotations were placed on
+            raw BLOB,                               -- zlib-compressed JSON of the document
+            problems TEXT NOT NULL,                 -- JSON list: annotations that could not be placed
+            PRIMARY KEY (record_id, source)
+        );
+        CREATE TABLE annotation_mentions (
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            source TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            type TEXT NOT NULL,
+            norm_id TEXT,
+            sentence INTEGER NOT NULL,
+            attrs TEXT NOT NULL,                    -- JSON object
+            PRIMARY KEY (record_id, source, start, end, type)
+        );
+    """
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
@@ -202,6 +238,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m004_snapshots", m004_snapshots),
     ("m005_review_runs", m005_review_runs),
     ("m006_journal_medline", m006_journal_medline),
+    ("m007_annotations", m007_annotations),
 )
 
 
