@@ -52,9 +52,12 @@ def test_protocol_digest_changes_with_content(tmp_path: Path) -> None:
 
 
 def test_protocol_later_stage_sections_are_kept(tmp_path: Path) -> None:
-    protocol = load_protocol(write_protocol(tmp_path, protocol_with(extraction={"genes": True})))
-    assert protocol.section("extraction") == {"genes": True}
+    protocol = load_protocol(write_protocol(tmp_path, protocol_with(extraction={"genes": "both"})))
+    assert protocol.section("extraction") == {"genes": "both"}
+    assert protocol.extraction.genes == "both" and protocol.extraction.variants == "evsynth"
     assert protocol.criteria is None
+    with pytest.raises(ProtocolError, match=r"extraction.genes: True must be one of evsynth, pubtator3, both"):
+        load_protocol(write_protocol(tmp_path, protocol_with(extraction={"genes": True})))
 
 
 def test_protocol_criteria_are_validated_on_load(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from evsynth.formats.registry import IMPORT_FORMATS
 from evsynth.models import normalize_doi
 from evsynth.protocol.criteria import Criteria, load_criteria
+from evsynth.protocol.extraction import ExtractionPolicy, extraction_policy
 from evsynth.protocol.pathways import ConvergenceSettings, Module, convergence_settings, protocol_modules
 from evsynth.protocol.schema import Checker, did_you_mean, read_yaml
 from evsynth.query.parser import QuerySyntaxError, parse_query
@@ -99,6 +100,8 @@ class Protocol:
     convergence: ConvergenceSettings = field(default_factory=ConvergenceSettings, compare=False)
     # sources PRISMA counts under "other methods" (source name -> websites | organisations | citations)
     other_methods: dict[str, str] = field(default_factory=dict)
+    # which source's mentions each entity group takes (``extraction``: evsynth's own tags unless it says)
+    extraction: ExtractionPolicy = field(default_factory=ExtractionPolicy)
 
     @property
     def overrides_path(self) -> Path:
@@ -255,6 +258,7 @@ def load_protocol(path: str | Path) -> Protocol:
     # the graph-stage sections fail now, before any harvesting, rather than at the end of a long run
     modules = protocol_modules(sections["pathways"], path)
     convergence = convergence_settings(sections["convergence"], path)
+    extraction = extraction_policy(sections["extraction"], path)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return Protocol(
         name=name,
@@ -273,6 +277,7 @@ def load_protocol(path: str | Path) -> Protocol:
         modules=modules,
         convergence=convergence,
         other_methods=_other_methods(check, top.get("prisma")),
+        extraction=extraction,
     )
 
 

@@ -1,0 +1,66 @@
+"""The protocol's ``extraction`` section: which source's mentions the review uses, entity by entity.
+
+.. code-block:: yaml
+
+    extraction:
+      genes: pubtator3      # PubTator3's genes (GNorm2); evsynth's where PubTator3 has no such record
+      variants: both        # evsynth's and PubTator3's (tmVar3), an overlap resolved by span
+      chemicals: evsynth    # evsynth's treatments only (the default for every entity)
+
+``evsynth`` keeps evsynth's own tags; ``pubtator3`` takes PubTator3's for the records PubTator3 has (evsynth's
+for the others, and the run says which); ``both`` takes the two together. evsynth's microRNAs, families and
+procedures (ECT, TMS ...) are kept whatever the section says: PubTator3 has none.
+
+Example:
+    >>> extraction_policy({"genes": "pubtator3"}, "p.yaml").genes
+    'pubtator3'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evsynth.protocol.schema import Checker, did_you_mean
+
+SOURCES = ("evsynth", "pubtator3", "both")
+GROUPS = ("genes", "variants", "chemicals")
+
+
+@dataclass(frozen=True)
+class ExtractionPolicy:
+    """Which source each entity group's mentions come from."""
+
+    genes: str = "evsynth"
+    variants: str = "evsynth"
+    chemicals: str = "evsynth"
+
+    def source(self, group: str) -> str:
+        value: str = getattr(self, group)
+        return value
+
+    @property
+    def external(self) -> bool:
+        """Whether any group takes PubTator3's annotations (so the run fetches them)."""
+        return any(self.source(group) != "evsynth" for group in GROUPS)
+
+    def describe(self) -> str:
+        """'genes: pubtator3, variants: both' (the groups that are not evsynth's), or 'evsynth's own tags'."""
+        parts = [f"{group}: {self.source(group)}" for group in GROUPS if self.source(group) != "evsynth"]
+        return ", ".join(parts) or "evsynth's own tags"
+
+
+def extraction_policy(value: Any, path: Path | str) -> ExtractionPolicy:
+    """The ``extraction`` section checked: each key an entity group, each value a source (one-line errors)."""
+    check = Checker(path)
+    if value is None:
+        return ExtractionPolicy()
+    section = check.mapping(value, "extraction", GROUPS)
+    chosen = {}
+    for group, source in section.items():
+        if source not in SOURCES:
+            hint = did_you_mean(source, SOURCES)
+            raise check.fail(f"extraction.{group}", f"{source!r} must be one of {', '.join(SOURCES)}{hint}")
+        chosen[group] = source
+    return ExtractionPolicy(**chosen)
