@@ -40,7 +40,7 @@ from evsynth.protocol.pathways import GENERIC_TREATMENTS, Module
 from evsynth.synthesis.evidence import EvidenceRecord
 from evsynth.tagger.tagger import sentence_starts
 
-ENTITY_NODE_TYPES = ("gene", "family", "variant", "mirna", "treatment")
+ENTITY_NODE_TYPES = ("gene", "family", "variant", "mirna", "treatment", "chemical")
 NODE_TYPES = (*ENTITY_NODE_TYPES, "module", "record")
 MAX_EVIDENCE = 3
 SENTENCE_WEIGHT, ABSTRACT_WEIGHT, REVIEW_FACTOR = 1.0, 0.5, 0.5
@@ -75,89 +75,110 @@ class _Index:
                 self.by_mirna[stem.lower()].append(module.id)
 
 
-def _entities(
-    mention_type: str, ident: str | None, attrs: dict[str, Any], surface: str = ""
-) -> list[tuple[str, dict[str, Any]]]:
-    """The node(s) a mention stands for: key and attributes."""
-    if mention_type == "gene":
-        symbol = str(attrs.get("symbol") or ident or "")
-        return (
-            [
-                (
-                    f"gene:{symbol}",
-                    {
-                        "type": "gene",
-                        "name": symbol,
-                        "ncbi_gene": ident or "",
-                        "hgnc": attrs.get("hgnc", ""),
-                        "full_name": attrs.get("name", ""),
-                        "species": attrs.get("species") or "human",
-                    },
-                )
-            ]
-            if symbol
-            else []
+Seed = tuple[str, dict[str, Any]]
+
+
+def _gene_node(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    symbol = str(attrs.get("symbol") or ident or "")
+    if not symbol:
+        return []
+    return [
+        (
+            f"gene:{symbol}",
+            {
+                "type": "gene",
+                "name": symbol,
+                "ncbi_gene": ident or "",
+                "hgnc": attrs.get("hgnc", ""),
+                "full_name": attrs.get("name", ""),
+                "species": attrs.get("species") or "human",
+            },
         )
-    if mention_type == "family" and ident:
-        return [
+    ]
+
+
+def _family_node(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    if not ident:
+        return []
+    members = list(attrs.get("members") or [])
+    return [(f"family:{ident}", {"type": "family", "name": ident.removeprefix("FPLX:"), "famplex": ident,
+                                 "members": members})]  # fmt: skip
+
+
+def _variant_node(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    if not ident:
+        return []
+    gene = attrs.get("gene")
+    if ident.startswith("rs") or not gene:
+        key, name = f"variant:{ident}", ident
+    else:
+        key, name = f"variant:{gene}:{ident}", f"{gene} {ident}"
+    return [(key, {"type": "variant", "name": name, "variant": ident, "kind": attrs.get("kind", ""),
+                   "gene": gene or ""})]  # fmt: skip
+
+
+def _mirna_nodes(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    out = []
+    for member in attrs.get("members") or []:
+        stem = mirna_stem(str(member.get("family", "")))
+        name = str(member["id"]).removeprefix("hsa-")
+        family_level = not member.get("in_mirbase") and name.lower() == stem.lower()
+        out.append(
             (
-                f"family:{ident}",
+                f"mirna:{member['id']}",
                 {
-                    "type": "family",
-                    "name": ident.removeprefix("FPLX:"),
-                    "famplex": ident,
-                    "members": list(attrs.get("members") or []),
+                    "type": "mirna",
+                    "name": name,
+                    "mirbase": member["id"],
+                    "family": stem,
+                    "in_mirbase": bool(member.get("in_mirbase")),
+                    "family_level": family_level,
                 },
             )
-        ]
-    if mention_type == "variant" and ident:
-        gene = attrs.get("gene")
-        if ident.startswith("rs") or not gene:
-            key, name = f"variant:{ident}", ident
-        else:
-            key, name = f"variant:{gene}:{ident}", f"{gene} {ident}"
-        return [
-            (
-                key,
-                {"type": "variant", "name": name, "variant": ident, "kind": attrs.get("kind", ""), "gene": gene or ""},
-            )
-        ]
-    if mention_type == "mirna":
-        out = []
-        for member in attrs.get("members") or []:
-            stem = mirna_stem(str(member.get("family", "")))
-            name = str(member["id"]).removeprefix("hsa-")
-            family_level = not member.get("in_mirbase") and name.lower() == stem.lower()
-            out.append(
-                (
-                    f"mirna:{member['id']}",
-                    {
-                        "type": "mirna",
-                        "name": name,
-                        "mirbase": member["id"],
-                        "family": stem,
-                        "in_mirbase": bool(member.get("in_mirbase")),
-                        "family_level": family_level,
-                    },
-                )
-            )
-        return out
-    if mention_type == "treatment" and ident:
-        # MeSH concepts by their MeSH label; evsynth's own ids (rTMS, iTBS ...) as the text wrote them
-        label = attrs.get("name") if ident.startswith("MESH:") else surface
-        return [
-            (
-                f"treatment:{ident}",
-                {
-                    "type": "treatment",
-                    "name": label or ident,
-                    "treatment_id": ident,
-                    "modality": attrs.get("modality", ""),
-                    "generic": ident in GENERIC_TREATMENTS,
-                },
-            )
-        ]
-    return []
+        )
+    return out
+
+
+def _treatment_node(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    if not ident:
+        return []
+    # MeSH concepts by their MeSH label; evsynth's own ids (rTMS, iTBS ...) as the text wrote them
+    label = attrs.get("name") if ident.startswith("MESH:") else surface
+    return [
+        (
+            f"treatment:{ident}",
+            {
+                "type": "treatment",
+                "name": label or ident,
+                "treatment_id": ident,
+                "modality": attrs.get("modality", ""),
+                "generic": ident in GENERIC_TREATMENTS,
+            },
+        )
+    ]
+
+
+def _chemical_node(ident: str | None, attrs: dict[str, Any], surface: str) -> list[Seed]:
+    """PubTator3's chemicals that are none of evsynth's treatments, by MeSH id."""
+    if not ident:
+        return []
+    return [(f"chemical:{ident}", {"type": "chemical", "name": attrs.get("name") or surface, "mesh": ident})]
+
+
+_NODES = {
+    "gene": _gene_node,
+    "family": _family_node,
+    "variant": _variant_node,
+    "mirna": _mirna_nodes,
+    "treatment": _treatment_node,
+    "chemical": _chemical_node,
+}
+
+
+def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any], surface: str = "") -> list[Seed]:
+    """The node(s) a mention stands for: key and attributes."""
+    make = _NODES.get(mention_type)
+    return make(ident, attrs, surface) if make else []
 
 
 def _module_keys(attrs: dict[str, Any], index: _Index) -> list[str]:

@@ -29,6 +29,7 @@ TYPE_COLOURS = {
     "variant": "#B279A2",
     "mirna": "#F58518",
     "treatment": "#54A24B",
+    "chemical": "#9D755D",
     "module": "#E45756",
     "record": "#BAB0AC",
 }
@@ -38,6 +39,7 @@ TYPE_SHAPES = {
     "variant": "diamond",
     "mirna": "triangle",
     "treatment": "hexagon",
+    "chemical": "vee",
     "module": "octagon",
     "record": "rectangle",
 }

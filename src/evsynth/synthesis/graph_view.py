@@ -83,7 +83,7 @@ def _ids(data: dict[str, Any]) -> str:
     elif kind == "module":
         parts = [str(s) for s in data.get("sources", [])]
     else:
-        parts = [str(data.get("treatment_id") or data.get("famplex") or "")]
+        parts = [str(data.get("treatment_id") or data.get("famplex") or data.get("mesh") or "")]
     return " · ".join(p for p in parts if p)
 
 

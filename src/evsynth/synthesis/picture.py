@@ -20,7 +20,8 @@ _CHAR = 0.58 * _FONT  # a sans-serif character's mean width, for the label boxes
 _LABEL_CHARS = 40  # longer names are cut with an ellipsis (the full name is in the tooltip)
 _LINE_CHARS = 20  # a label is broken into lines of about this many characters
 _LINE = _FONT + 2  # a label line's height
-LEGEND_TYPES = ("module", "treatment", "gene", "family", "variant", "mirna")
+LEGEND_TYPES = ("module", "treatment", "gene", "family", "variant", "mirna", "chemical")
+_OPTIONAL_TYPES = ("chemical",)  # in the legend only when drawn (PubTator3's chemicals)
 
 Positions = dict[str, tuple[float, float]]
 
@@ -224,6 +225,9 @@ def _shape(kind: str, x: float, y: float, r: float) -> str:
     if shape in ("rectangle", "round-rectangle"):
         corner = ' rx="5"' if shape == "round-rectangle" else ""
         return f'<rect x="{x - r:.1f}" y="{y - r * 0.8:.1f}" width="{2 * r:.1f}" height="{1.6 * r:.1f}"{corner}'
+    if shape == "vee":  # an arrowhead pointing down, as cytoscape.js and Cytoscape draw it
+        corners = ((x - r, y - r), (x, y - 0.3 * r), (x + r, y - r), (x, y + r))
+        return '<polygon points="' + " ".join(f"{a:.1f},{b:.1f}" for a, b in corners) + '"'
     sides, turn = {"triangle": (3, -90.0), "diamond": (4, -90.0), "hexagon": (6, 0.0), "octagon": (8, 22.5)}[shape]
     scale = 1.25 if shape == "triangle" else 1.1
     points = " ".join(
@@ -290,7 +294,8 @@ def graph_svg(graph: nx.Graph, limit: int = PICTURE_NODES) -> str:
             f'fill="#111" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(first)}{more}</text>'
         )
     x = 12.0
-    for kind in LEGEND_TYPES:
+    drawn = {graph.nodes[n]["type"] for n in nodes}
+    for kind in (k for k in LEGEND_TYPES if k not in _OPTIONAL_TYPES or k in drawn):
         parts.append(
             f'{_shape(kind, x + 6, 18, 6)} fill="{TYPE_COLOURS[kind]}" stroke="#333">{_closing(kind)}'
             f'<text x="{x + 16:.0f}" y="22" font-size="{_FONT}">{type_label(kind)}</text>'
