@@ -157,7 +157,8 @@ def test_pubtator_offsets_hold_with_repeated_whitespace_and_ids_cannot_split_lin
     text = title + " " + abstract  # how PubTator readers rebuild the text its offsets refer to
     for line in lines[2:]:
         if line:
-            doc_id, start, end, surface, _kind, _ident = line.split("\t")
+            doc_id, start, end, surface, _kind, _ident, attrs = line.split("\t")
+            assert isinstance(json.loads(attrs), dict)  # evsynth's seventh column: the attributes
             assert doc_id == "scopus:2-s2.0_x_y" and text[int(start) : int(end)] == surface
 
 

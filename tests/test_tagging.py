@@ -45,7 +45,7 @@ def test_tag_jsonl_keeps_the_input_and_adds_entities(runner: CliRunner, tmp_path
         ("ketamine", "treatment", "MESH:D007649"),
     ]
     pubtator = (tmp_path / "o.txt").read_text().splitlines()
-    assert "90000001\t0\t4\tBDNF\tGene\t627" in pubtator
+    assert any(line.startswith("90000001\t0\t4\tBDNF\tGene\t627\t{") for line in pubtator)  # 7th: attributes
     bioc = json.loads((tmp_path / "o.json").read_text())
     doc = bioc["documents"][0]
     passage = doc["passages"][0]

@@ -16,7 +16,9 @@ from evsynth.fileio import atomic_writer, read_input_bytes
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.models import Mention
 
-PUBTATOR_TYPES = {"gene": "Gene", "family": "GeneFamily", "mirna": "miRNA", "treatment": "Treatment"}
+PUBTATOR_TYPES = {
+    "gene": "Gene", "family": "GeneFamily", "mirna": "miRNA", "treatment": "Treatment", "chemical": "Chemical",
+}  # fmt: skip
 VARIANT_TYPES = {"rsid": "SNP", "protein": "ProteinMutation", "hgvs_protein": "ProteinMutation"}
 
 
@@ -114,9 +116,15 @@ def _title_abstract(doc: Document) -> tuple[str, str]:
     return title, doc.text[len(title) + 1 :] if title else doc.text
 
 
+def _attrs_column(mention: Mention) -> str:
+    """A mention's attributes as one JSON object in ASCII: no tab, no line break of any kind."""
+    return json.dumps(dict(mention.attrs), ensure_ascii=True, separators=(",", ":"), sort_keys=False)
+
+
 def write_pubtator(docs: Iterable[Document], path: Path) -> None:
     """PubTator: `id|t|title`, `id|a|abstract`, then one tab-separated line per mention; offsets into
-    title + " " + abstract."""
+    title + " " + abstract. A seventh column carries the mention's evsynth attributes (JSON), so the file reads
+    back as the mentions it was written from (readers of PubTator take the first six)."""
     with atomic_writer(path, newline="\n") as out:
         for doc in docs:
             title, abstract = _title_abstract(doc)
@@ -124,7 +132,8 @@ def write_pubtator(docs: Iterable[Document], path: Path) -> None:
             out.write(f"{doc_id}|t|{_clean(title)}\n{doc_id}|a|{_clean(abstract)}\n")
             for m in doc.mentions:
                 ident = _clean(m.id or "")
-                out.write(f"{doc_id}\t{m.start}\t{m.end}\t{_clean(m.text)}\t{_type_name(m)}\t{ident}\n")
+                columns = (doc_id, str(m.start), str(m.end), _clean(m.text), _type_name(m), ident, _attrs_column(m))
+                out.write("\t".join(columns) + "\n")
             out.write("\n")
 
 
@@ -133,6 +142,7 @@ def _bioc_annotation(number: int, mention: Mention) -> dict[str, Any]:
     infons.update(
         (k, v if isinstance(v, str | int | float | bool) or v is None else json.dumps(v)) for k, v in mention.attrs
     )
+    infons["evsynth_attrs"] = _attrs_column(mention)  # the attributes as they were, read back by evsynth
     return {
         "id": str(number),
         "infons": infons,
