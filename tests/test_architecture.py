@@ -19,6 +19,7 @@ LAYERS = (
     {"sources"},
     {"screening"},
     {"tagger"},
+    {"annotations"},
     {"synthesis"},
     {"audit"},
     {"testing"},

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evsynth.annotations.convert import Converter
+from evsynth.annotations.merge import review_documents, write_annotation_status
+from evsynth.annotations.sources import AnnotationResult, fetch_pubtator3
 from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries, staged_outputs
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
 from evsynth.models import is_retracted, normalize_doi
@@ -31,7 +34,7 @@ from evsynth.screening.decisions import Override, read_decisions
 from evsynth.screening.outputs import write_screening_outputs
 from evsynth.screening.screen import ScreenResult, screen_store, sweeping_criterion
 from evsynth.sources.dedupe import deduplicate
-from evsynth.sources.eutils import EUtils
+from evsynth.sources.eutils import EUtils, PubTator3
 from evsynth.sources.harvest import HarvestResult, Progress, harvest
 from evsynth.sources.imports import ImportResult, LoadedFile, load_files, store_files
 from evsynth.store.database import Store
@@ -42,7 +45,7 @@ from evsynth.synthesis.build import Synthesis, synthesise, write_synthesis, writ
 from evsynth.synthesis.changes import compare, fingerprint, has_news, review_state
 from evsynth.synthesis.changes_report import write_changes
 from evsynth.synthesis.evidence import author_name
-from evsynth.tagger.stored import TagResult, stored_documents, tag_store
+from evsynth.tagger.stored import TagResult, tag_store
 from evsynth.tagger.tagger import Tagger
 
 RECORD_COLUMNS = (
@@ -111,6 +114,7 @@ class RunResult:
     records: int = 0
     screening: ScreenResult | None = None
     tagging: TagResult | None = None
+    annotations: AnnotationResult | None = None  # PubTator3's, when the protocol's extraction policy takes them
     synthesis: Synthesis | None = None
     changes: dict[str, Any] | None = None
     unchanged: bool = False  # same fingerprint as the last snapshot: nothing new
@@ -204,7 +208,10 @@ def _derived_outputs(
                 store, review, protocol.criteria, stage, title=protocol.title, other_methods=protocol.other_methods
             )
         )
-    outputs.update(write_mention_outputs(stored_documents(store, review.included), stage))
+    outputs.update(write_mention_outputs(review_documents(store, review.included, protocol.extraction), stage))
+    if protocol.extraction.external:
+        outputs["annotations"] = write_annotation_status(store, review.included, protocol.extraction,
+                                                         stage / "annotation-sources.csv")  # fmt: skip
     tell("graph")
     synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
     outputs.update(write_synthesis(synthesis, stage))
@@ -223,12 +230,16 @@ def run_protocol(
     on_stage: Callable[[str], None] | None = None,
     tagger: Tagger | None = None,
     update: bool = False,
+    annotator: PubTator3 | None = None,
 ) -> RunResult:
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``.
 
     The run is a review run in the store (:mod:`evsynth.store.runs`): opened before the first stage, advanced as
     each begins, closed after the last output. One killed on the way stays unfinished, is reported by the next
     run (``RunResult.after_unfinished``) and is never a finished version of the review.
+
+    When the protocol's extraction policy takes PubTator3's annotations, the review's included records that
+    PubTator3 has not answered for are asked (``annotator``, or a client with ``client``'s settings).
 
     With ``update``, records PubMed modified since the last complete run are fetched
     again (unless ``refresh_modified`` is False), and when nothing the outputs are made
@@ -253,7 +264,8 @@ def run_protocol(
             result, snapshot = _run_stages(protocol, store, client, out_dir, stage, run, overrides=overrides,
                                            decisions_digest=decisions_digest, loaded=loaded,
                                            refresh=update if refresh_modified is None else refresh_modified,
-                                           progress=progress, tagger=tagger, update=update)  # fmt: skip
+                                           progress=progress, tagger=tagger, update=update,
+                                           annotator=annotator)  # fmt: skip
         result.outputs = {name: out_dir / path.relative_to(stage) for name, path in result.outputs.items()}
         if snapshot is not None:
             # last, after every output: a run killed before this point is reported again in full by the next one
@@ -323,6 +335,7 @@ def _run_stages(
     progress: Progress | None,
     tagger: Tagger | None,
     update: bool,
+    annotator: PubTator3 | None = None,
 ) -> tuple[RunResult, tuple[str, int, str, dict[str, Any], Any] | None]:
     """The stages, writing every output into ``stage``; returns the result and the snapshot to save once the
     outputs are in ``out_dir`` (None when nothing changed)."""
@@ -361,6 +374,11 @@ def _run_stages(
     review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
     if protocol.criteria is not None and (warning := sweeping_criterion(review, protocol.criteria)):
         result.warnings.append(warning)
+    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once there is work
+    if protocol.extraction.external:
+        run.stage("annotate")
+        result.annotations = fetch_pubtator3(store, review.included, annotator or PubTator3(client.settings),
+                                             Converter(tagger.lexicon))  # fmt: skip
     derived, result.tagging, result.synthesis = _derived_outputs(protocol, store, review, stage, tagger, run.stage)
     records_csv = stage / "records.csv"
     result.records = write_records_csv(store, protocol.name, records_csv)

@@ -4,6 +4,7 @@ Exit codes: see :mod:`evsynth.cli.base`.
 """
 
 from evsynth.cli import (  # noqa: F401 - each registers its commands
+    annotations_command,
     audit_command,
     desk_command,
     export_command,

@@ -223,6 +223,18 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
             tagged=tagged.tagged,
             reused=tagged.reused,
         )
+    if (annotated := result.annotations) is not None:
+        log.info("annotate", annotated.summary(), annotated=annotated.annotated, reused=annotated.reused,
+                 requests=annotated.requests, unknown=len(annotated.unknown), failed=len(annotated.failed))  # fmt: skip
+        if annotated.unknown or annotated.failed:
+            shown = ", ".join([*annotated.unknown, *annotated.failed][:5])
+            more = len(annotated.unknown) + len(annotated.failed) - 5
+            log.warning(
+                "annotation_fallback",
+                f"{protocol.extraction.describe()}: evsynth's own tags used for {shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + " (see annotation-sources.csv)",
+            )
     if result.synthesis is not None:
         graph = result.synthesis.graph
         convergent = result.synthesis.convergent_modules

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from evsynth.store.database import Store, utc_now
 
-STAGES = ("opened", "harvest", "import", "deduplicate", "screen", "extract", "outputs", "graph", "changes")
+STAGES = (
+    "opened", "harvest", "import", "deduplicate", "screen", "annotate", "extract", "outputs", "graph", "changes",
+)  # fmt: skip
 COMMANDS = ("run", "update")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import networkx as nx
 
 from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members
+from evsynth.store.annotations import annotation_states
 from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
 from evsynth.store.runs import last_search
@@ -34,6 +36,7 @@ class Synthesis:
     modules: dict[str, Module]
     settings: ConvergenceSettings
     search: str = ""  # the search as run: database, query, window and when it last ran (for the report)
+    extraction: str = ""  # whose mentions, when the protocol takes PubTator3's (for the report)
     excluded: list[ExcludedStudy] = field(default_factory=list)  # the screened records excluded, with reasons
     outputs: dict[str, Path] = field(default_factory=dict)
     positions: Positions | None = None  # the layout graph.cx2 carries, once written
@@ -66,13 +69,25 @@ def synthesise(
     lexicon = lexicon or default_lexicon()
     check_members(modules, lexicon.by_symbol, {family.id for family in lexicon.families})
     settings = protocol.convergence
-    records = load_evidence(store, state.included)
+    records = load_evidence(store, state.included, protocol.extraction)
     graph = build_graph(records, modules, include_records=include_records, name=protocol.title or protocol.name)
     graph.graph["protocol"] = protocol.name
     rows = convergence(graph, records, modules, settings)
     search = search_text(protocol, last_search(store, protocol.name))
     excluded = excluded_studies(protocol, store, state) if state.screened else []
-    return Synthesis(records, graph, rows, modules, settings, search=search, excluded=excluded)
+    extraction = extraction_text(protocol, store, state.included) if protocol.extraction.external else ""
+    return Synthesis(records, graph, rows, modules, settings, search=search, excluded=excluded, extraction=extraction)
+
+
+def extraction_text(protocol: Protocol, store: Store, record_ids: Iterable[int]) -> str:
+    """Whose mentions the review uses, as the report states it."""
+    ids = set(record_ids)
+    annotated = sum(s.status == "annotated" for s in annotation_states(store, "pubtator3", ids).values())
+    return (
+        f"Mentions: {protocol.extraction.describe()} (the protocol's extraction policy). PubTator3 annotations "
+        f"were used for {annotated} of the {len(ids)} included records; evsynth's own tags for the others, and for "
+        "microRNAs, gene families and procedures throughout (annotation-sources.csv says which record had which)."
+    )
 
 
 def search_text(protocol: Protocol, searched: str) -> str:
@@ -136,6 +151,7 @@ def write_synthesis_report(
         prisma_svg=_inline_svg(prisma_svg) if prisma_svg else None,
         settings_text=settings_text(result.settings),
         search=result.search,
+        extraction=result.extraction,
         excluded=result.excluded,
         positions=result.positions,
         changes=changes,

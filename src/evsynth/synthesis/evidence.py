@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from evsynth.annotations.merge import merged_mentions
 from evsynth.formats.annotations import record_document
 from evsynth.models import Mention, display_name
+from evsynth.protocol.extraction import ExtractionPolicy
 from evsynth.protocol.loader import Protocol
 from evsynth.store.database import Store
 from evsynth.store.decisions import ReviewState
-from evsynth.store.mentions import mentions_of
 from evsynth.store.records import record_rows
 from evsynth.synthesis.design import Design, classify
 
@@ -67,8 +68,11 @@ def first_author_of(authors_json: str | None) -> str:
     return author_name(authors[0]) if authors else ""
 
 
-def load_evidence(store: Store, record_ids: Iterable[int]) -> list[EvidenceRecord]:
-    """The records with their stored mentions (two queries per 900 records), in record-key order."""
+def load_evidence(
+    store: Store, record_ids: Iterable[int], policy: ExtractionPolicy | None = None
+) -> list[EvidenceRecord]:
+    """The records with their mentions (evsynth's, or merged with PubTator3's as ``policy`` says), in record-key
+    order; two queries per 900 records."""
     ids = sorted(set(record_ids))
     records: dict[int, EvidenceRecord] = {}
     columns = ("id", "pmid", "record_key", "title", "abstract", "pub_year", "doi", "authors", "pub_types")
@@ -80,7 +84,7 @@ def load_evidence(store: Store, record_ids: Iterable[int]) -> list[EvidenceRecor
             year=row["pub_year"], first_author=first_author_of(row["authors"]), doi=row["doi"],
             pub_types=pub_types, design=classify(row["title"] or "", row["abstract"] or "", pub_types),
         )  # fmt: skip
-    for record_id, mention in mentions_of(store, ids):
+    for record_id, mention in merged_mentions(store, ids, policy or ExtractionPolicy()):
         records[record_id].mentions.append(mention)
     return sorted(records.values(), key=lambda r: (len(r.key), r.key))
 

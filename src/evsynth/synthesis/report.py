@@ -146,6 +146,7 @@ def render_report(
     prisma_svg: str | None,
     settings_text: str,
     search: str = "",
+    extraction: str = "",
     excluded: list[ExcludedStudy] | None = None,
     positions: Positions | None = None,
     changes: dict[str, Any] | None = None,
@@ -167,6 +168,8 @@ def render_report(
     if search:
         where, _, query = search.partition("\n")
         html.append(f"<h2>Search</h2><p>{escape(where)}</p><pre class='query'>{escape(query)}</pre>")
+    if extraction:
+        html.append(f"<p class='note'>{escape(extraction)}</p>")
     html += _changes_section(changes, known)
     html.append("<h2>PRISMA 2020 flow</h2>")
     html.append(f"<figure>{prisma_svg}</figure>" if prisma_svg else "<p>No screening in this protocol.</p>")
