@@ -11,6 +11,11 @@ Writes:
   demo/hand-search.ris                 the corpus's RIS part
   cassettes/audit-demo.yaml            `evsynth audit` of demo/audit/references.txt, recorded against the local
                                        server serving the corpus's PubMed part and demo/audit/records.yaml
+  cassettes/trd-pharmacogenomics-pubtator3.yaml
+                                       the demo run (the README's imports) with an extraction policy that takes
+                                       PubTator3's annotations (PUBTATOR3_POLICY): the harvest and PubTator3's
+                                       answers, made up by evsynth.testing.pubtator3 for every PubMed record of
+                                       the corpus but UNKNOWN_TO_PUBTATOR3 (so the fallback is shown)
 
 Nothing here touches the network.
 """
@@ -28,12 +33,15 @@ import yaml
 from evsynth.audit.check import audit
 from evsynth.audit.claims import read_claims
 from evsynth.audit.references import read_references
-from evsynth.config import NCBI_EUTILS_URL, Settings
+from evsynth.config import NCBI_EUTILS_URL, PUBTATOR3_URL, Settings
+from evsynth.pipeline import run_protocol
 from evsynth.protocol.loader import load_protocol
 from evsynth.sources.eutils import EUtils, recording
 from evsynth.sources.harvest import harvest
 from evsynth.store.database import Store
+from evsynth.tagger.lexicon import default_lexicon
 from evsynth.testing.corpus import Corpus
+from evsynth.testing.pubtator3 import synthetic_document
 from evsynth.testing.server import serving
 from evsynth.testing.synthetic import article_set, article_xml, author_names, demo_article_set
 
@@ -45,6 +53,9 @@ AUDIT_CASSETTE = ROOT / "cassettes" / "audit-demo.yaml"
 AUDIT = ROOT / "demo" / "audit"
 SCOPUS = ROOT / "demo" / "scopus-export.csv"
 RIS = ROOT / "demo" / "hand-search.ris"
+PUBTATOR3_CASSETTE = ROOT / "cassettes" / "trd-pharmacogenomics-pubtator3.yaml"
+PUBTATOR3_POLICY = "extraction: {genes: pubtator3, variants: pubtator3, chemicals: both}\n"
+UNKNOWN_TO_PUBTATOR3 = "90000004"  # an included record PubTator3's (made-up) answers leave out
 NOTE = "SYNTHETIC demo record written for evsynth; not a real paper"
 HEADER = f"""\
 # SYNTHETIC DEMO CASSETTE. Recorded by scripts/make_demo.py from demo/corpus.yaml: every record in it was
@@ -69,7 +80,8 @@ SCOPUS_COLUMNS = (
 def _save(data: dict[str, Any], server_url: str, path: Path, header: str) -> None:
     for interaction in data["interactions"]:
         request = interaction["request"]
-        request["uri"] = request["uri"].replace(server_url, NCBI_EUTILS_URL)
+        pubtator3 = server_url + "pubtator3/"
+        request["uri"] = request["uri"].replace(pubtator3, PUBTATOR3_URL).replace(server_url, NCBI_EUTILS_URL)
         headers = interaction["response"]["headers"]
         for name in ("Date", "Server"):
             headers.pop(name, None)
@@ -91,6 +103,49 @@ def record_cassette(corpus: dict[str, Any]) -> None:
         data = yaml.safe_load(partial.read_text())
     _save(data, server.url, CASSETTE, HEADER)
     print(f"{CASSETTE.relative_to(ROOT)}: {len(data['interactions'])} requests, {result.total} records")
+
+
+PUBTATOR3_HEADER = f"""\
+# SYNTHETIC DEMO CASSETTE. Recorded by scripts/make_demo.py: the demo run (demo/corpus.yaml's records, with the
+# README's two imports) of the reference protocol with an extraction policy that takes PubTator3's annotations.
+# Every record is synthetic (PMIDs from 90000001), not a real paper, and PubTator3 never saw them: its answers
+# here were made up by evsynth.testing.pubtator3 and are not PubTator3's output. URLs rewritten to
+# {NCBI_EUTILS_URL} and {PUBTATOR3_URL}; api_key and email are filtered out.
+"""
+
+
+def pubtator3_protocol(directory: Path) -> Path:
+    """The reference protocol with PUBTATOR3_POLICY, as trd-pharmacogenomics-pubtator3, written into
+    ``directory``."""
+    text = PROTOCOL.read_text().replace("name: trd-pharmacogenomics\n", "name: trd-pharmacogenomics-pubtator3\n")
+    path = directory / "trd-pharmacogenomics-pubtator3.yaml"
+    path.write_text(text + "\n" + PUBTATOR3_POLICY)
+    return path
+
+
+def record_pubtator3_cassette(corpus: dict[str, Any]) -> None:
+    defaults = corpus["defaults"]
+    articles = [article_xml(entry, defaults) for entry in corpus["pubmed"]]
+    served = Corpus.from_xml(article_set(articles))
+    served.evaluate_queries = True
+    lexicon = default_lexicon()
+    served.annotations = {
+        pmid: synthetic_document(pmid, record.record.title, record.record.abstract, lexicon)
+        for pmid, record in served.records.items()
+        if pmid != UNKNOWN_TO_PUBTATOR3 and record.record is not None
+    }
+    with tempfile.TemporaryDirectory() as tmp, serving(served) as server:
+        protocol = load_protocol(pubtator3_protocol(Path(tmp)))
+        partial = Path(tmp) / "cassette.yaml"
+        settings = Settings(eutils_url=server.url, pubtator3_url=server.url + "pubtator3/", rate=None)
+        with recording(partial), Store.open(Path(tmp) / "demo.sqlite") as store:
+            result = run_protocol(protocol, store, EUtils(settings), Path(tmp) / "out", extra_imports=(SCOPUS, RIS))
+        data = yaml.safe_load(partial.read_text())
+    _save(data, server.url, PUBTATOR3_CASSETTE, PUBTATOR3_HEADER)
+    assert result.annotations is not None
+    requests = len(data["interactions"])
+    requests = len(data["interactions"])
+    print(f"{PUBTATOR3_CASSETTE.relative_to(ROOT)}: {requests} requests; {result.annotations.summary()}")
 
 
 def audit_corpus(corpus: dict[str, Any]) -> Corpus:
@@ -193,6 +248,7 @@ def main() -> int:
     record_audit_cassette(corpus)
     write_scopus(corpus)
     write_ris(corpus)
+    record_pubtator3_cassette(corpus)
     return 0
 
 

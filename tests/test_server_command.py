@@ -105,3 +105,31 @@ def test_test_server_mesh_tree_errors_are_one_line(runner: CliRunner, tmp_path: 
     bad.write_text("no separator\n")
     broken = runner.invoke(cli, ["test-server", str(served), "--mesh-tree", str(bad)])
     assert broken.exit_code == 1 and "bad.bin: line 1" in broken.output and broken.output.count("\n") == 1
+
+
+def test_test_server_answers_pubtator3_from_annotation_files(tmp_path: Path) -> None:
+    """`--annotations` (issue 27): PubTator3's export endpoint answered from a PubTator file (synthetic record); a
+    PMID the files do not have is left out, as PubTator3 leaves it out."""
+    from evsynth.testing.synthetic import article_set, article_xml, generated_entry
+
+    served = tmp_path / "served.xml"
+    served.write_bytes(article_set([article_xml(generated_entry(0))]))
+    annotations = tmp_path / "a.pubtator"
+    annotations.write_text("90000001|t|BDNF and ketamine\n90000001|a|An abstract.\n90000001\t0\t4\tBDNF\tGene\t627\n\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "evsynth", "test-server", str(served), "--port", "0",
+                               "--annotations", str(annotations)], env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert "1 records and 1 PubTator3 documents" in line
+        url = line.split(" at ", 1)[1].split()[0]
+        answer = requests.get(f"{url}/research/pubtator3-api/publications/export/biocjson",
+                              params={"pmids": "90000001,90000002"}, timeout=10).json()  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(10)
+        server.stdout.close()  # type: ignore[union-attr]
+    [doc] = answer["PubTator3"]
+    [title, _] = doc["passages"]
+    assert doc["id"] == "90000001" and title["annotations"][0]["infons"]["identifier"] == "627"
+    assert title["annotations"][0]["locations"] == [{"offset": 0, "length": 4}]

@@ -59,6 +59,18 @@ class AnnotatedDocument:
     problems: list[str] = field(default_factory=list)
     received: dict[str, Any] | None = field(default=None, repr=False)  # a BioC-JSON document as it came
 
+    def bioc_json(self) -> dict[str, Any]:
+        """The document in BioC-JSON as PubTator3 answers it (as received when it came so)."""
+        if self.received is not None:
+            return self.received
+        passages: list[dict[str, Any]] = []
+        for passage in self.passages:
+            start, end = passage.offset, passage.offset + len(passage.text) + 1
+            annotations = [_bioc_annotation(n, a) for n, a in enumerate(self.annotations) if start <= a.start < end]
+            passages.append({"infons": {"type": passage.kind}, "offset": passage.offset, "text": passage.text,
+                             "sentences": [], "annotations": annotations, "relations": []})  # fmt: skip
+        return {"id": self.id, "infons": {}, "passages": passages, "relations": []}
+
     def stored(self) -> dict[str, Any]:
         """What the store keeps of it: the BioC-JSON document as received, else (PubTator, BioC-XML) its
         passages and annotations with every infon."""
@@ -83,6 +95,12 @@ class AnnotatedDocument:
             ],  # fmt: skip
             "problems": self.problems,
         }
+
+
+def _bioc_annotation(number: int, annotation: Annotation) -> dict[str, Any]:
+    infons: dict[str, Any] = {**annotation.infons, "type": annotation.type, "identifier": annotation.identifier}
+    location = {"offset": annotation.start, "length": annotation.end - annotation.start}
+    return {"id": str(number), "infons": infons, "text": annotation.text, "locations": [location]}
 
 
 def read_annotation_file(path: Path) -> list[AnnotatedDocument]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from evsynth.annotations.documents import read_annotation_file
 from evsynth.cli.base import EXIT_CODES, cli
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_bytes
@@ -75,6 +76,9 @@ from evsynth.testing.server import FAULTS, HOSTILE, FaultPlan, serving
 )
 @click.option("--mesh-tree", type=click.Path(dir_okay=False, path_type=Path),
               help="NLM's MeSH tree file (mtreesYYYY.bin): [mh] terms explode with --evaluate-queries.")  # fmt: skip
+@click.option("--annotations", "annotation_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="PubTator, BioC-JSON or BioC-XML file whose documents answer PubTator3's export API (biocjson), "
+                   "by PMID. Repeatable.")  # fmt: skip
 def test_server(
     files: tuple[Path, ...],
     synthetic: int,
@@ -87,11 +91,13 @@ def test_server(
     seed: int,
     evaluate_queries: bool,
     mesh_tree: Path | None,
+    annotation_files: tuple[Path, ...],
 ) -> None:
     """Serve PubMed XML FILES (and/or --synthetic N records) as E-utilities on 127.0.0.1 until Ctrl-C.
 
-    Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL. Any search term matches the whole corpus,
-    unless --evaluate-queries; date windows, PMID ranges, the history server and the id limit behave as PubMed's.
+    Point evsynth at it with --eutils-url or EVSYNTH_EUTILS_URL (and EVSYNTH_PUBTATOR3_URL for --annotations).
+    Any search term matches the whole corpus, unless --evaluate-queries; date windows, PMID ranges, the history
+    server and the id limit behave as PubMed's.
     """
     if not files and not synthetic:
         raise click.UsageError("give PubMed XML FILES, --synthetic N, or both")
@@ -107,10 +113,12 @@ def test_server(
     corpus.add(served)
     corpus.evaluate_queries = evaluate_queries
     corpus.mesh = MeshTree.from_file(mesh_tree) if mesh_tree else None
+    corpus.annotations = {doc.id: doc.bioc_json() for path in annotation_files for doc in read_annotation_file(path)}
     plan = FaultPlan(rate=fault_rate, kinds=faults or FAULTS, seed=seed, slow_seconds=slow_seconds)
     try:
         with serving(corpus, faults=plan, port=port) as server:
-            click.echo(f"serving {len(corpus.records)} records at {server.url} (Ctrl-C stops)")
+            documents = f" and {len(corpus.annotations)} PubTator3 documents" if corpus.annotations else ""
+            click.echo(f"serving {len(corpus.records)} records{documents} at {server.url} (Ctrl-C stops)")
             threading.Event().wait()
     except KeyboardInterrupt:
         click.echo("stopped")

@@ -9,6 +9,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from evsynth.audit.references import first_page
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
@@ -119,6 +120,8 @@ class Corpus:
         self.mesh: MeshTree | None = None  # explodes [mh] terms when given
         # esearch evaluates the term with evsynth's query engine (else any term finds the whole corpus)
         self.evaluate_queries = False
+        self.annotations: dict[str, Any] = {}  # PMID -> its BioC-JSON document, as PubTator3's export answers
+        self.pubtator3_fault = ""  # html | truncate: every PubTator3 answer spoilt so (see testing.server)
 
     @classmethod
     def from_xml(cls, *sources: bytes | str, id_limit: int = 9999) -> Corpus:

@@ -17,6 +17,10 @@ enough for evsynth's client:
   answered with the line and a PMID, ``AMBIGUOUS`` or ``NOT_FOUND``, as NCBI's matcher does.
 * ``efetch.fcgi`` (GET or POST): ``id`` lists, or ``WebEnv`` + ``query_key`` with
   ``retstart``/``retmax``.
+* PubTator3's ``publications/export/biocjson?pmids=...`` (GET): the BioC-JSON documents of
+  ``Corpus.annotations`` for the PMIDs asked, in PubTator3's ``{"PubTator3": [...]}`` answer; a PMID it has no
+  document for is left out, as PubTator3 leaves it out. ``Corpus.pubtator3_fault`` spoils every answer:
+  ``html`` (an error page with HTTP 200) or ``truncate`` (half the JSON).
 * A rate limit (``Corpus.rate_limit`` requests/s, NCBI's 3 or 10): a token
   bucket; a request over it gets HTTP 429 with NCBI's JSON body and
   ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` headers.
@@ -229,6 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._efetch(params)
         elif endpoint == "ecitmatch.cgi":
             self._ecitmatch(params)
+        elif endpoint == "biocjson":
+            self._pubtator3(params)
         else:
             self._send(404, _error_xml("eResult", f"unknown endpoint {endpoint}"))
 
@@ -327,6 +333,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = [corpus.xml(i) for i in ids if i in corpus.records]
         self._send(200, _HEAD + b"\n".join(parts) + b"\n</PubmedArticleSet>\n")
+
+    def _pubtator3(self, params: dict[str, str]) -> None:
+        corpus = self.server.corpus
+        pmids = [p.strip() for p in params.get("pmids", "").split(",") if p.strip()]
+        body = json.dumps({"PubTator3": [corpus.annotations[p] for p in pmids if p in corpus.annotations]}).encode()
+        if corpus.pubtator3_fault == "html":  # a proxy's error page, sent as a success
+            self._send(200, b"<html><head><title>Service Temporarily Unavailable</title></head></html>", "text/html")
+        elif corpus.pubtator3_fault == "truncate":
+            self._send(200, body[: len(body) // 2], "application/json")
+        else:
+            self._send(200, body, "application/json")
 
     def _ecitmatch(self, params: dict[str, str]) -> None:
         corpus = self.server.corpus
