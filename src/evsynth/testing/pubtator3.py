@@ -1,13 +1,14 @@
 """SYNTHETIC PubTator3 answers for evsynth's synthetic demo records, for the local server and the demo cassette.
 
-PubTator3 has never seen the demo records (they are invented), so its answers for them are made up here, in
-the shape of its export API's BioC-JSON: a title and an abstract passage, annotations with NCBI Gene ids,
-MeSH ids and tmVar-style variant identifiers. They are made by simple rules unlike evsynth's tagger, so that
-the merge has something to decide: genes only where an approved HGNC symbol is written in capitals (no aliases,
-no families, no mouse spellings; not the abbreviations evsynth knows are no gene, such as TRD and ECT, which a
-tagger that reads their definitions would not take for genes either), rsIDs and three-letter protein changes tied to the nearest gene before them,
-chemicals wherever a chemical treatment of evsynth's lexicon is named, plus diseases and species, which evsynth
-keeps only in the store. Nothing here is PubTator3's output, and none of it is a fact about a real paper.
+PubTator3 has never seen the demo records (they are invented), so its answers for them are made up here, in the
+shape of its export API's BioC-JSON: a title and an abstract passage, annotations with NCBI Gene ids, MeSH ids
+and tmVar-style variant identifiers. They are made by simple rules unlike evsynth's tagger, so that the merge
+has something to decide: genes only where an approved HGNC symbol is written in capitals (no aliases, no
+families, no mouse spellings; not the abbreviations evsynth knows are no gene, such as TRD and ECT, which a
+tagger that reads their definitions would not take for genes either), rsIDs and three-letter protein changes
+tied to the nearest gene before them, chemicals wherever a chemical treatment of evsynth's lexicon is named,
+plus diseases and species, which evsynth keeps only in the store. Nothing here is PubTator3's output, and none
+of it is a fact about a real paper.
 """
 
 from __future__ import annotations
