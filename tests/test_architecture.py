@@ -21,6 +21,7 @@ LAYERS = (
     {"tagger"},
     {"annotations"},
     {"synthesis"},
+    {"mining"},
     {"audit"},
     {"testing"},
     {"pipeline"},

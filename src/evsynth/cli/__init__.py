@@ -9,6 +9,7 @@ from evsynth.cli import (  # noqa: F401 - each registers its commands
     desk_command,
     export_command,
     files,
+    mine_command,
     review,
     run_command,
     search_command,

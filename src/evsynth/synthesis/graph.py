@@ -36,6 +36,7 @@ from typing import Any
 
 import networkx as nx
 
+from evsynth.models import Mention
 from evsynth.protocol.pathways import GENERIC_TREATMENTS, Module
 from evsynth.synthesis.evidence import EvidenceRecord
 from evsynth.tagger.tagger import sentence_starts
@@ -179,6 +180,12 @@ def _entities(mention_type: str, ident: str | None, attrs: dict[str, Any], surfa
     """The node(s) a mention stands for: key and attributes."""
     make = _NODES.get(mention_type)
     return make(ident, attrs, surface) if make else []
+
+
+def mention_nodes(mention: Mention) -> list[Seed]:
+    """The graph node(s) a mention stands for, key and attributes, as the evidence graph makes them (the mining
+    stage counts them so, and its counts meet the graph's nodes)."""
+    return _entities(mention.type, mention.id, dict(mention.attrs), mention.text)
 
 
 def _module_keys(attrs: dict[str, Any], index: _Index) -> list[str]:

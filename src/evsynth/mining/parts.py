@@ -1,0 +1,75 @@
+"""A PubMed baseline or update file cut into parts of a few thousand records, so that two workers share one big
+file as well as two files: each part is a small PubMed XML document of its own (the file's head, its records,
+the closing tag), written once to the output's scratch folder and mined as one task.
+
+The cut depends on the file alone (``PART_RECORDS`` records a part), never on the number of workers, so the
+output is the same whoever mines it. ``DeleteCitation`` PMIDs (update files) go with the last part.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+
+from evsynth.errors import InputFileError
+from evsynth.fileio import read_input_bytes
+
+PART_RECORDS = 2500
+_OPEN = re.compile(rb"<(PubmedArticle|PubmedBookArticle)>")
+_DELETED = re.compile(rb"<DeleteCitation>(.*?)</DeleteCitation>", re.DOTALL)
+_PMID = re.compile(rb"<PMID[^>]*>\s*(\d+)\s*</PMID>")
+
+
+def file_stem(path: Path) -> str:
+    """The name a file's outputs go by: its name without .xml/.gz (pubmed21n1298)."""
+    name = path.name
+    for suffix in (".gz", ".xml"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def read_xml(path: Path) -> bytes:
+    """The file's XML, gunzipped when it is gzipped."""
+    data = read_input_bytes(path)
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
+    return data
+
+
+def record_spans(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each PubmedArticle or PubmedBookArticle element, in order."""
+    spans = []
+    for match in _OPEN.finditer(data):
+        close = b"</" + match.group(1) + b">"
+        end = data.find(close, match.end())
+        if end < 0:
+            break  # a truncated file: the parser reports it on the part that holds it
+        spans.append((match.start(), end + len(close)))
+    return spans
+
+
+def split_file(path: Path, scratch: Path, part_records: int = PART_RECORDS) -> tuple[list[Path], list[str]]:
+    """The file's parts of ``part_records`` records written into ``scratch`` (``<stem>.partNNN.xml``), and the
+    PMIDs it deletes."""
+    data = read_xml(path)
+    spans = record_spans(data)
+    stem = file_stem(path)
+    head = data[: spans[0][0]] if spans else data[: data.find(b">", data.find(b"<PubmedArticleSet")) + 1]
+    tail_start = spans[-1][1] if spans else len(head)
+    deleted = [pmid.decode() for block in _DELETED.findall(data, tail_start) for pmid in _PMID.findall(block)]
+    scratch.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for number, first in enumerate(range(0, max(len(spans), 1), part_records)):
+        chosen = spans[first : first + part_records]
+        body = data[chosen[0][0] : chosen[-1][1]] if chosen else b""
+        part = scratch / f"{stem}.part{number:03d}.xml"
+        partial = part.with_suffix(".xml.partial")
+        partial.write_bytes(head + body + b"\n</PubmedArticleSet>\n")
+        partial.replace(part)
+        parts.append(part)
+    return parts, deleted
