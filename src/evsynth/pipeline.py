@@ -28,6 +28,8 @@ from evsynth.annotations.merge import review_documents, write_annotation_status
 from evsynth.annotations.sources import AnnotationResult, fetch_pubtator3
 from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries, staged_outputs
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
+from evsynth.mining.background import Background
+from evsynth.mining.review import apply_background
 from evsynth.models import is_retracted, normalize_doi
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import Override, read_decisions
@@ -190,6 +192,7 @@ def _derived_outputs(
     on_stage: Callable[[str], None] | None = None,
     *,
     tag: bool = True,
+    background: Path | None = None,
 ) -> tuple[dict[str, Path], TagResult, Synthesis]:
     """Everything derived from the review's decisions, written into ``stage``, but the report (which tells what
     the last update changed, and a run finds that out after these): mentions (the extract stage), the screening
@@ -215,6 +218,9 @@ def _derived_outputs(
     tell("graph")
     synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
     outputs.update(write_synthesis(synthesis, stage))
+    folder = background or protocol.convergence.background
+    if folder is not None:
+        outputs.update(apply_background(synthesis, Background(folder), stage))
     return outputs, tagging, synthesis
 
 
@@ -231,6 +237,7 @@ def run_protocol(
     tagger: Tagger | None = None,
     update: bool = False,
     annotator: PubTator3 | None = None,
+    background: Path | None = None,
 ) -> RunResult:
     """Run every stage for ``protocol`` and write the outputs into ``out_dir``.
 
@@ -265,7 +272,7 @@ def run_protocol(
                                            decisions_digest=decisions_digest, loaded=loaded,
                                            refresh=update if refresh_modified is None else refresh_modified,
                                            progress=progress, tagger=tagger, update=update,
-                                           annotator=annotator)  # fmt: skip
+                                           annotator=annotator, background=background)  # fmt: skip
         result.outputs = {name: out_dir / path.relative_to(stage) for name, path in result.outputs.items()}
         if snapshot is not None:
             # last, after every output: a run killed before this point is reported again in full by the next one
@@ -336,6 +343,7 @@ def _run_stages(
     tagger: Tagger | None,
     update: bool,
     annotator: PubTator3 | None = None,
+    background: Path | None = None,
 ) -> tuple[RunResult, tuple[str, int, str, dict[str, Any], Any] | None]:
     """The stages, writing every output into ``stage``; returns the result and the snapshot to save once the
     outputs are in ``out_dir`` (None when nothing changed)."""
@@ -379,7 +387,8 @@ def _run_stages(
         run.stage("annotate")
         result.annotations = fetch_pubtator3(store, review.included, annotator or PubTator3(client.settings),
                                              Converter(tagger.lexicon))  # fmt: skip
-    derived, result.tagging, result.synthesis = _derived_outputs(protocol, store, review, stage, tagger, run.stage)
+    derived, result.tagging, result.synthesis = _derived_outputs(protocol, store, review, stage, tagger, run.stage,
+                                                                 background=background)  # fmt: skip
     records_csv = stage / "records.csv"
     result.records = write_records_csv(store, protocol.name, records_csv)
     result.outputs = {"records": records_csv, **derived}

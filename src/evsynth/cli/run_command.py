@@ -54,6 +54,12 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             help="Also import this export (PubMed XML, MEDLINE, RIS, Scopus CSV). Repeatable.",
         ),
+        click.option(
+            "--background",
+            type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
+            help="Test convergence against this mined background (evsynth mine) [default: convergence.background].",
+        ),
         WAIT_OPTION,
         LOG_JSON_OPTION,
         QUIET_OPTION,
@@ -108,6 +114,7 @@ def _execute(
     replay: Path | None,
     record: Path | None,
     imports: tuple[Path, ...],
+    background: Path | None,
     refresh_modified: bool,
     wait: bool,
     log_json: bool,
@@ -125,6 +132,8 @@ def _execute(
     for path in imports:
         if not path.is_file():
             raise EvsynthError(f"{path}: --import file not found")
+    if background is not None and not (background / "background.json").is_file():
+        raise EvsynthError(f"{background}: --background is not a mined folder (no background.json; run evsynth mine)")
     progress = ProgressBar(enabled=log.mode == "human")
     if command == "update" and replay:
         log.warning(
@@ -141,7 +150,7 @@ def _execute(
                 protocol, store, EUtils(settings, on_retry=lambda m: log.warning("retry", m)), out,
                 extra_imports=imports,
                 refresh_modified=refresh_modified, progress=progress, on_stage=log.stage,
-                update=command == "update",
+                update=command == "update", background=background,
             )  # fmt: skip
     finally:
         progress.close()

@@ -21,7 +21,7 @@ from evsynth.protocol.schema import Checker, parse_yaml, read_yaml
 MODULE_KINDS = ("pathway", "module", "mirna_family")
 _MODULE_KEYS = {"name", "kind", "sources", "genes", "families", "mirnas", "description"}
 _PATHWAY_KEYS = {"file", "modules"}
-_CONVERGENCE_KEYS = {"min_modalities", "min_records", "count_reviews", "ignore_treatments"}
+_CONVERGENCE_KEYS = {"background", "min_modalities", "min_records", "count_reviews", "ignore_treatments"}
 # umbrella terms that name no particular treatment ("the antidepressant response to ketamine"): they appear in
 # the treatments column but are not a modality of their own
 GENERIC_TREATMENTS = ("MESH:D000928",)
@@ -50,6 +50,7 @@ class ConvergenceSettings:
     min_records: int = 3
     count_reviews: bool = False
     ignore_treatments: tuple[str, ...] = GENERIC_TREATMENTS
+    background: Path | None = None  # a mined folder (evsynth mine) the links are tested against
 
 
 def _fail(where: Path | str, key: str, message: str) -> ProtocolError:
@@ -158,6 +159,13 @@ def convergence_settings(section: Any, protocol_path: Path) -> ConvergenceSettin
         values["ignore_treatments"] = _names(
             section["ignore_treatments"], protocol_path, "convergence.ignore_treatments"
         )
+    if section.get("background") is not None:
+        text = Checker(protocol_path).text(section["background"], "convergence.background", required=True)
+        folder = (Path(protocol_path).parent / text).resolve()
+        if not (folder / "background.json").is_file():
+            raise _fail(protocol_path, "convergence.background", f"{text!r} is not a mined folder (looked for "
+                        f"{folder / 'background.json'}; make one with evsynth mine)")  # fmt: skip
+        values["background"] = folder
     return ConvergenceSettings(**values)
 
 

@@ -37,6 +37,8 @@ class Synthesis:
     settings: ConvergenceSettings
     search: str = ""  # the search as run: database, query, window and when it last ran (for the report)
     extraction: str = ""  # whose mentions, when the protocol takes PubTator3's (for the report)
+    background_note: str = ""  # the background statistics explained, when a mined background is given
+    background_rows: list[dict[str, str]] = field(default_factory=list)  # their strongest links, for the report
     excluded: list[ExcludedStudy] = field(default_factory=list)  # the screened records excluded, with reasons
     outputs: dict[str, Path] = field(default_factory=dict)
     positions: Positions | None = None  # the layout graph.cx2 carries, once written
@@ -152,6 +154,7 @@ def write_synthesis_report(
         settings_text=settings_text(result.settings),
         search=result.search,
         extraction=result.extraction,
+        background=(result.background_note, result.background_rows),
         excluded=result.excluded,
         positions=result.positions,
         changes=changes,

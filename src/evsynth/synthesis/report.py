@@ -147,6 +147,7 @@ def render_report(
     settings_text: str,
     search: str = "",
     extraction: str = "",
+    background: tuple[str, list[dict[str, str]]] = ("", []),
     excluded: list[ExcludedStudy] | None = None,
     positions: Positions | None = None,
     changes: dict[str, Any] | None = None,
@@ -175,6 +176,7 @@ def render_report(
     html.append(f"<figure>{prisma_svg}</figure>" if prisma_svg else "<p>No screening in this protocol.</p>")
     html.append("<h2>Convergence</h2>")
     html.append(f"<p class='note'>{escape(settings_text)}</p>")
+    html += _background_section(*background)
     html.append(
         "<table><tr><th>Pathway / module</th><th>Convergent</th><th>Primary records</th><th>Reviews</th>"
         "<th>Evidence by treatment modality</th><th>Members named</th></tr>"
@@ -229,6 +231,20 @@ def render_report(
         html.append("</table>")
     html.append("</body></html>")
     return "\n".join(html)
+
+
+def _background_section(note: str, rows: list[dict[str, str]]) -> list[str]:
+    """The links tested against a mined background (evsynth mine), strongest first."""
+    if not note:
+        return []
+    titles = ("Pathway / entity", "Treatment", "Records here", "Background: both", "Expected", "Lift", "q", "Enriched")
+    head = "".join(f"<th>{escape(h)}</th>" for h in titles)
+    cells = [
+        "<tr>" + "".join(f"<td>{escape(row[k])}</td>" for k in ("what", "treatment", "review", "background",
+                                                                  "expected", "lift", "q", "enriched")) + "</tr>"
+        for row in rows
+    ]  # fmt: skip
+    return [f"<p class='note'>{escape(note)}</p>", "<table><tr>", head, "</tr>", *cells, "</table>"]
 
 
 def write_report(path: Path, **parts: object) -> Path:
