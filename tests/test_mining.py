@@ -140,9 +140,12 @@ def test_a_real_scheduler_and_two_workers_one_killed_mid_run(
         deadline = time.monotonic() + 120
         killer = threading.Thread(target=kill_when_started)
         killer.start()
-        result = mine([str(f) for f in files], out, scheduler=address, part_records=100)
+        result = CliRunner().invoke(cli, ["mine", *map(str, files), "--out", str(out), "--scheduler", address,
+                                          "--part-records", "100"])  # fmt: skip
         killer.join()
-        assert result.workers == 2 and killed and killed[0] < 7  # killed mid-run, and the mine still finished
+        assert result.exit_code == 0, result.output
+        assert "on 2 workers" in result.output and "7 parts mined now (601 records" in result.output
+        assert killed and killed[0] < 7  # killed mid-run, and the mine still finished
         assert _digests(out) == _digests(single)
     finally:
         for process in (*workers, scheduler):
@@ -233,3 +236,17 @@ def test_a_protocols_background_that_is_not_mined_is_one_line(tmp_path: Path) ->
     protocol.write_text("name: q\nsearch: {query: ketamine}\nconvergence: {background: nowhere}\n")
     with pytest.raises(ProtocolError, match=r"p.yaml: convergence.background: 'nowhere' is not a mined folder"):
         load_protocol(protocol)
+
+
+def test_a_broken_file_is_one_line_and_a_second_mine_of_the_same_folder_waits_its_turn(tmp_path: Path) -> None:
+    from evsynth.store.lock import store_lock
+
+    broken = tmp_path / "pubmed26n0003.xml"
+    broken.write_bytes(article_set([article_xml(generated_entry(0))])[:-40])
+    result = CliRunner().invoke(cli, ["mine", str(broken), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"evsynth: error: {broken} (part000 as cut by evsynth mine): malformed XML at line")
+    with store_lock(tmp_path / "out" / "mined", "mine"):  # as another mine holds it
+        busy = CliRunner().invoke(cli, ["mine", str(broken), "--out", str(tmp_path / "out")])
+    assert busy.exit_code == 5 and "in use by evsynth mine" in busy.output

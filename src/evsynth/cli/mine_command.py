@@ -23,6 +23,8 @@ from evsynth.protocol.loader import load_protocol
 )
 @click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
               help="Worker processes of the local cluster (one thread each).")  # fmt: skip
+@click.option("--part-records", type=click.IntRange(1, 1_000_000), default=2500, show_default=True,
+              help="Records a part (one task); the output depends on it, not on the number of workers.")  # fmt: skip
 @click.option("--query", "query_protocol", type=click.Path(dir_okay=False, path_type=Path), metavar="PROTOCOL",
               help="Then run PROTOCOL's search over the mined records (query-<name>.csv).")  # fmt: skip
 @click.option("--mesh-tree", type=click.Path(dir_okay=False, path_type=Path),
@@ -34,6 +36,7 @@ def mine(
     out_dir: Path,
     scheduler: str | None,
     workers: int,
+    part_records: int,
     query_protocol: Path | None,
     mesh_tree: Path | None,
     log_json: bool,
@@ -41,7 +44,7 @@ def mine(
 ) -> None:
     """Parse and tag PubMed baseline and update FILES (paths or globs) on a Dask cluster, and count them.
 
-    Each file is cut into parts of 2,500 records, one task each; a worker loads the lexicon once. The records,
+    Each file is cut into parts of --part-records records, one task each; a worker loads the lexicon once. The records,
     mentions and co-mention counts of each part land as Parquet in --out; then entity frequencies and pair
     counts by year (entities.parquet, pairs.parquet, summary.csv), a record an update file revises counted once
     and one it deletes not at all. Run it again to resume: finished parts are skipped. The folder is the
@@ -57,7 +60,7 @@ def mine(
     if not files and protocol is None:
         raise click.UsageError("give FILES to mine, --query PROTOCOL, or both")
     if files:
-        result = run_mine(list(files), out_dir, scheduler=scheduler, workers=workers,
+        result = run_mine(list(files), out_dir, scheduler=scheduler, workers=workers, part_records=part_records,
                           progress=lambda message: log.info("mine", message))  # fmt: skip
         rate = result.records / result.mining_seconds if result.mining_seconds else 0.0
         log.info("mine", f"{result.files} files: {result.parts} parts mined now ({result.records} records, "

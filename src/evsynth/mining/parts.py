@@ -47,8 +47,9 @@ def record_spans(data: bytes) -> list[tuple[int, int]]:
     for match in _OPEN.finditer(data):
         close = b"</" + match.group(1) + b">"
         end = data.find(close, match.end())
-        if end < 0:
-            break  # a truncated file: the parser reports it on the part that holds it
+        if end < 0:  # a truncated file: the rest goes to the last part, whose parser reports it
+            spans.append((match.start(), len(data)))
+            break
         spans.append((match.start(), end + len(close)))
     return spans
 

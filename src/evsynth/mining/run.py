@@ -30,6 +30,7 @@ from evsynth.fileio import atomic_writer
 from evsynth.mining.aggregate import aggregate
 from evsynth.mining.parts import PART_RECORDS, file_stem, split_file
 from evsynth.mining.task import done_marker, mine_part, worker_tagger
+from evsynth.store.lock import store_lock
 
 
 @dataclass
@@ -74,6 +75,30 @@ def input_files(patterns: list[str]) -> list[Path]:
 def _identity(path: Path) -> dict[str, Any]:
     stat = path.stat()
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _reported(task: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A task whose user error (a broken file) comes back as a value: Dask cannot carry evsynth's errors whole."""
+
+    def run(*args: Any) -> dict[str, Any]:
+        try:
+            return task(*args)
+        except EvsynthError as err:
+            return {"error": str(err)}
+
+    run.__name__ = task.__name__
+    return run
+
+
+def _checked(answer: dict[str, Any], part: Path | None = None, source: Path | None = None) -> dict[str, Any]:
+    """The task's answer, or its error raised; a part's error names the file it was cut from (its line numbers
+    count in the part)."""
+    if "error" in answer:
+        message = str(answer["error"])
+        if part is not None and source is not None:
+            message = message.replace(str(part), f"{source} ({part.stem.rsplit('.', 1)[-1]} as cut by evsynth mine)")
+        raise InputFileError(message)
+    return answer
 
 
 def split_task(path: Path, out: Path, part_records: int = PART_RECORDS) -> dict[str, Any]:
@@ -148,7 +173,8 @@ def mine(
     out.mkdir(parents=True, exist_ok=True)
     result = MineResult(files=len(files))
     started = time.perf_counter()
-    with cluster(scheduler, workers) as client:
+    # one mine writes a folder at a time (exit 5 for another), whatever cluster each uses
+    with store_lock(out / "mined", "mine"), cluster(scheduler, workers) as client:
         client.run(_load_lexicon)  # every worker loads the lexicon now: the timings below are the mining's
         result.workers = len(client.scheduler_info()["workers"])
         result.startup_seconds = time.perf_counter() - started
@@ -171,7 +197,7 @@ def mine(
                     split_task(by_stem[stem], out, part_records)  # the scratch folder was cleared: cut it again
                 mine_now.append((out / "scratch" / f"{name}.xml", stem, number))
             parts.extend(mine_now)
-            futures.extend(client.map(mine_part, [p[0] for p in mine_now], [out] * len(mine_now),
+            futures.extend(client.map(_reported(mine_part), [p[0] for p in mine_now], [out] * len(mine_now),
                                       [p[1] for p in mine_now], [p[2] for p in mine_now], pure=False))  # fmt: skip
 
         for path in files:
@@ -180,11 +206,12 @@ def mine(
         if todo:
             tell(f"cutting {len(todo)} files into parts and mining them on {result.workers} workers")
             # a file's parts are mined while the next file is cut
-            for done in as_completed(client.map(split_task, todo, [out] * len(todo), [part_records] * len(todo),
-                                                pure=False)):  # fmt: skip
-                submit(done.result())
+            for done in as_completed(client.map(_reported(split_task), todo, [out] * len(todo),
+                                                [part_records] * len(todo), pure=False)):  # fmt: skip
+                submit(_checked(done.result()))
             result.split = len(todo)
-        result.per_part = client.gather(futures)
+        answers = client.gather(futures)
+        result.per_part = [_checked(a, p[0], by_stem[p[1]]) for a, p in zip(answers, parts, strict=True)]
         for part, _, _ in parts:
             part.unlink(missing_ok=True)  # mined: its scratch copy is not needed again
         result.parts = len(parts)
