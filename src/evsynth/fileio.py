@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import gzip
 import os
 import shutil
 import stat
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -172,6 +174,17 @@ def read_input_bytes(path: Path, limit: int = -1) -> bytes:
         raise InputFileError(f"{path}: is a directory") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def read_input_data(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they are gzipped (by their first two bytes, whatever the name)."""
+    data = read_input_bytes(path)
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
+    return data
 
 
 def read_input_text(path: Path) -> str:

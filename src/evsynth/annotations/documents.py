@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from evsynth.errors import InputFileError
-from evsynth.fileio import read_input_bytes
+from evsynth.fileio import read_input_data
 
 _TITLE_OR_ABSTRACT = re.compile(r"^([^|\t]*)\|([ta])\|(.*)$")
 # a DOCTYPE that declares entities: refused before any parser sees it (billion laughs, external files)
@@ -109,13 +108,7 @@ def read_annotation_file(path: Path) -> list[AnnotatedDocument]:
     Raises:
         InputFileError: the file is missing, unreadable or not in any of the three formats (one line naming it).
     """
-    raw = read_input_bytes(path)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
-    return parse_annotations(raw, str(path))
+    return parse_annotations(read_input_data(path), str(path))
 
 
 def parse_annotations(raw: bytes, where: str) -> list[AnnotatedDocument]:

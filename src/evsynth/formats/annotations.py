@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evsynth.errors import InputFileError, PubmedXMLError
-from evsynth.fileio import atomic_writer, read_input_bytes
+from evsynth.fileio import atomic_writer, read_input_data
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.models import Mention
 
@@ -63,12 +62,7 @@ def _jsonl_documents(path: Path, raw: bytes) -> Iterator[Document]:
 
 def read_documents(path: Path) -> list[Document]:
     """Documents from JSONL lines ({"pmid" or "id", "text"}) or a PubMed XML file (title + abstract)."""
-    raw = read_input_bytes(path)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
+    raw = read_input_data(path)
     head = raw.lstrip()[:1]
     try:
         if head == b"<":

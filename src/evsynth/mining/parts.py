@@ -8,13 +8,10 @@ output is the same whoever mines it. ``DeleteCitation`` PMIDs (update files) go 
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from pathlib import Path
 
-from evsynth.errors import InputFileError
-from evsynth.fileio import read_input_bytes
+from evsynth.fileio import read_input_data
 
 PART_RECORDS = 2500
 _OPEN = re.compile(rb"<(PubmedArticle|PubmedBookArticle)>")
@@ -28,17 +25,6 @@ def file_stem(path: Path) -> str:
     for suffix in (".gz", ".xml"):
         name = name.removesuffix(suffix)
     return name
-
-
-def read_xml(path: Path) -> bytes:
-    """The file's XML, gunzipped when it is gzipped."""
-    data = read_input_bytes(path)
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputFileError(f"{path}: broken gzip file ({exc})") from None
-    return data
 
 
 def record_spans(data: bytes) -> list[tuple[int, int]]:
@@ -57,7 +43,7 @@ def record_spans(data: bytes) -> list[tuple[int, int]]:
 def split_file(path: Path, scratch: Path, part_records: int = PART_RECORDS) -> tuple[list[Path], list[str]]:
     """The file's parts of ``part_records`` records written into ``scratch`` (``<stem>.partNNN.xml``), and the
     PMIDs it deletes."""
-    data = read_xml(path)
+    data = read_input_data(path)
     spans = record_spans(data)
     stem = file_stem(path)
     head = data[: spans[0][0]] if spans else data[: data.find(b">", data.find(b"<PubmedArticleSet")) + 1]
