@@ -3,6 +3,7 @@ run over them."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -21,8 +22,8 @@ from evsynth.protocol.loader import load_protocol
     metavar="ADDRESS",
     help="A running Dask cluster (tcp://host:8786) [default: a local cluster of --workers processes].",
 )
-@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
-              help="Worker processes of the local cluster (one thread each).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="Worker processes of the local cluster, one thread each [default: one per CPU].")  # fmt: skip
 @click.option("--part-records", type=click.IntRange(1, 1_000_000), default=2500, show_default=True,
               help="Records a part (one task); the output depends on it, not on the number of workers.")  # fmt: skip
 @click.option("--query", "query_protocol", type=click.Path(dir_okay=False, path_type=Path), metavar="PROTOCOL",
@@ -35,7 +36,7 @@ def mine(
     files: tuple[str, ...],
     out_dir: Path,
     scheduler: str | None,
-    workers: int,
+    workers: int | None,
     part_records: int,
     query_protocol: Path | None,
     mesh_tree: Path | None,
@@ -60,6 +61,7 @@ def mine(
     if not files and protocol is None:
         raise click.UsageError("give FILES to mine, --query PROTOCOL, or both")
     if files:
+        workers = workers or os.cpu_count() or 1
         result = run_mine(list(files), out_dir, scheduler=scheduler, workers=workers, part_records=part_records,
                           progress=lambda message: log.info("mine", message))  # fmt: skip
         rate = result.records / result.mining_seconds if result.mining_seconds else 0.0
