@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,6 +15,9 @@ from tests.helpers import shared_data
 from evsynth.store.database import Store
 from evsynth.testing.corpus import Corpus
 from evsynth.testing.server import FaultPlan, RunningServer, serving
+
+# the compiled lexicon is kept for the test run (subprocesses too), never in the user's own cache folder
+os.environ.setdefault("EVSYNTH_CACHE_DIR", tempfile.mkdtemp(prefix="evsynth-test-cache-"))
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test in its own folder, with no NCBI credentials or URL from the environment."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EVSYNTH_HOME", str(tmp_path / "home"))
-    for name in ("NCBI_API_KEY", "NCBI_EMAIL", "EVSYNTH_EUTILS_URL", "EVSYNTH_TOOL"):
+    for name in ("NCBI_API_KEY", "NCBI_EMAIL", "EVSYNTH_EUTILS_URL", "EVSYNTH_PUBTATOR3_URL", "EVSYNTH_TOOL"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -11,6 +11,7 @@ email                  NCBI_EMAIL              "" (NCBI asks for one; sent when 
 api_key                NCBI_API_KEY            none (3 requests/s; 10/s with a key)
 tool                   EVSYNTH_TOOL            evsynth
 reviewer (decide)      EVSYNTH_REVIEWER        $USER / $LOGNAME, else ""
+cache folder           EVSYNTH_CACHE_DIR       $XDG_CACHE_HOME/evsynth, else ~/.cache/evsynth ("off": none)
 =====================  ======================  ==============================================
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urlparse
 
 from evsynth.errors import EvsynthError
@@ -88,6 +90,18 @@ def _base_url(url: str, what: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise EvsynthError(f"{what}: {url!r} is not an http(s) URL")
     return url if url.endswith("/") else url + "/"
+
+
+def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """Where evsynth keeps what it can make again (the compiled lexicon), or None when caching is off."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("EVSYNTH_CACHE_DIR", "")
+    if chosen.strip().lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "evsynth"
 
 
 def default_reviewer(environ: dict[str, str] | None = None) -> str:

@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import ahocorasick
 
 from evsynth.errors import InputFileError
+from evsynth.tagger import compiled
 from evsynth.tagger.derived_names import derived_terms
 from evsynth.tagger.wordlists import (
     GREEK_LETTERS,
@@ -238,8 +239,28 @@ def _keys(data: dict[str, Any]) -> dict[str, list[Entry]]:
     return keys
 
 
+RawEntry = tuple[str, int, str, str]  # an Entry as plain data (type, index, kind, term): what the cache keeps
+
+
 class Lexicon:
+    """The genes, families and treatments, and one automaton that finds every way they may be written.
+
+    The automaton's values hold plain data (a key's length, the number of its entry set, whether every entry
+    needs a capital, whether it is a species cue), so that a compiled lexicon is read back from the cache in a
+    fraction of the time the build takes (:func:`read_lexicon`); a key's entries become :class:`Entry` objects
+    the first time a text holds it, once for the lexicon's life (their identity is a cache key in genes.py).
+    """
+
     def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._tables(data)
+        keys = _keys(data)
+        self._raw_sets: list[tuple[RawEntry, ...]] = []
+        self._sets: list[tuple[Entry, ...] | None] = []
+        self.size = 0  # the dictionary keys looked up
+        self.automaton = self._automaton(keys)
+
+    def _tables(self, data: dict[str, Any]) -> None:
         self.provenance: dict[str, Any] = data["provenance"]
         self.digest = hashlib.sha256(json.dumps(self.provenance, sort_keys=True).encode()).hexdigest()[:12]
         self.genes = [Gene(f"HGNC:{n}", s, name, ncbi, locus) for n, s, name, ncbi, locus in data["genes"]]
@@ -254,11 +275,9 @@ class Lexicon:
         self.representatives = {
             self.family_by_id[fid]: self.by_symbol[symbol] for fid, symbol in data.get("representatives", {}).items()
         }
-        self.size = 0  # the dictionary keys looked up
-        self.automaton = self._automaton(_keys(data))
 
     def _automaton(self, keys: dict[str, list[Entry]]) -> ahocorasick.Automaton:
-        """One automaton for every word the tagger looks for; a value is (length, entries, capital, species cue).
+        """One automaton for every word the tagger looks for; a value is (length, entry set, capital, species cue).
         Species cues are whole words too; a key that is also a cue ('mice') carries both."""
         cues = {fold(word) for word in SPECIES_CUE_WORDS}
         automaton = ahocorasick.Automaton()
@@ -267,7 +286,11 @@ class Lexicon:
                 continue  # 'of', 'In', 'ALL': an alias or old symbol spelled as a function word is never read as one
             self.size += 1
             unique = tuple(dict.fromkeys(entries))
-            automaton.add_word(f" {key} ", (len(key), unique, all(map(needs_capital, unique)), key in cues))
+            self._sets.append(unique)
+            self._raw_sets.append(tuple((e.type, e.index, e.kind, e.term) for e in unique))
+            automaton.add_word(
+                f" {key} ", (len(key), len(self._sets) - 1, all(map(needs_capital, unique)), key in cues)
+            )
         for key in cues:
             if not automaton.exists(f" {key} "):
                 automaton.add_word(f" {key} ", (len(key), None, False, True))
@@ -280,6 +303,34 @@ class Lexicon:
         automaton.make_automaton()
         return automaton
 
+    def compiled(self) -> dict[str, Any]:
+        """The lexicon as plain data and its automaton, what the cache keeps (see :meth:`from_compiled`)."""
+        return {"data": self._data, "raw_sets": self._raw_sets, "size": self.size, "automaton": self.automaton}
+
+    @classmethod
+    def from_compiled(cls, compiled: dict[str, Any]) -> Lexicon:
+        """The lexicon :meth:`compiled` kept, without building its keys again."""
+        lexicon = cls.__new__(cls)
+        lexicon._tables(compiled["data"])
+        lexicon._data = compiled["data"]
+        lexicon._raw_sets = compiled["raw_sets"]
+        lexicon._sets = [None] * len(lexicon._raw_sets)
+        lexicon.size = compiled["size"]
+        lexicon.automaton = compiled["automaton"]
+        return lexicon
+
+    def entry_sets(self) -> Iterator[tuple[tuple[Entry, ...], bool]]:
+        """Every key's entries, and whether all of them need a capital (what the lookup checks)."""
+        for _, entries, capital, _ in self.automaton.values():
+            if entries.__class__ is int:
+                yield self._entries(entries), capital
+
+    def _entries(self, number: int) -> tuple[Entry, ...]:
+        chosen = self._sets[number]
+        if chosen is None:  # the first text that holds this key (a lexicon read from the cache)
+            chosen = self._sets[number] = tuple(Entry(*raw) for raw in self._raw_sets[number])
+        return chosen
+
     def scan(self, text: str, padded: str | None = None) -> Scan:
         """One automaton pass over the folded text for everything the tagger looks up (see Scan). Keys whose every
         entry needs a capital are left out where the text writes them in lower case ('cell', 'type'): most hits in
@@ -288,6 +339,7 @@ class Lexicon:
         words: list[tuple[int, str]] = []
         cues: list[tuple[int, int]] = []
         hinted = False
+        sets = self._sets
         for last, (length, entries, capital, cue) in self.automaton.iter(padded or padded_fold(text)):
             start = last - length - 1  # the padded key ends in a space; the pad shifts offsets by one
             if entries.__class__ is str:  # a trigger word or hint: unpadded, so it starts one further on
@@ -300,7 +352,8 @@ class Lexicon:
                 cues.append((start, length))
             if entries is None or (capital and text[start : start + length].islower()):
                 continue
-            found.append((start, start + length, entries))
+            chosen = sets[entries]
+            found.append((start, start + length, chosen if chosen is not None else self._entries(entries)))
         return Scan(found, words, hinted, cues)
 
     def lookup(self, text: str, padded: str | None = None) -> list[KeyHit]:
@@ -308,13 +361,33 @@ class Lexicon:
         return self.scan(text, padded).keys
 
 
-def read_lexicon(path: Path | None = None) -> Lexicon:
-    """Load a lexicon file (the packaged one when path is None)."""
+def read_lexicon(path: Path | None = None, cache: Path | None = None) -> Lexicon:
+    """Load a lexicon file (the packaged one when path is None). With ``cache`` (a folder), the compiled lexicon is
+    read from there when it was compiled from the same lexicon, curated names, code and library versions, and kept
+    there when it was not (see :mod:`evsynth.tagger.compiled`)."""
     try:
         if path is None:
             raw = resources.files("evsynth.tagger").joinpath("data/lexicon.json.gz").read_bytes()
         else:
             raw = path.read_bytes()
+    except OSError as exc:
+        where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
+        raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
+    if cache is not None:
+        found = compiled.load(cache, raw)
+        if found is not None:
+            try:
+                return Lexicon.from_compiled(found)
+            except (KeyError, TypeError, ValueError, IndexError):
+                pass  # a compiled form of another shape: built again below
+    lexicon = _build(raw, path)
+    if cache is not None:
+        compiled.save(cache, raw, lexicon.compiled())
+    return lexicon
+
+
+def _build(raw: bytes, path: Path | None) -> Lexicon:
+    try:
         data = json.loads(gzip.decompress(raw))
     except (OSError, ValueError, EOFError) as exc:
         where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
@@ -326,4 +399,7 @@ def read_lexicon(path: Path | None = None) -> Lexicon:
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    return read_lexicon()
+    """The packaged lexicon, compiled once per machine (the cache folder: evsynth.config.cache_dir)."""
+    from evsynth.config import cache_dir
+
+    return read_lexicon(cache=cache_dir())
