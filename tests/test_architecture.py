@@ -94,3 +94,16 @@ def test_architecture_no_function_above_the_complexity_bound() -> None:
                 if item.complexity > COMPLEXITY_BOUND:
                     found[f"{path.relative_to(PACKAGE).as_posix()}:{name}"] = item.complexity
     assert found == {}, "split these into smaller functions"
+
+
+def test_commands_start_without_the_heavy_libraries() -> None:
+    """Every command imports evsynth.cli: scipy, pyarrow, pandas, dask and bioc (half a second and more to load)
+    are imported only by the commands and stages that use them (mine, a background, annotation files)."""
+    import subprocess
+    import sys
+
+    heavy = ("scipy", "pyarrow", "pandas", "dask", "distributed", "bioc")
+    code = f"import sys, evsynth.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(PACKAGE.parent), "PATH": ""})  # fmt: skip
+    assert out.stdout.strip() == "[]"

@@ -28,8 +28,6 @@ from evsynth.annotations.merge import review_documents, write_annotation_status
 from evsynth.annotations.sources import AnnotationResult, fetch_pubtator3
 from evsynth.fileio import CsvWriter, atomic_writer, check_writable, remove_stale_temporaries, staged_outputs
 from evsynth.formats.annotations import Document, write_bioc_json, write_jsonl, write_pubtator
-from evsynth.mining.background import Background
-from evsynth.mining.review import apply_background
 from evsynth.models import is_retracted, normalize_doi
 from evsynth.protocol.loader import Protocol
 from evsynth.screening.decisions import Override, read_decisions
@@ -219,7 +217,10 @@ def _derived_outputs(
     synthesis = synthesise(protocol, store, review, lexicon=tagger.lexicon)
     outputs.update(write_synthesis(synthesis, stage))
     folder = background or protocol.convergence.background
-    if folder is not None:
+    if folder is not None:  # imported here: scipy and pyarrow take half a second to load, for every command
+        from evsynth.mining.background import Background
+        from evsynth.mining.review import apply_background
+
         outputs.update(apply_background(synthesis, Background(folder), stage))
     return outputs, tagging, synthesis
 
