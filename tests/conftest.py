@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -16,8 +18,11 @@ from evsynth.store.database import Store
 from evsynth.testing.corpus import Corpus
 from evsynth.testing.server import FaultPlan, RunningServer, serving
 
-# the compiled lexicon is kept for the test run (subprocesses too), never in the user's own cache folder
-os.environ.setdefault("EVSYNTH_CACHE_DIR", tempfile.mkdtemp(prefix="evsynth-test-cache-"))
+# the compiled lexicon is kept for the test run (subprocesses too), never in the user's own cache folder, and
+# removed when the run ends
+if "EVSYNTH_CACHE_DIR" not in os.environ:
+    os.environ["EVSYNTH_CACHE_DIR"] = tempfile.mkdtemp(prefix="evsynth-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["EVSYNTH_CACHE_DIR"], True)
 
 
 @pytest.fixture
