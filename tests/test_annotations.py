@@ -443,3 +443,18 @@ def test_hostile_text_in_an_annotation_reaches_every_output_as_text(tmp_path: Pa
     assert len({len(row) for row in rows}) == 1 and any(HOSTILE_NAME in row for row in rows)
     pubtator = (out / "mentions.pubtator").read_text().split("\n")
     assert all(line.count("\t") in (0, 6) for line in pubtator)  # the name stays inside its one JSON column
+
+
+def test_a_document_named_by_its_record_key_lands_on_that_record(tmp_path: Path, runner: CliRunner) -> None:
+    protocol = tmp_path / "p.yaml"
+    protocol.write_bytes((ROOT / "queries" / "trd-pharmacogenomics.yaml").read_bytes())
+    out = tmp_path / "out"
+    _run(runner, *_demo_args(protocol, out))
+    with sqlite3.connect(out / "evsynth.sqlite") as conn:
+        key, title = conn.execute("SELECT record_key, title FROM records WHERE pmid = '90000001'").fetchone()
+    assert key == "pmid:90000001"
+    (tmp_path / "a.pubtator").write_text(f"{key}|t|{title}\n{key}|a|\n{key}\t0\t4\t{title[:4]}\tGene\t627\n\n")
+    output = _run(runner, "annotations", "import", str(protocol), str(tmp_path / "a.pubtator"), "--out", str(out))
+    assert "pubtator3: 1 records annotated" in output and "not known" not in output
+    with sqlite3.connect(out / "evsynth.sqlite") as conn:
+        assert conn.execute("SELECT status FROM annotation_docs").fetchall() == [("annotated",)]

@@ -27,7 +27,6 @@ from evsynth.fileio import read_input_data
 _TITLE_OR_ABSTRACT = re.compile(r"^([^|\t]*)\|([ta])\|(.*)$")
 # a DOCTYPE that declares entities: refused before any parser sees it (billion laughs, external files)
 _ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.DOTALL)
-FORMATS = ("pubtator", "bioc-json", "bioc-xml")
 
 
 @dataclass(frozen=True)
@@ -59,41 +58,22 @@ class AnnotatedDocument:
     received: dict[str, Any] | None = field(default=None, repr=False)  # a BioC-JSON document as it came
 
     def bioc_json(self) -> dict[str, Any]:
-        """The document in BioC-JSON as PubTator3 answers it (as received when it came so)."""
+        """The document in BioC-JSON as PubTator3 answers it: as received when it came so (what the store keeps,
+        and what the local server answers with)."""
         if self.received is not None:
             return self.received
         passages: list[dict[str, Any]] = []
+        placed: set[int] = set()
         for passage in self.passages:
             start, end = passage.offset, passage.offset + len(passage.text) + 1
-            annotations = [_bioc_annotation(n, a) for n, a in enumerate(self.annotations) if start <= a.start < end]
+            inside = [n for n, a in enumerate(self.annotations) if start <= a.start < end and n not in placed]
+            placed.update(inside)
             passages.append({"infons": {"type": passage.kind}, "offset": passage.offset, "text": passage.text,
-                             "sentences": [], "annotations": annotations, "relations": []})  # fmt: skip
-        return {"id": self.id, "infons": {}, "passages": passages, "relations": []}
-
-    def stored(self) -> dict[str, Any]:
-        """What the store keeps of it: the BioC-JSON document as received, else (PubTator, BioC-XML) its
-        passages and annotations with every infon."""
-        return self.received if self.received is not None else self.as_json()
-
-    def as_json(self) -> dict[str, Any]:
-        """The document as stored: passages and annotations, in BioC's shape."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "passages": [{"type": p.kind, "offset": p.offset, "text": p.text} for p in self.passages],
-            "annotations": [
-                {
-                    "start": a.start,
-                    "end": a.end,
-                    "text": a.text,
-                    "type": a.type,
-                    "identifier": a.identifier,
-                    "infons": a.infons,
-                }
-                for a in self.annotations
-            ],  # fmt: skip
-            "problems": self.problems,
-        }
+                             "sentences": [], "relations": [],
+                             "annotations": [_bioc_annotation(n, self.annotations[n]) for n in inside]})  # fmt: skip
+        # an annotation no passage holds stays with the document (BioC allows it), so nothing read is lost
+        rest = [_bioc_annotation(n, a) for n, a in enumerate(self.annotations) if n not in placed]
+        return {"id": self.id, "infons": {}, "passages": passages, "relations": [], "annotations": rest}
 
 
 def _bioc_annotation(number: int, annotation: Annotation) -> dict[str, Any]:
@@ -219,7 +199,6 @@ def _bioc_xml(raw: bytes, where: str) -> Iterator[AnnotatedDocument]:
     if _ENTITY_DECLARATION.search(raw[:65536]):
         raise InputFileError(f"{where}: the XML declares entities; evsynth does not expand them")
     try:
-        collection_date = ""
         reader = bioc.biocxml.BioCXMLDocumentReader(io.BytesIO(raw))
         collection_date = str(reader.get_collection_info().date or "")
         for document in reader:

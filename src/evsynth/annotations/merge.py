@@ -29,14 +29,12 @@ from evsynth.annotations.convert import group_of
 from evsynth.fileio import CsvWriter, atomic_writer
 from evsynth.formats.annotations import Document
 from evsynth.models import Mention
-from evsynth.protocol.extraction import GROUPS, ExtractionPolicy
+from evsynth.protocol.extraction import GROUPS, PUBTATOR3, ExtractionPolicy
 from evsynth.store.annotations import annotation_mentions, annotation_states, record_keys
 from evsynth.store.database import Store
 from evsynth.store.mentions import mentions_of
 from evsynth.store.records import pmids_by_id
 from evsynth.tagger.stored import stored_documents
-
-SOURCE = "pubtator3"
 
 
 def _group(mention: Mention) -> str | None:
@@ -47,7 +45,7 @@ def merge_mentions(own: list[Mention], external: list[Mention] | None, policy: E
     """One record's mentions under ``policy``; ``external`` None: the source has no document for the record."""
     if external is None or not policy.external:
         return own
-    kept_own = [m for m in own if (g := _group(m)) is None or policy.source(g) != SOURCE]
+    kept_own = [m for m in own if (g := _group(m)) is None or policy.source(g) != PUBTATOR3]
     wanted = [m for m in external if (g := _group(m)) is not None and policy.source(g) != "evsynth"]
     # PubTator3's mentions, longest first, each kept unless it overlaps one kept before it or one of evsynth's
     # that wins (see the module docstring)
@@ -91,9 +89,9 @@ def merged_mentions(store: Store, record_ids: Iterable[int], policy: ExtractionP
 def _merged(
     store: Store, ids: list[int], own: dict[int, list[Mention]], policy: ExtractionPolicy
 ) -> Iterator[tuple[int, list[Mention]]]:
-    annotated = {rid for rid, state in annotation_states(store, SOURCE, ids).items() if state.status == "annotated"}
+    annotated = {rid for rid, state in annotation_states(store, PUBTATOR3, ids).items() if state.status == "annotated"}
     theirs: dict[int, list[Mention]] = defaultdict(list)
-    for record_id, mention in annotation_mentions(store, annotated, SOURCE):
+    for record_id, mention in annotation_mentions(store, annotated, PUBTATOR3):
         theirs[record_id].append(mention)
     for record_id in ids:
         external = theirs[record_id] if record_id in annotated else None
@@ -121,7 +119,7 @@ STATUS_COLUMNS = ("pmid", "record", "pubtator3", "version", "mentions_from", "pr
 def write_annotation_status(store: Store, record_ids: Iterable[int], policy: ExtractionPolicy, path: Path) -> Path:
     """annotation-sources.csv: for each record, what PubTator3 said of it and whose mentions the review used."""
     ids = sorted(set(record_ids))
-    states = annotation_states(store, SOURCE, ids)
+    states = annotation_states(store, PUBTATOR3, ids)
     pmids = pmids_by_id(store, ids)
     keys = record_keys(store, ids)
     groups = [g for g in GROUPS if policy.source(g) != "evsynth"]

@@ -13,23 +13,23 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from evsynth.annotations.align import align_spans
 from evsynth.annotations.convert import Converter
 from evsynth.annotations.documents import AnnotatedDocument, parse_annotations
-from evsynth.errors import CassetteError, EutilsError, InputFileError
+from evsynth.errors import EutilsError, InputFileError
 from evsynth.formats.annotations import record_document
 from evsynth.models import Mention
+from evsynth.protocol.extraction import PUBTATOR3
 from evsynth.sources.eutils import PUBTATOR3_BATCH, PubTator3, RetryableBody
-from evsynth.store.annotations import AnnotationState, annotation_states, save_annotations
+from evsynth.store.annotations import AnnotationState, annotation_states, records_named, save_annotations
 from evsynth.store.database import Store
 from evsynth.store.mentions import record_texts
 from evsynth.tagger.tagger import sentence_starts
 
-PUBTATOR3 = "pubtator3"
 ASK_UNKNOWN_AGAIN = dt.timedelta(days=7)
 
 
@@ -106,7 +106,6 @@ def fetch_pubtator3(
     client: PubTator3,
     converter: Converter,
     *,
-    progress: Callable[[int, int], None] | None = None,
     now: dt.datetime | None = None,
 ) -> AnnotationResult:
     """Ask PubTator3 for the records (those with a PMID) it has not answered for yet, 100 a request.
@@ -126,30 +125,27 @@ def fetch_pubtator3(
         batch = due[start : start + PUBTATOR3_BATCH]
         try:
             docs = client.export_biocjson([row["pmid"] for row in batch], _parse_answer)
-        except CassetteError:
-            raise
-        except EutilsError as err:  # HarvestGaveUp too: this batch keeps evsynth's tags, the next is asked
+        except EutilsError as err:  # HarvestGaveUp too (not CassetteError): this batch keeps evsynth's tags
             result.failed.update((row["pmid"], str(err)) for row in batch)
             continue
-        _keep(store, batch, {doc.id: doc for doc in docs}, converter, result, client.base_url)
-        if progress:
-            progress(start + len(batch), len(due))
+        _keep(store, [(row["pmid"], row) for row in batch], {doc.id: doc for doc in docs}, converter, result,
+              client.base_url)  # fmt: skip
     result.requests = client.stats.requests - before
     return result
 
 
 def _keep(
     store: Store,
-    rows: Sequence[Any],
+    rows: Sequence[tuple[str, Any]],
     docs: dict[str, AnnotatedDocument],
     converter: Converter,
     result: AnnotationResult,
     origin: str,
 ) -> None:
-    """Store each row's document, or that the source has none (one transaction)."""
+    """Store each (name, record row)'s document, the one named so, or that the source has none (one
+    transaction)."""
     with store.transaction():
-        for row in rows:
-            key = row["pmid"] or row["record_key"]
+        for key, row in rows:
             doc = docs.get(key)
             if doc is None:
                 save_annotations(store, row["id"], result.source, status="unknown", content_hash=row["content_hash"],
@@ -158,7 +154,7 @@ def _keep(
                 continue
             mentions, problems = place(doc, row, converter, result.source)
             save_annotations(store, row["id"], result.source, status="annotated", content_hash=row["content_hash"],
-                             origin=origin, version=doc.version, raw=doc.stored(), problems=problems,
+                             origin=origin, version=doc.version, raw=doc.bioc_json(), problems=problems,
                              mentions=mentions)  # fmt: skip
             result.annotated += 1
             if problems:
@@ -171,13 +167,9 @@ def import_annotations(
     """Keep a file's documents for the records they name (by PMID, or by record key for records without one),
     all in one transaction."""
     result = AnnotationResult(source)
-    wanted = {doc.id for doc in docs}
-    rows = {}
-    for row in store.conn.execute("SELECT id, pmid, record_key, title, abstract, content_hash FROM records"):
-        key = row["pmid"] if row["pmid"] in wanted else row["record_key"] if row["record_key"] in wanted else None
-        if key is not None:
-            rows[key] = row
-    result.unmatched = [doc.id for doc in docs if doc.id not in rows]
-    known = [rows[doc.id] for doc in docs if doc.id in rows]
+    named = records_named(store, (doc.id for doc in docs))
+    result.unmatched = [doc.id for doc in docs if doc.id not in named]
+    rows = {row["id"]: row for row in record_texts(store, sorted(set(named.values())))}
+    known = [(doc.id, rows[named[doc.id]]) for doc in docs if doc.id in named]
     _keep(store, known, {doc.id: doc for doc in docs}, converter, result, origin)
     return result

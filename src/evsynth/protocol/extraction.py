@@ -24,7 +24,8 @@ from typing import Any
 
 from evsynth.protocol.schema import Checker, did_you_mean
 
-SOURCES = ("evsynth", "pubtator3", "both")
+PUBTATOR3 = "pubtator3"  # the one other source a policy can name (and the name its annotations are stored by)
+SOURCES = ("evsynth", PUBTATOR3, "both")
 GROUPS = ("genes", "variants", "chemicals")
 
 

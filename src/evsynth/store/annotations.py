@@ -26,15 +26,15 @@ class AnnotationState:
     problems: tuple[str, ...]
 
 
-def annotation_states(store: Store, source: str, record_ids: Iterable[int] | None = None) -> dict[int, AnnotationState]:
-    """record id -> the source's last word on it (all records, or those given)."""
-    sql = "SELECT record_id, status, content_hash, fetched_at, version, origin, problems FROM annotation_docs "
+def annotation_states(store: Store, source: str, record_ids: Iterable[int]) -> dict[int, AnnotationState]:
+    """record id -> the source's last word on it, for the records given."""
     found = {}
-    batches = [None] if record_ids is None else chunks(sorted(set(record_ids)))
-    for chunk in batches:
-        where, args = ("WHERE source = ?", [source]) if chunk is None else (
-            f"WHERE source = ? AND record_id IN ({','.join('?' * len(chunk))})", [source, *chunk])  # fmt: skip
-        for row in store.conn.execute(sql + where, args):
+    for chunk in chunks(sorted(set(record_ids))):
+        sql = (
+            "SELECT record_id, status, content_hash, fetched_at, version, origin, problems FROM annotation_docs "
+            f"WHERE source = ? AND record_id IN ({','.join('?' * len(chunk))})"
+        )
+        for row in store.conn.execute(sql, [source, *chunk]):
             found[row[0]] = AnnotationState(row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])))
     return found
 
@@ -69,17 +69,6 @@ def save_annotations(
     )
 
 
-def annotation_document(store: Store, record_id: int, source: str) -> dict[str, Any] | None:
-    """The document a source gave for a record, as received (None when it gave none)."""
-    row = store.conn.execute(
-        "SELECT raw FROM annotation_docs WHERE record_id = ? AND source = ?", (record_id, source)
-    ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    document: dict[str, Any] = json.loads(zlib.decompress(row[0]))
-    return document
-
-
 def annotation_mentions(store: Store, record_ids: Iterable[int], source: str) -> Iterator[tuple[int, Mention]]:
     """(record id, mention) for a source's placed annotations of the records, each record's in text order."""
     for chunk in chunks(sorted(set(record_ids))):
@@ -90,6 +79,17 @@ def annotation_mentions(store: Store, record_ids: Iterable[int], source: str) ->
         )
         for m in rows:
             yield m[0], Mention(m[1], m[2], m[3], m[4], m[5], m[6], tuple(json.loads(m[7]).items()))
+
+
+def records_named(store: Store, names: Iterable[str]) -> dict[str, int]:
+    """name -> record id, for the names that are a record's PMID or, failing that, its record key."""
+    wanted = sorted(set(names))
+    found: dict[str, int] = {}
+    for column in ("record_key", "pmid"):  # a PMID wins over a record key spelt the same
+        for chunk in chunks(wanted):
+            sql = f"SELECT {column}, id FROM records WHERE {column} IN ({','.join('?' * len(chunk))})"
+            found.update(store.conn.execute(sql, list(chunk)).fetchall())
+    return found
 
 
 def record_keys(store: Store, record_ids: Iterable[int]) -> dict[int, str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import networkx as nx
 
+from evsynth.protocol.extraction import PUBTATOR3
 from evsynth.protocol.loader import Protocol
 from evsynth.protocol.pathways import ConvergenceSettings, Module, check_members
 from evsynth.store.annotations import annotation_states
@@ -84,7 +85,7 @@ def synthesise(
 def extraction_text(protocol: Protocol, store: Store, record_ids: Iterable[int]) -> str:
     """Whose mentions the review uses, as the report states it."""
     ids = set(record_ids)
-    annotated = sum(s.status == "annotated" for s in annotation_states(store, "pubtator3", ids).values())
+    annotated = sum(s.status == "annotated" for s in annotation_states(store, PUBTATOR3, ids).values())
     return (
         f"Mentions: {protocol.extraction.describe()} (the protocol's extraction policy). PubTator3 annotations "
         f"were used for {annotated} of the {len(ids)} included records; evsynth's own tags for the others, and for "
