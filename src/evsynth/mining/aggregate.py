@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evsynth.fileio import CsvWriter, atomic_writer
+from evsynth.mining.task import write_parquet
 
 ENTITY_COLUMNS = ["key", "type", "name", "family", "year"]
 PAIR_COLUMNS = ["a", "b", "level", "year"]
@@ -127,10 +128,7 @@ def aggregate(out: Path, client: Any = None) -> dict[str, Any]:
 
 
 def _parquet(frame: pd.DataFrame, path: Path, row_group_size: int | None = None) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, partial, compression="zstd", row_group_size=row_group_size)
-    partial.replace(path)
+    write_parquet(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size)
 
 
 def _summary(entities: pd.DataFrame, pairs: pd.DataFrame, path: Path) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -127,6 +127,4 @@ class Background:
 
 
 def _with_q(link: Link, q: float) -> Link:
-    from dataclasses import replace
-
     return replace(link, q_value=min(1.0, q))

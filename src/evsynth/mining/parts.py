@@ -19,6 +19,11 @@ _DELETED = re.compile(rb"<DeleteCitation>(.*?)</DeleteCitation>", re.DOTALL)
 _PMID = re.compile(rb"<PMID[^>]*>\s*(\d+)\s*</PMID>")
 
 
+def part_name(stem: str, number: int) -> str:
+    """The name a part's files and tables go by: ``pubmed21n1298.part003``."""
+    return f"{stem}.part{number:03d}"
+
+
 def file_stem(path: Path) -> str:
     """The name a file's outputs go by: its name without .xml/.gz (pubmed21n1298)."""
     name = path.name
@@ -54,7 +59,7 @@ def split_file(path: Path, scratch: Path, part_records: int = PART_RECORDS) -> t
     for number, first in enumerate(range(0, max(len(spans), 1), part_records)):
         chosen = spans[first : first + part_records]
         body = data[chosen[0][0] : chosen[-1][1]] if chosen else b""
-        part = scratch / f"{stem}.part{number:03d}.xml"
+        part = scratch / f"{part_name(stem, number)}.xml"
         partial = part.with_suffix(".xml.partial")
         partial.write_bytes(head + body + b"\n</PubmedArticleSet>\n")
         partial.replace(part)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from evsynth.fileio import CsvWriter, atomic_writer
 from evsynth.mining.aggregate import done_parts, superseded
+from evsynth.mining.task import record_from_fields
 from evsynth.models import Record
 from evsynth.protocol.loader import Protocol
 from evsynth.query.evaluate import Evaluator, date_span
@@ -31,8 +32,6 @@ class QueryResult:
 
 def mined_records(out: Path) -> Iterator[Record]:
     """The mined records that count, each as a :class:`Record` with what the query engine reads."""
-    from evsynth.mining.task import record_from_fields
-
     parts = done_parts(out)
     drop = superseded(out, parts)
     for name in parts:

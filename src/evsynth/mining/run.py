@@ -28,7 +28,7 @@ from typing import Any
 from evsynth.errors import EvsynthError, InputFileError
 from evsynth.fileio import atomic_writer
 from evsynth.mining.aggregate import aggregate
-from evsynth.mining.parts import PART_RECORDS, file_stem, split_file
+from evsynth.mining.parts import PART_RECORDS, file_stem, part_name, split_file
 from evsynth.mining.task import done_marker, mine_part, worker_tagger
 from evsynth.store.lock import store_lock
 
@@ -189,7 +189,7 @@ def mine(
             stem = manifest["file"]
             mine_now = []
             for number in range(manifest["parts"]):
-                name = f"{stem}.part{number:03d}"
+                name = part_name(stem, number)
                 if done_marker(out, name).is_file():
                     result.skipped += 1
                     continue

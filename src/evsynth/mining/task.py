@@ -31,7 +31,8 @@ import pyarrow.parquet as pq
 
 from evsynth.formats.annotations import record_document
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
-from evsynth.models import Record
+from evsynth.mining.parts import part_name
+from evsynth.models import Author, MeshHeading, Record
 from evsynth.synthesis.graph import mention_nodes
 from evsynth.tagger.tagger import Tagger
 
@@ -69,13 +70,16 @@ def query_fields(record: Record) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def write_parquet(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
+    """A table as zstd-compressed Parquet, written beside ``path`` and renamed onto it: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    pq.write_table(table, partial, compression="zstd", row_group_size=row_group_size)
+    os.replace(partial, path)
+
+
 def _write(table: str, rows: dict[str, list[Any]], out: Path, name: str) -> None:
-    folder = out / table
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.parquet"
-    partial = folder / f".{name}.parquet.partial"
-    pq.write_table(pa.Table.from_pydict(rows, schema=SCHEMAS[table]), partial, compression="zstd")
-    os.replace(partial, target)
+    write_parquet(pa.Table.from_pydict(rows, schema=SCHEMAS[table]), out / table / f"{name}.parquet")
 
 
 def done_marker(out: Path, name: str) -> Path:
@@ -85,7 +89,7 @@ def done_marker(out: Path, name: str) -> Path:
 def mine_part(part: Path, out: Path, file: str, number: int) -> dict[str, Any]:
     """Parse and tag one part; write its three tables and its done marker; return its figures."""
     started = time.perf_counter()
-    name = f"{file}.part{number:03d}"
+    name = part_name(file, number)
     marker = done_marker(out, name)
     if marker.is_file():  # done by a worker that died before the scheduler heard of it
         return {
@@ -146,8 +150,6 @@ def _peak_rss_mb() -> float:
 def record_from_fields(pmid: str, year: int | None, pub_date: str, journal: str, pub_types: list[str],
                        fields: dict[str, Any]) -> Record:  # fmt: skip
     """A :class:`Record` with what the query engine reads, from a mined ``records`` row."""
-    from evsynth.models import Author, MeshHeading
-
     return Record(
         pmid=pmid, title=fields["title"], abstract=fields["abstract"], journal=journal,
         journal_iso=fields["journal_iso"], journal_medline=fields["journal_medline"], pub_year=year,
