@@ -371,8 +371,7 @@ def read_lexicon(path: Path | None = None, cache: Path | None = None) -> Lexicon
         else:
             raw = path.read_bytes()
     except OSError as exc:
-        where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
-        raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
+        raise _unreadable(path, exc) from None
     if cache is not None:
         found = compiled.load(cache, raw)
         if found is not None:
@@ -390,11 +389,15 @@ def _build(raw: bytes, path: Path | None) -> Lexicon:
     try:
         data = json.loads(gzip.decompress(raw))
     except (OSError, ValueError, EOFError) as exc:
-        where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
-        raise InputFileError(f"{where}: cannot read the lexicon: {exc}") from None
+        raise _unreadable(path, exc) from None
     if data.get("format") not in (1, 2):  # 1 had the curated names built in; merging them again changes nothing
         raise InputFileError(f"{path}: unknown lexicon format {data.get('format')!r}")
     return Lexicon(with_curated(data, document("gene_names")))
+
+
+def _unreadable(path: Path | None, exc: Exception) -> InputFileError:
+    where = path or "the packaged lexicon (src/evsynth/tagger/data/lexicon.json.gz)"
+    return InputFileError(f"{where}: cannot read the lexicon: {exc}")
 
 
 @lru_cache(maxsize=1)
