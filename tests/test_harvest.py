@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tests.helpers import fast_client, make_corpus
 
-from evsynth.errors import HarvestGaveUp
+from evsynth.errors import HarvestGaveUp, ProtocolError
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.protocol.loader import Protocol, load_protocol
 from evsynth.sources.harvest import harvest, plan_search
@@ -20,12 +20,12 @@ from evsynth.testing.synthetic import article_set, article_xml, generated_entry
 
 
 def _protocol(tmp_path: Path, *, limit: int = 9999, batch: int = 50, start: str = "2021-01-01",
-              end: str = "2025-06-01") -> Protocol:  # fmt: skip
+              end: str = "2025-06-01", raw_xml: bool = False) -> Protocol:  # fmt: skip
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump({
         "name": "test-review",
         "search": {"query": "ketamine[tiab]", "date_window": {"start": start, "end": end}},
-        "harvest": {"batch_size": batch, "max_ids_per_search": limit},
+        "harvest": {"batch_size": batch, "max_ids_per_search": limit, "raw_xml": raw_xml},
     }))  # fmt: skip
     return load_protocol(path)
 
@@ -47,6 +47,19 @@ def test_harvest_fetches_every_record_once(server_factory, db: Store, tmp_path: 
     assert run["manifest"]["query_translation"] == "ketamine[tiab]"
     assert run["manifest"]["slices"][0]["count"] == 120
     assert run["manifest"]["requests"]["requests"] == 4
+
+
+def test_harvest_keeps_raw_xml_only_when_the_protocol_says(server_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(30))
+    for raw_xml in (False, True):
+        with Store.open(tmp_path / f"{raw_xml}.sqlite") as store:
+            harvest(_protocol(tmp_path, raw_xml=raw_xml), store, fast_client(server.url))
+            kept = store.conn.execute("SELECT count(*) FROM records WHERE raw IS NOT NULL").fetchone()[0]
+            pmid = store.conn.execute("SELECT pmid FROM records LIMIT 1").fetchone()[0]
+            assert kept == (30 if raw_xml else 0)
+            assert store.raw_xml(pmid).startswith(b"<PubmedArticle") if raw_xml else store.raw_xml(pmid) == b""
+    with pytest.raises(ProtocolError, match=r"p.yaml: harvest.raw_xml: 'yes' must be true or false"):
+        _protocol(tmp_path, raw_xml="yes")  # type: ignore[arg-type]
 
 
 def test_harvest_splits_windows_until_slices_fit(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

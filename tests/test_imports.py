@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from tests.helpers import ROOT
 
+from evsynth.cli import cli
 from evsynth.errors import InputFileError
+from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.formats.registry import detect_format, read_records
+from evsynth.models import Record
 from evsynth.sources.dedupe import Candidate, find_duplicates, fold_title
 from evsynth.sources.imports import import_files
 from evsynth.store.database import Store
@@ -132,3 +138,83 @@ def test_dedupe_rules() -> None:
     assert clusters[3][0] in (1, 4) and clusters[3][1] == "title"
     assert clusters[5] == (5, None) or clusters[5][0] == 4  # a different DOI never merges with record 1
     assert clusters[5][0] != 1
+
+
+# -- streamed import and the raw XML setting --------------------------------------------------------------------
+
+
+def _article(pmid: int) -> str:
+    """A synthetic PubmedArticle (invented text)."""
+    return (
+        f"<PubmedArticle><MedlineCitation Status='MEDLINE'><PMID Version='1'>{pmid}</PMID><Article>"
+        f"<ArticleTitle>Synthetic record {pmid} on ketamine response.</ArticleTitle></Article></MedlineCitation>"
+        "</PubmedArticle>"
+    )
+
+
+def _xml_file(path: Path, pmids: range, *, tail: str = "</PubmedArticleSet>\n") -> Path:
+    path.write_text("<?xml version='1.0'?>\n<PubmedArticleSet>\n" + "\n".join(map(_article, pmids)) + "\n" + tail)
+    return path
+
+
+def test_import_streams_pubmed_xml_into_the_store(db: Store, tmp_path: Path) -> None:
+    """Rows reach SQLite while the file is still being parsed: the records are never all held."""
+    path = _xml_file(tmp_path / "big.xml", range(90000001, 90001501))
+    events: list[str] = []
+    db.conn.set_trace_callback(lambda sql: events.append("insert") if sql.startswith("INSERT INTO records") else None)
+    parsed = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Record]:
+        nonlocal parsed
+        for record in iter_pubmed_xml(*args, **kwargs):
+            parsed += 1
+            events.append(f"parsed {parsed}")
+            yield record
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("evsynth.formats.registry.iter_pubmed_xml", counting)
+        (result,) = import_files(db, [path])
+    assert result.records == 1500 and result.new == 1500
+    first_insert = events.index("insert")
+    assert first_insert < events.index("parsed 1500"), "every record was parsed before the first row was written"
+    assert db.count_records() == 1500
+
+
+def test_import_broken_half_way_leaves_store_unchanged(db: Store, tmp_path: Path, runner: CliRunner) -> None:
+    good = _xml_file(tmp_path / "good.xml", range(90000001, 90000701))
+    broken = _xml_file(tmp_path / "broken.xml", range(90001001, 90001701), tail="<PubmedArticle><MedlineCit")
+    before = db.conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    db.close()
+    result = runner.invoke(cli, ["import", str(good), str(broken), "--db", str(tmp_path / "store.sqlite")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith(f"evsynth: error: {broken}: malformed XML at line ")
+    assert "Traceback" not in result.output
+    with Store.open(tmp_path / "store.sqlite") as again:
+        assert again.count_records() == 0  # the good file's 700 records, written before the break, rolled back
+        assert again.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == before
+        assert again.conn.execute("SELECT count(*) FROM imports").fetchone()[0] == 0
+
+
+def test_import_keeps_raw_xml_only_when_asked(tmp_path: Path, runner: CliRunner) -> None:
+    path = _xml_file(tmp_path / "a.xml", range(90000001, 90000004))
+    plain, kept = tmp_path / "plain.sqlite", tmp_path / "kept.sqlite"
+    assert runner.invoke(cli, ["import", str(path), "--db", str(plain)]).exit_code == 0
+    assert runner.invoke(cli, ["import", str(path), "--db", str(kept), "--raw-xml"]).exit_code == 0
+    with Store.open(plain) as store:
+        assert store.raw_xml("90000002") == b""
+        assert store.conn.execute("SELECT count(*) FROM records WHERE raw IS NOT NULL").fetchone()[0] == 0
+    with Store.open(kept) as store:
+        assert store.raw_xml("90000002").startswith(b"<PubmedArticle><MedlineCitation")
+        assert b"Synthetic record 90000002" in store.raw_xml("90000002")
+    with Store.open(plain) as a, Store.open(kept) as b:  # the same records either way
+        columns = "record_key, content_hash, title"
+        rows = [[tuple(row) for row in s.conn.execute(f"SELECT {columns} FROM records")] for s in (a, b)]
+        assert rows[0] == rows[1] and len(rows[0]) == 3
+
+
+def test_nested_transaction_is_part_of_the_outer_one(db: Store) -> None:
+    with pytest.raises(RuntimeError), db.transaction():
+        db.upsert_records([Record(pmid="90000001", title="T")], db.start_run("import"), format_name="ris")
+        raise RuntimeError("late failure")
+    assert db.count_records() == 0
+    assert db.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0

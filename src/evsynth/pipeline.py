@@ -262,8 +262,8 @@ def run_protocol(
     loaded = [
         item
         for source in protocol.sources
-        for item in load_files([source.path], source=source.name, format_name=source.format)
-    ] + load_files(extra_imports)
+        for item in load_files([source.path], source=source.name, format_name=source.format, keep_raw=protocol.raw_xml)
+    ] + load_files(extra_imports, keep_raw=protocol.raw_xml)
     unfinished = last_unfinished(store, protocol.name)
     run = _Run(store, open_review_run(store, protocol.name, "update" if update else "run"), on_stage)
     try:

@@ -38,6 +38,11 @@ from evsynth.store.runs import protocols
     type=click.Path(dir_okay=False, path_type=Path),
     help="The review protocol the records are for [default: the store's only protocol].",
 )
+@click.option(
+    "--raw-xml/--no-raw-xml",
+    default=None,
+    help="Keep each PubMed XML record's XML in the store [default: the protocol's harvest.raw_xml, else no].",
+)
 @WAIT_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
@@ -47,13 +52,15 @@ def import_command(
     source: str | None,
     format_name: str | None,
     protocol_path: Path | None,
+    raw_xml: bool | None,
     wait: bool,
     log_json: bool,
     quiet: bool,
 ) -> None:
     """Import FILES (PubMed XML, MEDLINE/.nbib, RIS, Scopus CSV) into a store.
 
-    Every file is read and checked before anything is written. Duplicates are
+    All files are stored in one transaction, PubMed XML as it is parsed: a
+    file found broken half-way leaves the store as it was. Duplicates are
     clustered by PMID, DOI and fuzzy title + year. The records belong to one
     review: --protocol's, or the store's only one; a store that holds several
     reviews needs --protocol.
@@ -61,10 +68,13 @@ def import_command(
     from evsynth.sources.dedupe import deduplicate
 
     log = command_log(quiet=quiet, log_json=log_json)
-    name = load_protocol(protocol_path).name if protocol_path else None
+    protocol = load_protocol(protocol_path) if protocol_path else None
+    keep_raw = raw_xml if raw_xml is not None else bool(protocol and protocol.raw_xml)
     with open_store(db_path, "import", wait=wait, log=log) as store:
-        name = name or _only_protocol(store, db_path)
-        results = import_files(store, files, source=source, format_name=format_name, protocol_name=name)
+        name = protocol.name if protocol else _only_protocol(store, db_path)
+        results = import_files(
+            store, files, source=source, format_name=format_name, protocol_name=name, keep_raw=keep_raw
+        )
         duplicates = deduplicate(store)
         total = store.count_records()
     for item in results:

@@ -9,8 +9,8 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evsynth.errors import InputFileError
@@ -24,11 +24,12 @@ from evsynth.models import Record
 
 @dataclass(frozen=True)
 class FileContents:
-    """What an export file holds: its records, and the PMIDs it says PubMed deleted (an update file's
-    DeleteCitation; no other format has any)."""
+    """What an export file holds: its records, as a stream for the formats that can be read as one (PubMed XML),
+    and the PMIDs it says PubMed deleted (an update file's DeleteCitation; no other format has any), complete
+    once the records are read."""
 
-    records: list[Record]
-    deleted: tuple[str, ...] = ()
+    records: Iterator[Record]
+    deleted: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,34 @@ class ImportFormat:
 
     name: str
     description: str
-    read: Callable[[Path, str], FileContents]  # (path, source name) -> contents
+    read: Callable[[Path, str, bool], FileContents]  # (path, source name, keep raw XML) -> contents
 
 
-def read_pubmed_xml(path: Path, source: str) -> FileContents:
-    """PubMed XML (efetch output, a PubMed 'Save as XML' file, a baseline or update file)."""
+def read_pubmed_xml(path: Path, source: str, keep_raw: bool = False) -> FileContents:
+    """PubMed XML (efetch output, a PubMed 'Save as XML' file, a baseline or update file), read as it is
+    consumed; ``keep_raw`` keeps each record's XML.
+
+    Raises (while the records are read):
+        InputFileError: the file holds no PubMed record.
+        PubmedXMLError: it is malformed or hostile.
+    """
     deleted: list[str] = []
-    records = list(iter_pubmed_xml(path, source_name=source, keep_raw=True, deleted=deleted))
-    if not records and not deleted:
-        raise InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
-    return FileContents(records, tuple(dict.fromkeys(p for p in deleted if p)))
+
+    def records() -> Iterator[Record]:
+        found = 0
+        for record in iter_pubmed_xml(path, source_name=source, keep_raw=keep_raw, deleted=deleted):
+            found += 1
+            yield record
+        if not found and not deleted:
+            raise InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
+        deleted[:] = dict.fromkeys(p for p in deleted if p)
+
+    return FileContents(records(), deleted)
 
 
-def _records_only(read: Callable[[Path, str], list[Record]]) -> Callable[[Path, str], FileContents]:
-    return lambda path, source: FileContents(read(path, source))
+def _records_only(read: Callable[[Path, str], list[Record]]) -> Callable[[Path, str, bool], FileContents]:
+    """A reader of a format without raw XML, which reads the whole file (exports are small)."""
+    return lambda path, source, keep_raw: FileContents(iter(read(path, source)))
 
 
 IMPORT_FORMATS: dict[str, ImportFormat] = {
@@ -99,14 +114,16 @@ def detect_format(path: Path) -> str:
     raise InputFileError(f"{path}: unknown format (evsynth reads PubMed XML, MEDLINE/.nbib, RIS and Scopus CSV)")
 
 
-def read_file(path: Path, *, format_name: str | None = None, source: str | None = None) -> FileContents:
-    """Read an export file, detecting its format unless given."""
+def read_file(
+    path: Path, *, format_name: str | None = None, source: str | None = None, keep_raw: bool = False
+) -> FileContents:
+    """Open an export file, detecting its format unless given; its records are read as they are consumed."""
     fmt = format_name or detect_format(path)
     if fmt not in IMPORT_FORMATS:
         raise InputFileError(f"{path}: unknown format {fmt!r} (one of {', '.join(IMPORT_FORMATS)})")
-    return IMPORT_FORMATS[fmt].read(path, source or fmt)
+    return IMPORT_FORMATS[fmt].read(path, source or fmt, keep_raw)
 
 
 def read_records(path: Path, *, format_name: str | None = None, source: str | None = None) -> list[Record]:
     """Read every record of an export file, detecting its format unless given."""
-    return read_file(path, format_name=format_name, source=source).records
+    return list(read_file(path, format_name=format_name, source=source).records)

@@ -40,7 +40,7 @@ OTHER_METHODS = ("websites", "organisations", "citations")
 _SEARCH_KEYS = {"database", "query", "blocks", "date_window", "known", "notes"}
 _WINDOW_KEYS = {"start", "end", "field"}
 _BLOCK_KEYS = {"name", "description", "terms"}
-_HARVEST_KEYS = {"batch_size", "max_ids_per_search"}
+_HARVEST_KEYS = {"batch_size", "max_ids_per_search", "raw_xml"}
 _SOURCE_KEYS = {"name", "file", "format", "description"}
 
 
@@ -91,6 +91,7 @@ class Protocol:
     description: str = ""
     batch_size: int = 250
     max_ids_per_search: int = 9999
+    raw_xml: bool = False  # keep each PubMed record's XML in the store (harvests and the run's imports)
     sources: tuple[FileSource, ...] = ()
     sections: dict[str, Any] = field(default_factory=dict, compare=False)
     digest: str = ""
@@ -270,6 +271,7 @@ def load_protocol(path: str | Path) -> Protocol:
         max_ids_per_search=check.integer(
             harvest.get("max_ids_per_search", 9999), "harvest.max_ids_per_search", 10, 9999
         ),
+        raw_xml=check.flag(harvest.get("raw_xml", False), "harvest.raw_xml"),
         sources=_sources(check, top.get("sources")),
         sections=sections,
         digest=digest,

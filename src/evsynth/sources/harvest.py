@@ -186,9 +186,18 @@ def _finish(plan: SearchPlan, planner: _Planner) -> SearchPlan:
 
 
 def parse_efetch(body: bytes) -> list[Record]:
-    """Parse an efetch body completely, keeping raw XML; a broken body is retried."""
+    """Parse an efetch body completely; a broken body is retried."""
+    return _parse_efetch(body, keep_raw=False)
+
+
+def parse_efetch_raw(body: bytes) -> list[Record]:
+    """Parse an efetch body completely, keeping each record's XML; a broken body is retried."""
+    return _parse_efetch(body, keep_raw=True)
+
+
+def _parse_efetch(body: bytes, *, keep_raw: bool) -> list[Record]:
     try:
-        return list(iter_pubmed_xml(body, source_name="pubmed", keep_raw=True))
+        return list(iter_pubmed_xml(body, source_name="pubmed", keep_raw=keep_raw))
     except (PubmedXMLError, lxml.etree.LxmlError) as err:
         raise RetryableBody(f"unparsable efetch XML: {err}") from None
 
@@ -327,7 +336,9 @@ def harvest(
         )
         store.update_run(run_id, query_translation=plan.query_translation, count_total=plan.total, manifest=manifest)
         clock = time.monotonic()
-        fetched, not_returned = _fetch(client, store, run_id, to_fetch, protocol.batch_size, report)
+        fetched, not_returned = _fetch(
+            client, store, run_id, to_fetch, protocol.batch_size, report, raw_xml=protocol.raw_xml
+        )
         timings["fetch_s"] = round(time.monotonic() - clock, 3)
         manifest["not_returned"] = not_returned
     except BaseException as err:
@@ -363,18 +374,19 @@ def _now() -> str:
 
 
 def _fetch(
-    client: EUtils, store: Store, run_id: int, pmids: list[str], size: int, report: Progress
+    client: EUtils, store: Store, run_id: int, pmids: list[str], size: int, report: Progress, *, raw_xml: bool
 ) -> tuple[int, list[str]]:
-    """Fetch ``pmids`` in POST batches, one transaction per batch."""
+    """Fetch ``pmids`` in POST batches, one transaction per batch (keeping each record's XML with ``raw_xml``)."""
+    parse = parse_efetch_raw if raw_xml else parse_efetch
     fetched = 0
     not_returned: list[str] = []
     report("fetch", 0, len(pmids))
     for batch in _batched(pmids, size):
-        records = client.efetch(batch, parse_efetch)
+        records = client.efetch(batch, parse)
         wanted = set(batch)
         keep = [r for r in records if r.pmid in wanted]
         if records and not keep:  # an answer, but about other records: asked once more, then refused
-            records = client.efetch(batch, parse_efetch)
+            records = client.efetch(batch, parse)
             keep = [r for r in records if r.pmid in wanted]
             if records and not keep:
                 others = ", ".join(sorted({r.pmid for r in records})[:3])
@@ -387,7 +399,7 @@ def _fetch(
         if missing and len(missing) < len(batch):
             # A partial answer is retried once for the missing ids before they are reported.
             still_wanted = set(missing)
-            keep += [r for r in client.efetch(missing, parse_efetch) if r.pmid in still_wanted]
+            keep += [r for r in client.efetch(missing, parse) if r.pmid in still_wanted]
             returned = {r.pmid for r in keep}
             missing = [p for p in batch if p not in returned]
         not_returned += missing

@@ -1,16 +1,18 @@
-"""File imports: every file read and checked first, then each stored as an ``import`` run.
+"""File imports: each file stored as an ``import`` run, all files in one transaction.
 
 The readers are pure and live in :mod:`evsynth.formats` (their registry is
-:data:`evsynth.formats.registry.IMPORT_FORMATS`). Here, :func:`load_files` reads and checks
-every file before anything is written, so one bad file leaves the store unchanged, and
-:func:`store_files` writes each as an ``import`` run, logged in ``imports`` with the file's SHA-256.
+:data:`evsynth.formats.registry.IMPORT_FORMATS`). Here, :func:`open_files` opens and checks every
+file, and :func:`store_files` writes each as an ``import`` run, logged in ``imports`` with the file's
+SHA-256. PubMed XML is parsed as it is stored, so memory stays flat whatever the file's size; the one
+transaction means a file found broken half-way leaves the store unchanged. :func:`load_files` reads
+whole files instead, for a run that checks its imports before it harvests.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evsynth.errors import InputFileError
@@ -34,41 +36,63 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """An import file read and checked, not yet stored."""
+    """An import file opened and checked, not yet stored: its records are a stream (PubMed XML is parsed as it is
+    stored) or, from :func:`load_files`, read already."""
 
     path: Path
     format: str
     source: str
-    records: list[Record]
+    records: Iterable[Record]
     digest: str
-    deleted: tuple[str, ...] = ()  # PMIDs the file says PubMed deleted
+    deleted: Sequence[str] = ()  # PMIDs the file says PubMed deleted (complete once the records are read)
 
 
-def load_files(paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None) -> list[LoadedFile]:
-    """Read and check every file; nothing is stored.
+def open_files(
+    paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None, keep_raw: bool = False
+) -> list[LoadedFile]:
+    """Open every file: its format named and its SHA-256 taken (read in blocks); the records are read as they are
+    stored. ``keep_raw`` keeps each PubMed XML record's XML.
+
+    Raises:
+        InputFileError: a file is missing, unreadable, empty or not in a format evsynth reads (RIS, MEDLINE and
+            Scopus files are read whole here; a PubMed XML file's errors come as its records are read).
+    """
+    opened = []
+    for path in paths:
+        fmt = format_name or detect_format(path)
+        contents = read_file(path, format_name=fmt, source=source or fmt, keep_raw=keep_raw)
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        opened.append(LoadedFile(path, fmt, source or fmt, contents.records, digest, contents.deleted))
+    return opened
+
+
+def load_files(
+    paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None, keep_raw: bool = False
+) -> list[LoadedFile]:
+    """Read and check every file whole; nothing is stored (for a run, which checks its imports before it harvests).
 
     Raises:
         InputFileError: a file is missing, unreadable, empty or not in a format evsynth reads.
         PubmedXMLError: a PubMed XML file is malformed or hostile.
     """
-    loaded = []
-    for path in paths:
-        fmt = format_name or detect_format(path)
-        contents = read_file(path, format_name=fmt, source=source or fmt)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        loaded.append(LoadedFile(path, fmt, source or fmt, contents.records, digest, contents.deleted))
-    return loaded
+    return [
+        replace(item, records=list(item.records))
+        for item in open_files(paths, source=source, format_name=format_name, keep_raw=keep_raw)
+    ]
 
 
 def store_files(
     store: Store, loaded: Iterable[LoadedFile], *, parent_run: int | None = None, protocol_name: str | None = None
 ) -> list[ImportResult]:
-    """Store loaded files, each as its own ``import`` run (for the protocol named, or for every protocol of the
-    store when None and there is no ``parent_run``).
+    """Store the files, each as its own ``import`` run (for the protocol named, or for every protocol of the
+    store when None and there is no ``parent_run``), all in one transaction: a file that turns out broken while
+    its records are read leaves the store as it was.
 
     Raises:
         InputFileError: a file was imported before under another source name (nothing is stored): PRISMA would
             count its records once for each name, as if two databases had found them.
+        PubmedXMLError: a PubMed XML file read as it is stored is malformed or hostile (nothing is stored).
     """
     loaded = list(loaded)
     for item in loaded:
@@ -78,17 +102,17 @@ def store_files(
                 f"{earlier[0]!r} again (--source), or PRISMA would count its records under both names"
             )
     results = []
-    for item in loaded:
-        run_id = store.start_run("import", query=str(item.path), count_total=len(item.records), parent_run=parent_run,
-                                 protocol_name=protocol_name)  # fmt: skip
-        outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
-        store.add_import(run_id, str(item.path), item.source, item.format, item.digest, len(item.records))
-        deleted = store.mark_deleted(run_id, item.deleted) if item.deleted else 0
-        store.update_run(run_id, status="complete", finished_at=utc_now(), count_new=outcome.new,
-                         count_updated=outcome.updated)  # fmt: skip
-        results.append(
-            ImportResult(item.path, item.format, item.source, len(item.records), outcome.new, run_id, deleted)
-        )
+    with store.transaction():
+        for item in loaded:
+            run_id = store.start_run("import", query=str(item.path), parent_run=parent_run,
+                                     protocol_name=protocol_name)  # fmt: skip
+            outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
+            count = outcome.new + outcome.updated + outcome.unchanged
+            store.add_import(run_id, str(item.path), item.source, item.format, item.digest, count)
+            deleted = store.mark_deleted(run_id, item.deleted) if item.deleted else 0
+            store.update_run(run_id, status="complete", finished_at=utc_now(), count_total=count,
+                             count_new=outcome.new, count_updated=outcome.updated)  # fmt: skip
+            results.append(ImportResult(item.path, item.format, item.source, count, outcome.new, run_id, deleted))
     return results
 
 
@@ -100,8 +124,9 @@ def import_files(
     format_name: str | None = None,
     parent_run: int | None = None,
     protocol_name: str | None = None,
+    keep_raw: bool = False,
 ) -> list[ImportResult]:
-    """Import each file as its own ``import`` run. Every file is read before anything is written,
-    so one bad file leaves the store unchanged."""
-    loaded = load_files(paths, source=source, format_name=format_name)
-    return store_files(store, loaded, parent_run=parent_run, protocol_name=protocol_name)
+    """Import each file as its own ``import`` run, streaming PubMed XML into the store. Every file is opened and
+    checked first, and all are stored in one transaction, so one bad file leaves the store unchanged."""
+    opened = open_files(paths, source=source, format_name=format_name, keep_raw=keep_raw)
+    return store_files(store, opened, parent_run=parent_run, protocol_name=protocol_name)

@@ -27,6 +27,7 @@ from evsynth.errors import StoreError
 from evsynth.models import Author, Chemical, CommentCorrection, MeshHeading, Record
 from evsynth.store.migrations import apply_migrations
 
+_BATCH = 500  # records per round of statements (a record key IN (...) list stays below SQLite's 999 parameters)
 SOURCE_RANK = {"pubmed": 4, "pubmed_xml": 3, "medline": 2, "ris": 1, "scopus_csv": 1}
 
 _FIELDS = (
@@ -44,12 +45,10 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    return value
+def _plain(value: Any) -> dict[str, Any]:
+    """A model dataclass as a dict, its fields in declared order (``json.dumps``' ``default``; it writes tuples
+    as lists itself)."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
 def record_key(record: Record, format_name: str) -> str:
@@ -64,15 +63,15 @@ def record_key(record: Record, format_name: str) -> str:
 
 def content_hash(record: Record) -> str:
     """Hash of everything a later stage reads from the record (not raw, not source)."""
-    data = {name: _plain(getattr(record, name)) for name in _FIELDS + _JSON_FIELDS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    data = {name: getattr(record, name) for name in _FIELDS + _JSON_FIELDS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_plain).encode()).hexdigest()
 
 
 def _row_values(record: Record, format_name: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(record, name) for name in _FIELDS}
     values["pmid"] = record.pmid or None
     for name in _JSON_FIELDS:
-        values[name] = json.dumps(_plain(getattr(record, name)), ensure_ascii=False)
+        values[name] = json.dumps(getattr(record, name), ensure_ascii=False, default=_plain)
     values.update(
         journal_medline=record.journal_medline or None,  # not in the content hash (see m006)
         record_key=record_key(record, format_name),
@@ -111,6 +110,9 @@ class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged)
 
 
 def _refuse_foreign(conn: sqlite3.Connection, name: str) -> None:
@@ -170,7 +172,11 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An explicit write transaction: all of it lands, or none of it (also on SIGKILL)."""
+        """An explicit write transaction: all of it lands, or none of it (also on SIGKILL). Inside another, it is
+        part of that one (an import of several files is one transaction of many writes)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -253,41 +259,60 @@ class Store:
 
         A stored record is overwritten only by a source at least as rich as the one
         it came from, and only if its content changed (``updated_run`` is then set).
+        ``records`` may be a stream: they are written in batches as they come, never all held.
         """
-        new = updated = unchanged = 0
+        total = UpsertResult()
         rank = SOURCE_RANK.get(format_name, 1)
         with self.transaction():
+            batch: dict[str, tuple[dict[str, Any], str]] = {}
             for record in records:
                 values = _row_values(record, format_name)
-                existing = self.conn.execute(
-                    "SELECT id, content_hash, source_rank FROM records WHERE record_key = ?",
-                    (values["record_key"],),
-                ).fetchone()
-                if existing is None:
-                    values["first_seen_run"] = run_id
-                    columns = ", ".join(values)
-                    marks = ", ".join(f":{name}" for name in values)
-                    cursor = self.conn.execute(f"INSERT INTO records ({columns}) VALUES ({marks})", values)
-                    record_id, is_new = int(cursor.lastrowid or 0), 1
-                    new += 1
-                else:
-                    record_id, is_new = existing["id"], 0
-                    if existing["content_hash"] != values["content_hash"] and rank >= existing["source_rank"]:
-                        values["updated_run"] = run_id
-                        values.pop("record_key")
-                        assignments = ", ".join(f"{name} = :{name}" for name in values)
-                        self.conn.execute(
-                            f"UPDATE records SET {assignments} WHERE id = :id", {**values, "id": record_id}
-                        )
-                        updated += 1
-                    else:
-                        unchanged += 1
-                self.conn.execute(
-                    "INSERT INTO run_records (run_id, record_id, source, is_new) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT DO UPDATE SET is_new = max(is_new, excluded.is_new)",
-                    (run_id, record_id, sighting or record.source, is_new),
-                )
-        return UpsertResult(new=new, updated=updated, unchanged=unchanged)
+                if values["record_key"] in batch or len(batch) >= _BATCH:  # a repeat is written after the first
+                    total = total + self._upsert_batch(list(batch.values()), run_id, rank)
+                    batch = {}
+                batch[values["record_key"]] = (values, sighting or record.source)
+            total = total + self._upsert_batch(list(batch.values()), run_id, rank)
+        return total
+
+    def _upsert_batch(self, batch: list[tuple[dict[str, Any], str]], run_id: int, rank: int) -> UpsertResult:
+        """Upsert rows with distinct record keys (inside the caller's transaction), with a sighting each."""
+        if not batch:
+            return UpsertResult()
+        existing = {
+            row["record_key"]: row
+            for row in self.conn.execute(
+                "SELECT id, record_key, content_hash, source_rank FROM records WHERE record_key IN "
+                f"({','.join('?' * len(batch))})",
+                [values["record_key"] for values, _ in batch],
+            )
+        }
+        inserts = [values for values, _ in batch if values["record_key"] not in existing]
+        if inserts:
+            columns = [*inserts[0], "first_seen_run"]
+            self.conn.executemany(
+                f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join(f':{name}' for name in columns)})",
+                ({**values, "first_seen_run": run_id} for values in inserts),
+            )
+        updates = []
+        for values, _ in batch:
+            row = existing.get(values["record_key"])
+            if row is not None and row["content_hash"] != values["content_hash"] and rank >= row["source_rank"]:
+                updates.append({**values, "updated_run": run_id, "id": row["id"]})
+        if updates:
+            names = [name for name in updates[0] if name not in ("record_key", "id")]
+            self.conn.executemany(
+                f"UPDATE records SET {', '.join(f'{name} = :{name}' for name in names)} WHERE id = :id", updates
+            )
+        self.conn.executemany(
+            "INSERT INTO run_records (run_id, record_id, source, is_new) "
+            "SELECT ?, id, ?, ? FROM records WHERE record_key = ? "
+            "ON CONFLICT DO UPDATE SET is_new = max(is_new, excluded.is_new)",
+            (
+                (run_id, source, int(values["record_key"] not in existing), values["record_key"])
+                for values, source in batch
+            ),
+        )
+        return UpsertResult(new=len(inserts), updated=len(updates), unchanged=len(batch) - len(inserts) - len(updates))
 
     def mark_seen(self, run_id: int, pmids: Iterable[str], source: str = "pubmed") -> int:
         """Record that ``run_id`` saw the stored records with these PMIDs; return how many."""
