@@ -86,9 +86,32 @@ def test_update_twice_second_is_nothing_new_with_few_requests(runner: CliRunner,
         assert store.runs("harvest")[-1]["status"] == "complete"
     (OUT / "report.html").unlink()
     third = _update(runner, server.url)
-    assert third.exit_code == 4 and "missing written again" in third.output, third.output
+    assert third.exit_code == 4 and "missing or changed written again" in third.output, third.output
     assert (OUT / "report.html").stat().st_size > 0  # (it names the run, so it is not byte-identical)
     assert _changes()["summary"]["new_records"] == 30  # still the last real update's changes
+
+
+def test_run_with_nothing_new_leaves_outputs_unless_one_was_changed(runner: CliRunner, server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(30))
+    run = ["run", PROTOCOL, "--eutils-url", server.url]
+    assert runner.invoke(cli, run).exit_code == 0
+    before = _outputs()
+    second = runner.invoke(cli, run)
+    assert second.exit_code == 0, second.output  # a run is no scheduler's update: nothing new is still success
+    assert second.output.strip().endswith("nothing new: every output left as it was")
+    assert _outputs() == before  # not one written again, not even with the same bytes
+    # an output edited by hand (or cut short) is noticed by its size or time, and the run writes every one again
+    with (OUT / "records.csv").open("a") as handle:
+        handle.write("a line a reviewer added\n")
+    third = runner.invoke(cli, run)
+    assert third.exit_code == 0 and "nothing new; outputs that were missing or changed written again" in third.output
+    assert (OUT / "records.csv").read_bytes() == before["records.csv"][0]
+    assert runner.invoke(cli, run).output.strip().endswith("nothing new: every output left as it was")
+    # a snapshot from before output stats were kept: a run writes the outputs again (and keeps their stats)
+    with Store.open(STORE, create=False) as store:
+        store.conn.execute("UPDATE snapshots SET outputs = NULL")
+    assert "wrote output/trd-pharmacogenomics/records.csv" in runner.invoke(cli, run).output
+    assert runner.invoke(cli, run).output.strip().endswith("nothing new: every output left as it was")
 
 
 def test_new_records_show_up_exactly_once_in_changes(runner: CliRunner, server_factory) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +143,27 @@ def write_mention_outputs(docs: list[Document], out_dir: Path) -> dict[str, Path
 
 
 KEY_OUTPUTS = ("records.csv", "run-manifest.json", "changes.json", "report.html")
+
+
+def output_stats(out_dir: Path, paths: Iterable[Path]) -> dict[str, list[int]]:
+    """``{name: [size, mtime_ns]}`` of outputs just written into ``out_dir``."""
+    stats = {}
+    for path in paths:
+        status = path.stat()
+        stats[path.relative_to(out_dir).as_posix()] = [status.st_size, status.st_mtime_ns]
+    return stats
+
+
+def outputs_current(out_dir: Path, written: dict[str, list[int]] | None) -> bool:
+    """Whether every output the last run wrote is still in ``out_dir``, unchanged (same size and modification
+    time); without its record (a snapshot from an older evsynth), whether the key outputs exist."""
+    if written is None:
+        return all((out_dir / name).is_file() for name in KEY_OUTPUTS)
+    try:
+        return all([(status := (out_dir / name).stat()).st_size, status.st_mtime_ns] == stat
+                   for name, stat in written.items())  # fmt: skip
+    except OSError:  # one is missing or cannot be read
+        return False
 
 
 def refresh_outputs(
@@ -275,9 +296,12 @@ def run_protocol(
                                            progress=progress, tagger=tagger, update=update,
                                            annotator=annotator, background=background)  # fmt: skip
         result.outputs = {name: out_dir / path.relative_to(stage) for name, path in result.outputs.items()}
+        stats = output_stats(out_dir, result.outputs.values())
         if snapshot is not None:
             # last, after every output: a run killed before this point is reported again in full by the next one
-            store.save_snapshot(*snapshot)
+            store.save_snapshot(*snapshot, outputs=stats)
+        elif result.unchanged and not result.skipped:  # the same review written again: these are its outputs now
+            store.set_snapshot_outputs(protocol.name, stats)
     except BaseException:
         with contextlib.suppress(sqlite3.Error):  # a store that cannot take the close must not hide the cause
             close_review_run(store, run.id, outcome="stopped", status="failed")
@@ -360,10 +384,11 @@ def _run_stages(
     digest = fingerprint(protocol, store, decisions_digest)
     previous = store.latest_snapshot(protocol.name)
     same = result.unchanged = previous is not None and previous["fingerprint"] == digest
-    if update and same and previous is not None:
-        missing = [name for name in KEY_OUTPUTS if not (out_dir / name).is_file()]
+    # nothing new, and the outputs are the files the last run wrote: they stay as they are (a snapshot from before
+    # output stats were kept: an update checks only that the key outputs exist, a run writes them again)
+    if same and previous is not None and (update or previous["outputs"] is not None):
         result.changes = previous["changes"]
-        if not missing:
+        if outputs_current(out_dir, previous["outputs"]):
             result.skipped = True
             store.update_run(harvested.run_id, manifest={**harvested.manifest, "outcome": "nothing new"})
             return result, None

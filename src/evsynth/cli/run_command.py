@@ -209,7 +209,8 @@ def _report_sources(log: Log, protocol: Protocol, result: RunResult) -> None:
 def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> None:
     _report_sources(log, protocol, result)
     if result.skipped:
-        log.info("done", "nothing new: every output left as it was", status="nothing_new", exit_code=NOTHING_NEW)
+        code = NOTHING_NEW if command == "update" else 0
+        log.info("done", "nothing new: every output left as it was", status="nothing_new", exit_code=code)
         return
     duplicates = sum(n for reason, n in result.duplicates.items() if reason != "primary")
     log.info(
@@ -259,7 +260,9 @@ def _report(log: Log, protocol: Protocol, result: RunResult, command: str) -> No
         log.info("output", f"wrote {path}", path=str(path))
     summary = (result.changes or {}).get("summary", {})
     if result.unchanged:
-        text = "nothing new" + ("; outputs that were missing written again" if result.rewrote_missing else "")
+        text = "nothing new" + (
+            "; outputs that were missing or changed written again" if result.rewrote_missing else ""
+        )
     else:
         text = "changes: " + (
             ", ".join(f"{summary[name]} {name.replace('_', ' ')}" for name in LISTS if summary.get(name)) or "none"

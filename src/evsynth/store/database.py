@@ -388,19 +388,44 @@ class Store:
 
     # -- snapshots -------------------------------------------------------------------------
 
-    def save_snapshot(self, protocol_name: str, run_id: int | None, fingerprint: str, state: Any, changes: Any) -> int:
-        """Keep what a run left the review as (``state``) and what it found changed (JSON-able)."""
+    def save_snapshot(
+        self,
+        protocol_name: str,
+        run_id: int | None,
+        fingerprint: str,
+        state: Any,
+        changes: Any,
+        outputs: dict[str, list[int]] | None = None,
+    ) -> int:
+        """Keep what a run left the review as (``state``), what it found changed (JSON-able) and the outputs it
+        wrote (``{name: [size, mtime_ns]}``)."""
 
         def pack(value: Any) -> bytes:
             return zlib.compress(json.dumps(value, sort_keys=True, separators=(",", ":")).encode(), 6)
 
         with self.transaction():
             cursor = self.conn.execute(
-                "INSERT INTO snapshots (protocol_name, run_id, created_at, fingerprint, state, changes) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (protocol_name, run_id, utc_now(), fingerprint, pack(state), pack(changes)),
+                "INSERT INTO snapshots (protocol_name, run_id, created_at, fingerprint, state, changes, outputs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    protocol_name,
+                    run_id,
+                    utc_now(),
+                    fingerprint,
+                    pack(state),
+                    pack(changes),
+                    None if outputs is None else json.dumps(outputs, sort_keys=True),
+                ),  # fmt: skip
             )
         return int(cursor.lastrowid or 0)
+
+    def set_snapshot_outputs(self, protocol_name: str, outputs: dict[str, list[int]]) -> None:
+        """Record the outputs written again for the protocol's last snapshot (``{name: [size, mtime_ns]}``)."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE snapshots SET outputs = ? WHERE id = (SELECT max(id) FROM snapshots WHERE protocol_name = ?)",
+                (json.dumps(outputs, sort_keys=True), protocol_name),
+            )
 
     def latest_snapshot(self, protocol_name: str) -> dict[str, Any] | None:
         """The last snapshot of this protocol, ``state`` and ``changes`` decoded; None before the first."""
@@ -412,6 +437,7 @@ class Store:
         data = dict(row)
         for name in ("state", "changes"):
             data[name] = json.loads(zlib.decompress(data[name]))
+        data["outputs"] = json.loads(data["outputs"]) if data["outputs"] else None
         return data
 
     def integrity_ok(self) -> bool:

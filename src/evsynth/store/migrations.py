@@ -231,6 +231,12 @@ def m007_annotations() -> str:
     """
 
 
+def m008_output_stats() -> str:
+    """The outputs a snapshot's run left, as JSON ``{name: [size, mtime_ns]}``: a run with nothing new leaves
+    them as they are only while every one is still the file that run wrote."""
+    return "ALTER TABLE snapshots ADD COLUMN outputs TEXT;"
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m001_initial", m001_initial),
     ("m002_screening", m002_screening),
@@ -239,6 +245,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("m005_review_runs", m005_review_runs),
     ("m006_journal_medline", m006_journal_medline),
     ("m007_annotations", m007_annotations),
+    ("m008_output_stats", m008_output_stats),
 )
 
 
