@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from tests.helpers import ROOT
 
 from evsynth.cli import cli
-from evsynth.errors import InputFileError
+from evsynth.errors import InputFileError, PubmedXMLError
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.formats.registry import detect_format, read_records
 from evsynth.models import Record
@@ -218,3 +218,62 @@ def test_nested_transaction_is_part_of_the_outer_one(db: Store) -> None:
         raise RuntimeError("late failure")
     assert db.count_records() == 0
     assert db.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def _rows(store: Store) -> list[tuple[Any, ...]]:
+    sql = "SELECT id, record_key, content_hash, title, authors FROM records ORDER BY id"
+    return [tuple(row) for row in store.conn.execute(sql)]
+
+
+@pytest.fixture
+def small_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes for any file, cut into documents of a few records."""
+    monkeypatch.setattr("evsynth.sources.imports.PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("evsynth.sources.parallel_xml.DOCUMENT_BYTES", 2_000)
+
+
+def test_import_in_worker_processes_stores_the_same_rows(tmp_path: Path, small_documents: None) -> None:
+    path = _xml_file(
+        tmp_path / "update.xml",
+        range(90000001, 90000121),
+        tail="<DeleteCitation><PMID Version='1'>90000005</PMID><PMID Version='1'>90000999</PMID></DeleteCitation>"
+        "</PubmedArticleSet>\n",
+    )
+    stores = {}
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"{workers}.sqlite") as store:
+            (result,) = import_files(store, [path], workers=workers)
+            assert (result.records, result.new, result.deleted) == (120, 120, 1)
+            stores[workers] = _rows(store)
+    assert stores[1] == stores[2] and len(stores[2]) == 120
+
+
+def test_import_in_workers_says_where_a_file_is_broken(tmp_path: Path, small_documents: None) -> None:
+    broken = _xml_file(tmp_path / "broken.xml", range(90000001, 90000101), tail="<PubmedArticle><MedlineCit")
+    errors = []
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"{workers}.sqlite") as store, pytest.raises(PubmedXMLError) as caught:
+            import_files(store, [broken], workers=workers)
+        errors.append(str(caught.value))
+        with Store.open(tmp_path / f"{workers}.sqlite") as store:
+            assert store.count_records() == 0
+    assert errors[0] == errors[1] and "malformed XML at line 103" in errors[1]
+
+
+def test_import_in_workers_survives_a_cut_inside_a_comment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An end tag inside a comment makes a cut there: that document does not parse, so the file is parsed whole."""
+    articles = [_article(pmid) for pmid in range(90000001, 90000031)]
+    articles[10] = articles[10].replace("</MedlineCitation>", "<!-- </PubmedArticle> --></MedlineCitation>")
+    text = "<?xml version='1.0'?>\n<PubmedArticleSet>\n" + "\n".join(articles) + "\n</PubmedArticleSet>\n"
+    path = tmp_path / "commented.xml"
+    path.write_text(text)
+    monkeypatch.setattr("evsynth.sources.imports.PARALLEL_MIN_BYTES", 0)
+    # the first block ends just after the commented end tag, so that is the last end tag it holds
+    monkeypatch.setattr("evsynth.sources.parallel_xml.DOCUMENT_BYTES", text.index("</PubmedArticle> -->") + 17)
+    stores = {}
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"{workers}.sqlite") as store:
+            (result,) = import_files(store, [path], workers=workers)
+            assert result.records == 30
+            stores[workers] = _rows(store)
+    assert stores[1] == stores[2]

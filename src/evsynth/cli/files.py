@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -43,6 +44,9 @@ from evsynth.store.runs import protocols
     default=None,
     help="Keep each PubMed XML record's XML in the store [default: the protocol's harvest.raw_xml, else no].",
 )
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes that parse a big PubMed XML file while this one stores it [default: one per CPU; "
+                   "1: parse here].")  # fmt: skip
 @WAIT_OPTION
 @LOG_JSON_OPTION
 @QUIET_OPTION
@@ -53,6 +57,7 @@ def import_command(
     format_name: str | None,
     protocol_path: Path | None,
     raw_xml: bool | None,
+    workers: int | None,
     wait: bool,
     log_json: bool,
     quiet: bool,
@@ -73,7 +78,13 @@ def import_command(
     with open_store(db_path, "import", wait=wait, log=log) as store:
         name = protocol.name if protocol else _only_protocol(store, db_path)
         results = import_files(
-            store, files, source=source, format_name=format_name, protocol_name=name, keep_raw=keep_raw
+            store,
+            files,
+            source=source,
+            format_name=format_name,
+            protocol_name=name,
+            keep_raw=keep_raw,
+            workers=workers or os.cpu_count() or 1,
         )
         duplicates = deduplicate(store)
         total = store.count_records()

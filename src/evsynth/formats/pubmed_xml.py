@@ -384,6 +384,58 @@ def iter_pubmed_xml(
             handle.close()
 
 
+_FIRST_RECORD = re.compile(rb"<(?:PubmedArticle|PubmedBookArticle|DeleteCitation)[\s>/]")
+_RECORD_ENDS = (b"</PubmedArticle>", b"</PubmedBookArticle>")
+_ROOT_OPEN = re.compile(rb"<([A-Za-z][\w.-]*)[^>]*>\s*$")
+
+
+def split_documents(source: Source, block_bytes: int = 8 << 20) -> Iterator[bytes]:
+    """The file as small PubMed XML documents of whole records, about ``block_bytes`` each, read a block at a time
+    (gunzipped when needed): the first document is the file's start, each later one the file's head (XML
+    declaration, DOCTYPE, root tag) before its records, every one but the last closed with the root's end tag.
+    Parsing them one by one yields the file's records in order, so they can be parsed in parallel.
+
+    A cut is made only just after a record's end tag. Should that tag stand inside a comment or CDATA section,
+    the documents on either side are not well-formed and their parser says so: a caller then parses the file
+    whole, which says whether the file itself is broken, and where.
+    """
+    stream, name, opened = _open(source)
+    try:
+        buffer = b""
+        head = b""
+        close = b""
+        first = True
+        while True:
+            data = stream.read(block_bytes)
+            buffer += data
+            if not close:
+                found = _FIRST_RECORD.search(buffer)
+                if found is None and data:
+                    continue
+                head = buffer[: found.start()] if found else buffer
+                root = _ROOT_OPEN.search(head)
+                close = b"</" + (root.group(1) if root else b"PubmedArticleSet") + b">\n"
+            if not data:  # the end of the file: the rest, with the file's own end tag
+                if buffer or first:
+                    yield buffer if first else head + buffer
+                return
+            cut = max(_after_last(buffer, end) for end in _RECORD_ENDS)
+            if cut > len(head if first else b""):
+                yield (buffer[:cut] if first else head + buffer[:cut]) + close
+                buffer, first = buffer[cut:], False
+    except (OSError, EOFError) as err:
+        raise PubmedXMLError(f"{name}: cannot read ({err})") from None
+    finally:
+        for handle in opened:
+            handle.close()
+
+
+def _after_last(data: bytes, tag: bytes) -> int:
+    """The offset just after the last ``tag`` in ``data``; -1 when there is none."""
+    at = data.rfind(tag)
+    return at + len(tag) if at >= 0 else -1
+
+
 def _refuse_entities(elem: Any, name: str) -> None:
     """PubMed XML never declares entities; a document that does is refused (XXE, entity tricks)."""
     dtd = elem.getroottree().docinfo.internalDTD

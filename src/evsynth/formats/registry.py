@@ -57,10 +57,15 @@ def read_pubmed_xml(path: Path, source: str, keep_raw: bool = False) -> FileCont
             found += 1
             yield record
         if not found and not deleted:
-            raise InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
+            raise no_records(path)
         deleted[:] = dict.fromkeys(p for p in deleted if p)
 
     return FileContents(records(), deleted)
+
+
+def no_records(path: Path) -> InputFileError:
+    """The error for a PubMed XML file without a record or a DeleteCitation."""
+    return InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
 
 
 def _records_only(read: Callable[[Path, str], list[Record]]) -> Callable[[Path, str, bool], FileContents]:

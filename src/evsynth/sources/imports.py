@@ -11,14 +11,15 @@ whole files instead, for a run that checks its imports before it harvests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from evsynth.errors import InputFileError
-from evsynth.formats.registry import detect_format, read_file
-from evsynth.models import Record
-from evsynth.store.database import Store, utc_now
+from evsynth.formats.registry import detect_format, no_records, read_file
+from evsynth.sources.parallel_xml import PARALLEL_MIN_BYTES, rows_in_workers
+from evsynth.store.database import Store, row_values, utc_now
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,28 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """An import file opened and checked, not yet stored: its records are a stream (PubMed XML is parsed as it is
-    stored) or, from :func:`load_files`, read already."""
+    """An import file opened and checked, not yet stored: its records, as store rows, are a stream (PubMed XML is
+    parsed as it is stored) or, from :func:`load_files`, read already."""
 
     path: Path
     format: str
     source: str
-    records: Iterable[Record]
+    rows: Iterable[dict[str, Any]]  # evsynth.store.database.row_values of each record
     digest: str
     deleted: Sequence[str] = ()  # PMIDs the file says PubMed deleted (complete once the records are read)
 
 
 def open_files(
-    paths: Iterable[Path], *, source: str | None = None, format_name: str | None = None, keep_raw: bool = False
+    paths: Iterable[Path],
+    *,
+    source: str | None = None,
+    format_name: str | None = None,
+    keep_raw: bool = False,
+    workers: int = 1,
 ) -> list[LoadedFile]:
     """Open every file: its format named and its SHA-256 taken (read in blocks); the records are read as they are
-    stored. ``keep_raw`` keeps each PubMed XML record's XML.
+    stored. ``keep_raw`` keeps each PubMed XML record's XML; with ``workers`` > 1 a big PubMed XML file is parsed
+    by that many processes (the same rows, in the same order).
 
     Raises:
         InputFileError: a file is missing, unreadable, empty or not in a format evsynth reads (RIS, MEDLINE and
@@ -60,11 +67,36 @@ def open_files(
     opened = []
     for path in paths:
         fmt = format_name or detect_format(path)
-        contents = read_file(path, format_name=fmt, source=source or fmt, keep_raw=keep_raw)
+        name = source or fmt
+        contents = read_file(path, format_name=fmt, source=name, keep_raw=keep_raw)
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        opened.append(LoadedFile(path, fmt, source or fmt, contents.records, digest, contents.deleted))
+        rows: Iterable[dict[str, Any]]
+        if fmt == "pubmed_xml" and workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+            deleted: list[str] = []
+            rows = _some_rows(
+                path,
+                rows_in_workers(
+                    path, source=name, format_name=fmt, keep_raw=keep_raw, workers=workers, deleted=deleted
+                ),
+                deleted,  # fmt: skip
+            )
+            opened.append(LoadedFile(path, fmt, name, rows, digest, deleted))
+            continue
+        rows = (row_values(record, fmt) for record in contents.records)
+        opened.append(LoadedFile(path, fmt, name, rows, digest, contents.deleted))
     return opened
+
+
+def _some_rows(path: Path, rows: Iterator[dict[str, Any]], deleted: list[str]) -> Iterator[dict[str, Any]]:
+    """``rows``, refused when the file has neither a record nor a DeleteCitation."""
+    found = 0
+    for row in rows:
+        found += 1
+        yield row
+    if not found and not deleted:
+        raise no_records(path)
+    deleted[:] = dict.fromkeys(p for p in deleted if p)
 
 
 def load_files(
@@ -77,7 +109,7 @@ def load_files(
         PubmedXMLError: a PubMed XML file is malformed or hostile.
     """
     return [
-        replace(item, records=list(item.records))
+        replace(item, rows=list(item.rows))
         for item in open_files(paths, source=source, format_name=format_name, keep_raw=keep_raw)
     ]
 
@@ -106,7 +138,8 @@ def store_files(
         for item in loaded:
             run_id = store.start_run("import", query=str(item.path), parent_run=parent_run,
                                      protocol_name=protocol_name)  # fmt: skip
-            outcome = store.upsert_records(item.records, run_id, format_name=item.format, sighting=item.source)
+            rows = ((row, item.source) for row in item.rows)
+            outcome = store.upsert_rows(rows, run_id, format_name=item.format)
             count = outcome.new + outcome.updated + outcome.unchanged
             store.add_import(run_id, str(item.path), item.source, item.format, item.digest, count)
             deleted = store.mark_deleted(run_id, item.deleted) if item.deleted else 0
@@ -125,8 +158,9 @@ def import_files(
     parent_run: int | None = None,
     protocol_name: str | None = None,
     keep_raw: bool = False,
+    workers: int = 1,
 ) -> list[ImportResult]:
     """Import each file as its own ``import`` run, streaming PubMed XML into the store. Every file is opened and
     checked first, and all are stored in one transaction, so one bad file leaves the store unchanged."""
-    opened = open_files(paths, source=source, format_name=format_name, keep_raw=keep_raw)
+    opened = open_files(paths, source=source, format_name=format_name, keep_raw=keep_raw, workers=workers)
     return store_files(store, opened, parent_run=parent_run, protocol_name=protocol_name)

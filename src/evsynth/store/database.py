@@ -67,7 +67,9 @@ def content_hash(record: Record) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=_plain).encode()).hexdigest()
 
 
-def _row_values(record: Record, format_name: str) -> dict[str, Any]:
+def row_values(record: Record, format_name: str) -> dict[str, Any]:
+    """The ``records`` row of ``record`` (JSON columns encoded, content hash taken), as :meth:`Store.upsert_rows`
+    takes it; pure, so a worker process can make rows for the store."""
     values: dict[str, Any] = {name: getattr(record, name) for name in _FIELDS}
     values["pmid"] = record.pmid or None
     for name in _JSON_FIELDS:
@@ -255,22 +257,28 @@ class Store:
     def upsert_records(
         self, records: Iterable[Record], run_id: int, *, format_name: str, sighting: str | None = None
     ) -> UpsertResult:
-        """Insert or update ``records`` and record that ``run_id`` saw them, in one transaction.
+        """Insert or update ``records`` and record that ``run_id`` saw them (as ``sighting``, else each record's
+        source), in one transaction. See :meth:`upsert_rows`."""
+        rows = ((row_values(record, format_name), sighting or record.source) for record in records)
+        return self.upsert_rows(rows, run_id, format_name=format_name)
+
+    def upsert_rows(self, rows: Iterable[tuple[dict[str, Any], str]], run_id: int, *, format_name: str) -> UpsertResult:
+        """Insert or update records given as (:func:`row_values`, sighting) and record that ``run_id`` saw them,
+        in one transaction.
 
         A stored record is overwritten only by a source at least as rich as the one
         it came from, and only if its content changed (``updated_run`` is then set).
-        ``records`` may be a stream: they are written in batches as they come, never all held.
+        ``rows`` may be a stream: they are written in batches as they come, never all held.
         """
         total = UpsertResult()
         rank = SOURCE_RANK.get(format_name, 1)
         with self.transaction():
             batch: dict[str, tuple[dict[str, Any], str]] = {}
-            for record in records:
-                values = _row_values(record, format_name)
+            for values, sighting in rows:
                 if values["record_key"] in batch or len(batch) >= _BATCH:  # a repeat is written after the first
                     total = total + self._upsert_batch(list(batch.values()), run_id, rank)
                     batch = {}
-                batch[values["record_key"]] = (values, sighting or record.source)
+                batch[values["record_key"]] = (values, sighting)
             total = total + self._upsert_batch(list(batch.values()), run_id, rank)
         return total
 
