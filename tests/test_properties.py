@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from tests.helpers import shared_tagger
 
 from evsynth.errors import PubmedXMLError
 from evsynth.formats.pubmed_xml import iter_pubmed_xml
+from evsynth.protocol.concepts import Concept
 from evsynth.tagger.tagger import sentence_starts
 from evsynth.testing.synthetic import FIRST_PMID, article_set, article_xml, generated_entry
 
@@ -136,3 +137,44 @@ def test_a_neutral_sentence_before_the_text_only_shifts_the_mentions(text: str) 
     alone = _check_spans(text)
     shifted = [(s - len(prefix), e - len(prefix), t, ty, i) for s, e, t, ty, i in _check_spans(prefix + text)]
     assert shifted == alone
+
+
+# -- text concepts: the anchored search finds what a plain search of the expressions finds -----------------------
+
+_TERM_WORDS = ["gene", "study", "rat", "men", "a", "case", "MDD", "SNP", "genotyp*", "expression", "expr*", "RNA",
+               "disease"]  # fmt: skip
+_TEXT_PIECES = [
+    "gene", "genes", "Gene", "GENE", "studies", "study", "rats", "ratio", "women", "men", "a", "case", "acase",
+    "MDD", "mdd", "SNPs", "genotyping", "expression", "rs1234", "rs12", "5-HTTLPR", "5-httlpr", "miR-29a",
+    "BDNF", "ı", "ſ", "İ", "\u212a", "_", "x", "1", "é", "caſe", "dıseases", "disease", "expr", "gene expression",
+]  # fmt: skip
+_JOINS = [" ", "", "-", "\u2013", "\t", "\u00a0", ", ", "(", ")", "/", "  "]
+
+
+@st.composite
+def _concepts(draw: st.DrawFn) -> Concept:
+    words = st.lists(st.sampled_from(_TERM_WORDS), min_size=1, max_size=3)
+    terms = draw(st.lists(words.map(lambda ws: " ".join(w.rstrip("*") for w in ws[:-1]) + " " + ws[-1]), max_size=5))
+    patterns = draw(
+        st.lists(
+            st.sampled_from([r"rs\d{3,}", r"5-HTTLPR", r"miR-?\d+[a-z]?", r"(?-i:[A-Z]{3,})\s+expression"]), max_size=2
+        )
+    )
+    assume(terms or patterns)
+    return Concept("c", terms=tuple(t.strip() for t in terms), patterns=tuple(patterns),
+                   case=draw(st.sampled_from(["auto", "sensitive", "insensitive"])))  # fmt: skip
+
+
+@given(_concepts(), st.lists(st.tuples(st.sampled_from(_TEXT_PIECES), st.sampled_from(_JOINS)), max_size=30))
+@example(Concept("c", terms=("case",)), [("x", " "), ("ca\u017fe", "")])  # IGNORECASE: long s is s
+@example(Concept("c", terms=("disease",)), [("d\u0131seases", "")])  # and dotless i is i
+@example(Concept("c", terms=("disease",)), [("\u0130", " "), ("disease", "")])  # a lower case one letter longer
+# a short anchor inside a longer one that starts before it: the search goes on past the first match found
+@example(Concept("c", terms=("gene expression", "expr*", "press*")), [("gene", " "), ("expression", "")])
+@settings(max_examples=400, deadline=None)
+def test_anchored_concept_search_is_a_plain_search(concept: Concept, pieces: list[tuple[str, str]]) -> None:
+    text = "".join(piece + join for piece, join in pieces)
+    plain = [m for m in (regex.search(text) for regex in concept._compiled) if m]
+    first = min(plain, key=lambda m: m.start(), default=None)  # the first expression's at a tie (min is stable)
+    expected = None if first is None else (first.start(), first.end(), "")
+    assert concept._first_match(text) == expected

@@ -8,7 +8,6 @@ evidence), and returns an :class:`~evsynth.protocol.concepts.Outcome`: True, Fal
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import fnmatch
 import re
@@ -59,11 +58,15 @@ def joined(outcomes: Any) -> tuple[Evidence, ...]:
 def values_leaf(
     field_name: str, wanted: list[str], missing: bool | None, get: Callable[[Record], list[str]]
 ) -> Predicate:
-    patterns = [w.casefold() for w in wanted]
+    folded_wanted = [w.casefold() for w in wanted]
+    exact = {p for p in folded_wanted if "*" not in p}
+    wildcards = [p for p in folded_wanted if "*" in p]
+    # the wildcards as one expression (fnmatch's own translation), tried once per value
+    wildcard = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in wildcards)) if wildcards else None
 
     def matches(value: str) -> bool:
         folded = value.casefold()
-        return any(fnmatch.fnmatchcase(folded, p) if "*" in p else folded == p for p in patterns)
+        return folded in exact or (wildcard is not None and wildcard.match(folded) is not None)
 
     def run(record: Record, cache: dict[str, Outcome], name: str) -> Outcome:
         values = get(record)
@@ -136,7 +139,7 @@ def text_leaf(concept: Concept) -> Predicate:
         found = cache.get(concept.name)
         if found is None:
             found = cache[concept.name] = concept.search(record)
-        return Outcome(found.value, tuple(dataclasses.replace(e, criterion=name) for e in found.evidence))
+        return Outcome(found.value, tuple(Evidence(name, e.field, e.value, e.start, e.end) for e in found.evidence))
 
     return run
 
