@@ -9,6 +9,7 @@ evidence), and returns an :class:`~evsynth.protocol.concepts.Outcome`: True, Fal
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import fnmatch
 import re
 from collections.abc import Callable
@@ -64,6 +65,7 @@ def values_leaf(
     # the wildcards as one expression (fnmatch's own translation), tried once per value
     wildcard = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in wildcards)) if wildcards else None
 
+    @functools.lru_cache(maxsize=1 << 16)  # a vocabulary: MeSH headings, publication types, languages
     def matches(value: str) -> bool:
         folded = value.casefold()
         return folded in exact or (wildcard is not None and wildcard.match(folded) is not None)
