@@ -9,8 +9,8 @@ evidence), and returns an :class:`~evsynth.protocol.concepts.Outcome`: True, Fal
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import fnmatch
+import functools
 import re
 from collections.abc import Callable
 from typing import Any

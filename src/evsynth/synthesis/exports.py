@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,14 @@ import networkx as nx
 from evsynth.errors import EvsynthError
 from evsynth.fileio import atomic_writer
 from evsynth.synthesis.graph import gc_paused
-from evsynth.synthesis.graph_formats import to_cx2, to_cytoscape_json, write_graphml, write_sif, write_xgmml
+from evsynth.synthesis.graph_formats import (
+    to_cx2,
+    to_cytoscape_json,
+    write_graphml,
+    write_json,
+    write_sif,
+    write_xgmml,
+)
 
 Positions = dict[str, tuple[float, float]]
 
@@ -56,23 +62,18 @@ def _sif(graph: nx.Graph, path: Path, positions: Positions | None) -> list[Path]
     return [path, nodes_path, edges_path]
 
 
-def _json(document: object, handle: IO[str]) -> None:
-    # json.dumps runs in C; json.dump streams through Python and is several times slower here
-    handle.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
-
-
 GRAPH_FORMATS: dict[str, GraphFormat] = {
     fmt.name: fmt
     for fmt in (
         GraphFormat("cx2", ".cx2", "Cytoscape CX2 (NDEx), with the layout and a style",
-                    _one_file(lambda g, pos, h: _json(to_cx2(g, pos), h))),
+                    _one_file(lambda g, pos, h: write_json(to_cx2(g, pos, streamed=True), h))),
         GraphFormat("graphml", ".graphml", "GraphML (Cytoscape, Gephi, yEd, networkx); lists joined by a vertical bar",
                     _one_file(lambda g, pos, h: write_graphml(g, h))),
         GraphFormat("sif", ".sif", "SIF edges plus node and edge attribute tables (.nodes.tsv, .edges.tsv)", _sif),
         GraphFormat("xgmml", ".xgmml", "XGMML (Cytoscape's XML), with list attributes",
                     _one_file(lambda g, pos, h: write_xgmml(g, h))),
         GraphFormat("json", ".cyjs", "Cytoscape.js JSON (cytoscape.js, Cytoscape, networkx)",
-                    _one_file(lambda g, pos, h: _json(to_cytoscape_json(g), h))),
+                    _one_file(lambda g, pos, h: write_json(to_cytoscape_json(g, streamed=True), h))),
     )
 }  # fmt: skip
 

@@ -9,8 +9,10 @@ to a temporary file and renamed into place.
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -98,8 +100,11 @@ def _node_ids(graph: nx.Graph) -> dict[str, int]:
     return {key: number for number, key in enumerate(graph)}
 
 
-def to_cx2(graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = None) -> list[dict[str, Any]]:
-    """The graph as a CX2 document (a list of aspects) with typed declarations and a default style."""
+def to_cx2(
+    graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = None, *, streamed: bool = False
+) -> list[dict[str, Any]]:
+    """The graph as a CX2 document (a list of aspects) with typed declarations and a default style; ``streamed``:
+    its nodes and edges are made as :func:`write_json` writes them."""
     node_types = attribute_types(dict(d, evsynth_id="") for _, d in graph.nodes(data=True))
     edge_types = attribute_types(dict(d, interaction="") for _, _, d in graph.edges(data=True))
     edge_types.pop("relation", None)
@@ -111,20 +116,25 @@ def to_cx2(graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = N
         "generator": "evsynth",
     }
     ids = _node_ids(graph)
-    nodes = []
-    for key, data in graph.nodes(data=True):
-        node: dict[str, Any] = {
-            "id": ids[key],
-            "v": {"evsynth_id": key, **{k: _value(v, node_types[k]) for k, v in data.items()}},
-        }
-        if positions and key in positions:
-            node["x"], node["y"] = round(positions[key][0], 2), round(positions[key][1], 2)
-        nodes.append(node)
-    edges = []
-    for number, (a, b, data) in enumerate(graph.edges(data=True)):
-        values = {k: _value(v, edge_types[k]) for k, v in data.items() if k != "relation"}
-        values["interaction"] = data.get("relation", "")
-        edges.append({"id": number, "s": ids[a], "t": ids[b], "v": values})
+
+    def node_items() -> Iterator[dict[str, Any]]:
+        for key, data in graph.nodes(data=True):
+            node: dict[str, Any] = {
+                "id": ids[key],
+                "v": {"evsynth_id": key, **{k: _value(v, node_types[k]) for k, v in data.items()}},
+            }
+            if positions and key in positions:
+                node["x"], node["y"] = round(positions[key][0], 2), round(positions[key][1], 2)
+            yield node
+
+    def edge_items() -> Iterator[dict[str, Any]]:
+        for number, (a, b, data) in enumerate(graph.edges(data=True)):
+            values = {k: _value(v, edge_types[k]) for k, v in data.items() if k != "relation"}
+            values["interaction"] = data.get("relation", "")
+            yield {"id": number, "s": ids[a], "t": ids[b], "v": values}
+
+    nodes = Streamed(node_items()) if streamed else list(node_items())
+    edges = Streamed(edge_items()) if streamed else list(edge_items())
     declarations = {
         "networkAttributes": {k: {"d": _kind(v)} for k, v in net.items()},
         "nodes": {k: {"d": t} for k, t in sorted(node_types.items())},
@@ -136,8 +146,8 @@ def to_cx2(graph: nx.Graph, positions: dict[str, tuple[float, float]] | None = N
             "metaData": [
                 {"name": "attributeDeclarations", "elementCount": 1},
                 {"name": "networkAttributes", "elementCount": 1},
-                {"name": "nodes", "elementCount": len(nodes)},
-                {"name": "edges", "elementCount": len(edges)},
+                {"name": "nodes", "elementCount": graph.number_of_nodes()},
+                {"name": "edges", "elementCount": graph.number_of_edges()},
                 {"name": "visualProperties", "elementCount": 1},
             ]
         },
@@ -377,16 +387,71 @@ def write_xgmml(graph: nx.Graph, handle: IO[str]) -> None:
     handle.write("</graph>\n")
 
 
-def to_cytoscape_json(graph: nx.Graph) -> dict[str, Any]:
-    """Cytoscape.js JSON (``.cyjs``): ``{"data": ..., "elements": {"nodes": [...], "edges": [...]}}``."""
+def to_cytoscape_json(graph: nx.Graph, *, streamed: bool = False) -> dict[str, Any]:
+    """Cytoscape.js JSON (``.cyjs``): ``{"data": ..., "elements": {"nodes": [...], "edges": [...]}}``; ``streamed``:
+    its nodes and edges are made as :func:`write_json` writes them."""
+    # "value" repeats the id for networkx's cytoscape_graph reader
+    nodes = ({"data": {"id": key, "value": key, **data}} for key, data in graph.nodes(data=True))
+    edges = (
+        {"data": {"id": f"e{n}", "source": a, "target": b, "interaction": data.get("relation", ""), **data}}
+        for n, (a, b, data) in enumerate(graph.edges(data=True))
+    )
     return {
         "data": {k: v for k, v in graph.graph.items() if isinstance(v, str | int | float)},
         "elements": {
-            # "value" repeats the id for networkx's cytoscape_graph reader
-            "nodes": [{"data": {"id": key, "value": key, **data}} for key, data in graph.nodes(data=True)],
-            "edges": [
-                {"data": {"id": f"e{n}", "source": a, "target": b, "interaction": data.get("relation", ""), **data}}
-                for n, (a, b, data) in enumerate(graph.edges(data=True))
-            ],
+            "nodes": Streamed(nodes) if streamed else list(nodes),
+            "edges": Streamed(edges) if streamed else list(edges),
         },
     }
+
+
+class Streamed:
+    """A list in a document for :func:`write_json` whose items are made as they are written, never all held."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+_STREAM_CHUNK = 2000  # items a json.dumps call: C speed, a bounded string
+
+
+def write_json(document: Any, handle: IO[str]) -> None:
+    """Write ``document`` as compact JSON (what ``json.dumps(document, ensure_ascii=False, separators=(",", ":"))``
+    gives), a :class:`Streamed` list inside it a chunk of items at a time. ``json.dumps`` runs in C; ``json.dump``
+    streams through Python and is several times slower here."""
+    if isinstance(document, Streamed):
+        handle.write("[")
+        items = iter(document.items)
+        separator = ""
+        while chunk := list(itertools.islice(items, _STREAM_CHUNK)):
+            handle.write(separator + ",".join(map(_dumps, chunk)))
+            separator = ","
+        handle.write("]")
+    elif isinstance(document, dict) and _holds_stream(document):
+        handle.write("{")
+        for number, (key, value) in enumerate(document.items()):
+            handle.write(("," if number else "") + _dumps(key) + ":")
+            write_json(value, handle)
+        handle.write("}")
+    elif isinstance(document, list) and _holds_stream(document):
+        handle.write("[")
+        for number, value in enumerate(document):
+            handle.write("," if number else "")
+            write_json(value, handle)
+        handle.write("]")
+    else:
+        handle.write(_dumps(document))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _holds_stream(value: Any) -> bool:
+    if isinstance(value, Streamed):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_stream(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_stream(v) for v in value)
+    return False
