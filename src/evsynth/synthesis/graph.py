@@ -49,9 +49,11 @@ SENTENCE_WEIGHT, ABSTRACT_WEIGHT, REVIEW_FACTOR = 1.0, 0.5, 0.5
 
 @dataclass(slots=True)
 class _Edge:
+    # record numbers in increasing order, each once (lists: a graph of 100,000 records has millions of them,
+    # and a set costs five times the memory of a list)
     relation: str
-    records: set[int] = field(default_factory=set)
-    sentence_records: set[int] = field(default_factory=set)
+    records: list[int] = field(default_factory=list)
+    sentence_records: list[int] = field(default_factory=list)
     evidence: list[tuple[int, int]] = field(default_factory=list)  # (record index, sentence index)
 
 
@@ -267,7 +269,8 @@ class _Collector:
                 pair = (min(variant, gene), max(variant, gene))
                 edge = self.edges.get(pair) or self.edges.setdefault(pair, _Edge("variant_of"))
                 edge.relation = "variant_of"
-                edge.records.add(number)
+                if not edge.records or edge.records[-1] != number:  # records come in order
+                    edge.records.append(number)
 
     def _add_co_mentions(self, number: int, by_sentence: dict[int, set[str]]) -> None:
         edges = self.edges
@@ -276,12 +279,13 @@ class _Collector:
             found = edges.get((a, b))
             if found is None:
                 found = edges[(a, b)] = _Edge("co-mention")
-            found.records.add(number)
+            if not found.records or found.records[-1] != number:  # a variant_of link may have noted it
+                found.records.append(number)
         for sentence, members in by_sentence.items():
             for a, b in combinations(sorted(members), 2):
                 edge = edges[(a, b)]
-                if number not in edge.sentence_records:
-                    edge.sentence_records.add(number)
+                if not edge.sentence_records or edge.sentence_records[-1] != number:
+                    edge.sentence_records.append(number)
                     if len(edge.evidence) < MAX_EVIDENCE:
                         edge.evidence.append((number, sentence))
 
@@ -293,7 +297,7 @@ class _Collector:
                 targets = [self._auto_module(str(attrs["family"]))]
             for module_id in targets:
                 edge = self.edges.setdefault((key, f"module:{module_id}"), _Edge("member_of"))
-                edge.records |= self.node_records[key]
+                edge.records = sorted(self.node_records[key].union(edge.records))
                 self.node_records[f"module:{module_id}"] |= self.node_records[key]
 
     def _auto_module(self, stem: str) -> str:
@@ -324,26 +328,28 @@ class _Summaries:
             for kind in kinds:
                 mask |= 1 << bit_of.setdefault("m" + kind, len(bit_of))
             self.masks.append(mask)
-        self.label_of = sorted(bit_of, key=bit_of.__getitem__)
+        # each bit's (kind, name): the names made once, shared by every list they are in
+        self.label_of = [(label[0], label[1:]) for label in sorted(bit_of, key=bit_of.__getitem__)]
         self.decoded: dict[int, tuple[list[str], list[str]]] = {}
 
     def _decode(self, mask: int) -> tuple[list[str], list[str]]:
         if mask not in self.decoded:
             labels = [self.label_of[i] for i in range(mask.bit_length()) if mask >> i & 1]
             self.decoded[mask] = (
-                sorted(x[1:] for x in labels if x[0] == "t"),
-                sorted(x[1:] for x in labels if x[0] == "m"),
+                sorted(name for kind, name in labels if kind == "t"),
+                sorted(name for kind, name in labels if kind == "m"),
             )
         return self.decoded[mask]
 
-    def __call__(self, numbers: set[int]) -> dict[str, Any]:
+    def __call__(self, numbers: Iterable[int]) -> dict[str, Any]:
         ordered = sorted(numbers)
         treatments, modalities = self._decode(reduce(or_, map(self.masks.__getitem__, ordered), 0))
         return {
             "pmids": list(map(self.keys.__getitem__, ordered)),
             "n_records": len(ordered),
-            "treatments": list(treatments),
-            "modalities": list(modalities),
+            # one list for every node and edge with the same treatments (hundreds of thousands of edges share a few)
+            "treatments": treatments,
+            "modalities": modalities,
         }
 
 
@@ -353,20 +359,26 @@ class _SentenceTexts:
     def __init__(self, records: list[EvidenceRecord]) -> None:
         self.records = records
         self.texts: dict[int, tuple[str, list[int]]] = {}
+        self.said: dict[tuple[int, int], str] = {}
 
     def __call__(self, number: int, sentence: int) -> str:
+        # one string for each record's sentence, however many edges it is the evidence of
+        if (said := self.said.get((number, sentence))) is not None:
+            return said
         if number not in self.texts:
             self.texts[number] = (self.records[number].text, sentence_starts(self.records[number].text))
         text, starts = self.texts[number]
         end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
-        return f"{self.records[number].key}: {text[starts[sentence] : end].strip()}" if sentence < len(starts) else ""
+        said = f"{self.records[number].key}: {text[starts[sentence] : end].strip()}" if sentence < len(starts) else ""
+        self.said[number, sentence] = said
+        return said
 
 
 def _score(edge: _Edge, reviews: set[int]) -> float:
     """See the module docstring: sentence records count SENTENCE_WEIGHT, others ABSTRACT_WEIGHT, reviews less."""
     n, n_sentence = len(edge.records), len(edge.sentence_records)
-    rev = len(edge.records & reviews) if reviews else 0
-    rev_sentence = len(edge.sentence_records & reviews) if rev else 0
+    rev = len(reviews.intersection(edge.records)) if reviews else 0
+    rev_sentence = len(reviews.intersection(edge.sentence_records)) if rev else 0
     discount = 1.0 - REVIEW_FACTOR
     weight = SENTENCE_WEIGHT * (n_sentence - rev_sentence * discount) + ABSTRACT_WEIGHT * (
         (n - n_sentence) - (rev - rev_sentence) * discount
