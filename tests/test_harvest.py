@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -60,6 +62,23 @@ def test_harvest_keeps_raw_xml_only_when_the_protocol_says(server_factory, tmp_p
             assert store.raw_xml(pmid).startswith(b"<PubmedArticle") if raw_xml else store.raw_xml(pmid) == b""
     with pytest.raises(ProtocolError, match=r"p.yaml: harvest.raw_xml: 'yes' must be true or false"):
         _protocol(tmp_path, raw_xml="yes")  # type: ignore[arg-type]
+
+
+def test_harvest_asks_for_the_next_batch_while_it_stores_one(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(make_corpus(200))
+    efetches_when_stored: list[int] = []
+    store_batch = db.upsert_records
+
+    def slow_store(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a store busy with this batch: the next one's request goes out meanwhile
+        efetches_when_stored.append(sum(1 for endpoint, _ in server.corpus.requests if endpoint == "efetch.fcgi"))
+        return store_batch(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "upsert_records", slow_store)
+        result = harvest(_protocol(tmp_path, batch=50), db, fast_client(server.url))
+    assert result.fetched == 200 and db.count_records() == 200
+    assert efetches_when_stored == [2, 3, 4, 4]  # batch k stored once k + 1 was asked for; the last has none after
 
 
 def test_harvest_splits_windows_until_slices_fit(server_factory, db: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

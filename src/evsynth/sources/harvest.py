@@ -24,6 +24,7 @@ import platform
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -376,34 +377,58 @@ def _now() -> str:
 def _fetch(
     client: EUtils, store: Store, run_id: int, pmids: list[str], size: int, report: Progress, *, raw_xml: bool
 ) -> tuple[int, list[str]]:
-    """Fetch ``pmids`` in POST batches, one transaction per batch (keeping each record's XML with ``raw_xml``)."""
+    """Fetch ``pmids`` in POST batches, one transaction per batch (keeping each record's XML with ``raw_xml``).
+
+    The next batch is asked for while this one is stored, by one fetching thread that makes every request in
+    turn: on a busy machine the requests keep to the rate limit's pace instead of waiting for the store too.
+    """
     parse = parse_efetch_raw if raw_xml else parse_efetch
+    batches = list(_batched(pmids, size))
     fetched = 0
     not_returned: list[str] = []
     report("fetch", 0, len(pmids))
-    for batch in _batched(pmids, size):
-        records = client.efetch(batch, parse)
-        wanted = set(batch)
+    fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evsynth-efetch")
+    try:
+
+        def ask(ids: list[str]) -> Future[list[Record]]:
+            return fetcher.submit(client.efetch, ids, parse)
+
+        upcoming = ask(batches[0]) if batches else None
+        for number, batch in enumerate(batches):
+            assert upcoming is not None
+            records = upcoming.result()
+            upcoming = ask(batches[number + 1]) if number + 1 < len(batches) else None
+            keep, missing = _wanted(batch, records, lambda ids: ask(ids).result())
+            not_returned += missing
+            store.upsert_records(keep, run_id, format_name="pubmed", sighting="pubmed")
+            fetched += len(keep)
+            report("fetch", fetched + len(not_returned), len(pmids))
+    finally:
+        fetcher.shutdown(wait=False, cancel_futures=True)  # a failure: the request under way is not waited for
+    return fetched, not_returned
+
+
+def _wanted(
+    batch: list[str], records: list[Record], ask_again: Callable[[list[str]], list[Record]]
+) -> tuple[list[Record], list[str]]:
+    """The records of an efetch answer that were asked for, and the PMIDs it did not return (asked once more)."""
+    wanted = set(batch)
+    keep = [r for r in records if r.pmid in wanted]
+    if records and not keep:  # an answer, but about other records: asked once more, then refused
+        records = ask_again(batch)
         keep = [r for r in records if r.pmid in wanted]
-        if records and not keep:  # an answer, but about other records: asked once more, then refused
-            records = client.efetch(batch, parse)
-            keep = [r for r in records if r.pmid in wanted]
-            if records and not keep:
-                others = ", ".join(sorted({r.pmid for r in records})[:3])
-                raise EutilsError(
-                    f"efetch answered {len(batch)} PMIDs ({batch[0]} ...) with other records ({others} ...); "
-                    "what was fetched before is stored, run again to resume"
-                )
+        if records and not keep:
+            others = ", ".join(sorted({r.pmid for r in records})[:3])
+            raise EutilsError(
+                f"efetch answered {len(batch)} PMIDs ({batch[0]} ...) with other records ({others} ...); "
+                "what was fetched before is stored, run again to resume"
+            )
+    returned = {r.pmid for r in keep}
+    missing = [p for p in batch if p not in returned]
+    if missing and len(missing) < len(batch):
+        # A partial answer is retried once for the missing ids before they are reported.
+        still_wanted = set(missing)
+        keep += [r for r in ask_again(missing) if r.pmid in still_wanted]
         returned = {r.pmid for r in keep}
         missing = [p for p in batch if p not in returned]
-        if missing and len(missing) < len(batch):
-            # A partial answer is retried once for the missing ids before they are reported.
-            still_wanted = set(missing)
-            keep += [r for r in client.efetch(missing, parse) if r.pmid in still_wanted]
-            returned = {r.pmid for r in keep}
-            missing = [p for p in batch if p not in returned]
-        not_returned += missing
-        store.upsert_records(keep, run_id, format_name="pubmed", sighting="pubmed")
-        fetched += len(keep)
-        report("fetch", fetched + len(not_returned), len(pmids))
-    return fetched, not_returned
+    return keep, missing
