@@ -273,7 +273,11 @@ def test_the_demo_with_pubtator3_builds_the_graph_from_merged_mentions(tmp_path:
     with sqlite3.connect(out / "evsynth.sqlite") as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM annotation_docs GROUP BY status").fetchall())
         assert statuses == {"annotated": 34, "unknown": 1}
-    # a second run asks PubTator3 nothing: every record has its answer (the unknown one is asked again in a week)
+    # a second run with nothing new stops after the harvest; one that writes the outputs again (one was deleted)
+    # asks PubTator3 nothing: every record has its answer (the unknown one is asked again in a week)
+    again = _run(runner, *_demo_args(_pubtator3_protocol(tmp_path), out))
+    assert again.endswith("nothing new: every output left as it was\n") and "pubtator3" not in again
+    (out / "report.html").unlink()
     again = _run(runner, *_demo_args(_pubtator3_protocol(tmp_path), out))
     assert "pubtator3: 0 records annotated, 35 kept from before\n" in again
 

@@ -112,9 +112,11 @@ def test_run_tags_included_records_once(runner: CliRunner, tmp_path: Path) -> No
             assert line["text"][entity["start"] : entity["end"]] == entity["text"]  # type: ignore[index]
     assert (out / "mentions.pubtator").read_text().count("|t|") == len(lines)
     assert len(json.loads((out / "mentions.bioc.json").read_text())["documents"]) == len(lines)
+    (out / "mentions.jsonl").unlink()  # so that the second run goes through the stages (nothing else is new)
     again = runner.invoke(cli, ["run", PROTOCOL, "--replay", CASSETTE])
     assert again.exit_code == 0, again.output
     assert f"(0 tagged now, {len(lines)} unchanged)" in again.output
+    assert _lines(out / "mentions.jsonl") == lines
 
 
 def test_corpus_measures_hold() -> None:

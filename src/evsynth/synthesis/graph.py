@@ -407,7 +407,9 @@ def _build_graph(
         if key in node_records:
             about = {"name": module.name, "kind": module.kind, "module": module_id, "sources": list(module.sources)}
             graph.add_node(key, type="module", **about, origin=module.origin, **summary(node_records[key]))
-    for (a, b), edge in collected.edges.items():
+    edges = collected.edges
+    for a, b in list(edges):  # in order; each edge's record lists are let go as it enters the graph
+        edge = edges.pop((a, b))
         graph.add_edge(
             a,
             b,
