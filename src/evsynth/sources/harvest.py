@@ -393,11 +393,10 @@ def _fetch(
         def ask(ids: list[str]) -> Future[list[Record]]:
             return fetcher.submit(client.efetch, ids, parse)
 
-        upcoming = ask(batches[0]) if batches else None
+        asked = [ask(batch) for batch in batches[:1]]
         for number, batch in enumerate(batches):
-            assert upcoming is not None
-            records = upcoming.result()
-            upcoming = ask(batches[number + 1]) if number + 1 < len(batches) else None
+            records = asked.pop().result()
+            asked += [ask(following) for following in batches[number + 1 : number + 2]]
             keep, missing = _wanted(batch, records, lambda ids: ask(ids).result())
             not_returned += missing
             store.upsert_records(keep, run_id, format_name="pubmed", sighting="pubmed")
