@@ -68,23 +68,19 @@ def open_files(
     for path in paths:
         fmt = format_name or detect_format(path)
         name = source or fmt
-        contents = read_file(path, format_name=fmt, source=name, keep_raw=keep_raw)
+        rows: Iterable[dict[str, Any]]
+        deleted: Sequence[str]
+        if fmt == "pubmed_xml" and workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+            gone: list[str] = []  # filled as the workers' documents come back
+            parsed = rows_in_workers(path, source=name, format_name=fmt, keep_raw=keep_raw, workers=workers,
+                                     deleted=gone)  # fmt: skip
+            rows, deleted = _some_rows(path, parsed, gone), gone
+        else:
+            contents = read_file(path, format_name=fmt, source=name, keep_raw=keep_raw)
+            rows, deleted = (row_values(record, fmt) for record in contents.records), contents.deleted
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        rows: Iterable[dict[str, Any]]
-        if fmt == "pubmed_xml" and workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
-            deleted: list[str] = []
-            rows = _some_rows(
-                path,
-                rows_in_workers(
-                    path, source=name, format_name=fmt, keep_raw=keep_raw, workers=workers, deleted=deleted
-                ),
-                deleted,  # fmt: skip
-            )
-            opened.append(LoadedFile(path, fmt, name, rows, digest, deleted))
-            continue
-        rows = (row_values(record, fmt) for record in contents.records)
-        opened.append(LoadedFile(path, fmt, name, rows, digest, contents.deleted))
+        opened.append(LoadedFile(path, fmt, name, rows, digest, deleted))
     return opened
 
 
