@@ -26,6 +26,7 @@ enough to rule a concept out (``missing_abstract: false`` turns that off).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,6 +113,18 @@ def pattern_anchor(pattern: str) -> str | None:
     if pattern[literal.end() : literal.end() + 1] in ("?", "*", "{"):  # the last character may be absent
         text = text[:-1]
     return text.lower() or None
+
+
+@functools.lru_cache(maxsize=16)  # a record's title and abstract, asked for by each of the protocol's concepts
+def _anchor_form(text: str) -> str | None:
+    """``text`` in lower case, as anchors are looked for in it (with the two letters IGNORECASE folds that
+    str.lower does not); None when its lower case is not letter for letter (U+0130), so offsets would not agree."""
+    folded = text.lower()
+    if len(folded) != len(text):
+        return None
+    if "\u0131" in folded or "\u017f" in folded:
+        folded = folded.translate(_ASCII_FOLD)
+    return folded
 
 
 def _anchor_automaton(terms: tuple[str, ...], patterns: tuple[str, ...]) -> Any:
@@ -213,17 +226,16 @@ class Concept:
         pass stops once no later anchor can start before the match found. A pattern without an anchor adds where
         its own leftmost match starts (the leftmost match of the whole cannot be one of its later ones).
         """
-        folded = text.lower()
-        if self._anchors is None or len(folded) != len(text):  # each expression searches the whole text
+        folded = _anchor_form(text) if self._anchors is not None else None
+        if folded is None:  # each expression searches the whole text
             matches = [m for m in (regex.search(text) for regex in self._compiled) if m]
             first = min(matches, key=lambda m: m.start(), default=None)
             return None if first is None else (first.start(), first.end(), "")
-        if "\u0131" in folded or "\u017f" in folded:
-            folded = folded.translate(_ASCII_FOLD)
         best: tuple[int, int, str] | None = None
-        for start in sorted(m.start() for regex in self._unanchored if (m := regex.search(text))):
-            if best := self._match_at(text, start):
-                break
+        if self._unanchored:
+            for start in sorted(m.start() for regex in self._unanchored if (m := regex.search(text))):
+                if best := self._match_at(text, start):
+                    break
         for end, length in self._anchors.iter(folded):
             start = end - length + 1
             if best is not None and start >= best[0]:

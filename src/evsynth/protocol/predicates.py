@@ -85,10 +85,25 @@ def values_leaf(
 
 
 def mesh_values(major: bool) -> Callable[[Record], list[str]]:
+    """A record's MeSH names and UIs (of major topics only, with ``major``), for a criterion on them."""
+    return _MESH_VALUES[major]
+
+
+def _mesh_getter(major: bool) -> Callable[[Record], list[str]]:
+    # the record asked about last and its values (one tuple, replaced whole): every MeSH criterion asks in turn
+    last: list[tuple[Record | None, list[str]]] = [(None, [])]
+
     def get(record: Record) -> list[str]:
-        return [v for m in record.mesh if m.major or not major for v in (m.name, m.ui)]
+        asked, values = last[0]
+        if asked is not record:
+            values = [v for m in record.mesh if m.major or not major for v in (m.name, m.ui)]
+            last[0] = (record, values)
+        return values
 
     return get
+
+
+_MESH_VALUES = {major: _mesh_getter(major) for major in (False, True)}
 
 
 def partial_date_range(text: str) -> tuple[dt.date, dt.date] | None:
