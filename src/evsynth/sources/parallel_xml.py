@@ -50,10 +50,7 @@ def rows_in_workers(
         PubmedXMLError: the file is malformed or hostile (found by parsing the rest of it here).
     """
     done = 0
-    # workers forked from a fresh server process that imported the parser once (a fork of this process would copy
-    # the store's connection and any thread; a spawned worker would import the command line again)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])
+    context = multiprocessing.get_context("spawn")  # a fork would copy the store's connection and any thread
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: deque[Future[tuple[list[Row], list[str]]]] = deque()
