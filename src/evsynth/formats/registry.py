@@ -9,9 +9,10 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from evsynth.errors import InputFileError
 from evsynth.fileio import read_input_bytes
@@ -20,6 +21,8 @@ from evsynth.formats.pubmed_xml import iter_pubmed_xml
 from evsynth.formats.ris import read_ris
 from evsynth.formats.scopus import read_scopus_csv
 from evsynth.models import Record
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,22 +53,21 @@ def read_pubmed_xml(path: Path, source: str, keep_raw: bool = False) -> FileCont
         PubmedXMLError: it is malformed or hostile.
     """
     deleted: list[str] = []
-
-    def records() -> Iterator[Record]:
-        found = 0
-        for record in iter_pubmed_xml(path, source_name=source, keep_raw=keep_raw, deleted=deleted):
-            found += 1
-            yield record
-        if not found and not deleted:
-            raise no_records(path)
-        deleted[:] = dict.fromkeys(p for p in deleted if p)
-
-    return FileContents(records(), deleted)
+    records = iter_pubmed_xml(path, source_name=source, keep_raw=keep_raw, deleted=deleted)
+    return FileContents(whole_pubmed_file(path, records, deleted), deleted)
 
 
-def no_records(path: Path) -> InputFileError:
-    """The error for a PubMed XML file without a record or a DeleteCitation."""
-    return InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
+def whole_pubmed_file(path: Path, items: Iterable[T], deleted: list[str]) -> Iterator[T]:
+    """What a PubMed XML file's records were read into (records, or store rows), as they come; then the file is
+    refused if it held neither a record nor a DeleteCitation, and ``deleted`` (filled as they were read) keeps
+    each PMID once."""
+    found = 0
+    for item in items:
+        found += 1
+        yield item
+    if not found and not deleted:
+        raise InputFileError(f"{path}: no PubMed records in the file (nothing to import)")
+    deleted[:] = dict.fromkeys(p for p in deleted if p)
 
 
 def _records_only(read: Callable[[Path, str], list[Record]]) -> Callable[[Path, str, bool], FileContents]:

@@ -11,13 +11,13 @@ whole files instead, for a run that checks its imports before it harvests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from evsynth.errors import InputFileError
-from evsynth.formats.registry import detect_format, no_records, read_file
+from evsynth.formats.registry import detect_format, read_file, whole_pubmed_file
 from evsynth.sources.parallel_xml import PARALLEL_MIN_BYTES, rows_in_workers
 from evsynth.store.database import Store, row_values, utc_now
 
@@ -74,7 +74,7 @@ def open_files(
             gone: list[str] = []  # filled as the workers' documents come back
             parsed = rows_in_workers(path, source=name, format_name=fmt, keep_raw=keep_raw, workers=workers,
                                      deleted=gone)  # fmt: skip
-            rows, deleted = _some_rows(path, parsed, gone), gone
+            rows, deleted = whole_pubmed_file(path, parsed, gone), gone
         else:
             contents = read_file(path, format_name=fmt, source=name, keep_raw=keep_raw)
             rows, deleted = (row_values(record, fmt) for record in contents.records), contents.deleted
@@ -82,17 +82,6 @@ def open_files(
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         opened.append(LoadedFile(path, fmt, name, rows, digest, deleted))
     return opened
-
-
-def _some_rows(path: Path, rows: Iterator[dict[str, Any]], deleted: list[str]) -> Iterator[dict[str, Any]]:
-    """``rows``, refused when the file has neither a record nor a DeleteCitation."""
-    found = 0
-    for row in rows:
-        found += 1
-        yield row
-    if not found and not deleted:
-        raise no_records(path)
-    deleted[:] = dict.fromkeys(p for p in deleted if p)
 
 
 def load_files(
