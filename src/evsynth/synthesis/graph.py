@@ -57,6 +57,15 @@ class _Edge:
     evidence: list[tuple[int, int]] = field(default_factory=list)  # (record index, sentence index)
 
 
+def _note(numbers: list[int], number: int) -> bool:
+    """Add a record number to an edge's list unless it ends with it already (records come in order); whether it
+    was added."""
+    if numbers and numbers[-1] == number:
+        return False
+    numbers.append(number)
+    return True
+
+
 def mirna_stem(family: str) -> str:
     return family.removeprefix("hsa-")
 
@@ -269,8 +278,7 @@ class _Collector:
                 pair = (min(variant, gene), max(variant, gene))
                 edge = self.edges.get(pair) or self.edges.setdefault(pair, _Edge("variant_of"))
                 edge.relation = "variant_of"
-                if not edge.records or edge.records[-1] != number:  # records come in order
-                    edge.records.append(number)
+                _note(edge.records, number)
 
     def _add_co_mentions(self, number: int, by_sentence: dict[int, set[str]]) -> None:
         edges = self.edges
@@ -279,15 +287,12 @@ class _Collector:
             found = edges.get((a, b))
             if found is None:
                 found = edges[(a, b)] = _Edge("co-mention")
-            if not found.records or found.records[-1] != number:  # a variant_of link may have noted it
-                found.records.append(number)
+            _note(found.records, number)  # a variant_of link may have noted it
         for sentence, members in by_sentence.items():
             for a, b in combinations(sorted(members), 2):
                 edge = edges[(a, b)]
-                if not edge.sentence_records or edge.sentence_records[-1] != number:
-                    edge.sentence_records.append(number)
-                    if len(edge.evidence) < MAX_EVIDENCE:
-                        edge.evidence.append((number, sentence))
+                if _note(edge.sentence_records, number) and len(edge.evidence) < MAX_EVIDENCE:
+                    edge.evidence.append((number, sentence))
 
     def add_memberships(self) -> None:
         """Every entity node to its modules; microRNAs outside the curated families get an automatic one."""
