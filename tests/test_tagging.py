@@ -40,7 +40,7 @@ def test_tag_jsonl_keeps_the_input_and_adds_entities(runner: CliRunner, tmp_path
     entities = first["entities"]
     assert [(e["text"], e["type"], e["id"]) for e in entities] == [  # type: ignore[union-attr]
         ("BDNF", "gene", "627"),
-        ("Val66Met", "variant", "p.Val66Met"),
+        ("Val66Met", "variant", "rs6265"),  # BDNF Val66Met: a well-known variant, its rsID
         ("miR-132/212", "mirna", "hsa-miR-132;hsa-miR-212"),
         ("ketamine", "treatment", "MESH:D007649"),
     ]

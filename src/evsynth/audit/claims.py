@@ -143,7 +143,13 @@ def _claim_row(path: Path, number: int, cells: list[str], columns: list[str | No
 
 
 def _members(mention: Mention) -> set[str]:
-    return {part for part in (mention.id or "").split(";") if part}
+    """The ids a mention stands for: a composite's members, and a well-known variant's id as well as the one its
+    name gave it (rs6265 written 'BDNF Val66Met' is p.Val66Met too)."""
+    members = {part for part in (mention.id or "").split(";") if part}
+    named_as = dict(mention.attrs).get("named_as")
+    if isinstance(named_as, str):
+        members.add(named_as)
+    return members
 
 
 def _family_level(mention: Mention) -> str:

@@ -125,6 +125,7 @@ def _variant_node(ident: str | None, attrs: dict[str, Any], surface: str) -> lis
         key, name = f"variant:{ident}", ident
     else:
         key, name = f"variant:{gene}:{ident}", f"{gene} {ident}"
+    name = str(attrs.get("label") or name)  # a well-known variant's one name: 'BDNF rs6265 (Val66Met)'
     return [(key, {"type": "variant", "name": name, "variant": ident, "kind": attrs.get("kind", ""),
                    "gene": gene or ""})]  # fmt: skip
 

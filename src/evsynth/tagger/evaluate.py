@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,15 @@ def _human_gene_ids(id_field: str | None, human: set[str], alternatives: bool) -
     return found
 
 
-def _measure(path: Path, tagger: Tagger, score: Callable[[dict[str, Any], list[Mention]], None]) -> None:
-    for doc in read_corpus(path):
+Source = Path | Iterable[dict[str, Any]]  # a corpus file, or its documents (one fold of it, say)
+
+
+def _measure(source: Source, tagger: Tagger, score: Callable[[dict[str, Any], list[Mention]], None]) -> None:
+    for doc in read_corpus(source) if isinstance(source, Path) else source:
         score(doc, tagger.tag(doc["text"]))
 
 
-def mirna_spans(path: Path, tagger: Tagger) -> Score:
+def mirna_spans(path: Source, tagger: Tagger) -> Score:
     result = Score()
     _measure(
         path,
@@ -83,7 +86,7 @@ def mirna_spans(path: Path, tagger: Tagger) -> Score:
     return result
 
 
-def variant_spans(path: Path, tagger: Tagger) -> tuple[Score, Score]:
+def variant_spans(path: Source, tagger: Tagger) -> tuple[Score, Score]:
     """(span score over every variant class, per-document rsID score for rsIDs written in the text)."""
     spans, rsids = Score(), Score()
 
@@ -119,7 +122,7 @@ def predicted_gene_ids(mentions: list[Mention]) -> set[str]:
     return ids
 
 
-def gene_ids(path: Path, tagger: Tagger, *, alternatives: bool) -> Score:
+def gene_ids(path: Source, tagger: Tagger, *, alternatives: bool) -> Score:
     """Per-document sets of human NCBI Gene ids; gold ids count only when HGNC lists them."""
     human = set(tagger.lexicon.by_ncbi)
     result = Score()

@@ -319,6 +319,12 @@ class Lexicon:
         lexicon.automaton = compiled["automaton"]
         return lexicon
 
+    @property
+    def gene_terms(self) -> list[tuple[str, int, str]]:
+        """Every (term, gene index, kind) the lexicon names genes by: approved symbols and names, previous ones,
+        aliases and the curated protein names."""
+        return [(str(term), int(index), str(kind)) for term, index, kind in self._data["gene_terms"]]
+
     def entry_sets(self) -> Iterator[tuple[tuple[Entry, ...], bool]]:
         """Every key's entries, and whether all of them need a capital (what the lookup checks)."""
         for _, entries, capital, _ in self.automaton.values():

@@ -20,8 +20,9 @@ class TagResult:
 
 
 def tagger_key(tagger: Tagger) -> str:
-    """The tagger's identity and its lexicon's (a tagger may be given another lexicon than the packaged one)."""
-    return f"{tagger_identity()[:16]}:{tagger.lexicon.digest}"
+    """The tagger's identity, tier and lexicon's (a tagger may be given another lexicon than the packaged one)."""
+    tier = "" if tagger.tier == "dictionary" else f":{tagger.tier}"  # the dictionary tier's keys as before tiers
+    return f"{tagger_identity()[:16]}:{tagger.lexicon.digest}{tier}"
 
 
 def tag_store(

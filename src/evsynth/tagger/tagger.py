@@ -6,12 +6,17 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
+from evsynth.errors import EvsynthError
 from evsynth.models import Mention
+from evsynth.tagger import equivalents, learned
 from evsynth.tagger.genes import Resolver
-from evsynth.tagger.lexicon import Gene, KeyHit, Lexicon, default_lexicon, padded_fold
+from evsynth.tagger.learned import LearnedTier
+from evsynth.tagger.lexicon import KINDS, Entry, Gene, KeyHit, Lexicon, Scan, default_lexicon, padded_fold
 from evsynth.tagger.mirna import MirnaNormaliser
+from evsynth.tagger.names import NameRanker
 from evsynth.tagger.rules import Hit
 from evsynth.tagger.species import CUE_KIND, names_a_method
 from evsynth.tagger.variants import AlleleMatch, find_alleles, find_variants
@@ -44,6 +49,7 @@ _GENE_TYPES = ("gene", "family")
 # a text that names no species but writes this many genes the way mouse genes are written (Nlk, Meox1, Gli2; a
 # name's letters count once, so Smad2, Smad4 and Smad7, a protein style human papers use too, are one) is about mice
 _MOUSE_STYLED = 3
+TIERS = ("dictionary", "all")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -83,11 +89,30 @@ class _Draft:
 class Tagger:
     """Finds entity mentions. Build one (the lexicon loads once) and call :meth:`tag` for each text."""
 
-    def __init__(self, lexicon: Lexicon | None = None, *, without: frozenset[str] = frozenset()) -> None:
-        """``without`` names rules to switch off (rules.RULE_NAMES), for measuring what each contributes."""
+    def __init__(
+        self,
+        lexicon: Lexicon | None = None,
+        *,
+        without: frozenset[str] = frozenset(),
+        tier: str = "dictionary",
+        model: Path | None = None,
+    ) -> None:
+        """``without`` names rules to switch off (rules.RULE_NAMES), for measuring what each contributes. ``tier``
+        is ``dictionary`` (the lexicon and rules alone) or ``all`` (the learned tier too, with ``model`` or the
+        packaged one).
+
+        Raises:
+            EvsynthError: an unknown tier.
+            InputFileError: a model the learned tier cannot read.
+        """
+        if tier not in TIERS:
+            raise EvsynthError(f"tagger tier {tier!r}: must be one of {', '.join(TIERS)}")
         self.lexicon = lexicon or default_lexicon()
+        self.tier = tier
         self._resolver = Resolver(self.lexicon, without=without)
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
+        self._learned = LearnedTier(model or learned.packaged_model()) if tier == "all" else None
+        self._names = NameRanker(self.lexicon) if tier == "all" else None
 
     def _dictionary(self, text: str, keys: list[KeyHit]) -> Iterator[_Draft]:
         for hit in self._resolver.resolve(text, keys):
@@ -245,12 +270,15 @@ class Tagger:
             )
         for v in find_variants(text, words):
             yield _Draft(v.start, v.end, "variant", v.id, {"kind": v.kind})
+        for start, end, item in equivalents.standalone(text):
+            yield _Draft(start, end, "variant", item.id, {"kind": "named"})
 
-    def tag(self, text: str) -> list[Mention]:
-        """All mentions in text, non-overlapping (longest wins), in text order."""
-        padded = padded_fold(text)
-        scan = self.lexicon.scan(text, padded)
-        alleles = list(find_alleles(text, scan.words))
+    def _dictionary_drafts(
+        self, text: str, padded: str, scan: Scan, alleles: list[AlleleMatch] | None = None
+    ) -> list[_Draft]:
+        """The dictionary tier's mentions, non-overlapping (longest wins)."""
+        if alleles is None:
+            alleles = list(find_alleles(text, scan.words))
         found = [*self._patterns(text, padded, scan.words, scan.hinted), *self._dictionary(text, scan.keys)]
         drafts = self._alleles_and_residues(text, found, alleles)
         drafts.sort(key=lambda d: (-(d.end - d.start), _PRIORITY[d.type], d.start))
@@ -262,6 +290,19 @@ class Tagger:
                 continue
             occupied.insert(i, (draft.start, draft.end))
             taken.append(draft)
+        return taken
+
+    def tag(self, text: str) -> list[Mention]:
+        """All mentions in text, non-overlapping (longest wins), in text order."""
+        padded = padded_fold(text)
+        scan = self.lexicon.scan(text, padded)
+        alleles = list(find_alleles(text, scan.words))
+        taken = self._dictionary_drafts(text, padded, scan, alleles)
+        if self._learned is not None:
+            self._with_learned(text, scan.keys, taken, alleles)
+        else:
+            for draft in taken:
+                draft.attrs.update(tier="dictionary", confidence=1.0)
         if not taken:
             return []
         taken.sort(key=lambda d: d.start)
@@ -270,10 +311,67 @@ class Tagger:
             draft.sentence = bisect.bisect_right(starts, draft.start) - 1
         self._species(text, scan.cues, taken, starts)
         self._attach(taken, alleles, starts)
+        _known_variants(text, taken)
         return [
             Mention(d.start, d.end, text[d.start : d.end], d.type, d.id, d.sentence, tuple(d.attrs.items()))
             for d in taken
         ]
+
+    def learning_rows(self, text: str) -> tuple[list[learned.Token], list[list[str]], list[tuple[int, int, str]]]:
+        """The text's tokens and their features, as the learned tier sees them, and the dictionary tier's
+        (start, end, type) mentions: what its training reads."""
+        padded = padded_fold(text)
+        scan = self.lexicon.scan(text, padded)
+        taken = self._dictionary_drafts(text, padded, scan)
+        toks, rows = self._rows(text, scan.keys, taken)
+        return toks, rows, [(d.start, d.end, d.type) for d in taken]
+
+    @staticmethod
+    def _rows(text: str, keys: list[KeyHit], taken: list[_Draft]) -> tuple[list[learned.Token], list[list[str]]]:
+        toks = learned.tokens(text)
+        marks = [(start, end, _key_kind(entries)) for start, end, entries in keys]
+        hints = learned.hints(toks, marks, [(d.start, d.end, d.type) for d in taken])
+        return toks, learned.features(toks, hints, text)
+
+    def _with_learned(self, text: str, keys: list[KeyHit], taken: list[_Draft], alleles: list[AlleleMatch]) -> None:
+        """Add the learned tier's gene and variant spans that no dictionary mention overlaps, and give every
+        gene and variant mention the model's confidence in it."""
+        assert self._learned is not None and self._names is not None
+        toks, rows = self._rows(text, keys, taken)
+        spans, confidence = self._learned.spans(text, toks, rows)
+        for draft in taken:
+            sure = confidence(draft.start, draft.end, draft.type) if draft.type in learned.TYPES else 1.0
+            draft.attrs.update(tier="dictionary", confidence=round(sure, 3))
+        # an allele ('Met carriers') is no gene for the learned tier either
+        occupied = sorted([(d.start, d.end) for d in taken] + [(a.start, a.end) for a in alleles])
+        for span in spans:
+            i = bisect.bisect_left(occupied, (span.start, span.start))
+            if (i < len(occupied) and occupied[i][0] < span.end) or (i and occupied[i - 1][1] > span.start):
+                continue
+            added = self._learned_draft(text, span)
+            if added is not None:
+                occupied.insert(i, (span.start, span.end))
+                taken.append(added)
+
+    def _learned_draft(self, text: str, span: learned.Span) -> _Draft | None:
+        surface = text[span.start : span.end]
+        attrs: dict[str, object] = {"tier": "learned", "confidence": round(span.confidence, 3)}
+        if span.type == "variant":  # kept only when the variant finder reads it whole: the model's other
+            # variant spans were mostly wrong in cross-validation (BENCHMARKS.md)
+            found = next(iter(find_variants(surface)), None)
+            if found is not None and (found.start, found.end) == (0, len(surface)):
+                return _Draft(span.start, span.end, "variant", found.id, {"kind": found.kind, **attrs})
+            return None
+        assert self._names is not None
+        if surface in AMINO_ACIDS:  # a residue ('Met'), as the dictionary tier decides
+            return None
+        named = self._names.rank(surface)
+        if named.gene is None:
+            attrs["candidates"] = [self.lexicon.genes[i].symbol for i in named.candidates]
+            return _Draft(span.start, span.end, "gene", None, {**attrs, "match": named.how})
+        gene = self.lexicon.genes[named.gene]
+        attrs.update(hgnc=gene.hgnc, symbol=gene.symbol, name=gene.name, match=named.how)
+        return _Draft(span.start, span.end, "gene", gene.ncbi or None, attrs)
 
     @staticmethod
     def _species(text: str, cue_words: list[tuple[int, int]], drafts: list[_Draft], starts: list[int]) -> None:
@@ -321,7 +419,7 @@ class Tagger:
         for draft in drafts:
             if draft.type == "variant":
                 gene = nearest(draft.start, draft.end, ("gene",), 200)
-                if gene is not None:
+                if gene is not None and "symbol" in gene.attrs:  # a learned span naming no one gene names none
                     draft.attrs.update(gene=gene.attrs["symbol"], gene_id=gene.id)
         for allele in alleles:
             span = (allele.start, allele.end)
@@ -371,3 +469,28 @@ def _without_human_ids(draft: _Draft) -> None:
         draft.id = None
     elif "canonical" in draft.attrs:
         draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
+
+
+def _key_kind(entries: tuple[Entry, ...]) -> str:
+    """What a lexicon key may stand for, as the learned tier's feature: a gene key's strongest kind, else the type."""
+    kinds = [entry.kind for entry in entries if entry.type == "gene"]
+    if kinds:
+        return min(kinds, key=lambda kind: KINDS.index(kind) if kind in KINDS else len(KINDS))
+    return entries[0].type if entries else "none"
+
+
+def _known_variants(text: str, drafts: list[_Draft]) -> None:
+    """A well-known variant named any of its ways becomes the one variant (equivalents): BDNF Val66Met -> rs6265."""
+    for draft in drafts:
+        if draft.type != "variant":
+            continue
+        gene = draft.attrs.get("gene")
+        item = equivalents.known(gene if isinstance(gene, str) else None, text[draft.start : draft.end], draft.id)
+        if item is None:
+            continue
+        if draft.id != item.id:
+            draft.attrs["named_as"] = draft.id
+        draft.id = item.id
+        draft.attrs["label"] = item.label
+        if gene != item.gene:
+            draft.attrs.update(gene=item.gene, gene_id=None)

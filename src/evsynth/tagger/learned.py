@@ -1,0 +1,248 @@
+"""The learned tier: a CRF sequence labeller for gene and variant mentions, beside the dictionary tier.
+
+Each text is cut into fine tokens (letters, digits and single marks apart: ``c.920T>G`` is seven tokens), each token
+described by its spelling, shape, affixes and neighbours, and by what the dictionary tier made of it (the lexicon
+keys covering it, the mention it kept). A linear-chain CRF (CRFsuite) labels the tokens B/I-gene, B/I-variant or
+O. The model is a data file of the package (``data/learned.crfsuite``), trained by ``scripts/train_tagger.py`` on
+the shared corpora; ``data/learned.json`` says from what, when, and how well it did by cross-validation.
+
+A span's confidence is the model's marginal probability of its labels, averaged over its tokens: the chance, in
+the model's eyes, that each token is inside a mention of that type.
+
+Example:
+    >>> [text for text, _, _ in tokens("c.920T>G in BDNF")]
+    ['c', '.', '920', 'T', '>', 'G', 'in', 'BDNF']
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pycrfsuite
+
+from evsynth.errors import InputFileError
+from evsynth.tagger.wordlists import AMINO_ACIDS, GREEK_LETTERS
+
+_TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
+_SHAPE = (re.compile(r"[A-Z]+"), re.compile(r"[a-z]+"), re.compile(r"[0-9]+"))
+LABELS = ("B-gene", "I-gene", "B-variant", "I-variant")
+TYPES = ("gene", "variant")
+_AMINO3 = frozenset(code.lower() for code in AMINO_ACIDS)
+_AMINO1 = frozenset(AMINO_ACIDS.values())
+_GREEK = frozenset(GREEK_LETTERS) | frozenset(GREEK_LETTERS.values())
+_DATA = resources.files("evsynth.tagger") / "data"
+MODEL = "learned.crfsuite"
+PROVENANCE = "learned.json"
+
+Token = tuple[str, int, int]  # (text, start, end)
+Confidence = Callable[[int, int, str], float]  # (start, end, type) -> the model's confidence in that mention
+
+
+def tokens(text: str) -> list[Token]:
+    """The text's fine tokens: runs of letters, runs of digits, and each other non-space character."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _own(token: str) -> tuple[str, ...]:
+    """What a token says of itself, whatever its place."""
+    lower = token.lower()
+    shape = token
+    for pattern, mark in zip(_SHAPE, "Aa0", strict=True):
+        shape = pattern.sub(mark, shape)
+    out = [f"w={lower}", f"sh={shape}", f"p2={lower[:2]}", f"p3={lower[:3]}", f"s2={lower[-2:]}", f"s3={lower[-3:]}"]
+    out.append(f"len={min(len(token), 6)}")
+    if lower in _GREEK:
+        out.append("greek")
+    if lower in _AMINO3:
+        out.append("aa3")
+    if len(token) == 1 and token in _AMINO1:
+        out.append("aa1")
+    if token in ("A", "C", "G", "T", "U"):
+        out.append("base")
+    if token.isupper() and len(token) > 1:
+        out.append("caps")
+    if any(c.isupper() for c in token[1:]) and any(c.islower() for c in token):
+        out.append("mixed")
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def _near(token: str, offset: int) -> tuple[str, ...]:
+    """What a token says of the token ``offset`` places from it."""
+    lower = token.lower()
+    own = _own(token)
+    return (f"{offset}w={lower}", f"{offset}{own[1]}")
+
+
+@lru_cache(maxsize=200_000)
+def _chunk(chunk: str) -> tuple[str, ...]:
+    """What the run of tokens between two spaces says (``c.920T>G``, ``IL-6``): its shape, and itself if short."""
+    shape = chunk
+    for pattern, mark in zip(_SHAPE, "Aa0", strict=True):
+        shape = pattern.sub(mark, shape)
+    out = [f"csh={shape}"]
+    if len(chunk) <= 12:
+        out.append(f"cw={chunk.lower()}")
+    return tuple(out)
+
+
+def features(toks: Sequence[Token], hints: Sequence[Sequence[str]], text: str = "") -> list[list[str]]:
+    """Each token's features. ``hints[i]`` are the dictionary tier's words about token i (see :func:`hints`);
+    ``text`` (the tokens' text) adds what the whitespace-delimited run each token is in says."""
+    n = len(toks)
+    out: list[list[str]] = []
+    chunk_start = 0
+    for i, (token, start, end) in enumerate(toks):
+        row = list(_own(token))
+        glued_before = bool(i) and toks[i - 1][2] == start
+        glued_after = i + 1 < n and toks[i + 1][1] == end
+        row.append("glued" if glued_before else "spaced")
+        if glued_after:
+            row.append("glued+")
+        if text and (glued_before or glued_after):
+            if not glued_before:
+                chunk_start = i
+            j = i
+            while j + 1 < n and toks[j + 1][1] == toks[j][2]:
+                j += 1
+            inner = _chunk(text[toks[chunk_start][1] : toks[j][2]].rstrip(".,;:)"))
+            row.extend(inner)
+        for offset in (-2, -1, 1, 2):
+            j = i + offset
+            if 0 <= j < n:
+                row.extend(_near(toks[j][0], offset))
+            else:
+                row.append(f"{offset}edge")
+        row.extend(hints[i])
+        if i:
+            row.extend(f"-1{hint}" for hint in hints[i - 1])
+        if i + 1 < n:
+            row.extend(f"+1{hint}" for hint in hints[i + 1])
+        out.append(row)
+    return out
+
+
+def hints(
+    toks: Sequence[Token], keys: Iterable[tuple[int, int, str]], kept: Iterable[tuple[int, int, str]]
+) -> list[list[str]]:
+    """The dictionary tier's words about each token: ``k:<kind>`` for each lexicon key covering it (a gene key's
+    strongest kind, family, treatment), ``d:B-<type>``/``d:I-<type>`` for the mention the tier kept there."""
+    starts = [start for _, start, _ in toks]
+    out: list[list[str]] = [[] for _ in toks]
+    for marks, prefix in ((keys, "k:"), (kept, "d:")):
+        for start, end, kind in marks:
+            i = _index(starts, start)
+            first = True
+            while i < len(toks) and toks[i][1] < end:
+                if toks[i][2] > start:
+                    mark = f"{prefix}{kind}" if prefix == "k:" else f"{prefix}{'B' if first else 'I'}-{kind}"
+                    if mark not in out[i]:
+                        out[i].append(mark)
+                    first = False
+                i += 1
+    return out
+
+
+def _index(starts: list[int], offset: int) -> int:
+    """The token that holds offset, or the last one starting before it."""
+    return max(0, bisect.bisect_right(starts, offset) - 1)
+
+
+def labels(toks: Sequence[Token], spans: Iterable[tuple[int, int, str]]) -> list[str]:
+    """The B/I/O label of each token for gold spans (start, end, type); a span that does not start and end at
+    token edges labels the tokens it overlaps, and a span inside another is left out."""
+    out = ["O"] * len(toks)
+    starts = [start for _, start, _ in toks]
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
+        i = _index(starts, start)
+        while i < len(toks) and toks[i][2] <= start:
+            i += 1
+        if i >= len(toks) or out[i] != "O":
+            continue
+        out[i] = f"B-{kind}"
+        i += 1
+        while i < len(toks) and toks[i][1] < end and out[i] == "O":
+            out[i] = f"I-{kind}"
+            i += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    type: str
+    confidence: float
+
+
+class LearnedTier:
+    """A trained model, opened once; :meth:`spans` labels a text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tagger = pycrfsuite.Tagger()
+        try:
+            self._tagger.open(str(path))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"{path}: not a CRFsuite model the learned tier can read ({exc})") from exc
+
+    def spans(self, text: str, toks: Sequence[Token], rows: list[list[str]]) -> tuple[list[Span], Confidence]:
+        """The mentions the model finds, with their confidence, and a function giving the confidence of any
+        (start, end, type) span of the same text."""
+        if not toks:
+            return [], _no_confidence
+        tagger = self._tagger
+        tagger.set(rows)
+        predicted = tagger.tag()
+        starts = [start for _, start, _ in toks]
+
+        def confidence(start: int, end: int, kind: str) -> float:
+            i = _index(starts, start)
+            first, total, count = True, 0.0, 0
+            while i < len(toks) and toks[i][1] < end:
+                if toks[i][2] > start:
+                    total += tagger.marginal(f"{'B' if first else 'I'}-{kind}", i)
+                    count += 1
+                    first = False
+                i += 1
+            return total / count if count else 0.0
+
+        found: list[Span] = []
+        i = 0
+        while i < len(predicted):
+            label = predicted[i]
+            if label == "O":
+                i += 1
+                continue
+            kind = label[2:]
+            j = i + 1
+            while j < len(predicted) and predicted[j] == f"I-{kind}":
+                j += 1
+            start, end = toks[i][1], toks[j - 1][2]
+            found.append(Span(start, end, kind, confidence(start, end, kind)))
+            i = j
+        return found, confidence
+
+
+def _no_confidence(start: int, end: int, kind: str) -> float:
+    return 0.0
+
+
+def packaged_model() -> Path:
+    """The model shipped in the package."""
+    return Path(str(_DATA / MODEL))
+
+
+def provenance() -> dict[str, Any]:
+    """What the shipped model was trained on, when, by which commit, and its cross-validation figures."""
+    data: dict[str, Any] = json.loads((_DATA / PROVENANCE).read_text(encoding="utf-8"))
+    return data
