@@ -220,7 +220,7 @@ def _derived_outputs(
     are not tagged here (they were: see :func:`tag_review`) and the store is only read."""
     tell = on_stage or (lambda name: None)
     tell("extract")
-    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once there is work
+    tagger = tagger or Tagger(tier=protocol.extraction.tier)  # loads the lexicon (~2 s): once there is work
     tagging = tag_store(store, review.included, tagger) if tag else TagResult()
     tell("outputs")
     outputs: dict[str, Path] = {}
@@ -408,7 +408,7 @@ def _run_stages(
     review = load_review_state(store, protocol.name, screened=protocol.criteria is not None)
     if protocol.criteria is not None and (warning := sweeping_criterion(review, protocol.criteria)):
         result.warnings.append(warning)
-    tagger = tagger or Tagger()  # loads the lexicon (~2 s): only once there is work
+    tagger = tagger or Tagger(tier=protocol.extraction.tier)  # loads the lexicon (~2 s): once there is work
     if protocol.extraction.external:
         run.stage("annotate")
         result.annotations = fetch_pubtator3(store, review.included, annotator or PubTator3(client.settings),

@@ -128,11 +128,21 @@ def _only_protocol(store: Store, db_path: Path) -> str | None:
 )
 @click.option("--pubtator", type=click.Path(dir_okay=False, path_type=Path), help="Also write PubTator here.")
 @click.option("--bioc", type=click.Path(dir_okay=False, path_type=Path), help="Also write BioC-JSON here.")
-def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None) -> None:
+@click.option(
+    "--tier",
+    type=click.Choice(["dictionary", "all"]),
+    default="dictionary",
+    show_default=True,
+    help="dictionary: the lexicon and its rules; all: a learned recogniser adds the genes and variants the "
+    "lexicon misses and scores every gene and variant mention.",
+)
+def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None, tier: str) -> None:
     """Tag genes, families, variants, microRNAs and treatments in texts.
 
     Each entity has start, end, text, type (gene, family, variant, mirna, treatment), id and sentence: for a
-    gene the NCBI Gene id (with `hgnc` and `symbol`), for a microRNA its miRBase-style name(s).
+    gene the NCBI Gene id (with `hgnc` and `symbol`), for a microRNA its miRBase-style name(s). Each says which
+    tier found it (`tier`) and how sure it is (`confidence`, 0 to 1: the learned tier's probability for genes
+    and variants under --tier all, 1.0 otherwise).
     """
     from evsynth.formats.annotations import read_documents, write_bioc_json, write_jsonl, write_pubtator
     from evsynth.tagger.tagger import Tagger
@@ -141,7 +151,7 @@ def tag(in_path: Path, out_path: Path, pubtator: Path | None, bioc: Path | None)
     for target in (out_path, pubtator, bioc):
         if target is not None:
             check_writable(target.parent)
-    tagger = Tagger()
+    tagger = Tagger(tier=tier)
     for doc in docs:
         doc.mentions = tagger.tag(doc.text)
     write_jsonl(docs, out_path)

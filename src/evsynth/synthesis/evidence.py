@@ -84,8 +84,10 @@ def load_evidence(
             year=row["pub_year"], first_author=first_author_of(row["authors"]), doi=row["doi"],
             pub_types=pub_types, design=classify(row["title"] or "", row["abstract"] or "", pub_types),
         )  # fmt: skip
-    for record_id, mention in merged_mentions(store, ids, policy or ExtractionPolicy()):
-        records[record_id].mentions.append(mention)
+    policy = policy or ExtractionPolicy()
+    for record_id, mention in merged_mentions(store, ids, policy):
+        if policy.keeps(mention):  # the protocol's min_confidence
+            records[record_id].mentions.append(mention)
     return sorted(records.values(), key=lambda r: (len(r.key), r.key))
 
 
