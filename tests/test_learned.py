@@ -84,10 +84,10 @@ def test_training_is_deterministic_and_learns(tmp_path: Path) -> None:
     model = learned.LearnedTier(first)
     text = "Expression of the QRT9 gene rose."  # a name the model never saw, in a context it did
     toks, rows, _ = tagger.learning_rows(text)
-    spans, confidence = model.spans(text, toks, rows)
+    spans, (expression,) = model.label(toks, rows, [(0, 10, "gene")])
     assert [(text[s.start : s.end], s.type) for s in spans] == [("QRT9", "gene")]
     assert 0.5 < spans[0].confidence <= 1.0
-    assert confidence(0, 10, "gene") < 0.5  # 'Expression'
+    assert expression < 0.5  # 'Expression'
 
 
 def test_folds_are_fixed_by_pmid_and_pooling_keeps_one_copy(tmp_path: Path) -> None:

@@ -69,7 +69,15 @@ def known(gene: str | None, surface: str, ident: str | None) -> Known | None:
     return None
 
 
-def standalone(text: str) -> Iterator[tuple[int, int, Known]]:
-    """(start, end, variant) of each standalone name in text."""
+# each standalone name's longest run of letters, lower-cased: a text holding none of them holds no such name
+_ANCHORS = tuple({max(re.findall(r"[a-z]+", name), key=len) for name in _STANDALONE})
+
+
+def standalone(text: str, lowered: str | None = None) -> Iterator[tuple[int, int, Known]]:
+    """(start, end, variant) of each standalone name in text. ``lowered``: the text lower-cased (or folded, as
+    lexicon.fold does, which keeps letters where they are), when the caller has it."""
+    lowered = text.lower() if lowered is None else lowered
+    if not any(anchor in lowered for anchor in _ANCHORS):
+        return
     for match in _STANDALONE_RE.finditer(text):
         yield match.start(), match.end(), _STANDALONE[match.group().lower()]

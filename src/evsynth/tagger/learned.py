@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -43,12 +43,13 @@ MODEL = "learned.crfsuite"
 PROVENANCE = "learned.json"
 
 Token = tuple[str, int, int]  # (text, start, end)
-Confidence = Callable[[int, int, str], float]  # (start, end, type) -> the model's confidence in that mention
+Mark = tuple[int, int, str]  # (start, end, kind or type) of something the dictionary tier found
 
 
-def tokens(text: str) -> list[Token]:
-    """The text's fine tokens: runs of letters, runs of digits, and each other non-space character."""
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    """The fine tokens of text (or of text[start:end], with offsets in text): runs of letters, runs of digits, and
+    each other non-space character."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, len(text) if end is None else end)]
 
 
 @lru_cache(maxsize=200_000)
@@ -99,34 +100,41 @@ def features(toks: Sequence[Token], hints: Sequence[Sequence[str]], text: str = 
     """Each token's features. ``hints[i]`` are the dictionary tier's words about token i (see :func:`hints`);
     ``text`` (the tokens' text) adds what the whitespace-delimited run each token is in says."""
     n = len(toks)
-    out: list[list[str]] = []
-    chunk_start = 0
-    for i, (token, start, end) in enumerate(toks):
-        row = list(_own(token))
-        glued_before = bool(i) and toks[i - 1][2] == start
-        glued_after = i + 1 < n and toks[i + 1][1] == end
-        row.append("glued" if glued_before else "spaced")
-        if glued_after:
-            row.append("glued+")
-        if text and (glued_before or glued_after):
-            if not glued_before:
-                chunk_start = i
+    words = [token for token, _, _ in toks]
+    # who is glued to the token before it, and the whitespace-delimited run (chunk) each glued token is in
+    glued = [False] + [toks[i - 1][2] == toks[i][1] for i in range(1, n)]
+    chunks: list[tuple[str, ...]] = [()] * n
+    if text:
+        i = 0
+        while i < n:
             j = i
-            while j + 1 < n and toks[j + 1][1] == toks[j][2]:
+            while j + 1 < n and glued[j + 1]:
                 j += 1
-            inner = _chunk(text[toks[chunk_start][1] : toks[j][2]].rstrip(".,;:)"))
-            row.extend(inner)
-        for offset in (-2, -1, 1, 2):
-            j = i + offset
-            if 0 <= j < n:
-                row.extend(_near(toks[j][0], offset))
-            else:
-                row.append(f"{offset}edge")
-        row.extend(hints[i])
-        if i:
-            row.extend(f"-1{hint}" for hint in hints[i - 1])
-        if i + 1 < n:
-            row.extend(f"+1{hint}" for hint in hints[i + 1])
+            if j > i:
+                inner = _chunk(text[toks[i][1] : toks[j][2]].rstrip(".,;:)"))
+                for k in range(i, j + 1):
+                    chunks[k] = inner
+            i = j + 1
+    left2 = [("-2edge",), ("-2edge",)] + [_near(word, -2) for word in words[:-2]]
+    left1 = [("-1edge",)] + [_near(word, -1) for word in words[:-1]]
+    right1 = [_near(word, 1) for word in words[1:]] + [("1edge",)]
+    right2 = [_near(word, 2) for word in words[2:]] + [("2edge",), ("2edge",)]
+    out: list[list[str]] = []
+    for i, word in enumerate(words):
+        row = [*_own(word), "glued" if glued[i] else "spaced"]
+        if i + 1 < n and glued[i + 1]:
+            row.append("glued+")
+        row += chunks[i]
+        row += left2[i]
+        row += left1[i]
+        row += right1[i]
+        row += right2[i]
+        if hints[i]:
+            row += hints[i]
+        if i and hints[i - 1]:
+            row += [f"-1{hint}" for hint in hints[i - 1]]
+        if i + 1 < n and hints[i + 1]:
+            row += [f"+1{hint}" for hint in hints[i + 1]]
         out.append(row)
     return out
 
@@ -195,17 +203,21 @@ class LearnedTier:
         except (OSError, ValueError) as exc:
             raise InputFileError(f"{path}: not a CRFsuite model the learned tier can read ({exc})") from exc
 
-    def spans(self, text: str, toks: Sequence[Token], rows: list[list[str]]) -> tuple[list[Span], Confidence]:
-        """The mentions the model finds, with their confidence, and a function giving the confidence of any
-        (start, end, type) span of the same text."""
+    def label(
+        self, toks: Sequence[Token], rows: list[list[str]], asked: Sequence[Mark] = ()
+    ) -> tuple[list[Span], list[float]]:
+        """The mentions the model finds among the tokens, with their confidence, and its confidence in each asked
+        (start, end, type) span of the same tokens (a type it does not label: 0)."""
         if not toks:
-            return [], _no_confidence
+            return [], [0.0] * len(asked)
         tagger = self._tagger
         tagger.set(rows)
         predicted = tagger.tag()
         starts = [start for _, start, _ in toks]
 
         def confidence(start: int, end: int, kind: str) -> float:
+            if kind not in TYPES:
+                return 0.0
             i = _index(starts, start)
             first, total, count = True, 0.0, 0
             while i < len(toks) and toks[i][1] < end:
@@ -230,11 +242,7 @@ class LearnedTier:
             start, end = toks[i][1], toks[j - 1][2]
             found.append(Span(start, end, kind, confidence(start, end, kind)))
             i = j
-        return found, confidence
-
-
-def _no_confidence(start: int, end: int, kind: str) -> float:
-    return 0.0
+        return found, [confidence(*mark) for mark in asked]
 
 
 def packaged_model() -> Path:

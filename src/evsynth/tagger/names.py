@@ -1,10 +1,11 @@
 """Naming what only the learned tier finds: a gene span that is no lexicon key, ranked against HGNC's names.
 
-A span is looked up whole among the lexicon's keys first, then cut back (a species letter before a symbol, a
-product word after a name: data/name_trims.yaml) and looked up again, then compared with every approved name,
-previous name, alias and protein name of the lexicon (rapidfuzz's normalised similarity of the folded strings,
-names of 8 characters and more). A span that stays equally close to two genes keeps both as candidates and no id:
-ambiguity is kept, not guessed away.
+A span is looked up whole among the lexicon's keys first; then cut back (a word or letter for the product's form
+or a species letter before a symbol, a product word after a name: data/name_trims.yaml) and looked up again; then
+by its letters and digits alone (CEBPbeta = C/EBP-beta); then compared with every approved name, alias and protein
+name of the lexicon (rapidfuzz's normalised similarity of the folded strings without generic words, names of 8
+characters and more, numbers and Greek letters equal). A span that stays equally close to two genes keeps both as
+candidates and no id: ambiguity is kept, not guessed away.
 
 Example:
     >>> from evsynth.tagger.lexicon import default_lexicon
@@ -27,6 +28,9 @@ from evsynth.tagger.wordlists import GREEK_LETTERS, document
 
 _TRIMS = document("name_trims")
 _SPECIES_LETTER = re.compile(rf"^[{''.join(_TRIMS['species_letters'])}](?=[A-Z0-9][A-Z0-9-]*[a-z]?$)")
+_FORM = re.compile(
+    rf"^(?:(?:{'|'.join(_TRIMS['form_words'])})-?(?=\w)|(?:{'|'.join(_TRIMS['form_letters'])})-?(?=[A-Z]))"
+)
 _TRAILING = re.compile(rf"\s+(?:{'|'.join(map(re.escape, _TRIMS['trailing_words']))})$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _GENERIC = re.compile(rf"\b(?:{'|'.join(map(re.escape, _TRIMS['generic_words']))})\b")
@@ -70,7 +74,7 @@ class NameRanker:
         found = self._whole_key(surface)
         if found is not None:
             return found
-        trimmed = _TRAILING.sub("", _SPECIES_LETTER.sub("", surface))
+        trimmed = _TRAILING.sub("", _SPECIES_LETTER.sub("", _FORM.sub("", surface)))
         if trimmed != surface and trimmed:
             found = self._whole_key(trimmed)
             if found is not None:

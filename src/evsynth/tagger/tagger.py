@@ -270,7 +270,7 @@ class Tagger:
             )
         for v in find_variants(text, words):
             yield _Draft(v.start, v.end, "variant", v.id, {"kind": v.kind})
-        for start, end, item in equivalents.standalone(text):
+        for start, end, item in equivalents.standalone(text, padded):
             yield _Draft(start, end, "variant", item.id, {"kind": "named"})
 
     def _dictionary_drafts(
@@ -335,13 +335,28 @@ class Tagger:
 
     def _with_learned(self, text: str, keys: list[KeyHit], taken: list[_Draft], alleles: list[AlleleMatch]) -> None:
         """Add the learned tier's gene and variant spans that no dictionary mention overlaps, and give every
-        gene and variant mention the model's confidence in it."""
-        assert self._learned is not None and self._names is not None
-        toks, rows = self._rows(text, keys, taken)
-        spans, confidence = self._learned.spans(text, toks, rows)
+        gene and variant mention the model's confidence in it. The model reads the sentences that may name a
+        gene (see :func:`_worth_reading`), each run of them as one sequence."""
+        assert self._learned is not None
+        marks = [(start, end, _key_kind(entries)) for start, end, entries in keys]
+        kept = [(d.start, d.end, d.type) for d in taken]
+        spans: list[learned.Span] = []
+        sure: dict[int, float] = {}  # id(draft) -> confidence
+        for start, end in _worth_reading(text, keys, taken):
+            run = learned.tokens(text, start, end)
+            if not run:
+                continue
+            inside = [[m for m in found if start <= m[0] < end] for found in (marks, kept)]
+            hints = learned.hints(run, *inside)
+            asked = [d for d in taken if d.type in learned.TYPES and start <= d.start < end]
+            found, confidences = self._learned.label(
+                run, learned.features(run, hints, text), [(d.start, d.end, d.type) for d in asked]
+            )
+            spans += found
+            sure.update(zip(map(id, asked), confidences, strict=True))
         for draft in taken:
-            sure = confidence(draft.start, draft.end, draft.type) if draft.type in learned.TYPES else 1.0
-            draft.attrs.update(tier="dictionary", confidence=round(sure, 3))
+            confidence = sure.get(id(draft), 0.0) if draft.type in learned.TYPES else 1.0
+            draft.attrs.update(tier="dictionary", confidence=round(confidence, 3))
         # an allele ('Met carriers') is no gene for the learned tier either
         occupied = sorted([(d.start, d.end) for d in taken] + [(a.start, a.end) for a in alleles])
         for span in spans:
@@ -469,6 +484,29 @@ def _without_human_ids(draft: _Draft) -> None:
         draft.id = None
     elif "canonical" in draft.attrs:
         draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
+
+
+# a word that looks like a gene's name (letters and digits mixed, a capital after a small letter: Dilp6, hXPC)
+_GENE_SHAPED = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]|[a-z][A-Z]")
+
+
+def _worth_reading(text: str, keys: list[KeyHit], taken: list[_Draft]) -> list[tuple[int, int]]:
+    """The (start, end) of each run of consecutive sentences the learned tier reads: sentences holding a lexicon
+    key for a gene or family, a mention of the dictionary tier's, or a gene-shaped word. The others (half the
+    tokens of MEDLINE's abstracts) would cost the model's time for next to nothing."""
+    starts = sentence_starts(text)
+    chosen = {bisect.bisect_right(starts, start) - 1 for start, _, entries in keys
+              if any(entry.type != "treatment" for entry in entries)}  # fmt: skip
+    chosen.update(bisect.bisect_right(starts, d.start) - 1 for d in taken if d.type != "treatment")
+    chosen.update(bisect.bisect_right(starts, m.start()) - 1 for m in _GENE_SHAPED.finditer(text))
+    runs: list[tuple[int, int]] = []
+    for i in sorted(chosen):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        if runs and runs[-1][1] == starts[i]:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((starts[i], end))
+    return runs
 
 
 def _key_kind(entries: tuple[Entry, ...]) -> str:
