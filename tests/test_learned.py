@@ -290,3 +290,41 @@ def test_a_run_with_the_learned_tier_retags_and_filters_the_graph(runner: CliRun
         for pmid in node["data"].get("pmids", [])
     }
     assert dropped and shown and not dropped & shown
+
+
+def test_export_and_reports_keep_the_protocols_tier(runner: CliRunner, tmp_path: Path) -> None:
+    """export tags what it needs with the tier the protocol names, as run does: nothing is re-tagged the other way."""
+    from evsynth.store.database import Store
+
+    protocol = yaml.safe_load(PROTOCOL.read_text())
+    protocol["extraction"] = {**(protocol.get("extraction") or {}), "tier": "all"}
+    changed = tmp_path / "trd-pharmacogenomics.yaml"
+    changed.write_text(yaml.safe_dump(protocol, sort_keys=False))
+    assert runner.invoke(cli, ["run", str(changed), "--replay", str(CASSETTE)]).exit_code == 0
+    store_path = tmp_path / "output" / "trd-pharmacogenomics" / "evsynth.sqlite"
+
+    def keys() -> dict[int, str]:
+        with Store.open(store_path) as store:
+            return {row[0]: row[1] for row in store.conn.execute("SELECT record_id, tagger FROM tagged")}
+
+    before = keys()
+    assert before and all(key.endswith(":all") for key in before.values())
+    result = runner.invoke(cli, ["export", str(changed), "--db", str(store_path), "--format", "sif", "--out", "x.sif"])
+    assert result.exit_code == 0, result.output
+    assert keys() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "µ-opioid receptor (MOR) and κ-opioid receptor in Μ cells; TGF-β1 rose.",
+        '=HYPERLINK("x") <script>BDNF</script> | CEBPbeta | \u202eRLO\u202c | \x00\x07',
+        "A" * 5000 + " BDNF " + "9" * 300,
+    ],
+)
+def test_the_learned_tier_takes_odd_text(both: Tagger, text: str) -> None:
+    for mention in both.tag(text):
+        assert text[mention.start : mention.end] == mention.text
+        assert 0.0 <= dict(mention.attrs)["confidence"] <= 1.0

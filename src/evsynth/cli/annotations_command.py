@@ -70,7 +70,7 @@ def import_files(
     out = out_dir or default_out_dir(loaded)
     with open_store(db_path or out / "evsynth.sqlite", "annotations import", create=False, wait=wait, log=log) as store:
         check_writable(out)
-        tagger = Tagger()
+        tagger = Tagger(tier=loaded.extraction.tier)
         converter = Converter(tagger.lexicon)
         for path, docs in read:
             result = import_annotations(store, docs, converter, source=source, origin=str(path))

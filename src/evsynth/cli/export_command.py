@@ -79,7 +79,7 @@ def export(
         state = load_review_state(store, loaded.name, screened=loaded.criteria is not None)
         if not state.included:
             raise EvsynthError(f"{store_path}: no included records for {loaded.name}; run `evsynth run {protocol}`")
-        tag_store(store, state.included, Tagger())
+        tag_store(store, state.included, Tagger(tier=loaded.extraction.tier))  # as `run` tags them
         result = synthesise(loaded, store, state, include_records=include_records)
     written = []
     for fmt in chosen:

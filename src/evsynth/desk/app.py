@@ -121,12 +121,13 @@ def rewrite_outputs(protocol_path: str, store_path: str, out_dir: str) -> bool:
     write), then write the outputs from the store without the lock, so that decisions go on meanwhile; they replace
     the earlier ones only if nothing changed the review since (checked under the lock). Returns whether they did
     (False: the review changed, the next rewrite will do it)."""
-    if "tagger" not in _WORKER_STATE:
-        _WORKER_STATE["tagger"] = Tagger()
-    tagger: Tagger = _WORKER_STATE["tagger"]
     if protocol_path not in _WORKER_STATE:
         _WORKER_STATE[protocol_path] = load_protocol(Path(protocol_path))
     protocol: Protocol = _WORKER_STATE[protocol_path]
+    tier = protocol.extraction.tier  # the tagger `run` tags the review with
+    if f"tagger:{tier}" not in _WORKER_STATE:
+        _WORKER_STATE[f"tagger:{tier}"] = Tagger(tier=tier)
+    tagger: Tagger = _WORKER_STATE[f"tagger:{tier}"]
     store_file, out = Path(store_path), Path(out_dir)
     with open_store(store_file, write=True) as store:
         tag_review(protocol, store, tagger)
