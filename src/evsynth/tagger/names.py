@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,6 +51,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11}
 _FUZZY_LENGTH = 8  # shorter names are symbols: a near miss of a symbol is another symbol
 _FUZZY_CUTOFF = 90.0
+_SHORTEST = _FUZZY_CUTOFF / (200 - _FUZZY_CUTOFF) - 0.01  # the shorter of two names this similar is at least this
+# part of the longer one
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class NameRanker:
         self.lexicon = lexicon
         self._names: list[str] | None = None
         self._genes: list[int] = []
+        self._lengths: list[int] = []
         self._squeeze: dict[str, tuple[int, ...]] | None = None
         self.rank = lru_cache(maxsize=50_000)(self._rank)
 
@@ -118,7 +123,15 @@ class NameRanker:
         if len(query) < _FUZZY_LENGTH:
             return Named(None, "unknown")
         names = self._index()
-        top = process.extract(query, names, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=50)
+        # a name this similar is within these lengths (ratio = 2 * matches / (len(a) + len(b))): only those are tried
+        low = bisect.bisect_left(self._lengths, math.floor(len(query) * _SHORTEST))
+        high = bisect.bisect_right(self._lengths, math.ceil(len(query) / _SHORTEST))
+        top = [
+            (name, score, low + i)
+            for name, score, i in process.extract(
+                query, names[low:high], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=50
+            )
+        ]
         if not top:
             return Named(None, "unknown")
         marks = _marks(query)
@@ -139,11 +152,10 @@ class NameRanker:
                     key = _comparable(term)
                     if len(key) >= _FUZZY_LENGTH:
                         names.setdefault(key, set()).add(index)
-            self._names, self._genes = [], []
-            for key, genes in names.items():
-                for gene in sorted(genes):
-                    self._names.append(key)
-                    self._genes.append(gene)
+            pairs = sorted(((key, gene) for key, genes in names.items() for gene in genes), key=lambda p: len(p[0]))
+            self._names = [key for key, _ in pairs]  # by length, so that a query's lengths are one slice
+            self._genes = [gene for _, gene in pairs]
+            self._lengths = [len(key) for key in self._names]
         return self._names
 
 

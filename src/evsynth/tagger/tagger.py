@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -113,6 +113,7 @@ class Tagger:
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
         self._learned = LearnedTier(model or learned.packaged_model()) if tier == "all" else None
         self._names = NameRanker(self.lexicon) if tier == "all" else None
+        self._gene_keys: dict[int, bool] = {}
 
     def _dictionary(self, text: str, keys: list[KeyHit]) -> Iterator[_Draft]:
         for hit in self._resolver.resolve(text, keys):
@@ -342,7 +343,7 @@ class Tagger:
         kept = [(d.start, d.end, d.type) for d in taken]
         spans: list[learned.Span] = []
         sure: dict[int, float] = {}  # id(draft) -> confidence
-        for start, end in _worth_reading(text, keys, taken):
+        for start, end in _worth_reading(text, keys, taken, self._names_genes):
             run = learned.tokens(text, start, end)
             if not run:
                 continue
@@ -367,6 +368,13 @@ class Tagger:
             if added is not None:
                 occupied.insert(i, (span.start, span.end))
                 taken.append(added)
+
+    def _names_genes(self, entries: tuple[Entry, ...]) -> bool:
+        """Whether a key may name a gene or family (kept by id: a key's entries live as long as the lexicon)."""
+        found = self._gene_keys.get(id(entries))
+        if found is None:
+            found = self._gene_keys[id(entries)] = any(entry.type != "treatment" for entry in entries)
+        return found
 
     def _learned_draft(self, text: str, span: learned.Span) -> _Draft | None:
         surface = text[span.start : span.end]
@@ -490,18 +498,20 @@ def _without_human_ids(draft: _Draft) -> None:
 _GENE_SHAPED = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]|[a-z][A-Z]")
 
 
-def _worth_reading(text: str, keys: list[KeyHit], taken: list[_Draft]) -> list[tuple[int, int]]:
+def _worth_reading(
+    text: str, keys: list[KeyHit], taken: list[_Draft], names_genes: Callable[[tuple[Entry, ...]], bool]
+) -> list[tuple[int, int]]:
     """The (start, end) of each run of consecutive sentences the learned tier reads: sentences holding a lexicon
     key for a gene or family, a mention of the dictionary tier's, or a gene-shaped word. The others (half the
     tokens of MEDLINE's abstracts) would cost the model's time for next to nothing."""
     starts = sentence_starts(text)
-    chosen = {bisect.bisect_right(starts, start) - 1 for start, _, entries in keys
-              if any(entry.type != "treatment" for entry in entries)}  # fmt: skip
+    chosen = {bisect.bisect_right(starts, start) - 1 for start, _, entries in keys if names_genes(entries)}
     chosen.update(bisect.bisect_right(starts, d.start) - 1 for d in taken if d.type != "treatment")
-    chosen.update(bisect.bisect_right(starts, m.start()) - 1 for m in _GENE_SHAPED.finditer(text))
+    ends = [*starts[1:], len(text)]
+    chosen.update(i for i, start in enumerate(starts) if i not in chosen and _GENE_SHAPED.search(text, start, ends[i]))
     runs: list[tuple[int, int]] = []
     for i in sorted(chosen):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        end = ends[i]
         if runs and runs[-1][1] == starts[i]:
             runs[-1] = (runs[-1][0], end)
         else:
