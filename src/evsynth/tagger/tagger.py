@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -113,7 +113,6 @@ class Tagger:
         self._mirna = MirnaNormaliser(self.lexicon.mirbase)
         self._learned = LearnedTier(model or learned.packaged_model()) if tier == "all" else None
         self._names = NameRanker(self.lexicon) if tier == "all" else None
-        self._gene_keys: dict[int, bool] = {}
 
     def _dictionary(self, text: str, keys: list[KeyHit]) -> Iterator[_Draft]:
         for hit in self._resolver.resolve(text, keys):
@@ -339,16 +338,15 @@ class Tagger:
         gene and variant mention the model's confidence in it. The model reads the sentences that may name a
         gene (see :func:`_worth_reading`), each run of them as one sequence."""
         assert self._learned is not None
-        marks = [(start, end, _key_kind(entries)) for start, end, entries in keys]
         kept = [(d.start, d.end, d.type) for d in taken]
         spans: list[learned.Span] = []
         sure: dict[int, float] = {}  # id(draft) -> confidence
-        for start, end in _worth_reading(text, keys, taken, self._names_genes):
+        for start, end in _worth_reading(text, taken):
             run = learned.tokens(text, start, end)
             if not run:
                 continue
-            inside = [[m for m in found if start <= m[0] < end] for found in (marks, kept)]
-            hints = learned.hints(run, *inside)
+            marks = [(s, e, _key_kind(entries)) for s, e, entries in keys if start <= s < end]
+            hints = learned.hints(run, marks, [m for m in kept if start <= m[0] < end])
             asked = [d for d in taken if d.type in learned.TYPES and start <= d.start < end]
             found, confidences = self._learned.label(
                 run, learned.features(run, hints, text), [(d.start, d.end, d.type) for d in asked]
@@ -368,13 +366,6 @@ class Tagger:
             if added is not None:
                 occupied.insert(i, (span.start, span.end))
                 taken.append(added)
-
-    def _names_genes(self, entries: tuple[Entry, ...]) -> bool:
-        """Whether a key may name a gene or family (kept by id: a key's entries live as long as the lexicon)."""
-        found = self._gene_keys.get(id(entries))
-        if found is None:
-            found = self._gene_keys[id(entries)] = any(entry.type != "treatment" for entry in entries)
-        return found
 
     def _learned_draft(self, text: str, span: learned.Span) -> _Draft | None:
         surface = text[span.start : span.end]
@@ -498,16 +489,14 @@ def _without_human_ids(draft: _Draft) -> None:
 _GENE_SHAPED = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]|[a-z][A-Z]")
 
 
-def _worth_reading(
-    text: str, keys: list[KeyHit], taken: list[_Draft], names_genes: Callable[[tuple[Entry, ...]], bool]
-) -> list[tuple[int, int]]:
-    """The (start, end) of each run of consecutive sentences the learned tier reads: sentences holding a lexicon
-    key for a gene or family, a mention of the dictionary tier's, or a gene-shaped word. The others (half the
-    tokens of MEDLINE's abstracts) would cost the model's time for next to nothing."""
+def _worth_reading(text: str, taken: list[_Draft]) -> list[tuple[int, int]]:
+    """The (start, end) of each run of consecutive sentences the learned tier reads: sentences holding a mention
+    of the dictionary tier's (but a treatment) or a gene-shaped word. The others (more than half the tokens of
+    MEDLINE's abstracts) would cost the model's time for nothing: reading the sentences that hold only a lexicon
+    key as well changed no cross-validated figure and cost a sixth of the tier's time (BENCHMARKS.md)."""
     starts = sentence_starts(text)
-    chosen = {bisect.bisect_right(starts, start) - 1 for start, _, entries in keys if names_genes(entries)}
-    chosen.update(bisect.bisect_right(starts, d.start) - 1 for d in taken if d.type != "treatment")
     ends = [*starts[1:], len(text)]
+    chosen = {bisect.bisect_right(starts, d.start) - 1 for d in taken if d.type != "treatment"}
     chosen.update(i for i, start in enumerate(starts) if i not in chosen and _GENE_SHAPED.search(text, start, ends[i]))
     runs: list[tuple[int, int]] = []
     for i in sorted(chosen):
