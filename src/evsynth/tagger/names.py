@@ -75,6 +75,11 @@ class NameRanker:
         self._squeeze: dict[str, tuple[int, ...]] | None = None
         self.rank = lru_cache(maxsize=50_000)(self._rank)
 
+    def build(self) -> None:
+        """Build the indexes now rather than on the first span that needs them (about 0.7 s)."""
+        self._squeezed()
+        self._index()
+
     def _rank(self, surface: str) -> Named:
         found = self._whole_key(surface)
         if found is not None:
