@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from evsynth.tagger.lexicon import fold
 from evsynth.tagger.wordlists import alternation, document
 
 
@@ -69,15 +70,16 @@ def known(gene: str | None, surface: str, ident: str | None) -> Known | None:
     return None
 
 
-# each standalone name's longest run of letters, lower-cased: a text holding none of them holds no such name
-_ANCHORS = tuple({max(re.findall(r"[a-z]+", name), key=len) for name in _STANDALONE})
+# each standalone name folded (lexicon.fold: lower case, punctuation as spaces, one character for one): a text
+# whose folded form holds none of them holds no such name
+_FOLDED = tuple(sorted({fold(name) for name in _STANDALONE}))
 
 
-def standalone(text: str, lowered: str | None = None) -> Iterator[tuple[int, int, Known]]:
-    """(start, end, variant) of each standalone name in text. ``lowered``: the text lower-cased (or folded, as
-    lexicon.fold does, which keeps letters where they are), when the caller has it."""
-    lowered = text.lower() if lowered is None else lowered
-    if not any(anchor in lowered for anchor in _ANCHORS):
+def standalone(text: str, folded: str | None = None) -> Iterator[tuple[int, int, Known]]:
+    """(start, end, variant) of each standalone name in text. ``folded``: lexicon.fold(text) (padded or not), when
+    the caller has it."""
+    folded = fold(text) if folded is None else folded
+    if not any(name in folded for name in _FOLDED):
         return
     for match in _STANDALONE_RE.finditer(text):
         yield match.start(), match.end(), _STANDALONE[match.group().lower()]
