@@ -328,3 +328,13 @@ def test_the_learned_tier_takes_odd_text(both: Tagger, text: str) -> None:
     for mention in both.tag(text):
         assert text[mention.start : mention.end] == mention.text
         assert 0.0 <= dict(mention.attrs)["confidence"] <= 1.0
+
+
+def test_the_learned_tier_takes_no_allele_or_residue_for_a_gene(both: Tagger) -> None:
+    """'Met allele' is an allele, as the dictionary tier decides; the model alone calls 'Met' a gene (MET) here."""
+    text = (
+        "In the BDNF gene, carriers of the Met allele showed a smaller reduction than Val/Val homozygotes (p = 0.01)."
+    )
+    toks, rows, _ = both.learning_rows(text)
+    assert any(text[s.start : s.end] == "Met" for s in both._learned.label(toks, rows)[0])  # type: ignore[union-attr]
+    assert [m.text for m in both.tag(text) if m.type == "gene"] == ["BDNF"]
