@@ -290,6 +290,8 @@ def test_a_run_with_the_learned_tier_retags_and_filters_the_graph(runner: CliRun
         for pmid in node["data"].get("pmids", [])
     }
     assert dropped and shown and not dropped & shown
+    report = (out / "report.html").read_text()
+    assert "tier: all, min_confidence: 0.999" in report and learned.provenance()["sha256"][:12] in report
 
 
 def test_export_and_reports_keep_the_protocols_tier(runner: CliRunner, tmp_path: Path) -> None:

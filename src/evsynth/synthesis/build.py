@@ -24,6 +24,7 @@ from evsynth.synthesis.graph import build_graph
 from evsynth.synthesis.picture import Positions, layout
 from evsynth.synthesis.report import write_report
 from evsynth.synthesis.tables import write_convergence, write_evidence_tables
+from evsynth.tagger import learned
 from evsynth.tagger.lexicon import Lexicon, default_lexicon
 
 LAYOUT_LIMIT = 400
@@ -78,7 +79,8 @@ def synthesise(
     rows = convergence(graph, records, modules, settings)
     search = search_text(protocol, last_search(store, protocol.name))
     excluded = excluded_studies(protocol, store, state) if state.screened else []
-    extraction = extraction_text(protocol, store, state.included) if protocol.extraction.external else ""
+    external = protocol.extraction.external
+    extraction = extraction_text(protocol, store, state.included) if external else tier_text(protocol)
     return Synthesis(records, graph, rows, modules, settings, search=search, excluded=excluded, extraction=extraction)
 
 
@@ -91,6 +93,27 @@ def extraction_text(protocol: Protocol, store: Store, record_ids: Iterable[int])
         f"were used for {annotated} of the {len(ids)} included records; evsynth's own tags for the others, and for "
         "microRNAs, gene families and procedures throughout (annotation-sources.csv says which record had which)."
     )
+
+
+def tier_text(protocol: Protocol) -> str:
+    """Which of evsynth's taggers made the mentions, and the confidence floor, as the report states them ("" for
+    the dictionary tier with no floor)."""
+    policy = protocol.extraction
+    if policy.tier == "dictionary" and not policy.min_confidence:
+        return ""
+    parts = [f"Mentions: evsynth's tags, {policy.describe()} (the protocol's extraction policy)."]
+    if policy.tier != "dictionary":
+        model = learned.provenance()
+        parts.append(
+            f"The learned tier's model: {model['model']} (sha256 {str(model['sha256'])[:12]}), trained "
+            f"{model['trained']} on {model['documents']} annotated abstracts."
+        )
+    if policy.min_confidence:
+        parts.append(
+            f"Mentions less sure than {policy.min_confidence:g} are left out of the graph and the evidence tables; "
+            "mentions.jsonl keeps them with their confidence."
+        )
+    return " ".join(parts)
 
 
 def search_text(protocol: Protocol, searched: str) -> str:
