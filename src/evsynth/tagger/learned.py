@@ -193,7 +193,8 @@ class Span:
 
 
 class LearnedTier:
-    """A trained model, opened once; :meth:`spans` labels a text."""
+    """A trained model, opened once; :meth:`label` labels a run of tokens. Not for sharing between threads: the
+    model holds the last sequence it labelled (its marginals are read from it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
