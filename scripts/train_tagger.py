@@ -40,6 +40,11 @@ def main() -> int:
     parser.add_argument("--skip-cv", action="store_true", help="keep the CV figures learned.json has now")
     args = parser.parse_args()
     corpora = args.shared / "corpora"
+    wanted = [f"{folder}/{stem}.jsonl" for folder, stem, _ in CORPORA]
+    missing = [name for name in wanted if not (corpora / name).is_file()]
+    if missing:
+        print(f"train_tagger: {corpora}: no {', '.join(missing)} (give the shared data with --shared)", file=sys.stderr)
+        return 2
     lexicon = read_lexicon()
     old = json.loads((DATA / learned.PROVENANCE).read_text()) if (DATA / learned.PROVENANCE).exists() else {}
     if args.skip_cv:
