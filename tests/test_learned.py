@@ -340,3 +340,8 @@ def test_the_learned_tier_takes_no_allele_or_residue_for_a_gene(both: Tagger) ->
     toks, rows, _ = both.learning_rows(text)
     assert any(text[s.start : s.end] == "Met" for s in both._learned.label(toks, rows)[0])  # type: ignore[union-attr]
     assert [m.text for m in both.tag(text) if m.type == "gene"] == ["BDNF"]
+
+
+def test_a_known_rsid_takes_its_own_gene_whatever_gene_is_nearest() -> None:
+    (mention,) = [m for m in Tagger().tag("HTR1A expression and rs6313 genotype were studied.") if m.type == "variant"]
+    assert (mention.id, dict(mention.attrs)["gene"], dict(mention.attrs)["gene_id"]) == ("rs6313", "HTR2A", "3356")

@@ -285,11 +285,10 @@ class Tagger:
         taken: list[_Draft] = []
         occupied: list[tuple[int, int]] = []
         for draft in drafts:
-            i = bisect.bisect_left(occupied, (draft.start, draft.start))
-            if (i < len(occupied) and occupied[i][0] < draft.end) or (i and occupied[i - 1][1] > draft.start):
-                continue
-            occupied.insert(i, (draft.start, draft.end))
-            taken.append(draft)
+            i = _free_at(occupied, draft.start, draft.end)
+            if i is not None:
+                occupied.insert(i, (draft.start, draft.end))
+                taken.append(draft)
         return taken
 
     def tag(self, text: str) -> list[Mention]:
@@ -311,7 +310,7 @@ class Tagger:
             draft.sentence = bisect.bisect_right(starts, draft.start) - 1
         self._species(text, scan.cues, taken, starts)
         self._attach(taken, alleles, starts)
-        _known_variants(text, taken)
+        _known_variants(text, taken, self.lexicon)
         return [
             Mention(d.start, d.end, text[d.start : d.end], d.type, d.id, d.sentence, tuple(d.attrs.items()))
             for d in taken
@@ -359,11 +358,9 @@ class Tagger:
         # an allele ('Met carriers') is no gene for the learned tier either
         occupied = sorted([(d.start, d.end) for d in taken] + [(a.start, a.end) for a in alleles])
         for span in spans:
-            i = bisect.bisect_left(occupied, (span.start, span.start))
-            if (i < len(occupied) and occupied[i][0] < span.end) or (i and occupied[i - 1][1] > span.start):
-                continue
-            added = self._learned_draft(text, span)
-            if added is not None:
+            i = _free_at(occupied, span.start, span.end)
+            added = self._learned_draft(text, span) if i is not None else None
+            if i is not None and added is not None:
                 occupied.insert(i, (span.start, span.end))
                 taken.append(added)
 
@@ -485,6 +482,14 @@ def _without_human_ids(draft: _Draft) -> None:
         draft.attrs["canonical"] = {**cast(dict[str, object], draft.attrs["canonical"]), "id": None}
 
 
+def _free_at(occupied: list[tuple[int, int]], start: int, end: int) -> int | None:
+    """Where (start, end) goes in the sorted, non-overlapping spans, or None when it overlaps one of them."""
+    i = bisect.bisect_left(occupied, (start, start))
+    if (i < len(occupied) and occupied[i][0] < end) or (i and occupied[i - 1][1] > start):
+        return None
+    return i
+
+
 # a word that looks like a gene's name (letters and digits mixed, a capital after a small letter: Dilp6, hXPC)
 _GENE_SHAPED = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]|[a-z][A-Z]")
 
@@ -493,7 +498,7 @@ def _worth_reading(text: str, taken: list[_Draft]) -> list[tuple[int, int]]:
     """The (start, end) of each run of consecutive sentences the learned tier reads: sentences holding a mention
     of the dictionary tier's (but a treatment) or a gene-shaped word. The others (more than half the tokens of
     MEDLINE's abstracts) would cost the model's time for nothing: reading the sentences that hold only a lexicon
-    key as well changed no cross-validated figure and cost a sixth of the tier's time (BENCHMARKS.md)."""
+    key as well changed no cross-validated figure and cost a quarter of the tier's time (BENCHMARKS.md)."""
     starts = sentence_starts(text)
     ends = [*starts[1:], len(text)]
     chosen = {bisect.bisect_right(starts, d.start) - 1 for d in taken if d.type != "treatment"}
@@ -516,7 +521,7 @@ def _key_kind(entries: tuple[Entry, ...]) -> str:
     return entries[0].type if entries else "none"
 
 
-def _known_variants(text: str, drafts: list[_Draft]) -> None:
+def _known_variants(text: str, drafts: list[_Draft], lexicon: Lexicon) -> None:
     """A well-known variant named any of its ways becomes the one variant (equivalents): BDNF Val66Met -> rs6265."""
     for draft in drafts:
         if draft.type != "variant":
@@ -529,5 +534,6 @@ def _known_variants(text: str, drafts: list[_Draft]) -> None:
             draft.attrs["named_as"] = draft.id
         draft.id = item.id
         draft.attrs["label"] = item.label
-        if gene != item.gene:
-            draft.attrs.update(gene=item.gene, gene_id=None)
+        if gene != item.gene:  # the table knows whose variant it is ('HTR2A rs6313' near another gene's name)
+            index = lexicon.by_symbol.get(item.gene)
+            draft.attrs.update(gene=item.gene, gene_id=lexicon.genes[index].ncbi or None if index is not None else None)
