@@ -11,6 +11,7 @@ from evsynth.cli.base import EXIT_CODES, LOG_JSON_OPTION, QUIET_OPTION, WAIT_OPT
 from evsynth.errors import EvsynthError
 from evsynth.fileio import check_writable
 from evsynth.formats.registry import IMPORT_FORMATS
+from evsynth.protocol.extraction import TIERS
 from evsynth.protocol.loader import load_protocol
 from evsynth.sources.imports import import_files
 from evsynth.store.database import Store
@@ -130,7 +131,7 @@ def _only_protocol(store: Store, db_path: Path) -> str | None:
 @click.option("--bioc", type=click.Path(dir_okay=False, path_type=Path), help="Also write BioC-JSON here.")
 @click.option(
     "--tier",
-    type=click.Choice(["dictionary", "all"]),
+    type=click.Choice(TIERS),
     default="dictionary",
     show_default=True,
     help="dictionary: the lexicon and its rules; all: a learned recogniser adds the genes and variants the "

@@ -33,7 +33,7 @@ from evsynth.protocol.schema import Checker, did_you_mean
 PUBTATOR3 = "pubtator3"  # the one other source a policy can name (and the name its annotations are stored by)
 SOURCES = ("evsynth", PUBTATOR3, "both")
 GROUPS = ("genes", "variants", "chemicals")
-TIERS = ("dictionary", "all")  # evsynth.tagger.tagger.TIERS
+TIERS = ("dictionary", "all")  # evsynth's taggers (evsynth.tagger.tagger.Tagger's tier)
 SETTINGS = ("tier", "min_confidence")
 
 
