@@ -148,21 +148,19 @@ def hints(
     out: list[list[str]] = [[] for _ in toks]
     for marks, prefix in ((keys, "k:"), (kept, "d:")):
         for start, end, kind in marks:
-            i = _index(starts, start)
-            first = True
-            while i < len(toks) and toks[i][1] < end:
-                if toks[i][2] > start:
-                    mark = f"{prefix}{kind}" if prefix == "k:" else f"{prefix}{'B' if first else 'I'}-{kind}"
-                    if mark not in out[i]:
-                        out[i].append(mark)
-                    first = False
-                i += 1
+            for n, i in enumerate(_covered(toks, starts, start, end)):
+                mark = f"{prefix}{kind}" if prefix == "k:" else f"{prefix}{'I' if n else 'B'}-{kind}"
+                if mark not in out[i]:
+                    out[i].append(mark)
     return out
 
 
-def _index(starts: list[int], offset: int) -> int:
-    """The token that holds offset, or the last one starting before it."""
-    return max(0, bisect.bisect_right(starts, offset) - 1)
+def _covered(toks: Sequence[Token], starts: list[int], start: int, end: int) -> range:
+    """The indices of the tokens that overlap text[start:end] (``starts``: each token's start)."""
+    first = max(0, bisect.bisect_right(starts, start) - 1)  # the token holding start, or the last before it
+    if first < len(toks) and toks[first][2] <= start:
+        first += 1
+    return range(first, max(first, bisect.bisect_left(starts, end)))
 
 
 def labels(toks: Sequence[Token], spans: Iterable[tuple[int, int, str]]) -> list[str]:
@@ -171,16 +169,14 @@ def labels(toks: Sequence[Token], spans: Iterable[tuple[int, int, str]]) -> list
     out = ["O"] * len(toks)
     starts = [start for _, start, _ in toks]
     for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
-        i = _index(starts, start)
-        while i < len(toks) and toks[i][2] <= start:
-            i += 1
-        if i >= len(toks) or out[i] != "O":
+        covered = _covered(toks, starts, start, end)
+        if not covered or out[covered[0]] != "O":
             continue
-        out[i] = f"B-{kind}"
-        i += 1
-        while i < len(toks) and toks[i][1] < end and out[i] == "O":
+        out[covered[0]] = f"B-{kind}"
+        for i in covered[1:]:
+            if out[i] != "O":
+                break
             out[i] = f"I-{kind}"
-            i += 1
     return out
 
 
@@ -217,17 +213,9 @@ class LearnedTier:
         starts = [start for _, start, _ in toks]
 
         def confidence(start: int, end: int, kind: str) -> float:
-            if kind not in TYPES:
-                return 0.0
-            i = _index(starts, start)
-            first, total, count = True, 0.0, 0
-            while i < len(toks) and toks[i][1] < end:
-                if toks[i][2] > start:
-                    total += tagger.marginal(f"{'B' if first else 'I'}-{kind}", i)
-                    count += 1
-                    first = False
-                i += 1
-            return total / count if count else 0.0
+            covered = _covered(toks, starts, start, end) if kind in TYPES else range(0)
+            total = sum(tagger.marginal(f"{'I' if n else 'B'}-{kind}", i) for n, i in enumerate(covered))
+            return total / len(covered) if covered else 0.0
 
         found: list[Span] = []
         i = 0

@@ -113,7 +113,7 @@ class NameRanker:
                 continue
             for entry in entries:
                 if entry.type == "gene":
-                    rank = KINDS.index(entry.kind) if entry.kind in KINDS else len(KINDS)
+                    rank = KINDS.index(entry.kind)
                     best[entry.index] = min(rank, best.get(entry.index, rank))
         if not best:
             return None

@@ -11,6 +11,7 @@ from typing import cast
 
 from evsynth.errors import EvsynthError
 from evsynth.models import Mention
+from evsynth.protocol.extraction import TIERS
 from evsynth.tagger import equivalents, learned
 from evsynth.tagger.genes import Resolver
 from evsynth.tagger.learned import LearnedTier
@@ -49,7 +50,6 @@ _GENE_TYPES = ("gene", "family")
 # a text that names no species but writes this many genes the way mouse genes are written (Nlk, Meox1, Gli2; a
 # name's letters count once, so Smad2, Smad4 and Smad7, a protein style human papers use too, are one) is about mice
 _MOUSE_STYLED = 3
-TIERS = ("dictionary", "all")
 _PRIORITY = {"variant": 0, "mirna": 0, "treatment": 1, "family": 2, "gene": 3}
 
 
@@ -322,15 +322,8 @@ class Tagger:
         padded = padded_fold(text)
         scan = self.lexicon.scan(text, padded)
         taken = self._dictionary_drafts(text, padded, scan)
-        toks, rows = self._rows(text, scan.keys, taken)
-        return toks, rows, [(d.start, d.end, d.type) for d in taken]
-
-    @staticmethod
-    def _rows(text: str, keys: list[KeyHit], taken: list[_Draft]) -> tuple[list[learned.Token], list[list[str]]]:
-        toks = learned.tokens(text)
-        marks = [(start, end, _key_kind(entries)) for start, end, entries in keys]
-        hints = learned.hints(toks, marks, [(d.start, d.end, d.type) for d in taken])
-        return toks, learned.features(toks, hints, text)
+        kept = [(d.start, d.end, d.type) for d in taken]
+        return *_rows(text, scan.keys, kept, 0, len(text)), kept
 
     def _with_learned(self, text: str, keys: list[KeyHit], taken: list[_Draft], alleles: list[AlleleMatch]) -> None:
         """Add the learned tier's gene and variant spans that no dictionary mention overlaps, and give every
@@ -341,15 +334,11 @@ class Tagger:
         spans: list[learned.Span] = []
         sure: dict[int, float] = {}  # id(draft) -> confidence
         for start, end in _worth_reading(text, taken):
-            run = learned.tokens(text, start, end)
+            run, rows = _rows(text, keys, kept, start, end)
             if not run:
                 continue
-            marks = [(s, e, _key_kind(entries)) for s, e, entries in keys if start <= s < end]
-            hints = learned.hints(run, marks, [m for m in kept if start <= m[0] < end])
             asked = [d for d in taken if d.type in learned.TYPES and start <= d.start < end]
-            found, confidences = self._learned.label(
-                run, learned.features(run, hints, text), [(d.start, d.end, d.type) for d in asked]
-            )
+            found, confidences = self._learned.label(run, rows, [(d.start, d.end, d.type) for d in asked])
             spans += found
             sure.update(zip(map(id, asked), confidences, strict=True))
         for draft in taken:
@@ -513,11 +502,22 @@ def _worth_reading(text: str, taken: list[_Draft]) -> list[tuple[int, int]]:
     return runs
 
 
+def _rows(
+    text: str, keys: list[KeyHit], kept: list[learned.Mark], start: int, end: int
+) -> tuple[list[learned.Token], list[list[str]]]:
+    """The tokens of text[start:end] and their features, as the learned tier reads them: with the lexicon keys
+    and the dictionary tier's mentions (start, end, type) that start there."""
+    toks = learned.tokens(text, start, end)
+    marks = [(s, e, _key_kind(entries)) for s, e, entries in keys if start <= s < end]
+    hints = learned.hints(toks, marks, [m for m in kept if start <= m[0] < end])
+    return toks, learned.features(toks, hints, text)
+
+
 def _key_kind(entries: tuple[Entry, ...]) -> str:
     """What a lexicon key may stand for, as the learned tier's feature: a gene key's strongest kind, else the type."""
     kinds = [entry.kind for entry in entries if entry.type == "gene"]
     if kinds:
-        return min(kinds, key=lambda kind: KINDS.index(kind) if kind in KINDS else len(KINDS))
+        return min(kinds, key=KINDS.index)
     return entries[0].type if entries else "none"
 
 
