@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,17 +48,12 @@ class Doc:
     types: tuple[str, ...]
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The documents of a corpus file (evaluate.read_corpus)."""
-    return read_corpus(path)
-
-
 def pooled(corpora: Path, names: Iterable[tuple[str, str, tuple[str, ...]]] = CORPORA) -> list[Doc]:
     """Every document of the corpora, once per PMID (the richest corpus's copy)."""
     seen: set[str] = set()
     docs = []
     for folder, stem, types in names:
-        for raw in read_jsonl(corpora / folder / f"{stem}.jsonl"):
+        for raw in read_corpus(corpora / folder / f"{stem}.jsonl"):
             if raw["pmid"] in seen:
                 continue
             seen.add(raw["pmid"])
@@ -107,17 +102,18 @@ MEASURES = (
 def score(corpora: Path, tagger: Tagger, keep: Callable[[str], bool] = lambda pmid: True) -> dict[str, Score]:
     """Every measure of MEASURES over the corpora's documents that ``keep`` takes (by PMID)."""
     cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    variants: dict[tuple[str, str], tuple[Score, Score]] = {}  # a corpus's span and rsID scores: one tagging
     out: dict[str, Score] = {}
     for name, folder, stem, what in MEASURES:
         if (folder, stem) not in cache:
-            cache[(folder, stem)] = [d for d in read_jsonl(corpora / folder / f"{stem}.jsonl") if keep(d["pmid"])]
+            cache[(folder, stem)] = [d for d in read_corpus(corpora / folder / f"{stem}.jsonl") if keep(d["pmid"])]
         docs = cache[(folder, stem)]
         if what.startswith("genes"):
             out[name] = gene_ids(docs, tagger, alternatives=what.endswith("alternatives"))
-        elif what == "variants":
-            out[name] = variant_spans(docs, tagger)[0]
-        elif what == "rsids":
-            out[name] = variant_spans(docs, tagger)[1]
+        elif what in ("variants", "rsids"):
+            if (folder, stem) not in variants:
+                variants[(folder, stem)] = variant_spans(docs, tagger)
+            out[name] = variants[(folder, stem)][what == "rsids"]
         else:
             out[name] = mirna_spans(docs, tagger)
     return out
