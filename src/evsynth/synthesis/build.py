@@ -79,29 +79,25 @@ def synthesise(
     rows = convergence(graph, records, modules, settings)
     search = search_text(protocol, last_search(store, protocol.name))
     excluded = excluded_studies(protocol, store, state) if state.screened else []
-    external = protocol.extraction.external
-    extraction = extraction_text(protocol, store, state.included) if external else tier_text(protocol)
+    extraction = extraction_text(protocol, store, state.included)
     return Synthesis(records, graph, rows, modules, settings, search=search, excluded=excluded, extraction=extraction)
 
 
 def extraction_text(protocol: Protocol, store: Store, record_ids: Iterable[int]) -> str:
-    """Whose mentions the review uses, as the report states it."""
-    ids = set(record_ids)
-    annotated = sum(s.status == "annotated" for s in annotation_states(store, PUBTATOR3, ids).values())
-    return (
-        f"Mentions: {protocol.extraction.describe()} (the protocol's extraction policy). PubTator3 annotations "
-        f"were used for {annotated} of the {len(ids)} included records; evsynth's own tags for the others, and for "
-        "microRNAs, gene families and procedures throughout (annotation-sources.csv says which record had which)."
-    )
-
-
-def tier_text(protocol: Protocol) -> str:
-    """Which of evsynth's taggers made the mentions, and the confidence floor, as the report states them ("" for
-    the dictionary tier with no floor)."""
+    """Whose mentions the review uses, which of evsynth's tiers made its own and the confidence floor, as the
+    report states them ("" for evsynth's dictionary tier alone with no floor)."""
     policy = protocol.extraction
-    if policy.tier == "dictionary" and not policy.min_confidence:
-        return ""
-    parts = [f"Mentions: evsynth's tags, {policy.describe()} (the protocol's extraction policy)."]
+    parts = []
+    if policy.external:
+        ids = set(record_ids)
+        annotated = sum(s.status == "annotated" for s in annotation_states(store, PUBTATOR3, ids).values())
+        parts.append(
+            f"Mentions: {policy.describe()} (the protocol's extraction policy). PubTator3 annotations were used for "
+            f"{annotated} of the {len(ids)} included records; evsynth's own tags for the others, and for microRNAs, "
+            "gene families and procedures throughout (annotation-sources.csv says which record had which)."
+        )
+    elif policy.tier != "dictionary" or policy.min_confidence:
+        parts.append(f"Mentions: evsynth's tags, {policy.describe()} (the protocol's extraction policy).")
     if policy.tier != "dictionary":
         model = learned.provenance()
         parts.append(
